@@ -1,0 +1,5 @@
+//! The subcommands other than the full-screen interface.
+
+pub mod ask;
+pub mod doctor;
+pub mod models;

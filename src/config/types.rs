@@ -1,0 +1,179 @@
+//! The configuration as the program reads it. Every struct defaults every field, so a
+//! single layer (one file) can be checked on its own; the effective values come from
+//! the merged layers, the lowest of which is `assets/config.toml`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Config {
+    /// Refuse to contact any host that is not loopback, private-range, or allowed.
+    pub offline: bool,
+    /// Hosts (names or addresses; `*.example.com` wildcards) allowed while offline.
+    pub allowed_hosts: Vec<String>,
+    /// The active profile: `[profiles.NAME]` overlays `[model]`.
+    pub profile: Option<String>,
+    pub model: ModelConfig,
+    pub vision: VisionConfig,
+    pub tools: ToolsConfig,
+    pub ui: UiConfig,
+    pub git: GitConfig,
+    pub profiles: BTreeMap<String, ModelConfig>,
+}
+
+/// One or several values: `api_base = "http://a/v1"` or `api_base = ["http://a/v1", "http://b/v1"]`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Default for OneOrMany {
+    fn default() -> Self {
+        OneOrMany::Many(Vec::new())
+    }
+}
+
+impl OneOrMany {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ModelConfig {
+    /// Model name sent to the server; unset = the first model the server lists.
+    pub name: Option<String>,
+    /// Base URL(s) of the OpenAI-compatible API, tried in order (failover).
+    pub api_base: Option<OneOrMany>,
+    pub api_key: Option<String>,
+    /// Name of an environment variable that holds the API key.
+    pub api_key_env: Option<String>,
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f64>,
+    /// Context window in tokens (checked against the server's by `cove doctor`).
+    pub context_window: Option<u32>,
+    /// The model takes images itself.
+    pub vision: Option<bool>,
+    pub connect_timeout_secs: Option<u64>,
+    /// Longest silence between two chunks of a streaming reply.
+    pub idle_timeout_secs: Option<u64>,
+    /// Retries after 429/503 before the first token.
+    pub max_retries: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct VisionConfig {
+    /// Vision model name; unset = images go to the main model.
+    pub name: Option<String>,
+    /// Unset = the main model's endpoints.
+    pub api_base: Option<OneOrMany>,
+    pub api_key: Option<String>,
+    pub api_key_env: Option<String>,
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f64>,
+    pub context_window: Option<u32>,
+    pub max_edge: u32,
+    pub max_bytes: u64,
+    pub max_images: u32,
+    pub screenshot_command: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Policy {
+    Always,
+    Ask,
+    Never,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ToolsConfig {
+    pub read_file: Option<Policy>,
+    pub list_files: Option<Policy>,
+    pub search: Option<Policy>,
+    pub write_file: Option<Policy>,
+    pub edit_file: Option<Policy>,
+    pub apply_patch: Option<Policy>,
+    pub shell: Option<Policy>,
+    pub git_status: Option<Policy>,
+    pub git_diff: Option<Policy>,
+    pub git_commit: Option<Policy>,
+    /// Tools approved without asking (same as setting each to `always`).
+    pub auto_approve: Vec<String>,
+}
+
+impl ToolsConfig {
+    /// The policy for a tool by name; `None` for a name cove does not know.
+    pub fn policy(&self, tool: &str) -> Option<Policy> {
+        let set = match tool {
+            "read_file" => self.read_file,
+            "list_files" => self.list_files,
+            "search" => self.search,
+            "write_file" => self.write_file,
+            "edit_file" => self.edit_file,
+            "apply_patch" => self.apply_patch,
+            "shell" => self.shell,
+            "git_status" => self.git_status,
+            "git_diff" => self.git_diff,
+            "git_commit" => self.git_commit,
+            _ => return None,
+        };
+        if self.auto_approve.iter().any(|t| t == tool) {
+            return Some(Policy::Always);
+        }
+        Some(set.unwrap_or(Policy::Ask))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct UiConfig {
+    pub theme: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct GitConfig {
+    /// Use git (status in the prompt, checkpoints, `git_*` tools) when the workspace is a repository.
+    pub enabled: bool,
+}
+
+/// Timeouts and retry policy for one model endpoint set, with the defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    pub api_base: String,
+    pub api_key: Option<String>,
+}
+
+impl ModelConfig {
+    /// The endpoints in failover order, each with its key resolved
+    /// (`api_key`, else the variable named by `api_key_env`).
+    pub fn endpoints(&self, env: &dyn Fn(&str) -> Option<String>) -> Vec<Endpoint> {
+        let key = self.api_key.clone().filter(|k| !k.is_empty()).or_else(|| {
+            self.api_key_env
+                .as_deref()
+                .and_then(env)
+                .filter(|k| !k.is_empty())
+        });
+        self.api_base
+            .as_ref()
+            .map(OneOrMany::to_vec)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|b| Endpoint {
+                api_base: b.trim_end_matches('/').to_owned(),
+                api_key: key.clone(),
+            })
+            .collect()
+    }
+}

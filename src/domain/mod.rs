@@ -1,0 +1,4 @@
+//! Pure logic with no I/O: the conversation model, and later the approval queue,
+//! the patch/diff model and path confinement.
+
+pub mod conversation;

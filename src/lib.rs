@@ -1,0 +1,9 @@
+//! cove: a private, offline, full-screen terminal coding assistant.
+//! See ARCHITECTURE.md for the module map and the one-way data flow.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod config;
+pub mod domain;
+pub mod llm;
+pub mod protocol;
+pub mod tools;

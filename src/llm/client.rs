@@ -1,0 +1,504 @@
+//! The HTTP side: endpoints tried in order, retries before the first token, the byte
+//! stream fed through the SSE parser and the assembler with an idle timeout.
+//!
+//! Cancellation is dropping the future: the response body, and with it the connection,
+//! is dropped at once.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use serde_json::Value;
+
+use super::assemble::{Assembler, Reply, StreamEnd};
+use super::chunk::{Chunk, http_error_message};
+use super::error::LlmError;
+use super::net::GuardedResolver;
+use super::recover::recover_tool_calls;
+use super::request::ChatRequest;
+use super::sse::SseParser;
+use crate::config::offline::{HostPolicy, Refusal};
+use crate::config::{Config, Endpoint, ModelConfig};
+use crate::protocol::StreamEvent;
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub connect_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_retries: u32,
+    /// Upper bound for one wait before a retry, whatever Retry-After says.
+    pub max_retry_wait: Duration,
+    pub policy: HostPolicy,
+}
+
+impl ClientOptions {
+    pub fn from_config(config: &Config, model: &ModelConfig) -> Self {
+        ClientOptions {
+            connect_timeout: Duration::from_secs(model.connect_timeout_secs.unwrap_or(5)),
+            idle_timeout: Duration::from_secs(model.idle_timeout_secs.unwrap_or(120)),
+            max_retries: model.max_retries.unwrap_or(3),
+            max_retry_wait: Duration::from_secs(60),
+            policy: HostPolicy {
+                offline: config.offline,
+                allowed_hosts: config.allowed_hosts.clone(),
+            },
+        }
+    }
+}
+
+/// A finished (or cut short) streaming reply with its timing.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub reply: Reply,
+    pub end: StreamEnd,
+    /// The endpoint that answered.
+    pub endpoint: String,
+    /// From sending the request to the first content, reasoning or tool-call delta.
+    pub ttft: Option<Duration>,
+    pub elapsed: Duration,
+    /// Completion tokens (from usage, else counted deltas) over the generation time.
+    pub tokens_per_s: Option<f64>,
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    endpoints: Vec<Endpoint>,
+    opts: ClientOptions,
+}
+
+enum Attempt {
+    /// This endpoint is down: try the next one.
+    Down(String),
+    Fatal(LlmError),
+}
+
+impl Client {
+    pub fn new(endpoints: Vec<Endpoint>, opts: ClientOptions) -> Result<Self, LlmError> {
+        if endpoints.is_empty() {
+            return Err(LlmError::BadEndpoint(
+                "no model endpoint is configured (set model.api_base)".into(),
+            ));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(opts.connect_timeout)
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver {
+                policy: Arc::new(opts.policy.clone()),
+            }))
+            .tcp_nodelay(true)
+            .user_agent(concat!("cove/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| LlmError::BadEndpoint(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Client {
+            http,
+            endpoints,
+            opts,
+        })
+    }
+
+    pub fn endpoints(&self) -> &[Endpoint] {
+        &self.endpoints
+    }
+
+    /// Streams one chat completion, calling `on_event` for every increment as it arrives.
+    pub async fn stream_chat(
+        &self,
+        req: &ChatRequest,
+        on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Result<Completion, LlmError> {
+        let mut failures = Vec::new();
+        for (i, ep) in self.endpoints.iter().enumerate() {
+            self.check_policy(ep)?;
+            let started = Instant::now();
+            match self.open_stream(ep, req, on_event).await {
+                Ok(resp) => {
+                    let mut completion = self.read_stream(ep, resp, started, on_event).await?;
+                    recover_printed_calls(req, &mut completion.reply);
+                    return Ok(completion);
+                }
+                Err(Attempt::Fatal(e)) => return Err(e),
+                Err(Attempt::Down(why)) => {
+                    if let Some(next) = self.endpoints.get(i + 1) {
+                        on_event(StreamEvent::Notice {
+                            message: format!(
+                                "endpoint {} is down ({why}); trying {}",
+                                ep.api_base, next.api_base
+                            ),
+                        });
+                    }
+                    failures.push(format!("{}: {why}", ep.api_base));
+                }
+            }
+        }
+        Err(LlmError::Unreachable(failures))
+    }
+
+    /// GET `{api_base}{path}` as JSON from the first endpoint that answers.
+    pub async fn get_json(&self, path: &str) -> Result<(Endpoint, Value), LlmError> {
+        let mut failures = Vec::new();
+        for ep in &self.endpoints {
+            self.check_policy(ep)?;
+            let url = format!("{}{path}", ep.api_base);
+            match self.get_json_url(ep, &url).await {
+                Ok(v) => return Ok((ep.clone(), v)),
+                Err(Attempt::Down(why)) => failures.push(format!("{}: {why}", ep.api_base)),
+                Err(Attempt::Fatal(e)) => return Err(e),
+            }
+        }
+        Err(LlmError::Unreachable(failures))
+    }
+
+    /// GET an absolute URL on a known endpoint's server (for probes like `/props`).
+    /// `Ok(None)` when the server answers with an error status (the route does not exist).
+    pub async fn probe_json(&self, ep: &Endpoint, url: &str) -> Result<Option<Value>, LlmError> {
+        match self.get_json_url(ep, url).await {
+            Ok(v) => Ok(Some(v)),
+            Err(Attempt::Fatal(LlmError::Http { .. }))
+            | Err(Attempt::Fatal(LlmError::Protocol { .. })) => Ok(None),
+            Err(Attempt::Fatal(e)) => Err(e),
+            Err(Attempt::Down(why)) => Err(LlmError::Unreachable(vec![format!("{url}: {why}")])),
+        }
+    }
+
+    fn check_policy(&self, ep: &Endpoint) -> Result<(), LlmError> {
+        let url = url::Url::parse(&ep.api_base)
+            .map_err(|e| LlmError::BadEndpoint(format!("`{}` is not a URL: {e}", ep.api_base)))?;
+        let host = url
+            .host_str()
+            .ok_or_else(|| LlmError::BadEndpoint(format!("`{}` has no host", ep.api_base)))?;
+        self.opts.policy.check_host(host)?;
+        Ok(())
+    }
+
+    async fn get_json_url(&self, ep: &Endpoint, url: &str) -> Result<Value, Attempt> {
+        let mut rb = self.http.get(url);
+        if let Some(key) = &ep.api_key {
+            rb = rb.bearer_auth(key);
+        }
+        let resp = match tokio::time::timeout(self.opts.idle_timeout, rb.send()).await {
+            Err(_) => {
+                return Err(Attempt::Down(format!(
+                    "no answer within {}s",
+                    self.opts.idle_timeout.as_secs()
+                )));
+            }
+            Ok(Err(e)) => return Err(classify(e)),
+            Ok(Ok(r)) => r,
+        };
+        let status = resp.status();
+        let text = match tokio::time::timeout(self.opts.idle_timeout, resp.text()).await {
+            Ok(Ok(t)) => t,
+            Ok(Err(e)) => return Err(classify(e)),
+            Err(_) => return Err(Attempt::Down("the answer stalled".into())),
+        };
+        if !status.is_success() {
+            return Err(Attempt::Fatal(LlmError::Http {
+                endpoint: url.to_owned(),
+                status: status.as_u16(),
+                message: http_error_message(&text),
+            }));
+        }
+        serde_json::from_str(&text).map_err(|e| {
+            Attempt::Fatal(LlmError::Protocol {
+                endpoint: url.to_owned(),
+                message: format!("not JSON ({e})"),
+            })
+        })
+    }
+
+    /// Sends the request; retries 429/503 (honouring Retry-After) and a rejected
+    /// `stream_options`; returns the response once it is a success.
+    async fn open_stream(
+        &self,
+        ep: &Endpoint,
+        req: &ChatRequest,
+        on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Result<reqwest::Response, Attempt> {
+        let url = format!("{}/chat/completions", ep.api_base);
+        let mut include_usage = true;
+        let mut retries = 0;
+        loop {
+            let mut rb = self.http.post(&url).json(&req.body(include_usage));
+            if let Some(key) = &ep.api_key {
+                rb = rb.bearer_auth(key);
+            }
+            let resp = match tokio::time::timeout(self.opts.idle_timeout, rb.send()).await {
+                Err(_) => {
+                    return Err(Attempt::Down(format!(
+                        "no answer within {}s",
+                        self.opts.idle_timeout.as_secs()
+                    )));
+                }
+                Ok(Err(e)) => return Err(classify(e)),
+                Ok(Ok(r)) => r,
+            };
+            let status = resp.status();
+            if status.is_success() {
+                return Ok(resp);
+            }
+            let headers = resp.headers().clone();
+            let body = tokio::time::timeout(self.opts.idle_timeout, resp.text())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default();
+            let message = http_error_message(&body);
+            if include_usage
+                && matches!(
+                    status,
+                    StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY
+                )
+            {
+                tracing::info!(%status, %message, "server rejected the request; retrying without stream_options");
+                include_usage = false;
+                continue;
+            }
+            if matches!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+            ) && retries < self.opts.max_retries
+            {
+                let wait = retry_after(&headers)
+                    .unwrap_or_else(|| backoff(retries))
+                    .min(self.opts.max_retry_wait);
+                on_event(StreamEvent::Notice {
+                    message: format!(
+                        "{} answered {} ({message}); retrying in {:.1}s",
+                        ep.api_base,
+                        status.as_u16(),
+                        wait.as_secs_f64()
+                    ),
+                });
+                tokio::time::sleep(wait).await;
+                retries += 1;
+                continue;
+            }
+            if matches!(
+                status,
+                StatusCode::BAD_GATEWAY
+                    | StatusCode::SERVICE_UNAVAILABLE
+                    | StatusCode::GATEWAY_TIMEOUT
+            ) {
+                return Err(Attempt::Down(format!(
+                    "HTTP {}: {message}",
+                    status.as_u16()
+                )));
+            }
+            return Err(Attempt::Fatal(LlmError::Http {
+                endpoint: ep.api_base.clone(),
+                status: status.as_u16(),
+                message,
+            }));
+        }
+    }
+
+    async fn read_stream(
+        &self,
+        ep: &Endpoint,
+        resp: reqwest::Response,
+        started: Instant,
+        on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Result<Completion, LlmError> {
+        let mut asm = Assembler::new();
+        let mut first_token: Option<Instant> = None;
+        let mut out = Vec::new();
+        let mut emit = |out: &mut Vec<StreamEvent>, first_token: &mut Option<Instant>| {
+            for ev in out.drain(..) {
+                if first_token.is_none() && !matches!(ev, StreamEvent::Notice { .. }) {
+                    *first_token = Some(Instant::now());
+                }
+                on_event(ev);
+            }
+        };
+        let is_json = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+        let mut cut_short: Option<String> = None;
+        if is_json {
+            // A server that ignored `stream: true` and sent the whole reply at once.
+            match tokio::time::timeout(self.opts.idle_timeout, resp.text()).await {
+                Ok(Ok(text)) => match serde_json::from_str::<Chunk>(&text) {
+                    Ok(chunk) => asm.push_chunk(chunk, &mut out),
+                    Err(e) => {
+                        return Err(LlmError::Protocol {
+                            endpoint: ep.api_base.clone(),
+                            message: format!("a JSON reply of an unexpected shape ({e})"),
+                        });
+                    }
+                },
+                Ok(Err(e)) => cut_short = Some(format!("connection lost: {e}")),
+                Err(_) => {
+                    cut_short = Some(format!("no data for {}s", self.opts.idle_timeout.as_secs()))
+                }
+            }
+            emit(&mut out, &mut first_token);
+        } else {
+            let mut parser = SseParser::new();
+            let mut events = Vec::new();
+            let mut body = resp.bytes_stream();
+            while !asm.is_finished() {
+                let bytes = match tokio::time::timeout(self.opts.idle_timeout, body.next()).await {
+                    Err(_) => {
+                        cut_short = Some(format!(
+                            "no data for {}s (idle timeout)",
+                            self.opts.idle_timeout.as_secs()
+                        ));
+                        break;
+                    }
+                    Ok(None) => {
+                        parser.finish(&mut events);
+                        for ev in events.drain(..) {
+                            asm.push(&ev, &mut out);
+                        }
+                        emit(&mut out, &mut first_token);
+                        break;
+                    }
+                    Ok(Some(Err(e))) => {
+                        cut_short = Some(format!("connection lost: {e}"));
+                        break;
+                    }
+                    Ok(Some(Ok(b))) => b,
+                };
+                if let Err(e) = parser.push(&bytes, &mut events) {
+                    return Err(LlmError::Protocol {
+                        endpoint: ep.api_base.clone(),
+                        message: e.to_string(),
+                    });
+                }
+                for ev in events.drain(..) {
+                    asm.push(&ev, &mut out);
+                    if asm.is_finished() {
+                        break;
+                    }
+                }
+                emit(&mut out, &mut first_token);
+            }
+        }
+        let (mut reply, end) = asm.finish();
+        if let (Some(why), StreamEnd::Truncated) = (&cut_short, &end) {
+            reply.warnings.push(why.clone());
+        }
+        let finished = Instant::now();
+        let tokens = reply
+            .usage
+            .map(|u| u.completion_tokens)
+            .filter(|&n| n > 0)
+            .unwrap_or(reply.delta_count);
+        let tokens_per_s = first_token.and_then(|t| {
+            let secs = finished.duration_since(t).as_secs_f64();
+            (tokens > 1 && secs > 0.0).then(|| (tokens - 1) as f64 / secs)
+        });
+        Ok(Completion {
+            reply,
+            end,
+            endpoint: ep.api_base.clone(),
+            ttft: first_token.map(|t| t.duration_since(started)),
+            elapsed: finished.duration_since(started),
+            tokens_per_s,
+        })
+    }
+}
+
+/// When tools were offered and the model printed calls instead of making them,
+/// turn the printed calls into real ones (flagged as recovered).
+fn recover_printed_calls(req: &ChatRequest, reply: &mut Reply) {
+    if req.tools.is_empty() || !reply.tool_calls.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = req.tools.iter().map(|t| t.name.as_str()).collect();
+    if let Some((rest, calls)) = recover_tool_calls(&reply.content, &names) {
+        reply.warnings.push(format!(
+            "recovered {} tool call(s) the model printed as text",
+            calls.len()
+        ));
+        reply.content = rest;
+        reply.tool_calls = calls;
+    }
+}
+
+fn classify(e: reqwest::Error) -> Attempt {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = source {
+        if let Some(refusal) = s.downcast_ref::<Refusal>() {
+            return Attempt::Fatal(LlmError::Offline(refusal.clone()));
+        }
+        source = s.source();
+    }
+    Attempt::Down(describe(&e))
+}
+
+/// The innermost useful message of a transport error ("connection refused", not
+/// "error sending request for url ...").
+fn describe(e: &reqwest::Error) -> String {
+    let mut msg = if e.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        String::new()
+    };
+    let mut source = std::error::Error::source(e);
+    let mut last = None;
+    while let Some(s) = source {
+        last = Some(s.to_string());
+        source = s.source();
+    }
+    if let Some(l) = last {
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&l);
+    }
+    if msg.is_empty() { e.to_string() } else { msg }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(3600.0)));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn backoff(retry: u32) -> Duration {
+    Duration::from_millis(500u64.saturating_mul(1 << retry.min(6))).min(Duration::from_secs(30))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn retry_after_forms() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("0.25"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(250)));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None);
+        h.insert(RETRY_AFTER, HeaderValue::from_static("-1"));
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_bounded() {
+        assert_eq!(backoff(0), Duration::from_millis(500));
+        assert_eq!(backoff(2), Duration::from_secs(2));
+        assert_eq!(backoff(40), Duration::from_secs(30));
+    }
+}

@@ -1,0 +1,18 @@
+//! The OpenAI-compatible model client: request building, an incremental SSE parser,
+//! stream assembly, recovery of tool calls printed as text, retries and failover, and
+//! the server probe behind `cove models` and `cove doctor`.
+
+pub mod assemble;
+pub mod chunk;
+mod client;
+mod error;
+mod net;
+pub mod probe;
+pub mod recover;
+pub mod request;
+pub mod sse;
+
+pub use assemble::{Reply, StreamEnd};
+pub use client::{Client, ClientOptions, Completion};
+pub use error::LlmError;
+pub use request::ChatRequest;

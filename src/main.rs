@@ -1,0 +1,160 @@
+//! The `cove` binary: command line, wiring, and fatal-error reporting.
+
+mod cli;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use cove::config::{self, LoadInput, Loaded, Overrides};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cove",
+    version,
+    about = "A private, offline terminal coding assistant for self-hosted models"
+)]
+struct Cli {
+    /// Run in DIR instead of the current directory (the workspace).
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    dir: Option<PathBuf>,
+    /// Use the model profile NAME ([profiles.NAME] in the config).
+    #[arg(long, value_name = "NAME", global = true)]
+    profile: Option<String>,
+    /// Read this config file on top of the user and workspace files (like COVE_CONFIG).
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Ask once: stream the answer to stdout.
+    Ask(cli::ask::AskArgs),
+    /// List the models the server offers.
+    Models {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the effective configuration and where each value came from.
+    Config,
+    /// Probe the configured server(s): kind, context size, tool calling.
+    Doctor,
+}
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _log_guard = init_logging();
+    let workspace = match cli
+        .dir
+        .clone()
+        .map(Ok)
+        .unwrap_or_else(std::env::current_dir)
+    {
+        Ok(d) => d,
+        Err(e) => {
+            return fail(
+                EXIT_USAGE,
+                &format!("cannot determine the working directory: {e}"),
+            );
+        }
+    };
+    if !workspace.is_dir() {
+        return fail(
+            EXIT_USAGE,
+            &format!("{} is not a directory", workspace.display()),
+        );
+    }
+    let mut overrides = Overrides {
+        profile: cli.profile.clone(),
+        config_file: cli.config.clone(),
+        ..Overrides::default()
+    };
+    if let Some(Command::Ask(args)) = &cli.command {
+        overrides.model = args.model.clone();
+        overrides.base_url = args.base_url.clone();
+    }
+    let loaded = match config::load(&LoadInput::from_process(workspace.clone(), overrides)) {
+        Ok(l) => l,
+        Err(e) => return fail(EXIT_USAGE, &e.to_string()),
+    };
+    if !matches!(cli.command, Some(Command::Config)) {
+        for w in &loaded.warnings {
+            eprintln!("cove: warning: {w}");
+        }
+    }
+    let code = match cli.command {
+        None => {
+            eprintln!(
+                "cove: the full-screen interface is not part of this build yet; use `cove ask \"...\"` \
+                 (see `cove --help`)"
+            );
+            EXIT_USAGE
+        }
+        Some(Command::Config) => {
+            print!("{}", config::render_effective(&loaded));
+            EXIT_OK
+        }
+        Some(Command::Ask(args)) => run_async(cli::ask::run(args, loaded)),
+        Some(Command::Models { json }) => run_async(cli::models::run(loaded, json)),
+        Some(Command::Doctor) => run_async(cli::doctor::run(loaded)),
+    };
+    ExitCode::from(code)
+}
+
+fn run_async(fut: impl std::future::Future<Output = u8>) -> u8 {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(fut),
+        Err(e) => {
+            eprintln!("cove: cannot start the async runtime: {e}");
+            1
+        }
+    }
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("cove: error: {message}");
+    ExitCode::from(code)
+}
+
+/// Logs go to a file in the state dir (never the terminal); `COVE_LOG=debug` raises the level.
+fn init_logging() -> Option<()> {
+    let dirs = directories::ProjectDirs::from("", "", "cove")?;
+    let dir = dirs
+        .state_dir()
+        .unwrap_or_else(|| dirs.data_local_dir())
+        .to_owned();
+    std::fs::create_dir_all(&dir).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("cove.log"))
+        .ok()?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COVE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init()
+        .ok()
+}
+
+/// Used by subcommands that need the loaded config's model client.
+pub fn main_client(loaded: &Loaded) -> Result<cove::llm::Client, cove::llm::LlmError> {
+    let model = &loaded.config.model;
+    let env = |k: &str| std::env::var(k).ok();
+    cove::llm::Client::new(
+        model.endpoints(&env),
+        cove::llm::ClientOptions::from_config(&loaded.config, model),
+    )
+}
