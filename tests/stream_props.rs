@@ -68,7 +68,11 @@ fn build(pieces: &[(Piece, Ending, bool)], done: bool) -> (Vec<u8>, String, Stri
         };
         let lines: Vec<String> = if multiline {
             let v: serde_json::Value = serde_json::from_str(data).unwrap();
-            serde_json::to_string_pretty(&v).unwrap().lines().map(str::to_owned).collect()
+            serde_json::to_string_pretty(&v)
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect()
         } else {
             vec![data.to_owned()]
         };
@@ -79,7 +83,12 @@ fn build(pieces: &[(Piece, Ending, bool)], done: bool) -> (Vec<u8>, String, Stri
         }
         out.extend_from_slice(eol);
     };
-    event(&json!({"choices":[{"index":0,"delta":{"role":"assistant"}}]}).to_string(), Ending::Lf, false, &mut out);
+    event(
+        &json!({"choices":[{"index":0,"delta":{"role":"assistant"}}]}).to_string(),
+        Ending::Lf,
+        false,
+        &mut out,
+    );
     for (p, end, multiline) in pieces {
         let data = match p {
             Piece::Content(t) => {
@@ -109,7 +118,12 @@ fn build(pieces: &[(Piece, Ending, bool)], done: bool) -> (Vec<u8>, String, Stri
         event(&data.to_string(), *end, *multiline, &mut out);
     }
     if done {
-        event(&json!({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}).to_string(), Ending::Lf, false, &mut out);
+        event(
+            &json!({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}).to_string(),
+            Ending::Lf,
+            false,
+            &mut out,
+        );
         event(&json!({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}).to_string(), Ending::CrLf, false, &mut out);
         out.extend_from_slice(b"data: [DONE]\n\n");
     }
@@ -188,10 +202,12 @@ fn hostile_chunk() -> impl Strategy<Value = serde_json::Value> {
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::from),
         any::<i64>().prop_map(serde_json::Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(serde_json::Value::from),
         "[\\PC]{0,10}".prop_map(serde_json::Value::from),
     ];
-    let any_value = leaf.prop_recursive(3, 24, 4, |inner| {
+    leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
             prop::collection::btree_map(
@@ -212,6 +228,5 @@ fn hostile_chunk() -> impl Strategy<Value = serde_json::Value> {
             )
             .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
         ]
-    });
-    any_value
+    })
 }

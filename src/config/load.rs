@@ -423,14 +423,14 @@ fn validate(config: &Config, sources: &BTreeMap<String, Source>) -> Result<(), C
             .map(|a| a.to_vec())
             .unwrap_or_default(),
     )?;
-    if let Some(t) = config.model.temperature {
-        if !(0.0..=2.0).contains(&t) {
-            return Err(ConfigError::BadValue {
-                origin: origin("model.temperature"),
-                key: "model.temperature".into(),
-                message: format!("{t} is outside 0.0 to 2.0"),
-            });
-        }
+    if let Some(t) = config.model.temperature
+        && !(0.0..=2.0).contains(&t)
+    {
+        return Err(ConfigError::BadValue {
+            origin: origin("model.temperature"),
+            key: "model.temperature".into(),
+            message: format!("{t} is outside 0.0 to 2.0"),
+        });
     }
     Ok(())
 }

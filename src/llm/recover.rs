@@ -104,12 +104,12 @@ fn mistral(
         let trimmed = body.trim_start();
         pos += body.len() - trimmed.len();
         if trimmed.starts_with('[') || trimmed.starts_with('{') {
-            if let Some((v, len)) = json_prefix(trimmed) {
-                if let Some(found) = calls_from_value(&v, offered) {
-                    calls.extend(found);
-                    spans.push((start, pos + len));
-                    search_from = pos + len;
-                }
+            if let Some((v, len)) = json_prefix(trimmed)
+                && let Some(found) = calls_from_value(&v, offered)
+            {
+                calls.extend(found);
+                spans.push((start, pos + len));
+                search_from = pos + len;
             }
             continue;
         }

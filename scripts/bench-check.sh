@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs the benchmarks on the release build and fails when a figure falls below its floor.
+# Floors sit well under the figures in README (measured on the 2-core reference machine)
+# so that noise does not fail CI but a real regression does.
+#
+# usage: scripts/bench-check.sh [BASE_URL]   (with a URL, also the TTFT overhead check)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MIN_MIB_S=${COVE_BENCH_MIN_MIB_S:-100}
+MIN_DELTAS_S=${COVE_BENCH_MIN_DELTAS_S:-400000}
+MAX_TTFT_OVERHEAD_MS=${COVE_BENCH_MAX_TTFT_MS:-25}
+
+cargo bench --quiet --bench stream -- --warm-up-time 1 --measurement-time 3 --noplot >/dev/null
+python3 - "$MIN_MIB_S" "$MIN_DELTAS_S" <<'PY'
+import json, sys
+min_mib, min_deltas = float(sys.argv[1]), float(sys.argv[2])
+def rate(name):
+    base = f"target/criterion/sse_assemble/{name}/new/"
+    est = json.load(open(base + "estimates.json"))
+    bench = json.load(open(base + "benchmark.json"))
+    ns = est["median"]["point_estimate"]
+    per_iter = list(bench["throughput"].values())[0]
+    return per_iter / (ns / 1e9)
+mib = rate("bytes") / (1024 * 1024)
+deltas = rate("deltas")
+print(f"SSE parse + assembly: {mib:.0f} MiB/s, {deltas/1e6:.2f} M deltas/s (median)")
+bad = []
+if mib < min_mib: bad.append(f"{mib:.0f} MiB/s < floor {min_mib:.0f}")
+if deltas < min_deltas: bad.append(f"{deltas:.0f} deltas/s < floor {min_deltas:.0f}")
+if bad:
+    print("REGRESSION: " + "; ".join(bad), file=sys.stderr)
+    sys.exit(1)
+PY
+
+if [ $# -ge 1 ]; then
+  cargo build --quiet --release
+  python3 benches/ttft_overhead.py "$1" --runs 20 --max-ms "$MAX_TTFT_OVERHEAD_MS"
+fi

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# cove's whole test suite, as CI runs it (.ci/run calls this). Works on a fresh machine:
+# installs what it needs, provisions the real local model (scripts/local-model.sh,
+# cached in the user cache dir), then runs fmt, clippy, every test, the end-to-end tests
+# against the real model, and the benchmarks as regression checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "prerequisites"
+missing=()
+for tool in curl python3 tmux; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  if command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "missing ${missing[*]} and no apt-get to install them" >&2
+    exit 1
+  fi
+fi
+for comp in rustfmt clippy; do
+  if ! cargo "${comp/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    rustup component add "$comp"
+  fi
+done
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (warnings denied)"
+cargo clippy --all-targets --all-features --quiet -- -D warnings
+
+step "unit, property and integration tests (fake server)"
+cargo test --quiet
+
+step "local model (llama-server + SmolLM2-135M)"
+started_here=0
+if ! url=$(scripts/local-model.sh --status); then
+  url=$(scripts/local-model.sh)
+  started_here=1
+fi
+cleanup() { if [ "$started_here" = 1 ]; then scripts/local-model.sh --stop || true; fi; }
+trap cleanup EXIT
+echo "model server: $url"
+
+step "end-to-end tests against the real model"
+COVE_E2E_BASE_URL="$url" cargo test --quiet --features e2e --test e2e_local
+
+step "benchmarks (regression checks)"
+scripts/bench-check.sh "$url"
+
+echo
+echo "all checks passed"

@@ -1,0 +1,138 @@
+//! End to end against a real llama.cpp `llama-server` serving SmolLM2-135M-Instruct
+//! (scripts/local-model.sh). Built only with `--features e2e`; scripts/test.sh starts the
+//! server and passes its URL in COVE_E2E_BASE_URL.
+#![cfg(feature = "e2e")]
+
+mod cli_support;
+
+use std::io::Read;
+use std::process::Stdio;
+use std::time::Instant;
+
+use cli_support::Sandbox;
+
+fn base_url() -> String {
+    std::env::var("COVE_E2E_BASE_URL")
+        .expect("COVE_E2E_BASE_URL is not set: run scripts/test.sh, or COVE_E2E_BASE_URL=$(scripts/local-model.sh) cargo test --features e2e")
+}
+
+fn env() -> Vec<(&'static str, String)> {
+    vec![("COVE_BASE_URL", base_url())]
+}
+
+fn run(sb: &Sandbox, args: &[&str]) -> cli_support::Run {
+    let env = env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    sb.run_with(args, &env, None)
+}
+
+#[test]
+fn ask_streams_a_non_empty_answer() {
+    let sb = Sandbox::new();
+    let r = run(&sb, &["ask", "--max-tokens", "40", "Name three colours."]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.trim().len() > 3, "{r:?}");
+}
+
+#[test]
+fn output_arrives_while_the_model_is_still_generating() {
+    let sb = Sandbox::new();
+    let url = base_url();
+    let started = Instant::now();
+    let mut child = sb
+        .command(
+            &[
+                "ask",
+                "--max-tokens",
+                "200",
+                "Write a long story about a lighthouse keeper.",
+            ],
+            &[("COVE_BASE_URL", &url)],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    let n = stdout.read(&mut first).unwrap();
+    let first_byte = started.elapsed();
+    assert_eq!(n, 1, "no output at all");
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    let total = started.elapsed();
+    assert!(status.success());
+    assert!(rest.len() > 50, "a long answer was asked for");
+    assert!(
+        first_byte * 2 < total,
+        "first byte after {first_byte:?} of {total:?}: not streamed"
+    );
+}
+
+#[test]
+fn json_reports_usage_ttft_and_server_timings() {
+    let sb = Sandbox::new();
+    let r = run(
+        &sb,
+        &[
+            "ask",
+            "--json",
+            "--max-tokens",
+            "24",
+            "What is the capital of France?",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let v = r.json();
+    assert!(!v["content"].as_str().unwrap().is_empty());
+    assert!(v["usage"]["completion_tokens"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["usage"]["prompt_tokens"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["ttft_ms"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(v["tokens_per_s"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(
+        v["timings"]["predicted_n"].as_u64().unwrap() > 0,
+        "llama.cpp timings: {v}"
+    );
+    assert!(
+        matches!(v["finish_reason"].as_str(), Some("stop" | "length")),
+        "{v}"
+    );
+    assert_eq!(v["error"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_request_with_tools_reaches_the_server_and_is_handled() {
+    let sb = Sandbox::new();
+    let r = run(
+        &sb,
+        &[
+            "ask",
+            "--tools",
+            "--json",
+            "--max-tokens",
+            "64",
+            "Read the file Cargo.toml.",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let v = r.json();
+    assert!(v["finish_reason"].is_string(), "{v}");
+    for call in v["tool_calls"].as_array().unwrap() {
+        assert!(!call["id"].as_str().unwrap().is_empty());
+        assert!(!call["name"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn models_and_doctor_describe_the_server() {
+    let sb = Sandbox::new();
+    let r = run(&sb, &["models"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("smollm2"), "{r:?}");
+    let r = run(&sb, &["doctor"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("llama.cpp"), "{r:?}");
+    assert!(r.stdout.contains("4096 tokens"), "{r:?}");
+    assert!(r.stdout.contains("tools "), "{r:?}");
+}
