@@ -456,3 +456,21 @@ fn models_lists_what_the_server_offers() {
     let run = sb.run_with(&["models", "--json"], &[("COVE_BASE_URL", &url)], None);
     assert_eq!(run.json()["models"][1]["id"], "qwen3-vl");
 }
+
+#[test]
+fn escape_sequences_from_the_server_never_reach_the_terminal_raw() {
+    // the error message goes to stderr (a human's screen): neutralised
+    let server = FakeServer::start(vec![Reply::json(
+        500,
+        "{\"error\":\"boom\\u001b]52;c;ZXZpbA==\\u0007\"}",
+    )]);
+    let sb = Sandbox::new();
+    let run = ask(&sb, &server, &["hi"]);
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(!run.stderr.contains('\u{1b}'), "{run:?}");
+    assert!(run.stderr.contains("boom^[]52;c;ZXZpbA==^G"), "{run:?}");
+    // content into a pipe is passed byte for byte (the user asked for the raw answer)
+    let server = FakeServer::start(vec![answer("red\u{1b}[31m")]);
+    let run = ask(&sb, &server, &["hi"]);
+    assert_eq!(run.stdout, "red\u{1b}[31m\n");
+}

@@ -9,9 +9,12 @@ use serde_json::{Value, json};
 
 use cove::config::Loaded;
 use cove::domain::conversation::Message;
+use cove::domain::text::neutralize_controls;
 use cove::llm::{ChatRequest, Completion, LlmError, StreamEnd, probe};
 use cove::protocol::StreamEvent;
 use cove::tools::offered_tools;
+
+use super::{say, say_error};
 
 pub const EXIT_SERVER_ERROR: u8 = 4;
 pub const EXIT_TRUNCATED: u8 = 5;
@@ -102,6 +105,9 @@ pub async fn run(args: AskArgs, loaded: Loaded) -> u8 {
 
     let json_mode = args.json;
     let dim = std::io::stderr().is_terminal();
+    // On a terminal, model text cannot drive it (escape sequences are shown, not obeyed);
+    // into a pipe or file it goes byte for byte.
+    let out_tty = std::io::stdout().is_terminal();
     let mut partial = Partial::default();
     let mut in_reasoning = false;
     let mut on_event = |ev: StreamEvent| match ev {
@@ -114,7 +120,12 @@ pub async fn run(args: AskArgs, loaded: Loaded) -> u8 {
                 }
                 let mut out = std::io::stdout();
                 // A closed stdout (`| head`) is not an error worth more than stopping output.
-                let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+                let shown = if out_tty {
+                    neutralize_controls(&text)
+                } else {
+                    text.as_str().into()
+                };
+                let _ = out.write_all(shown.as_bytes()).and_then(|_| out.flush());
                 partial.ended_with_newline = text.ends_with('\n');
             }
         }
@@ -126,10 +137,12 @@ pub async fn run(args: AskArgs, loaded: Loaded) -> u8 {
                     let _ = err.write_all(b"\x1b[2m");
                 }
                 in_reasoning = true;
-                let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+                let _ = err
+                    .write_all(neutralize_controls(&text).as_bytes())
+                    .and_then(|_| err.flush());
             }
         }
-        StreamEvent::Notice { message } => eprintln!("cove: {message}"),
+        StreamEvent::Notice { message } => say(&message),
         StreamEvent::ToolCallStart { .. } | StreamEvent::ToolCallArgs { .. } => {}
     };
 
@@ -216,7 +229,7 @@ fn finish(args: &AskArgs, model: &str, partial: &Partial, c: Completion) -> u8 {
         }
     }
     if let Some(e) = error {
-        eprintln!("cove: error: {e}");
+        say_error(&e);
     }
     code
 }
@@ -263,6 +276,6 @@ fn report_error(args: &AskArgs, e: &LlmError, model: Option<&str>) -> u8 {
         });
         println!("{obj}");
     }
-    eprintln!("cove: error: {e}");
+    say_error(&e.to_string());
     code
 }

@@ -3,3 +3,15 @@
 pub mod ask;
 pub mod doctor;
 pub mod models;
+
+use cove::domain::text::neutralize_controls;
+
+/// Prints a line to stderr with anything from the server or model made terminal-safe.
+pub fn say(message: &str) {
+    eprintln!("cove: {}", neutralize_controls(message));
+}
+
+/// Prints an error line to stderr, terminal-safe.
+pub fn say_error(message: &str) {
+    eprintln!("cove: error: {}", neutralize_controls(message));
+}

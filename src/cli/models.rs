@@ -9,7 +9,7 @@ pub async fn run(loaded: Loaded, as_json: bool) -> u8 {
     let client = match crate::main_client(&loaded) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("cove: error: {e}");
+            super::say_error(&e.to_string());
             return e.exit_code() as u8;
         }
     };
@@ -38,12 +38,13 @@ pub async fn run(loaded: Loaded, as_json: bool) -> u8 {
                     .as_deref()
                     .map(|o| format!("  ({o})"))
                     .unwrap_or_default();
-                println!("{:<width$}{ctx}{owner}", m.id);
+                let line = format!("{:<width$}{ctx}{owner}", m.id);
+                println!("{}", cove::domain::text::neutralize_controls(&line));
             }
             0
         }
         Err(e) => {
-            eprintln!("cove: error: {e}");
+            super::say_error(&e.to_string());
             e.exit_code() as u8
         }
     }

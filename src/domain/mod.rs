@@ -2,3 +2,4 @@
 //! the patch/diff model and path confinement.
 
 pub mod conversation;
+pub mod text;
