@@ -2,8 +2,12 @@
 //! See ARCHITECTURE.md for the module map and the one-way data flow.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod agent;
+pub mod app;
 pub mod config;
 pub mod domain;
 pub mod llm;
 pub mod protocol;
+pub mod term;
 pub mod tools;
+pub mod ui;

@@ -90,13 +90,7 @@ fn main() -> ExitCode {
         }
     }
     let code = match cli.command {
-        None => {
-            eprintln!(
-                "cove: the full-screen interface is not part of this build yet; use `cove ask \"...\"` \
-                 (see `cove --help`)"
-            );
-            EXIT_USAGE
-        }
+        None => cli::tui::run(loaded, workspace, cli.profile.clone()),
         Some(Command::Config) => {
             print!("{}", config::render_effective(&loaded));
             EXIT_OK

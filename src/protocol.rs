@@ -27,3 +27,70 @@ pub enum StreamEvent {
     /// (an endpoint was down and the next one is tried, a retry after 429, a skipped bad chunk).
     Notice { message: String },
 }
+
+/// What the UI asks of the agent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// Start a turn with the user's message. `turn` is the UI's id for it.
+    UserTurn {
+        turn: u64,
+        text: String,
+    },
+    /// Stop the running turn now; what arrived stays.
+    Interrupt,
+    Shutdown,
+}
+
+/// What the agent reports to the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentEvent {
+    /// The server's state as found by the start-up probe (and after each turn).
+    Server(ServerStatus),
+    /// An increment of the reply of `turn`.
+    Stream { turn: u64, event: StreamEvent },
+    /// The turn ended (completely, cut short, or interrupted).
+    TurnDone { turn: u64, outcome: TurnOutcome },
+    /// The turn failed before or during streaming.
+    TurnFailed {
+        turn: u64,
+        error: String,
+        hint: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServerStatus {
+    pub reachable: bool,
+    pub endpoint: String,
+    pub model: String,
+    /// The context window: configured, else what the server reports.
+    pub context_window: Option<u64>,
+    /// Why it is unreachable, when it is.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TurnOutcome {
+    /// `stop`, `length`, `tool_calls`, ... as the server said.
+    pub finish_reason: Option<String>,
+    pub interrupted: bool,
+    /// The stream ended early, or the server sent an error mid-stream: the message.
+    pub cut_short: Option<String>,
+    pub ttft_ms: Option<f64>,
+    pub tokens_per_s: Option<f64>,
+    /// Prompt + completion tokens of this request, as the server counted them.
+    pub context_tokens: Option<u64>,
+    pub tool_calls: Vec<ToolCallInfo>,
+    /// Content after recovered tool calls were cut out, when it differs from what streamed.
+    pub final_content: Option<String>,
+}
+
+/// A tool call as the UI shows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ToolCallInfo {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+    /// Recovered from text the model printed instead of a structured call.
+    pub recovered: bool,
+}

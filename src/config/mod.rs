@@ -8,6 +8,7 @@
 mod load;
 pub mod offline;
 mod show;
+pub mod theme;
 mod types;
 
 pub use load::{LoadInput, Loaded, Overrides, Source, load};

@@ -1,0 +1,154 @@
+//! The event loop: terminal events, agent events, signals and timers become `Msg`s for
+//! `update`; its `Command`s are carried out here; frames are drawn on demand, at most
+//! ~60 per second, each inside a synchronized update.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use crossterm::event::{Event, EventStream};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use futures_util::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::time::sleep_until;
+
+use super::msg::{Command, Msg};
+use super::state::State;
+use super::update::update;
+use crate::protocol::{AgentEvent, Op};
+use crate::term::TerminalGuard;
+use crate::ui;
+
+const FRAME: Duration = Duration::from_millis(16);
+const TICK: Duration = Duration::from_millis(100);
+/// Agent events handled per wake-up before drawing (a fast stream is coalesced).
+const DRAIN_MAX: usize = 4096;
+
+pub struct Channels {
+    pub ops: UnboundedSender<Op>,
+    pub events: UnboundedReceiver<AgentEvent>,
+}
+
+/// Runs the interactive session until the user quits. The terminal is restored on
+/// return, on error and on panic.
+pub async fn run(
+    mut state: State,
+    mut ch: Channels,
+    history_file: Option<PathBuf>,
+) -> io::Result<State> {
+    let mut guard = TerminalGuard::enter(state.mouse_capture)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    terminal.clear()?;
+    let size = terminal.size()?;
+    state.size = (size.width, size.height);
+    let mut events = EventStream::new();
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut last_draw = Instant::now() - FRAME;
+    let mut next_tick = tokio::time::Instant::now() + TICK;
+
+    loop {
+        let ticking =
+            state.turn.is_some() || state.flash.is_some() || state.quit_armed_at.is_some();
+        let draw_at = tokio::time::Instant::from_std(last_draw + FRAME);
+        let mut msgs = Vec::new();
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => msgs.extend(term_msg(ev)),
+                Some(Err(e)) => return Err(e),
+                None => msgs.push(Msg::Terminate),
+            },
+            ev = ch.events.recv() => {
+                if let Some(ev) = ev {
+                    msgs.push(Msg::Agent(ev));
+                    while msgs.len() < DRAIN_MAX {
+                        match ch.events.try_recv() {
+                            Ok(ev) => msgs.push(Msg::Agent(ev)),
+                            Err(_) => break,
+                        }
+                    }
+                } else {
+                    msgs.push(Msg::Terminate);
+                }
+            }
+            _ = sleep_until(next_tick), if ticking => {
+                next_tick = tokio::time::Instant::now() + TICK;
+                msgs.push(Msg::Tick);
+            }
+            _ = sleep_until(draw_at), if state.dirty => {}
+            _ = sigterm.recv() => msgs.push(Msg::Terminate),
+            _ = sighup.recv() => msgs.push(Msg::Terminate),
+        }
+        for msg in msgs {
+            state.now = Instant::now();
+            for cmd in update(&mut state, msg) {
+                match cmd {
+                    Command::Agent(op) => {
+                        let _ = ch.ops.send(op);
+                    }
+                    Command::SaveHistory(text) => {
+                        if let Some(path) = history_file.clone() {
+                            tokio::task::spawn_blocking(move || {
+                                if let Err(e) = super::history::append(&path, &text) {
+                                    tracing::warn!(
+                                        "cannot save input history to {}: {e}",
+                                        path.display()
+                                    );
+                                }
+                            });
+                        }
+                    }
+                    Command::Copy(text) => copy_osc52(&text),
+                    Command::SetMouseCapture(on) => guard.set_mouse(on)?,
+                    Command::Quit => {}
+                }
+            }
+        }
+        if state.should_quit {
+            break;
+        }
+        if state.dirty && last_draw.elapsed() >= FRAME {
+            draw(&mut terminal, &mut state)?;
+            last_draw = Instant::now();
+        }
+    }
+    let _ = ch.ops.send(Op::Shutdown);
+    drop(terminal);
+    drop(guard);
+    Ok(state)
+}
+
+fn term_msg(ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Key(k) => Some(Msg::Key(k)),
+        Event::Paste(text) => Some(Msg::Paste(text)),
+        Event::Mouse(m) => Some(Msg::Mouse(m)),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        Event::FocusGained | Event::FocusLost => None,
+    }
+}
+
+fn draw(
+    terminal: &mut Terminal<CrosstermBackend<io::Stdout>>,
+    state: &mut State,
+) -> io::Result<()> {
+    crossterm::queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    let size = terminal.size()?;
+    state.size = (size.width, size.height);
+    terminal.draw(|f| ui::render(f, state))?;
+    crossterm::execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+    state.dirty = false;
+    Ok(())
+}
+
+/// Puts text on the clipboard of the terminal the user sits at (OSC 52), which works
+/// over SSH and inside tmux (with `set-clipboard on`).
+fn copy_osc52(text: &str) {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    let mut out = io::stdout();
+    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+    let _ = out.flush();
+}

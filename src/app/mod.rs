@@ -1,0 +1,13 @@
+//! The interactive session: state, messages, the pure `update`, and the event loop that
+//! connects the terminal and the agent to them.
+
+pub mod event_loop;
+pub mod history;
+pub mod msg;
+pub mod scroll;
+pub mod state;
+pub mod update;
+
+pub use msg::{Command, Msg};
+pub use state::State;
+pub use update::update;

@@ -1,0 +1,232 @@
+//! Everything the UI shows, in one place. `update` changes it; `ui::render` draws it.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use ratatui::text::Line;
+use ratatui_textarea::{TextArea, WrapMode};
+
+use super::history::InputHistory;
+use crate::config::theme::Theme;
+use crate::protocol::ServerStatus;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Chat,
+    Diff,
+    Approvals,
+    Input,
+}
+
+impl Focus {
+    pub fn next(self) -> Focus {
+        match self {
+            Focus::Chat => Focus::Diff,
+            Focus::Diff => Focus::Approvals,
+            Focus::Approvals => Focus::Input,
+            Focus::Input => Focus::Chat,
+        }
+    }
+}
+
+/// Where the chat view is: following the end, or held at a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scroll {
+    Follow,
+    /// The top visible line: entry index and line within that entry.
+    Anchored {
+        entry: usize,
+        line: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplyStatus {
+    Streaming,
+    Done,
+    Interrupted,
+    /// Ended early or with a server error mid-stream.
+    CutShort(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolState {
+    /// Arguments still streaming.
+    Streaming,
+    /// Complete; not run (tool execution arrives with the agent issue).
+    NotRun,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCard {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+    pub recovered: bool,
+    pub state: ToolState,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assistant {
+    pub model: String,
+    pub content: String,
+    pub reasoning: String,
+    pub tools: Vec<ToolCard>,
+    pub status: ReplyStatus,
+    pub ttft_ms: Option<f64>,
+    pub tokens_per_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntryKind {
+    User(String),
+    Assistant(Assistant),
+    Error {
+        title: String,
+        message: String,
+        hint: String,
+    },
+    Notice(String),
+}
+
+/// Cached layout of an entry for one width.
+#[derive(Debug, Clone)]
+pub struct LaidOut {
+    pub width: u16,
+    pub version: u64,
+    pub reasoning_expanded: bool,
+    pub lines: Rc<Vec<Line<'static>>>,
+}
+
+#[derive(Debug)]
+pub struct Entry {
+    pub kind: EntryKind,
+    /// Bumped on every change, so cached layouts know they are stale.
+    pub version: u64,
+    pub cache: RefCell<Option<LaidOut>>,
+}
+
+impl Entry {
+    pub fn new(kind: EntryKind) -> Self {
+        Entry {
+            kind,
+            version: 0,
+            cache: RefCell::new(None),
+        }
+    }
+
+    pub fn touch(&mut self) {
+        self.version += 1;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunningTurn {
+    pub id: u64,
+    pub started: Instant,
+    /// Index of the assistant entry this turn streams into.
+    pub entry: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LastStats {
+    pub ttft_ms: Option<f64>,
+    pub tokens_per_s: Option<f64>,
+}
+
+pub struct State {
+    pub workspace: PathBuf,
+    pub session_id: String,
+    pub profile: Option<String>,
+    pub theme: Theme,
+    pub server: ServerStatus,
+    /// True until the agent's first probe reports.
+    pub probing: bool,
+    pub transcript: Vec<Entry>,
+    pub turn: Option<RunningTurn>,
+    pub next_turn: u64,
+    pub last: LastStats,
+    pub context_used: Option<u64>,
+    pub pending_approvals: usize,
+    pub composer: TextArea<'static>,
+    pub history: InputHistory,
+    pub focus: Focus,
+    /// The pane shown in the main area when the layout has tabs.
+    pub main_tab: Focus,
+    pub scroll: Scroll,
+    /// Output arrived below the view while the user was scrolled up.
+    pub unseen_below: bool,
+    pub show_help: bool,
+    pub help_scroll: u16,
+    pub reasoning_expanded: bool,
+    pub mouse_capture: bool,
+    pub quit_armed_at: Option<Instant>,
+    pub flash: Option<(String, Instant)>,
+    pub size: (u16, u16),
+    /// The clock as of the message being handled (set by the loop; tests set it).
+    pub now: Instant,
+    pub should_quit: bool,
+    pub dirty: bool,
+    pub files_changed: usize,
+}
+
+pub const QUIT_WINDOW: Duration = Duration::from_secs(2);
+pub const FLASH_FOR: Duration = Duration::from_secs(3);
+
+impl State {
+    pub fn new(
+        workspace: PathBuf,
+        session_id: String,
+        theme: Theme,
+        history: InputHistory,
+    ) -> Self {
+        let mut composer = TextArea::default();
+        composer.set_wrap_mode(WrapMode::WordOrGlyph);
+        composer.set_placeholder_text("Ask anything · Enter send · Shift+Enter newline · F1 help");
+        State {
+            workspace,
+            session_id,
+            profile: None,
+            theme,
+            server: ServerStatus::default(),
+            probing: true,
+            transcript: Vec::new(),
+            turn: None,
+            next_turn: 1,
+            last: LastStats::default(),
+            context_used: None,
+            pending_approvals: 0,
+            composer,
+            history,
+            focus: Focus::Input,
+            main_tab: Focus::Chat,
+            scroll: Scroll::Follow,
+            unseen_below: false,
+            show_help: false,
+            help_scroll: 0,
+            reasoning_expanded: false,
+            mouse_capture: true,
+            quit_armed_at: None,
+            flash: None,
+            size: (80, 24),
+            now: Instant::now(),
+            should_quit: false,
+            dirty: true,
+            files_changed: 0,
+        }
+    }
+
+    pub fn composer_text(&self) -> String {
+        self.composer.lines().join("\n")
+    }
+
+    pub fn flash(&mut self, text: impl Into<String>) {
+        self.flash = Some((text.into(), self.now));
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.turn.is_some()
+    }
+}

@@ -1,0 +1,448 @@
+//! `update`: the only place state changes. Pure: no I/O, no clock reads (the loop sets
+//! `state.now`), side effects returned as `Command`s.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use ratatui_textarea::{CursorMove, TextArea, WrapMode};
+
+use super::msg::{Command, Msg};
+use super::scroll;
+use super::state::*;
+use crate::protocol::{AgentEvent, Op, StreamEvent, TurnOutcome};
+
+pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
+    let mut cmds = Vec::new();
+    match msg {
+        Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(s, key, &mut cmds),
+        Msg::Key(_) => return cmds,
+        Msg::Paste(text) => {
+            s.show_help = false;
+            s.focus = Focus::Input;
+            s.composer
+                .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
+        }
+        Msg::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollUp => scroll::up(s, 3),
+            MouseEventKind::ScrollDown => scroll::down(s, 3),
+            _ => return cmds,
+        },
+        Msg::Resize(w, h) => s.size = (w, h),
+        Msg::Agent(ev) => on_agent(s, ev),
+        Msg::Tick => {
+            if s.flash
+                .as_ref()
+                .is_some_and(|(_, at)| s.now.duration_since(*at) >= FLASH_FOR)
+            {
+                s.flash = None;
+            }
+            if s.quit_armed_at
+                .is_some_and(|at| s.now.duration_since(at) >= QUIT_WINDOW)
+            {
+                s.quit_armed_at = None;
+            }
+        }
+        Msg::Terminate => quit(s, &mut cmds),
+    }
+    s.dirty = true;
+    cmds
+}
+
+fn quit(s: &mut State, cmds: &mut Vec<Command>) {
+    if s.is_running() {
+        cmds.push(Command::Agent(Op::Interrupt));
+    }
+    s.should_quit = true;
+    cmds.push(Command::Quit);
+}
+
+fn ctrl(key: &KeyEvent, c: char) -> bool {
+    key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(c)
+}
+
+fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
+    if s.show_help {
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => s.help_scroll = s.help_scroll.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => s.help_scroll = s.help_scroll.saturating_add(1),
+            KeyCode::PageUp => s.help_scroll = s.help_scroll.saturating_sub(10),
+            KeyCode::PageDown => s.help_scroll = s.help_scroll.saturating_add(10),
+            _ if ctrl(&key, 'c') => {
+                s.show_help = false;
+                on_key(s, key, cmds);
+            }
+            _ => s.show_help = false,
+        }
+        return;
+    }
+    if ctrl(&key, 'c') {
+        if s.is_running() {
+            interrupt(s, cmds);
+        } else if s
+            .quit_armed_at
+            .is_some_and(|at| s.now.duration_since(at) < QUIT_WINDOW)
+        {
+            quit(s, cmds);
+        } else {
+            if !s.composer.is_empty() {
+                clear_composer(s);
+            }
+            s.quit_armed_at = Some(s.now);
+            s.flash("Press Ctrl+C again to quit");
+        }
+        return;
+    }
+    s.quit_armed_at = None;
+    match key.code {
+        KeyCode::Esc => {
+            if s.is_running() {
+                interrupt(s, cmds);
+            } else {
+                s.focus = Focus::Input;
+            }
+            return;
+        }
+        KeyCode::F(1) => {
+            s.show_help = true;
+            s.help_scroll = 0;
+            return;
+        }
+        KeyCode::Char('?') if s.focus != Focus::Input || s.composer.is_empty() => {
+            s.show_help = true;
+            s.help_scroll = 0;
+            return;
+        }
+        KeyCode::F(2) => {
+            s.mouse_capture = !s.mouse_capture;
+            cmds.push(Command::SetMouseCapture(s.mouse_capture));
+            s.flash(if s.mouse_capture {
+                "Mouse capture on: wheel scrolls (F2 to select text with the mouse)"
+            } else {
+                "Mouse capture off: select text with the mouse (F2 to scroll with the wheel again)"
+            });
+            return;
+        }
+        KeyCode::Tab => {
+            s.focus = s.focus.next();
+            if s.focus != Focus::Input {
+                s.main_tab = s.focus;
+            }
+            return;
+        }
+        KeyCode::BackTab => {
+            s.focus = s.focus.next().next().next();
+            if s.focus != Focus::Input {
+                s.main_tab = s.focus;
+            }
+            return;
+        }
+        KeyCode::PageUp => return scroll::up(s, scroll::page(s)),
+        KeyCode::PageDown => return scroll::down(s, scroll::page(s)),
+        KeyCode::Home
+            if key.modifiers.contains(KeyModifiers::CONTROL) || s.focus == Focus::Chat =>
+        {
+            return scroll::top(s);
+        }
+        KeyCode::End if key.modifiers.contains(KeyModifiers::CONTROL) || s.focus == Focus::Chat => {
+            return scroll::bottom(s);
+        }
+        _ => {}
+    }
+    if ctrl(&key, 't') {
+        s.reasoning_expanded = !s.reasoning_expanded;
+        return;
+    }
+    if ctrl(&key, 'y') {
+        match last_reply(s) {
+            Some(text) => {
+                cmds.push(Command::Copy(text));
+                s.flash("Copied the last reply");
+            }
+            None => s.flash("No reply to copy yet"),
+        }
+        return;
+    }
+    if key.modifiers.contains(KeyModifiers::ALT) && key.code == KeyCode::Char('y') {
+        match last_reply(s).and_then(|t| last_code_block(&t)) {
+            Some(code) => {
+                cmds.push(Command::Copy(code));
+                s.flash("Copied the last code block");
+            }
+            None => s.flash("No code block in the last reply"),
+        }
+        return;
+    }
+    match s.focus {
+        Focus::Input => input_key(s, key, cmds),
+        Focus::Chat | Focus::Diff | Focus::Approvals => match key.code {
+            KeyCode::Char('q') if key.modifiers.is_empty() => quit(s, cmds),
+            KeyCode::Up | KeyCode::Char('k') if s.focus == Focus::Chat => scroll::up(s, 1),
+            KeyCode::Down | KeyCode::Char('j') if s.focus == Focus::Chat => scroll::down(s, 1),
+            KeyCode::Enter | KeyCode::Char('i') => s.focus = Focus::Input,
+            KeyCode::Char(c)
+                if !key.modifiers.contains(KeyModifiers::CONTROL)
+                    && !key.modifiers.contains(KeyModifiers::ALT) =>
+            {
+                s.focus = Focus::Input;
+                s.composer.insert_char(c);
+            }
+            _ => {}
+        },
+    }
+}
+
+fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
+    let newline = (key.code == KeyCode::Enter
+        && (key.modifiers.contains(KeyModifiers::SHIFT)
+            || key.modifiers.contains(KeyModifiers::ALT)))
+        || ctrl(&key, 'j');
+    if newline {
+        s.composer.insert_newline();
+        return;
+    }
+    match key.code {
+        KeyCode::Enter => send(s, cmds),
+        KeyCode::Up if s.composer.cursor().0 == 0 => {
+            let current = s.composer_text();
+            if let Some(text) = s.history.older(&current) {
+                set_composer(s, &text, false);
+            }
+        }
+        KeyCode::Down
+            if s.composer.cursor().0 + 1 >= s.composer.lines().len() && s.history.is_walking() =>
+        {
+            if let Some(text) = s.history.newer() {
+                set_composer(s, &text, true);
+            }
+        }
+        _ => {
+            s.composer.input(key);
+        }
+    }
+}
+
+fn fresh_composer() -> TextArea<'static> {
+    let mut t = TextArea::default();
+    t.set_wrap_mode(WrapMode::WordOrGlyph);
+    t.set_placeholder_text("Ask anything · Enter send · Shift+Enter newline · F1 help");
+    t
+}
+
+fn clear_composer(s: &mut State) {
+    s.composer = fresh_composer();
+}
+
+fn set_composer(s: &mut State, text: &str, cursor_at_end: bool) {
+    let mut t = TextArea::new(text.split('\n').map(str::to_owned).collect());
+    t.set_wrap_mode(WrapMode::WordOrGlyph);
+    t.set_placeholder_text("Ask anything · Enter send · Shift+Enter newline · F1 help");
+    if cursor_at_end {
+        t.move_cursor(CursorMove::Bottom);
+        t.move_cursor(CursorMove::End);
+    } else {
+        t.move_cursor(CursorMove::Top);
+        t.move_cursor(CursorMove::End);
+    }
+    s.composer = t;
+}
+
+fn send(s: &mut State, cmds: &mut Vec<Command>) {
+    let text = s.composer_text();
+    if text.trim().is_empty() {
+        return;
+    }
+    if s.is_running() {
+        s.flash("A reply is still streaming: Esc interrupts it");
+        return;
+    }
+    s.history.push(&text);
+    cmds.push(Command::SaveHistory(text.clone()));
+    s.transcript.push(Entry::new(EntryKind::User(text.clone())));
+    s.transcript
+        .push(Entry::new(EntryKind::Assistant(Assistant {
+            model: s.server.model.clone(),
+            content: String::new(),
+            reasoning: String::new(),
+            tools: Vec::new(),
+            status: ReplyStatus::Streaming,
+            ttft_ms: None,
+            tokens_per_s: None,
+        })));
+    let id = s.next_turn;
+    s.next_turn += 1;
+    s.turn = Some(RunningTurn {
+        id,
+        started: s.now,
+        entry: s.transcript.len() - 1,
+    });
+    clear_composer(s);
+    s.scroll = Scroll::Follow;
+    s.unseen_below = false;
+    cmds.push(Command::Agent(Op::UserTurn { turn: id, text }));
+}
+
+fn interrupt(s: &mut State, cmds: &mut Vec<Command>) {
+    cmds.push(Command::Agent(Op::Interrupt));
+    s.flash("Interrupting…");
+}
+
+fn running_assistant(s: &mut State, turn: u64) -> Option<&mut Entry> {
+    let t = s.turn.as_ref().filter(|t| t.id == turn)?;
+    s.transcript.get_mut(t.entry)
+}
+
+fn on_agent(s: &mut State, ev: AgentEvent) {
+    match ev {
+        AgentEvent::Server(status) => {
+            s.server = status;
+            s.probing = false;
+            // a reply that started before the probe finished still gets the model's name
+            if let Some(t) = &s.turn
+                && let Some(Entry {
+                    kind: EntryKind::Assistant(a),
+                    ..
+                }) = s.transcript.get_mut(t.entry)
+                && a.model.is_empty()
+            {
+                a.model = s.server.model.clone();
+            }
+        }
+        AgentEvent::Stream { turn, event } => {
+            if let StreamEvent::Notice { message } = &event {
+                if let Some(t) = s.turn.as_mut().filter(|t| t.id == turn) {
+                    let at = t.entry;
+                    t.entry += 1;
+                    s.transcript
+                        .insert(at, Entry::new(EntryKind::Notice(message.clone())));
+                }
+                return;
+            }
+            let Some(entry) = running_assistant(s, turn) else {
+                return;
+            };
+            let EntryKind::Assistant(a) = &mut entry.kind else {
+                return;
+            };
+            match event {
+                StreamEvent::Content { text } => a.content.push_str(&text),
+                StreamEvent::Reasoning { text } => a.reasoning.push_str(&text),
+                StreamEvent::ToolCallStart { id, name, .. } => a.tools.push(ToolCard {
+                    id,
+                    name,
+                    arguments: String::new(),
+                    recovered: false,
+                    state: ToolState::Streaming,
+                }),
+                StreamEvent::ToolCallArgs { index, fragment } => {
+                    if let Some(card) = a.tools.get_mut(index) {
+                        card.arguments.push_str(&fragment);
+                    }
+                }
+                StreamEvent::Notice { .. } => {}
+            }
+            entry.touch();
+            if matches!(s.scroll, Scroll::Anchored { .. }) {
+                s.unseen_below = true;
+            }
+        }
+        AgentEvent::TurnDone { turn, outcome } => {
+            if let Some(entry) = running_assistant(s, turn) {
+                if let EntryKind::Assistant(a) = &mut entry.kind {
+                    finish_reply(a, &outcome);
+                }
+                entry.touch();
+            }
+            if outcome.ttft_ms.is_some() || outcome.tokens_per_s.is_some() {
+                s.last = LastStats {
+                    ttft_ms: outcome.ttft_ms,
+                    tokens_per_s: outcome.tokens_per_s,
+                };
+            }
+            if outcome.context_tokens.is_some() {
+                s.context_used = outcome.context_tokens;
+            }
+            if outcome.interrupted {
+                s.flash("Interrupted");
+            }
+            s.turn = None;
+        }
+        AgentEvent::TurnFailed { turn, error, hint } => {
+            if let Some(t) = s.turn.take().filter(|t| t.id == turn) {
+                let empty = matches!(&s.transcript[t.entry].kind,
+                    EntryKind::Assistant(a) if a.content.is_empty() && a.reasoning.is_empty() && a.tools.is_empty());
+                if empty {
+                    s.transcript.remove(t.entry);
+                } else if let EntryKind::Assistant(a) = &mut s.transcript[t.entry].kind {
+                    a.status = ReplyStatus::CutShort(error.clone());
+                    s.transcript[t.entry].touch();
+                }
+            }
+            s.transcript.push(Entry::new(EntryKind::Error {
+                title: "The request failed".into(),
+                message: error,
+                hint,
+            }));
+            if matches!(s.scroll, Scroll::Anchored { .. }) {
+                s.unseen_below = true;
+            }
+        }
+    }
+}
+
+fn finish_reply(a: &mut Assistant, o: &TurnOutcome) {
+    a.status = if o.interrupted {
+        ReplyStatus::Interrupted
+    } else if let Some(why) = &o.cut_short {
+        ReplyStatus::CutShort(why.clone())
+    } else {
+        ReplyStatus::Done
+    };
+    if let Some(content) = &o.final_content {
+        a.content = content.clone();
+    }
+    if !o.tool_calls.is_empty() {
+        a.tools = o
+            .tool_calls
+            .iter()
+            .map(|t| ToolCard {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                arguments: t.arguments.clone(),
+                recovered: t.recovered,
+                state: ToolState::NotRun,
+            })
+            .collect();
+    }
+    for card in &mut a.tools {
+        card.state = ToolState::NotRun;
+    }
+    a.ttft_ms = o.ttft_ms;
+    a.tokens_per_s = o.tokens_per_s;
+}
+
+fn last_reply(s: &State) -> Option<String> {
+    s.transcript.iter().rev().find_map(|e| match &e.kind {
+        EntryKind::Assistant(a) if !a.content.is_empty() => Some(a.content.clone()),
+        _ => None,
+    })
+}
+
+/// The body of the last fenced code block in markdown text.
+pub fn last_code_block(text: &str) -> Option<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<Vec<&str>> = None;
+    for line in text.lines() {
+        let fence = line.trim_start().starts_with("```");
+        match (&mut current, fence) {
+            (None, true) => current = Some(Vec::new()),
+            (Some(lines), true) => {
+                blocks.push(lines.join("\n"));
+                current = None;
+            }
+            (Some(lines), false) => lines.push(line),
+            (None, false) => {}
+        }
+    }
+    if let Some(lines) = current {
+        blocks.push(lines.join("\n"));
+    }
+    blocks.pop()
+}

@@ -1,0 +1,46 @@
+//! The composer: a multi-line `ratatui-textarea` with a border that tells what Enter does.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders};
+
+use crate::app::state::{Focus, State};
+
+pub fn render(f: &mut Frame, area: Rect, s: &State) {
+    let c = &s.theme.colors;
+    let focused = s.focus == Focus::Input;
+    let title = if s.is_running() {
+        " reply streaming · Esc interrupts "
+    } else {
+        " message "
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(
+            s.theme
+                .style(if focused { c.border_focused } else { c.border }),
+        )
+        .title(Span::styled(
+            title,
+            if focused {
+                s.theme.style(c.accent).add_modifier(Modifier::BOLD)
+            } else {
+                s.theme.style(c.dim)
+            },
+        ));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    // The textarea's look is set here, on a clone, so `update` owns only its content.
+    let mut ta = s.composer.clone();
+    ta.set_style(s.theme.style(c.fg));
+    ta.set_cursor_line_style(Style::default());
+    ta.set_placeholder_style(s.theme.style(c.dim));
+    ta.set_cursor_style(if focused {
+        Style::default().add_modifier(Modifier::REVERSED)
+    } else {
+        Style::default()
+    });
+    f.render_widget(&ta, inner);
+}

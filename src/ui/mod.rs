@@ -1,0 +1,37 @@
+//! Pure rendering: `render(&State, &mut Frame)`, one file per pane. Nothing here does
+//! I/O or changes state (entry layouts are memoised in the entries' caches).
+
+pub mod chat;
+mod composer;
+pub mod help;
+pub mod highlight;
+pub mod layout;
+pub mod markdown;
+mod panes;
+mod status;
+pub mod wrap;
+
+use ratatui::Frame;
+
+use crate::app::state::State;
+
+pub fn render(f: &mut Frame, s: &State) {
+    let areas = layout::areas(f.area(), s);
+    if let Some(tabs) = areas.tabs {
+        panes::render_tabs(f, tabs, s);
+    }
+    if let Some(chat) = areas.chat {
+        chat::render(f, chat, s);
+    }
+    if let Some(diff) = areas.diff {
+        panes::render_diff(f, diff, s);
+    }
+    if let Some(approvals) = areas.approvals {
+        panes::render_approvals(f, approvals, s);
+    }
+    composer::render(f, areas.composer, s);
+    status::render(f, areas.status, s);
+    if s.show_help {
+        help::render(f, f.area(), s);
+    }
+}

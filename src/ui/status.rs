@@ -1,0 +1,134 @@
+//! The one-line status bar: model and endpoint (reachable or not), a spinner and elapsed
+//! time while a turn runs, the last reply's speed, context use, pending approvals.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+use crate::app::state::State;
+use crate::domain::text::neutralize_controls;
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+pub fn render(f: &mut Frame, area: Rect, s: &State) {
+    let c = &s.theme.colors;
+    let base = s.theme.style(c.status_fg).bg(if s.theme.no_color {
+        ratatui::style::Color::Reset
+    } else {
+        c.status_bg
+    });
+    let (dot, dot_style) = if s.probing {
+        ("…", s.theme.style(c.dim))
+    } else if s.server.reachable {
+        ("●", s.theme.style(c.success))
+    } else {
+        ("○", s.theme.style(c.error))
+    };
+    let model = if s.server.model.is_empty() {
+        "model?".to_string()
+    } else {
+        neutralize_controls(&s.server.model).into_owned()
+    };
+    let profile = s
+        .profile
+        .as_deref()
+        .map(|p| format!("{p}: "))
+        .unwrap_or_default();
+    let endpoint = short_endpoint(&s.server.endpoint);
+    let mut left = vec![
+        Span::styled(
+            format!(" {dot} "),
+            dot_style.bg(base.bg.unwrap_or_default()),
+        ),
+        Span::styled(
+            format!("{profile}{model}"),
+            base.add_modifier(Modifier::BOLD),
+        ),
+    ];
+    let mut optional_left = vec![Span::styled(format!(" @ {endpoint}"), base)];
+    if !s.probing && !s.server.reachable {
+        optional_left.push(Span::styled(
+            " unreachable",
+            s.theme.style(c.error).bg(base.bg.unwrap_or_default()),
+        ));
+    }
+    let mut right: Vec<String> = Vec::new();
+    if let Some(t) = &s.turn {
+        let frame = (s.now.duration_since(t.started).as_millis() / 100) as usize % SPINNER.len();
+        right.push(format!(
+            "{} {:.1}s",
+            SPINNER[frame],
+            s.now.duration_since(t.started).as_secs_f64()
+        ));
+    } else if let Some((text, _)) = &s.flash {
+        right.push(text.clone());
+    }
+    if let Some(t) = s.last.ttft_ms {
+        right.push(format!("ttft {t:.0}ms"));
+    }
+    if let Some(r) = s.last.tokens_per_s {
+        right.push(format!("{r:.0} tok/s"));
+    }
+    match (s.context_used, s.server.context_window) {
+        (Some(u), Some(w)) => right.push(format!(
+            "ctx {}/{} ({:.0}%)",
+            human(u),
+            human(w),
+            u as f64 * 100.0 / w.max(1) as f64
+        )),
+        (Some(u), None) => right.push(format!("ctx {}", human(u))),
+        (None, Some(w)) => right.push(format!("ctx 0/{}", human(w))),
+        (None, None) => {}
+    }
+    if s.pending_approvals > 0 {
+        right.push(format!("{} pending", s.pending_approvals));
+    }
+    if s.turn.is_some()
+        && let Some((text, _)) = &s.flash
+    {
+        right.insert(1, text.clone());
+    }
+    right.push("F1 help ".into());
+
+    // Drop what does not fit: optional left parts first, then right items from the middle.
+    let width = area.width as usize;
+    let left_w = |spans: &[Span]| spans.iter().map(|s| s.content.width()).sum::<usize>();
+    let right_text = |items: &[String]| items.join(" · ");
+    let mut items = right;
+    while left_w(&left) + left_w(&optional_left) + right_text(&items).width() + 2 > width
+        && !optional_left.is_empty()
+    {
+        optional_left.pop();
+    }
+    while left_w(&left) + right_text(&items).width() + 2 > width && items.len() > 1 {
+        items.remove(items.len().saturating_sub(2).min(items.len() - 1));
+    }
+    left.extend(optional_left);
+    let used = left_w(&left);
+    let rt = right_text(&items);
+    let gap = width.saturating_sub(used + rt.width());
+    let mut spans = left;
+    spans.push(Span::styled(" ".repeat(gap), base));
+    spans.push(Span::styled(rt, base));
+    f.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+}
+
+fn short_endpoint(url: &str) -> String {
+    let u = url
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    u.strip_suffix("/v1").unwrap_or(u).to_owned()
+}
+
+fn human(n: u64) -> String {
+    if n >= 10_000 {
+        format!("{:.0}k", n as f64 / 1000.0)
+    } else if n >= 1000 {
+        format!("{:.1}k", n as f64 / 1000.0)
+    } else {
+        n.to_string()
+    }
+}

@@ -1,0 +1,122 @@
+//! Driving the real `cove` binary in a tmux session, as a person at a terminal would:
+//! a private tmux server per test, a plain shell inside it, keys sent, screen read.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// A shell (`$ ` prompt) in a `w`x`h` tmux window.
+    pub fn start(w: u16, h: u16) -> Tmux {
+        assert!(
+            Command::new("tmux")
+                .arg("-V")
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            "tmux is required for this test (scripts/test.sh installs it)"
+        );
+        let socket = format!("cove-test-{}-{}", std::process::id(), rand_suffix());
+        let t = Tmux { socket };
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &t.socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "main",
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+            ])
+            .args([
+                "env",
+                "-i",
+                "PATH=/usr/bin:/bin",
+                "TERM=xterm-256color",
+                "PS1=$ ",
+                "bash",
+                "--norc",
+                "--noprofile",
+            ])
+            .status()
+            .expect("start tmux");
+        assert!(status.success());
+        t.wait_for(|s| s.contains('$'), Duration::from_secs(5));
+        t
+    }
+
+    /// Types a shell command line that runs cove with the given environment, in `dir`.
+    pub fn run_cove(&self, dir: &Path, env: &[(&str, &str)], args: &str) {
+        let mut line = format!("cd '{}' && env", dir.display());
+        for (k, v) in env {
+            line.push_str(&format!(" {k}='{v}'"));
+        }
+        line.push_str(&format!(" '{}' {args}", env!("CARGO_BIN_EXE_cove")));
+        self.send_literal(&line);
+        self.keys(&["Enter"]);
+    }
+
+    pub fn send_literal(&self, text: &str) {
+        let ok = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "main", "-l", text])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let ok = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "main"])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    pub fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "main"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls the screen until `pred` holds; panics with the screen after `timeout`.
+    pub fn wait_for(&self, pred: impl Fn(&str) -> bool, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out after {timeout:?} waiting on the screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+}

@@ -1,0 +1,66 @@
+//! Building UI state and messages for tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use cove::app::history::InputHistory;
+use cove::app::state::State;
+use cove::app::{Msg, update};
+use cove::config::theme::Theme;
+use cove::protocol::{AgentEvent, ServerStatus, TurnOutcome};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+pub fn state() -> State {
+    state_with(Theme::builtin("dark").expect("built-in dark theme"))
+}
+
+pub fn state_with(theme: Theme) -> State {
+    let mut s = State::new(
+        PathBuf::from("/work/project"),
+        "20261121-140000-abcd".into(),
+        theme,
+        InputHistory::default(),
+    );
+    s.server = ServerStatus {
+        reachable: true,
+        endpoint: "http://127.0.0.1:8080/v1".into(),
+        model: "devstral-small".into(),
+        context_window: Some(32768),
+        detail: None,
+    };
+    s.probing = false;
+    s
+}
+
+pub fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+pub fn agent(ev: AgentEvent) -> Msg {
+    Msg::Agent(ev)
+}
+
+pub fn type_text(s: &mut State, text: &str) {
+    for c in text.chars() {
+        let msg = if c == '\n' {
+            Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::SHIFT))
+        } else {
+            key(KeyCode::Char(c))
+        };
+        update(s, msg);
+    }
+}
+
+pub fn finish(s: &mut State, turn: u64) {
+    update(
+        s,
+        Msg::Agent(AgentEvent::TurnDone {
+            turn,
+            outcome: TurnOutcome::default(),
+        }),
+    );
+}

@@ -1,0 +1,144 @@
+//! The full-screen interface end to end: the real binary in tmux against the fake
+//! server. Type a prompt, watch the reply stream in, interrupt it, quit with Ctrl+C
+//! twice, and find the shell back in cooked mode.
+
+mod cli_support;
+mod common;
+mod tmux_support;
+
+use std::time::{Duration, Instant};
+
+use cli_support::Sandbox;
+use common::*;
+use tmux_support::Tmux;
+
+fn slow_reply(words: usize, delay_ms: u64) -> Reply {
+    let chunks: Vec<String> = (0..words)
+        .map(|i| content_chunk(&format!("word{i} ")))
+        .collect();
+    let mut events = vec![ROLE_CHUNK];
+    events.extend(chunks.iter().map(String::as_str));
+    let fin = finish_chunk("stop");
+    events.push(&fin);
+    events.push("[DONE]");
+    // one event per piece, each after a delay: a slow model
+    let body: Vec<Vec<u8>> = events
+        .iter()
+        .map(|e| format!("data: {e}\n\n").into_bytes())
+        .collect();
+    let mut r = Reply::sse_raw(Vec::new()).delay(Duration::from_millis(delay_ms));
+    r.pieces = body;
+    r
+}
+
+fn env_for(sb: &Sandbox, url: &str) -> Vec<(String, String)> {
+    let home = sb.dir.path();
+    vec![
+        ("HOME".into(), home.display().to_string()),
+        (
+            "XDG_CONFIG_HOME".into(),
+            home.join("config").display().to_string(),
+        ),
+        (
+            "XDG_STATE_HOME".into(),
+            home.join("state").display().to_string(),
+        ),
+        ("COVE_BASE_URL".into(), url.into()),
+        ("COVE_MODEL".into(), "fake-model".into()),
+    ]
+}
+
+#[test]
+fn stream_interrupt_and_quit_in_a_real_terminal() {
+    let server = FakeServer::start(vec![slow_reply(60, 100), slow_reply(3, 10)]);
+    let sb = Sandbox::new();
+    let env = env_for(&sb, &server.base_url());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let t = Tmux::start(100, 30);
+    t.run_cove(&sb.workspace(), &env, "");
+    t.wait_for(
+        |s| s.contains("message") && s.contains("fake-model"),
+        Duration::from_secs(10),
+    );
+
+    t.send_literal("hello there");
+    t.keys(&["Enter"]);
+    let started = Instant::now();
+    // the reply appears while the stream is still running (60 words at 100 ms each)
+    let screen = t.wait_for(|s| s.contains("word3"), Duration::from_secs(5));
+    assert!(
+        !screen.contains("word59"),
+        "the whole reply was there at once:\n{screen}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(screen.contains("hello there"));
+
+    // Esc interrupts: the partial reply stays, marked interrupted, and the stream stops
+    t.keys(&["Escape"]);
+    let screen = t.wait_for(|s| s.contains("interrupted"), Duration::from_secs(5));
+    assert!(!screen.contains("word59"));
+    std::thread::sleep(Duration::from_millis(400));
+    let after = t.screen();
+    assert!(
+        !after.contains("word59"),
+        "output continued after the interrupt:\n{after}"
+    );
+
+    // a second turn works after the interrupt
+    t.send_literal("again");
+    t.keys(&["Enter"]);
+    t.wait_for(
+        |s| s.contains("word2") && s.contains("again"),
+        Duration::from_secs(5),
+    );
+    // finished (its header gains the speed figures) before quitting
+    t.wait_for(|s| s.contains("first token"), Duration::from_secs(5));
+
+    // Ctrl+C twice quits; the shell is back, in cooked mode
+    t.keys(&["C-c"]);
+    t.wait_for(|s| s.contains("Ctrl+C again"), Duration::from_secs(5));
+    t.keys(&["C-c"]);
+    let screen = t.wait_for(
+        |s| s.contains("session") && s.contains("ended"),
+        Duration::from_secs(5),
+    );
+    assert!(screen.contains("2 turns"), "{screen}");
+    t.send_literal("stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; echo END-$((6*7))");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(|s| s.contains("END-42"), Duration::from_secs(5));
+    let lines: Vec<&str> = screen.lines().map(str::trim).collect();
+    assert!(
+        lines.contains(&"icanon"),
+        "terminal not back in cooked mode:\n{screen}"
+    );
+    assert!(!lines.contains(&"-icanon"), "terminal still raw:\n{screen}");
+    // the request carried the conversation so far
+    let posts = server.posts();
+    assert_eq!(posts.len(), 2);
+    let msgs = posts[1].json()["messages"].as_array().unwrap().clone();
+    assert!(
+        msgs.iter().any(|m| m["role"] == "assistant"
+            && m["content"].as_str().unwrap_or("").starts_with("word0")),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn unreachable_server_shows_an_error_card_not_a_crash() {
+    let sb = Sandbox::new();
+    let url = format!("http://127.0.0.1:{}/v1", dead_port());
+    let env = env_for(&sb, &url);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let t = Tmux::start(80, 24);
+    t.run_cove(&sb.workspace(), &env, "");
+    t.wait_for(|s| s.contains("message"), Duration::from_secs(10));
+    t.send_literal("anyone there?");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(|s| s.contains("request failed"), Duration::from_secs(10));
+    assert!(
+        screen.contains("Connection refused") || screen.contains("cannot reach"),
+        "{screen}"
+    );
+    t.keys(&["C-c", "C-c"]);
+    t.wait_for(|s| s.contains("ended"), Duration::from_secs(5));
+}

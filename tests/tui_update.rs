@@ -1,0 +1,377 @@
+//! `update` driven by message sequences: keys, paste, history, interrupt, quit, scroll,
+//! and the agent's stream. No terminal involved.
+
+mod tui_support;
+
+use std::time::Duration;
+
+use cove::app::state::*;
+use cove::app::{Command, Msg, update};
+use cove::protocol::{AgentEvent, Op, StreamEvent, TurnOutcome};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tui_support::*;
+
+fn send_text(s: &mut State, text: &str) -> Vec<Command> {
+    type_text(s, text);
+    update(s, key(KeyCode::Enter))
+}
+
+#[test]
+fn enter_sends_and_the_turn_starts() {
+    let mut s = state();
+    let cmds = send_text(&mut s, "hello there");
+    assert_eq!(
+        cmds,
+        vec![
+            Command::SaveHistory("hello there".into()),
+            Command::Agent(Op::UserTurn {
+                turn: 1,
+                text: "hello there".into()
+            })
+        ]
+    );
+    assert!(s.composer.is_empty());
+    assert!(s.is_running());
+    assert!(matches!(&s.transcript[0].kind, EntryKind::User(t) if t == "hello there"));
+    assert!(
+        matches!(&s.transcript[1].kind, EntryKind::Assistant(a) if a.status == ReplyStatus::Streaming)
+    );
+    // empty input sends nothing
+    let mut s = state();
+    assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
+    assert!(s.transcript.is_empty());
+}
+
+#[test]
+fn shift_enter_alt_enter_and_ctrl_j_insert_newlines() {
+    let mut s = state();
+    type_text(&mut s, "a");
+    for k in [
+        KeyEvent::new(KeyCode::Enter, KeyModifiers::SHIFT),
+        KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT),
+        KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL),
+    ] {
+        assert!(update(&mut s, Msg::Key(k)).is_empty());
+    }
+    type_text(&mut s, "b");
+    assert_eq!(s.composer_text(), "a\n\n\nb");
+}
+
+#[test]
+fn pasted_block_is_inserted_as_is_and_never_sends() {
+    let mut s = state();
+    let cmds = update(
+        &mut s,
+        Msg::Paste("line one\r\nline two\n\nfn x() {}\n".into()),
+    );
+    assert!(cmds.is_empty());
+    assert_eq!(s.composer_text(), "line one\nline two\n\nfn x() {}\n");
+    assert!(!s.is_running());
+}
+
+#[test]
+fn up_and_down_walk_the_history_at_the_edges() {
+    let mut s = state();
+    send_text(&mut s, "first");
+    finish(&mut s, 1);
+    send_text(&mut s, "second\nmessage");
+    finish(&mut s, 2);
+    type_text(&mut s, "dra");
+    update(&mut s, key(KeyCode::Up));
+    assert_eq!(s.composer_text(), "second\nmessage");
+    // cursor is on the first line: Up goes further back
+    update(&mut s, key(KeyCode::Up));
+    assert_eq!(s.composer_text(), "first");
+    update(&mut s, key(KeyCode::Down));
+    assert_eq!(s.composer_text(), "second\nmessage");
+    update(&mut s, key(KeyCode::Down));
+    update(&mut s, key(KeyCode::Down));
+    assert_eq!(
+        s.composer_text(),
+        "dra",
+        "past the newest entry the draft comes back"
+    );
+}
+
+#[test]
+fn esc_and_ctrl_c_interrupt_a_running_turn() {
+    let mut s = state();
+    send_text(&mut s, "go");
+    assert_eq!(
+        update(&mut s, key(KeyCode::Esc)),
+        vec![Command::Agent(Op::Interrupt)]
+    );
+    assert_eq!(
+        update(&mut s, ctrl('c')),
+        vec![Command::Agent(Op::Interrupt)]
+    );
+    assert_eq!(
+        update(&mut s, ctrl('c')),
+        vec![Command::Agent(Op::Interrupt)],
+        "while running, Ctrl+C never quits"
+    );
+    update(
+        &mut s,
+        agent(AgentEvent::Stream {
+            turn: 1,
+            event: StreamEvent::Content {
+                text: "partial".into(),
+            },
+        }),
+    );
+    update(
+        &mut s,
+        agent(AgentEvent::TurnDone {
+            turn: 1,
+            outcome: TurnOutcome {
+                interrupted: true,
+                ..TurnOutcome::default()
+            },
+        }),
+    );
+    assert!(!s.is_running());
+    match &s.transcript[1].kind {
+        EntryKind::Assistant(a) => {
+            assert_eq!(a.content, "partial");
+            assert_eq!(a.status, ReplyStatus::Interrupted);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn ctrl_c_twice_within_two_seconds_quits_an_idle_session() {
+    let mut s = state();
+    assert!(update(&mut s, ctrl('c')).is_empty());
+    assert!(!s.should_quit);
+    s.now += Duration::from_millis(2500);
+    assert!(
+        update(&mut s, ctrl('c')).is_empty(),
+        "too late: this press only arms again"
+    );
+    s.now += Duration::from_millis(1500);
+    assert_eq!(update(&mut s, ctrl('c')), vec![Command::Quit]);
+    assert!(s.should_quit);
+    // the first press clears a non-empty input
+    let mut s = state();
+    type_text(&mut s, "draft");
+    update(&mut s, ctrl('c'));
+    assert!(s.composer.is_empty());
+}
+
+#[test]
+fn q_types_in_the_composer_and_quits_elsewhere() {
+    let mut s = state();
+    assert!(update(&mut s, key(KeyCode::Char('q'))).is_empty());
+    assert_eq!(s.composer_text(), "q");
+    assert!(!s.should_quit);
+    update(&mut s, key(KeyCode::Tab)); // focus: chat
+    assert_eq!(s.focus, Focus::Chat);
+    assert_eq!(update(&mut s, key(KeyCode::Char('q'))), vec![Command::Quit]);
+}
+
+#[test]
+fn tab_cycles_focus_and_help_opens_and_closes() {
+    let mut s = state();
+    let mut seen = vec![];
+    for _ in 0..4 {
+        update(&mut s, key(KeyCode::Tab));
+        seen.push(s.focus);
+    }
+    assert_eq!(
+        seen,
+        [Focus::Chat, Focus::Diff, Focus::Approvals, Focus::Input]
+    );
+    update(&mut s, key(KeyCode::F(1)));
+    assert!(s.show_help);
+    update(&mut s, key(KeyCode::Char('x')));
+    assert!(!s.show_help);
+    assert!(
+        s.composer.is_empty(),
+        "the key that closes help does nothing else"
+    );
+    update(&mut s, key(KeyCode::Char('?')));
+    assert!(s.show_help, "? opens help when the input is empty");
+    update(&mut s, key(KeyCode::Esc));
+    type_text(&mut s, "why");
+    update(&mut s, key(KeyCode::Char('?')));
+    assert_eq!(s.composer_text(), "why?");
+}
+
+#[test]
+fn scrolled_up_view_stays_put_and_marks_new_output() {
+    let mut s = state();
+    s.size = (80, 24);
+    for i in 0..30 {
+        send_text(&mut s, &format!("question {i}"));
+        update(
+            &mut s,
+            agent(AgentEvent::Stream {
+                turn: i + 1,
+                event: StreamEvent::Content {
+                    text: "an answer\n\nwith two paragraphs".into(),
+                },
+            }),
+        );
+        finish(&mut s, i + 1);
+    }
+    assert_eq!(s.scroll, Scroll::Follow);
+    update(&mut s, key(KeyCode::PageUp));
+    let anchored = s.scroll;
+    assert!(matches!(anchored, Scroll::Anchored { .. }));
+    send_text(&mut s, "more");
+    // sending returns to the end...
+    assert_eq!(s.scroll, Scroll::Follow);
+    update(&mut s, key(KeyCode::PageUp));
+    let held = s.scroll;
+    update(
+        &mut s,
+        agent(AgentEvent::Stream {
+            turn: 31,
+            event: StreamEvent::Content {
+                text: "streaming on".into(),
+            },
+        }),
+    );
+    assert_eq!(
+        s.scroll, held,
+        "new output does not move a scrolled-up view"
+    );
+    assert!(s.unseen_below);
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::End, KeyModifiers::CONTROL)),
+    );
+    assert_eq!(s.scroll, Scroll::Follow);
+    assert!(!s.unseen_below);
+    // paging down all the way returns to following
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Home, KeyModifiers::CONTROL)),
+    );
+    assert_eq!(s.scroll, Scroll::Anchored { entry: 0, line: 0 });
+    for _ in 0..200 {
+        update(&mut s, key(KeyCode::PageDown));
+    }
+    assert_eq!(s.scroll, Scroll::Follow);
+}
+
+#[test]
+fn stream_events_build_the_reply_and_errors_become_cards() {
+    let mut s = state();
+    send_text(&mut s, "hi");
+    for ev in [
+        StreamEvent::Reasoning {
+            text: "thinking".into(),
+        },
+        StreamEvent::Content {
+            text: "Hello".into(),
+        },
+        StreamEvent::ToolCallStart {
+            index: 0,
+            id: "Ab3dE6gH9".into(),
+            name: "read_file".into(),
+        },
+        StreamEvent::ToolCallArgs {
+            index: 0,
+            fragment: "{\"path\":".into(),
+        },
+        StreamEvent::ToolCallArgs {
+            index: 0,
+            fragment: "\"a\"}".into(),
+        },
+        StreamEvent::Notice {
+            message: "endpoint a is down; trying b".into(),
+        },
+    ] {
+        update(&mut s, agent(AgentEvent::Stream { turn: 1, event: ev }));
+    }
+    assert!(
+        matches!(&s.transcript[1].kind, EntryKind::Notice(n) if n.contains("trying b")),
+        "notices go before the reply"
+    );
+    let EntryKind::Assistant(a) = &s.transcript[2].kind else {
+        panic!()
+    };
+    assert_eq!(a.reasoning, "thinking");
+    assert_eq!(a.content, "Hello");
+    assert_eq!(a.tools[0].arguments, "{\"path\":\"a\"}");
+    update(
+        &mut s,
+        agent(AgentEvent::TurnDone {
+            turn: 1,
+            outcome: TurnOutcome {
+                ttft_ms: Some(42.0),
+                tokens_per_s: Some(99.0),
+                context_tokens: Some(1234),
+                ..TurnOutcome::default()
+            },
+        }),
+    );
+    assert_eq!(s.last.ttft_ms, Some(42.0));
+    assert_eq!(s.context_used, Some(1234));
+    send_text(&mut s, "again");
+    update(
+        &mut s,
+        agent(AgentEvent::TurnFailed {
+            turn: 2,
+            error: "cannot reach the model server".into(),
+            hint: "start it".into(),
+        }),
+    );
+    assert!(!s.is_running());
+    assert!(
+        matches!(&s.transcript.last().unwrap().kind, EntryKind::Error { message, .. } if message.contains("cannot reach"))
+    );
+    assert!(
+        !s.transcript
+            .iter()
+            .any(|e| matches!(&e.kind, EntryKind::Assistant(a) if a.content.is_empty())),
+        "an empty reply is removed"
+    );
+    // events of an old turn are ignored
+    update(
+        &mut s,
+        agent(AgentEvent::Stream {
+            turn: 1,
+            event: StreamEvent::Content {
+                text: "late".into(),
+            },
+        }),
+    );
+    let EntryKind::Assistant(a) = &s.transcript[2].kind else {
+        panic!()
+    };
+    assert_eq!(a.content, "Hello");
+}
+
+#[test]
+fn copy_keys_produce_copy_commands() {
+    let mut s = state();
+    send_text(&mut s, "code please");
+    update(
+        &mut s,
+        agent(AgentEvent::Stream {
+            turn: 1,
+            event: StreamEvent::Content {
+                text: "Here:\n```rust\nfn main() {}\n```\n".into(),
+            },
+        }),
+    );
+    finish(&mut s, 1);
+    assert_eq!(
+        update(&mut s, ctrl('y')),
+        vec![Command::Copy("Here:\n```rust\nfn main() {}\n```\n".into())]
+    );
+    assert_eq!(
+        update(
+            &mut s,
+            Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::ALT))
+        ),
+        vec![Command::Copy("fn main() {}".into())]
+    );
+    assert_eq!(
+        update(&mut s, key(KeyCode::F(2))),
+        vec![Command::SetMouseCapture(false)]
+    );
+}
