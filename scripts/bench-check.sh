@@ -11,7 +11,9 @@ MIN_MIB_S=${COVE_BENCH_MIN_MIB_S:-100}
 MIN_DELTAS_S=${COVE_BENCH_MIN_DELTAS_S:-400000}
 MAX_TTFT_OVERHEAD_MS=${COVE_BENCH_MAX_TTFT_MS:-25}
 
-cargo bench --quiet --bench stream -- --warm-up-time 1 --measurement-time 3 --noplot >/dev/null
+log=$(mktemp)
+run_bench() { cargo bench --quiet --bench "$1" -- --warm-up-time 1 --measurement-time 3 --noplot >"$log" 2>&1 || { cat "$log" >&2; exit 1; }; }
+run_bench stream
 python3 - "$MIN_MIB_S" "$MIN_DELTAS_S" <<'PY'
 import json, sys
 min_mib, min_deltas = float(sys.argv[1]), float(sys.argv[2])
@@ -28,6 +30,25 @@ print(f"SSE parse + assembly: {mib:.0f} MiB/s, {deltas/1e6:.2f} M deltas/s (medi
 bad = []
 if mib < min_mib: bad.append(f"{mib:.0f} MiB/s < floor {min_mib:.0f}")
 if deltas < min_deltas: bad.append(f"{deltas:.0f} deltas/s < floor {min_deltas:.0f}")
+if bad:
+    print("REGRESSION: " + "; ".join(bad), file=sys.stderr)
+    sys.exit(1)
+PY
+
+run_bench tui
+python3 - <<'PY'
+import json, sys
+def median_ms(name):
+    est = json.load(open(f"target/criterion/tui/{name}/new/estimates.json"))
+    return est["median"]["point_estimate"] / 1e6
+frame = median_ms("frame_10k_messages_follow")
+scrolled = median_ms("frame_10k_messages_scrolled")
+stream = median_ms("stream_1s_at_20k_tok_s")
+print(f"TUI frame with 10,000 messages: {frame:.3f} ms following, {scrolled:.3f} ms scrolled (median)")
+print(f"one second of a 20,000 tok/s stream handled in {stream:.0f} ms")
+bad = []
+if max(frame, scrolled) >= 2.0: bad.append(f"frame {max(frame, scrolled):.2f} ms >= 2 ms")
+if stream >= 1000: bad.append(f"20k tok/s stream takes {stream:.0f} ms per second: the UI falls behind")
 if bad:
     print("REGRESSION: " + "; ".join(bad), file=sys.stderr)
     sys.exit(1)
