@@ -19,8 +19,19 @@ use ratatui::backend::TestBackend;
 
 fn state() -> State {
     let theme = Theme::builtin("dark").expect("dark theme");
-    let mut s = State::new(PathBuf::from("/bench"), "bench".into(), theme, InputHistory::default());
-    s.server = ServerStatus { reachable: true, endpoint: "http://127.0.0.1:8080/v1".into(), model: "m".into(), context_window: Some(32768), detail: None };
+    let mut s = State::new(
+        PathBuf::from("/bench"),
+        "bench".into(),
+        theme,
+        InputHistory::default(),
+    );
+    s.server = ServerStatus {
+        reachable: true,
+        endpoint: "http://127.0.0.1:8080/v1".into(),
+        model: "m".into(),
+        context_window: Some(32768),
+        detail: None,
+    };
     s.probing = false;
     s.size = (120, 40);
     s
@@ -28,7 +39,10 @@ fn state() -> State {
 
 fn send(s: &mut State, text: &str) -> u64 {
     update(s, Msg::Paste(text.into()));
-    update(s, Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    update(
+        s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
     s.turn.as_ref().map(|t| t.id).unwrap_or(0)
 }
 
@@ -37,9 +51,24 @@ const REPLY: &str = "Here is how:\n\n1. Open the file with `std::fs::File::open`
 fn transcript(n_messages: usize) -> State {
     let mut s = state();
     for i in 0..n_messages / 2 {
-        let turn = send(&mut s, &format!("question number {i}: how do I count lines?"));
-        update(&mut s, Msg::Agent(AgentEvent::Stream { turn, event: StreamEvent::Content { text: REPLY.into() } }));
-        update(&mut s, Msg::Agent(AgentEvent::TurnDone { turn, outcome: TurnOutcome::default() }));
+        let turn = send(
+            &mut s,
+            &format!("question number {i}: how do I count lines?"),
+        );
+        update(
+            &mut s,
+            Msg::Agent(AgentEvent::Stream {
+                turn,
+                event: StreamEvent::Content { text: REPLY.into() },
+            }),
+        );
+        update(
+            &mut s,
+            Msg::Agent(AgentEvent::TurnDone {
+                turn,
+                outcome: TurnOutcome::default(),
+            }),
+        );
     }
     s
 }
@@ -49,18 +78,45 @@ fn bench(c: &mut Criterion) {
     let mut s = transcript(10_000);
     term.draw(|f| cove::ui::render(f, &s)).expect("draw");
     let mut g = c.benchmark_group("tui");
-    g.bench_function("frame_10k_messages_follow", |b| b.iter(|| term.draw(|f| cove::ui::render(f, &s)).map(|_| ())));
-    s.scroll = cove::app::state::Scroll::Anchored { entry: 5_000, line: 0 };
-    g.bench_function("frame_10k_messages_scrolled", |b| b.iter(|| term.draw(|f| cove::ui::render(f, &s)).map(|_| ())));
+    g.bench_function("frame_10k_messages_follow", |b| {
+        b.iter(|| term.draw(|f| cove::ui::render(f, &s)).map(|_| ()))
+    });
+    s.scroll = cove::app::state::Scroll::Anchored {
+        entry: 5_000,
+        line: 0,
+    };
+    g.bench_function("frame_10k_messages_scrolled", |b| {
+        b.iter(|| term.draw(|f| cove::ui::render(f, &s)).map(|_| ()))
+    });
     g.sample_size(10);
     g.bench_function("stream_1s_at_20k_tok_s", |b| {
         b.iter(|| {
             let mut s = state();
             let turn = send(&mut s, "write a long essay");
-            let words = ["The ", "quick ", "brown ", "fox ", "jumps ", "over ", "the ", "lazy ", "dog", ".\n\n", "`code` ", "and ", "**bold** "];
+            let words = [
+                "The ",
+                "quick ",
+                "brown ",
+                "fox ",
+                "jumps ",
+                "over ",
+                "the ",
+                "lazy ",
+                "dog",
+                ".\n\n",
+                "`code` ",
+                "and ",
+                "**bold** ",
+            ];
             for i in 0..20_000usize {
                 let text = words[i % words.len()].to_owned();
-                update(&mut s, Msg::Agent(AgentEvent::Stream { turn, event: StreamEvent::Content { text } }));
+                update(
+                    &mut s,
+                    Msg::Agent(AgentEvent::Stream {
+                        turn,
+                        event: StreamEvent::Content { text },
+                    }),
+                );
                 if i % 333 == 0 {
                     term.draw(|f| cove::ui::render(f, &s)).expect("draw");
                     s.dirty = false;

@@ -143,21 +143,50 @@ fn the_full_screen_session_streams_a_real_reply_and_quits_cleanly() {
     let sb = Sandbox::new();
     let home = sb.dir.path();
     let url = base_url();
-    let (h, c, st) = (home.display().to_string(), home.join("config").display().to_string(), home.join("state").display().to_string());
+    let (h, c, st) = (
+        home.display().to_string(),
+        home.join("config").display().to_string(),
+        home.join("state").display().to_string(),
+    );
     sb.write_workspace_config("[model]\nmax_tokens = 80\n");
     let t = tmux_support::Tmux::start(100, 30);
-    t.run_cove(&sb.workspace(), &[("HOME", &h), ("XDG_CONFIG_HOME", &c), ("XDG_STATE_HOME", &st), ("COVE_BASE_URL", &url)], "");
+    t.run_cove(
+        &sb.workspace(),
+        &[
+            ("HOME", &h),
+            ("XDG_CONFIG_HOME", &c),
+            ("XDG_STATE_HOME", &st),
+            ("COVE_BASE_URL", &url),
+        ],
+        "",
+    );
     // the start-up probe finds the real server and its model
-    t.wait_for(|s| s.contains("smollm2") && s.contains("●"), std::time::Duration::from_secs(15));
+    t.wait_for(
+        |s| s.contains("smollm2") && s.contains("●"),
+        std::time::Duration::from_secs(15),
+    );
     t.send_literal("Tell me a short story about a cat.");
     t.keys(&["Enter"]);
     // while it streams, the status bar shows a spinner and the elapsed time
-    let streaming = |s: &str| s.lines().last().is_some_and(|l| "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏".chars().any(|c| l.contains(c)));
-    let seen = t.wait_for(|s| streaming(s) || s.contains("tok/s"), std::time::Duration::from_secs(30));
+    let streaming = |s: &str| {
+        s.lines()
+            .last()
+            .is_some_and(|l| "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏".chars().any(|c| l.contains(c)))
+    };
+    let seen = t.wait_for(
+        |s| streaming(s) || s.contains("tok/s"),
+        std::time::Duration::from_secs(30),
+    );
     assert!(seen.contains("Tell me a short story"), "{seen}");
     t.wait_for(|s| s.contains("tok/s"), std::time::Duration::from_secs(60));
     t.keys(&["C-c"]);
-    t.wait_for(|s| s.contains("Ctrl+C again"), std::time::Duration::from_secs(5));
+    t.wait_for(
+        |s| s.contains("Ctrl+C again"),
+        std::time::Duration::from_secs(5),
+    );
     t.keys(&["C-c"]);
-    t.wait_for(|s| s.contains("session") && s.contains("ended · 1 turn"), std::time::Duration::from_secs(5));
+    t.wait_for(
+        |s| s.contains("session") && s.contains("ended · 1 turn"),
+        std::time::Duration::from_secs(5),
+    );
 }

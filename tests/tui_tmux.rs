@@ -142,3 +142,41 @@ fn unreachable_server_shows_an_error_card_not_a_crash() {
     t.keys(&["C-c", "C-c"]);
     t.wait_for(|s| s.contains("ended"), Duration::from_secs(5));
 }
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let sb = Sandbox::new();
+    let server = FakeServer::start(vec![]);
+    let env = env_for(&sb, &server.base_url());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let t = Tmux::start(80, 24);
+    t.run_cove(&sb.workspace(), &env, "");
+    t.wait_for(|s| s.contains("message"), Duration::from_secs(10));
+    // find the cove process by its working directory (the sandbox workspace)
+    let ws = sb.workspace().canonicalize().unwrap();
+    let pid = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .find(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd == ws)
+                && std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|c| c.trim() == "cove")
+        })
+        .expect("the cove process");
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    t.wait_for(|s| s.contains("ended"), Duration::from_secs(5));
+    t.send_literal("stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; echo END-$((6*7))");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(|s| s.contains("END-42"), Duration::from_secs(5));
+    assert!(
+        screen.lines().any(|l| l.trim() == "icanon"),
+        "terminal not restored after SIGTERM:\n{screen}"
+    );
+}

@@ -11,6 +11,7 @@
 //! Keys a file leaves out take the built-in dark theme's values. With `NO_COLOR` every
 //! colour is the terminal's own ([`Theme::monochrome`]).
 
+use super::load::line_col;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -471,18 +472,6 @@ fn resolve_syntax(
             available: names,
         }),
     }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    (line, text[line_start..offset].chars().count() + 1)
 }
 
 #[cfg(test)]

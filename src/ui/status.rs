@@ -83,9 +83,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
         (None, Some(w)) => right.push(format!("ctx 0/{}", human(w))),
         (None, None) => {}
     }
-    if s.pending_approvals > 0 {
-        right.push(format!("{} pending", s.pending_approvals));
-    }
+    right.push(format!("{} pending", s.pending_approvals));
     if s.turn.is_some()
         && let Some((text, _)) = &s.flash
     {
