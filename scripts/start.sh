@@ -2,8 +2,8 @@
 # Quick start: build cove, make sure a model server answers (starting the bundled local
 # llama-server + SmolLM2-135M when none is configured or reachable), and launch cove.
 #
-# usage: scripts/start.sh [PROMPT]
-# Until the full-screen interface lands, this runs `cove ask` with PROMPT (or a sample).
+# usage: scripts/start.sh            the full-screen session
+#        scripts/start.sh PROMPT     one answer (`cove ask PROMPT`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,5 +19,7 @@ else
   echo "local model at $COVE_BASE_URL (stop it with scripts/local-model.sh --stop)" >&2
 fi
 
-prompt=${1:-"Write a short Rust function that reverses a string, with one sentence of explanation."}
-exec "$cove" ask "$prompt"
+if [ $# -gt 0 ]; then
+  exec "$cove" ask "$*"
+fi
+exec "$cove"
