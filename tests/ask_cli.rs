@@ -474,3 +474,18 @@ fn escape_sequences_from_the_server_never_reach_the_terminal_raw() {
     let run = ask(&sb, &server, &["hi"]);
     assert_eq!(run.stdout, "red\u{1b}[31m\n");
 }
+
+#[test]
+fn think_tags_at_the_start_of_content_are_reasoning() {
+    let server = FakeServer::start(vec![Reply::sse(&[
+        &content_chunk("<thi"),
+        &content_chunk("nk>weighing options</th"),
+        &content_chunk("ink>\n\nFinal answer."),
+        &finish_chunk("stop"),
+        "[DONE]",
+    ])]);
+    let sb = Sandbox::new();
+    let v = ask(&sb, &server, &["--json", "hi"]).json();
+    assert_eq!(v["reasoning"], "weighing options");
+    assert_eq!(v["content"], "Final answer.");
+}

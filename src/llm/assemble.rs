@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::chunk::{Chunk, Delta, ToolCallDelta, error_message};
 use super::sse::SseEvent;
+use super::think::{Piece, ThinkSplitter};
 use crate::domain::conversation::{ToolCall, Usage};
 use crate::protocol::StreamEvent;
 
@@ -53,6 +54,7 @@ struct PartialCall {
 #[derive(Debug, Default)]
 pub struct Assembler {
     reply: Reply,
+    think: ThinkSplitter,
     calls: Vec<PartialCall>,
     done: bool,
     error: Option<String>,
@@ -151,17 +153,40 @@ impl Assembler {
             (a, b) => a.or(b),
         };
         if let Some(text) = reasoning.filter(|t| !t.is_empty()) {
-            self.reply.reasoning.push_str(&text);
-            self.reply.delta_count += 1;
-            out.push(StreamEvent::Reasoning { text });
+            self.emit(Piece::Reasoning(text), out);
         }
         if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
-            self.reply.content.push_str(&text);
-            self.reply.delta_count += 1;
-            out.push(StreamEvent::Content { text });
+            let mut pieces = Vec::new();
+            self.think.push(&text, &mut pieces);
+            for p in pieces {
+                self.emit(p, out);
+            }
         }
         for call in delta.tool_calls.unwrap_or_default() {
             self.push_tool_delta(call, out);
+        }
+    }
+
+    fn emit(&mut self, piece: Piece, out: &mut Vec<StreamEvent>) {
+        self.reply.delta_count += 1;
+        match piece {
+            Piece::Reasoning(text) => {
+                self.reply.reasoning.push_str(&text);
+                out.push(StreamEvent::Reasoning { text });
+            }
+            Piece::Content(text) => {
+                self.reply.content.push_str(&text);
+                out.push(StreamEvent::Content { text });
+            }
+        }
+    }
+
+    /// Text held back while deciding about a `<think>` tag, released at the end.
+    pub fn flush(&mut self, out: &mut Vec<StreamEvent>) {
+        let mut pieces = Vec::new();
+        self.think.finish(&mut pieces);
+        for p in pieces {
+            self.emit(p, out);
         }
     }
 
@@ -245,7 +270,10 @@ impl Assembler {
     }
 
     /// The stream closed (or was stopped): the reply and how it ended.
+    /// Call `flush` first to receive held-back text as events; anything still held is
+    /// added to the reply here.
     pub fn finish(mut self) -> (Reply, StreamEnd) {
+        self.flush(&mut Vec::new());
         self.reply.tool_calls = self
             .calls
             .into_iter()

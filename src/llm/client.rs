@@ -379,6 +379,8 @@ impl Client {
                 emit(&mut out, &mut first_token);
             }
         }
+        asm.flush(&mut out);
+        emit(&mut out, &mut first_token);
         let (mut reply, end) = asm.finish();
         if let (Some(why), StreamEnd::Truncated) = (&cut_short, &end) {
             reply.warnings.push(why.clone());

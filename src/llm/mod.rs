@@ -11,6 +11,7 @@ pub mod probe;
 pub mod recover;
 pub mod request;
 pub mod sse;
+pub mod think;
 
 pub use assemble::{Reply, StreamEnd};
 pub use client::{Client, ClientOptions, Completion};

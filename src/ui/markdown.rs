@@ -209,8 +209,9 @@ impl<'t> Renderer<'t> {
                     return;
                 }
                 Event::End(TagEnd::CodeBlock) => {
-                    let code = self.code.take().expect("checked above");
-                    self.code_block(&code);
+                    if let Some(code) = self.code.take() {
+                        self.code_block(&code);
+                    }
                     self.need_blank = true;
                     return;
                 }
