@@ -1,0 +1,50 @@
+//! What every tool gets and gives back.
+
+use std::path::PathBuf;
+
+/// The environment a tool runs in.
+#[derive(Debug, Clone)]
+pub struct ToolContext {
+    /// The workspace root, canonicalised. Every path the model names resolves inside it.
+    pub root: PathBuf,
+    /// Environment variables never passed to commands the model runs (API keys).
+    pub secret_env: Vec<String>,
+    /// Default timeout for `shell`, in seconds.
+    pub shell_timeout_secs: u64,
+    /// Most bytes of output a tool returns to the model (head and tail kept).
+    pub max_output_bytes: usize,
+}
+
+impl ToolContext {
+    pub fn new(root: PathBuf) -> Self {
+        ToolContext { root, secret_env: Vec::new(), shell_timeout_secs: 120, max_output_bytes: 30_000 }
+    }
+}
+
+/// One file as a change left it: `old`/`new` are `None` when the file did not exist
+/// before / does not exist after. Enough to show a diff and to undo exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: PathBuf,
+    pub old: Option<Vec<u8>>,
+    pub new: Option<Vec<u8>>,
+}
+
+/// What a tool returns: the text the model sees, whether it is an error, and the file
+/// changes it made (empty for read-only tools and for errors: a failed tool writes nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ToolOutput {
+    pub text: String,
+    pub is_error: bool,
+    pub changes: Vec<FileChange>,
+}
+
+impl ToolOutput {
+    pub fn ok(text: impl Into<String>) -> Self {
+        ToolOutput { text: text.into(), is_error: false, changes: Vec::new() }
+    }
+
+    pub fn error(text: impl Into<String>) -> Self {
+        ToolOutput { text: text.into(), is_error: true, changes: Vec::new() }
+    }
+}
