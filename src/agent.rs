@@ -1,35 +1,40 @@
-//! The agent: owns the conversation and the model client, runs one turn at a time, and
-//! reports to the UI over a channel. The UI talks to it only through `Op`s.
-//!
-//! Tool execution and approvals join this loop with the tools issue; until then tool
-//! calls the model makes are reported (and shown as cards) but not run, and no tools are
-//! offered.
+//! The agent: owns the conversation, the model client and the tools; runs one turn at a
+//! time: model response -> tool calls (each approved by the user or allowed by policy)
+//! -> results back to the model -> next response, until the model answers without tool
+//! calls. It reports to the UI over a channel; the UI reaches it only through `Op`s, and
+//! only `Op::Decide` (sent on a keystroke) approves anything.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use crate::config::{Config, ModelConfig};
-use crate::domain::conversation::Message;
+use crate::config::{Config, ModelConfig, Policy, ToolsConfig, shell_pattern_matches};
+use crate::domain::conversation::{Message, ToolCall};
 use crate::llm::{ChatRequest, Client, ClientOptions, Completion, LlmError, StreamEnd, probe};
-use crate::protocol::{AgentEvent, Op, ServerStatus, StreamEvent, ToolCallInfo, TurnOutcome};
+use crate::protocol::{AgentEvent, Decision, Op, ServerStatus, StreamEvent, ToolCallInfo, ToolResultKind, TurnOutcome};
+use crate::tools::context::ToolContext;
+use crate::tools::{offered_tools, registry};
 
 pub struct AgentSettings {
     pub model: ModelConfig,
+    pub tools: ToolsConfig,
     pub client: Client,
     pub system_prompt: String,
+    pub ctx: ToolContext,
 }
 
 impl AgentSettings {
-    pub fn from_config(config: &Config, system_prompt: String) -> Result<Self, LlmError> {
+    /// `root` is the workspace, canonicalised.
+    pub fn from_config(config: &Config, system_prompt: String, root: PathBuf) -> Result<Self, LlmError> {
         let env = |k: &str| std::env::var(k).ok();
-        let client = Client::new(
-            config.model.endpoints(&env),
-            ClientOptions::from_config(config, &config.model),
-        )?;
-        Ok(AgentSettings {
-            model: config.model.clone(),
-            client,
-            system_prompt,
-        })
+        let client = Client::new(config.model.endpoints(&env), ClientOptions::from_config(config, &config.model))?;
+        let mut ctx = ToolContext::new(root);
+        ctx.secret_env = std::iter::once("COVE_API_KEY".to_string())
+            .chain(config.model.api_key_env.clone())
+            .chain(config.vision.api_key_env.clone())
+            .collect();
+        Ok(AgentSettings { model: config.model.clone(), tools: config.tools.clone(), client, system_prompt, ctx })
     }
 }
 
@@ -47,6 +52,18 @@ struct Agent {
     model: Option<String>,
     context_window: Option<u64>,
     events: UnboundedSender<AgentEvent>,
+    /// Tools the user allowed for the session with `a`.
+    allowed_tools: HashSet<String>,
+    /// Shell command prefixes the user allowed for the session.
+    allowed_prefixes: Vec<String>,
+}
+
+/// How a call is to be handled before it runs.
+enum Gate {
+    Run,
+    Ask,
+    /// Refused without asking (disabled tool, denied command, bad arguments): the text is the result.
+    Refuse(String),
 }
 
 async fn run(
@@ -60,6 +77,8 @@ async fn run(
         context_window: settings.model.context_window.map(u64::from),
         settings,
         events,
+        allowed_tools: HashSet::new(),
+        allowed_prefixes: Vec::new(),
     };
     agent.probe().await;
     while let Some(op) = ops.recv().await {
@@ -69,7 +88,7 @@ async fn run(
                     break;
                 }
             }
-            Op::Interrupt => {}
+            Op::Interrupt | Op::Decide { .. } => {}
             Op::Shutdown => break,
         }
     }
@@ -127,19 +146,76 @@ impl Agent {
         self.send(AgentEvent::Server(status));
     }
 
-    /// Runs one turn. Returns true when the UI asked to shut down meanwhile.
+    /// Runs one turn: model response, tool calls (approved by the user or allowed by
+    /// policy), results back to the model, until it answers without tool calls, the
+    /// iteration limit, an error, or an interrupt. Returns true on shutdown.
     async fn turn(&mut self, turn: u64, text: String, ops: &mut UnboundedReceiver<Op>) -> bool {
         if self.model.is_none() {
             self.probe().await;
         }
         self.conversation.push(Message::user(text));
-        let req = ChatRequest {
-            model: self.model.clone().unwrap_or_else(|| "default".into()),
-            messages: self.conversation.clone(),
-            tools: Vec::new(),
-            max_tokens: self.settings.model.max_tokens,
-            temperature: self.settings.model.temperature,
-        };
+        let tools = offered_tools(&self.settings.tools);
+        let max_steps = self.settings.tools.max_iterations.unwrap_or(25).max(1);
+        let mut changed: Vec<PathBuf> = Vec::new();
+        for step in 1..=max_steps {
+            let req = ChatRequest {
+                model: self.model.clone().unwrap_or_else(|| "default".into()),
+                messages: self.conversation.clone(),
+                tools: tools.clone(),
+                max_tokens: self.settings.model.max_tokens,
+                temperature: self.settings.model.temperature,
+            };
+            let (result, streamed, shutdown) = self.stream_step(turn, &req, ops).await;
+            let c = match result {
+                None => {
+                    if !streamed.is_empty() {
+                        self.conversation.push(Message::assistant(streamed, Vec::new()));
+                    }
+                    self.send(AgentEvent::TurnDone { turn, outcome: TurnOutcome { interrupted: true, ..TurnOutcome::default() } });
+                    return shutdown;
+                }
+                Some(Err(e)) => {
+                    if !streamed.is_empty() {
+                        self.conversation.push(Message::assistant(streamed, Vec::new()));
+                    }
+                    let hint = hint_for(&e);
+                    self.send(AgentEvent::TurnFailed { turn, error: e.to_string(), hint });
+                    if matches!(e, LlmError::Unreachable(_)) {
+                        self.probe().await;
+                    }
+                    return false;
+                }
+                Some(Ok(c)) => c,
+            };
+            let calls = c.reply.tool_calls.clone();
+            let outcome = outcome(&c, &streamed);
+            self.conversation.push(Message::assistant(c.reply.content.clone(), calls.clone()));
+            if calls.is_empty() || c.end != StreamEnd::Complete {
+                self.send(AgentEvent::TurnDone { turn, outcome });
+                return false;
+            }
+            self.send(AgentEvent::StepDone { turn, outcome });
+            match self.run_calls(turn, &calls, &mut changed, ops).await {
+                CallsEnd::Done => {}
+                CallsEnd::Interrupted => {
+                    self.send(AgentEvent::TurnDone { turn, outcome: TurnOutcome { interrupted: true, ..TurnOutcome::default() } });
+                    return false;
+                }
+                CallsEnd::Shutdown => return true,
+            }
+            if step == max_steps {
+                self.send(AgentEvent::TurnFailed {
+                    turn,
+                    error: format!("stopped after {max_steps} model requests in one turn (tools.max_iterations)"),
+                    hint: "Send a message to let the model continue, or raise tools.max_iterations.".into(),
+                });
+            }
+        }
+        false
+    }
+
+    /// Streams one model response. `None` = interrupted (or shut down: the flag).
+    async fn stream_step(&self, turn: u64, req: &ChatRequest, ops: &mut UnboundedReceiver<Op>) -> (Option<Result<Completion, LlmError>>, String, bool) {
         let events = self.events.clone();
         let mut streamed = String::new();
         let mut shutdown = false;
@@ -150,7 +226,7 @@ impl Agent {
                 }
                 let _ = events.send(AgentEvent::Stream { turn, event: ev });
             };
-            let stream = self.settings.client.stream_chat(&req, &mut on_event);
+            let stream = self.settings.client.stream_chat(req, &mut on_event);
             tokio::pin!(stream);
             loop {
                 tokio::select! {
@@ -158,52 +234,182 @@ impl Agent {
                     op = ops.recv() => match op {
                         Some(Op::Interrupt) => break None,
                         Some(Op::Shutdown) | None => { shutdown = true; break None }
-                        Some(Op::UserTurn { .. }) => {} // the UI sends one turn at a time
+                        Some(Op::UserTurn { .. }) | Some(Op::Decide { .. }) => {}
                     },
                 }
             }
         };
-        match result {
-            None => {
-                // Interrupted: the stream future is dropped, which closes the connection.
-                if !streamed.is_empty() {
-                    self.conversation
-                        .push(Message::assistant(streamed, Vec::new()));
-                }
-                self.send(AgentEvent::TurnDone {
-                    turn,
-                    outcome: TurnOutcome {
-                        interrupted: true,
-                        ..TurnOutcome::default()
-                    },
-                });
+        (result, streamed, shutdown)
+    }
+
+    fn gate(&self, call: &ToolCall, args: &Result<serde_json::Value, String>) -> Gate {
+        let name = call.name.as_str();
+        if !registry::is_known(name) {
+            return Gate::Refuse(format!("there is no tool named `{name}`; the tools are: {}", crate::tools::BUILTIN_TOOLS.join(", ")));
+        }
+        let policy = self.settings.tools.policy(name).unwrap_or(Policy::Ask);
+        if policy == Policy::Never {
+            return Gate::Refuse(format!("the tool `{name}` is disabled in this workspace"));
+        }
+        let args = match args {
+            Ok(a) => a,
+            Err(e) => return Gate::Refuse(format!("error: {e}. Call `{name}` again with a JSON object of arguments.")),
+        };
+        if name == "shell" {
+            let cmd = args.get("command").and_then(serde_json::Value::as_str).unwrap_or("");
+            if self.settings.tools.shell_deny.iter().any(|p| shell_pattern_matches(p, cmd)) {
+                return Gate::Refuse(format!("the command `{cmd}` is denied by the user's configuration (tools.shell_deny)"));
             }
-            Some(Ok(c)) => {
-                let outcome = outcome(&c, &streamed);
-                self.conversation.push(Message::assistant(
-                    c.reply.content.clone(),
-                    c.reply.tool_calls.clone(),
-                ));
-                self.send(AgentEvent::TurnDone { turn, outcome });
+            // Dangerous commands always ask, whatever the policy.
+            if crate::tools::shell::dangerous(cmd).is_some() {
+                return Gate::Ask;
             }
-            Some(Err(e)) => {
-                if !streamed.is_empty() {
-                    self.conversation
-                        .push(Message::assistant(streamed, Vec::new()));
-                }
-                let hint = hint_for(&e);
-                self.send(AgentEvent::TurnFailed {
-                    turn,
-                    error: e.to_string(),
-                    hint,
-                });
-                if matches!(e, LlmError::Unreachable(_)) {
-                    self.probe().await;
-                }
+            let allowed = self.settings.tools.shell_allow.iter().any(|p| shell_pattern_matches(p, cmd))
+                || self.allowed_prefixes.iter().any(|p| cmd.trim() == p || cmd.trim().starts_with(&format!("{p} ")));
+            if allowed {
+                return Gate::Run;
             }
         }
-        shutdown
+        if policy == Policy::Always || self.allowed_tools.contains(name) {
+            Gate::Run
+        } else {
+            Gate::Ask
+        }
     }
+
+    /// Decides and runs the calls of one model response; appends their results.
+    async fn run_calls(&mut self, turn: u64, calls: &[ToolCall], changed: &mut Vec<PathBuf>, ops: &mut UnboundedReceiver<Op>) -> CallsEnd {
+        let ctx = self.settings.ctx.clone();
+        let parsed: Vec<Result<serde_json::Value, String>> = calls.iter().map(|c| registry::parse_args(&c.arguments)).collect();
+        let mut decisions: HashMap<String, Decision> = HashMap::new();
+        let mut gates = Vec::new();
+        for (call, args) in calls.iter().zip(&parsed) {
+            let g = self.gate(call, args);
+            if let (Gate::Ask, Ok(a)) = (&g, args) {
+                let request = registry::describe(&ctx, &call.id, &call.name, &call.arguments, a);
+                self.send(AgentEvent::ApprovalNeeded { turn, request });
+            }
+            gates.push(g);
+        }
+        let waiting: HashSet<String> = calls.iter().zip(&gates).filter(|(_, g)| matches!(g, Gate::Ask)).map(|(c, _)| c.id.clone()).collect();
+        let mut end = CallsEnd::Done;
+        while decisions.len() < waiting.len() {
+            match ops.recv().await {
+                Some(Op::Decide { call_id, decision }) if waiting.contains(&call_id) => {
+                    decisions.insert(call_id, decision);
+                }
+                Some(Op::Interrupt) => {
+                    end = CallsEnd::Interrupted;
+                    break;
+                }
+                Some(Op::Shutdown) | None => return CallsEnd::Shutdown,
+                Some(_) => {}
+            }
+        }
+        for ((call, args), gate) in calls.iter().zip(parsed).zip(gates) {
+            let (text, kind, summary, changes) = match (gate, args) {
+                (Gate::Refuse(why), _) => (why.clone(), ToolResultKind::Failed, why, Vec::new()),
+                (_, Err(e)) => (e.clone(), ToolResultKind::Failed, e, Vec::new()),
+                (Gate::Ask, Ok(args)) => match decisions.get(&call.id) {
+                    None => {
+                        let why = "the user interrupted the turn before deciding; not run".to_string();
+                        (why.clone(), ToolResultKind::Rejected, why, Vec::new())
+                    }
+                    Some(Decision::Reject { reason }) => {
+                        let text = match reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                            Some(r) => format!("The user declined this call: {r}"),
+                            None => "The user declined this call.".to_string(),
+                        };
+                        (text.clone(), ToolResultKind::Rejected, text, Vec::new())
+                    }
+                    Some(decision) => {
+                        let mut args = args;
+                        let mut edited_note = String::new();
+                        match decision {
+                            Decision::ApproveForSession => self.allow_for_session(call, &args),
+                            Decision::ApproveEdited(new) => match edited_args(&call.name, &args, new) {
+                                Ok(a) => {
+                                    args = a;
+                                    edited_note = "(The user edited the arguments before approving.)\n".into();
+                                }
+                                Err(e) => {
+                                    let text = format!("the user's edited arguments are not valid: {e}; not run");
+                                    self.finish_call(turn, call, &text, ToolResultKind::Failed, text.clone(), Vec::new());
+                                    continue;
+                                }
+                            },
+                            _ => {}
+                        }
+                        self.send(AgentEvent::ToolStarted { turn, call_id: call.id.clone() });
+                        let out = registry::execute(&ctx, &call.name, &args, changed).await;
+                        record(changed, &out);
+                        let changes = out.changes.iter().map(|c| registry::proposed(&ctx, c)).collect();
+                        let kind = if out.is_error { ToolResultKind::Failed } else { ToolResultKind::Done };
+                        (format!("{edited_note}{}", out.text), kind, first_line(&out.text), changes)
+                    }
+                },
+                (Gate::Run, Ok(args)) => {
+                    self.send(AgentEvent::ToolStarted { turn, call_id: call.id.clone() });
+                    let out = registry::execute(&ctx, &call.name, &args, changed).await;
+                    record(changed, &out);
+                    let changes = out.changes.iter().map(|c| registry::proposed(&ctx, c)).collect();
+                    let kind = if out.is_error { ToolResultKind::Failed } else { ToolResultKind::Done };
+                    (out.text.clone(), kind, first_line(&out.text), changes)
+                }
+            };
+            self.finish_call(turn, call, &text, kind, summary, changes);
+        }
+        end
+    }
+
+    fn finish_call(&mut self, turn: u64, call: &ToolCall, text: &str, kind: ToolResultKind, summary: String, changes: Vec<crate::protocol::ProposedChange>) {
+        self.conversation.push(Message::tool_result(call.id.clone(), text));
+        self.send(AgentEvent::ToolFinished { turn, call_id: call.id.clone(), kind, summary, changes });
+    }
+
+    fn allow_for_session(&mut self, call: &ToolCall, args: &serde_json::Value) {
+        if call.name == "shell" {
+            let cmd = args.get("command").and_then(serde_json::Value::as_str).unwrap_or("");
+            let prefix = registry::command_prefix(cmd);
+            if !prefix.is_empty() && !self.allowed_prefixes.contains(&prefix) {
+                self.allowed_prefixes.push(prefix);
+            }
+        } else {
+            self.allowed_tools.insert(call.name.clone());
+        }
+    }
+}
+
+enum CallsEnd {
+    Done,
+    Interrupted,
+    Shutdown,
+}
+
+fn record(changed: &mut Vec<PathBuf>, out: &crate::tools::context::ToolOutput) {
+    for c in &out.changes {
+        if !changed.contains(&c.path) {
+            changed.push(c.path.clone());
+        }
+    }
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").to_owned();
+    if line.chars().count() > 160 { format!("{}…", line.chars().take(160).collect::<String>()) } else { line }
+}
+
+/// The arguments after the user's edit: for shell the edit is the command itself,
+/// otherwise a JSON object.
+fn edited_args(tool: &str, original: &serde_json::Value, edited: &str) -> Result<serde_json::Value, String> {
+    if tool == "shell" {
+        let mut a = original.clone();
+        if let Some(obj) = a.as_object_mut() {
+            obj.insert("command".into(), serde_json::Value::String(edited.trim().to_owned()));
+        }
+        return Ok(a);
+    }
+    registry::parse_args(edited)
 }
 
 fn outcome(c: &Completion, streamed: &str) -> TurnOutcome {

@@ -6,6 +6,7 @@ pub mod agent;
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod git;
 pub mod llm;
 pub mod protocol;
 pub mod term;

@@ -36,8 +36,10 @@ pub enum Op {
         turn: u64,
         text: String,
     },
-    /// Stop the running turn now; what arrived stays.
+    /// Stop the running turn now; what arrived stays, queued calls are rejected.
     Interrupt,
+    /// The user's decision on a queued tool call.
+    Decide { call_id: String, decision: Decision },
     Shutdown,
 }
 
@@ -51,11 +53,16 @@ pub enum AgentEvent {
     /// The turn ended (completely, cut short, or interrupted).
     TurnDone { turn: u64, outcome: TurnOutcome },
     /// The turn failed before or during streaming.
-    TurnFailed {
-        turn: u64,
-        error: String,
-        hint: String,
-    },
+    TurnFailed { turn: u64, error: String, hint: String },
+    /// A model response of the turn ended; the agent goes on with its tool calls.
+    /// The UI starts a fresh reply entry for the next response.
+    StepDone { turn: u64, outcome: TurnOutcome },
+    /// A tool call needs the user's decision.
+    ApprovalNeeded { turn: u64, request: ApprovalRequest },
+    /// A tool call started running (approved or allowed by policy).
+    ToolStarted { turn: u64, call_id: String },
+    /// A tool call ended: its one-line result and the changes it made.
+    ToolFinished { turn: u64, call_id: String, kind: ToolResultKind, summary: String, changes: Vec<ProposedChange> },
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -93,4 +100,50 @@ pub struct ToolCallInfo {
     pub arguments: String,
     /// Recovered from text the model printed instead of a structured call.
     pub recovered: bool,
+}
+
+/// A file as a proposed or applied change would leave it (text, lossy for binary).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProposedChange {
+    /// Relative to the workspace root.
+    pub path: String,
+    /// `None`: the file does not exist before.
+    pub old: Option<String>,
+    /// `None`: the file is deleted.
+    pub new: Option<String>,
+}
+
+/// A tool call waiting for the user's decision.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ApprovalRequest {
+    pub call_id: String,
+    pub tool: String,
+    pub arguments: String,
+    /// One line: the path and +/- counts, or the command.
+    pub summary: String,
+    /// Why this call is dangerous, when it is (always needs explicit approval).
+    pub danger: Option<String>,
+    /// What the call would change, for the diff pane.
+    pub changes: Vec<ProposedChange>,
+    /// For `a` on a shell call: the command prefix that would be allowed for the session.
+    pub session_prefix: Option<String>,
+}
+
+/// The user's decision on one queued call. Only keystrokes produce these.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Approve,
+    /// Approve and stop asking for this tool (for shell: this command prefix) this session.
+    ApproveForSession,
+    /// Approve with arguments the user edited (JSON text for tools, the command for shell).
+    ApproveEdited(String),
+    Reject { reason: Option<String> },
+}
+
+/// How a tool call ended, for its card in the chat.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolResultKind {
+    Done,
+    Failed,
+    Rejected,
 }

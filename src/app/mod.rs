@@ -1,6 +1,8 @@
 //! The interactive session: state, messages, the pure `update`, and the event loop that
 //! connects the terminal and the agent to them.
 
+mod agent_events;
+mod approvals;
 pub mod event_loop;
 pub mod history;
 pub mod msg;

@@ -10,7 +10,7 @@ use ratatui_textarea::{TextArea, WrapMode};
 
 use super::history::InputHistory;
 use crate::config::theme::Theme;
-use crate::protocol::ServerStatus;
+use crate::protocol::{ApprovalRequest, ProposedChange, ServerStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -55,8 +55,14 @@ pub enum ReplyStatus {
 pub enum ToolState {
     /// Arguments still streaming.
     Streaming,
-    /// Complete; not run (tool execution arrives with the agent issue).
-    NotRun,
+    /// Complete; the agent has not decided what to do with it yet.
+    Proposed,
+    /// In the approval queue.
+    Waiting,
+    Running,
+    Done(String),
+    Failed(String),
+    Rejected(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -126,8 +132,31 @@ impl Entry {
 pub struct RunningTurn {
     pub id: u64,
     pub started: Instant,
-    /// Index of the assistant entry this turn streams into.
-    pub entry: usize,
+    /// Index of the assistant entry the current model response streams into; `None`
+    /// between responses (while tools run), until the next response starts.
+    pub entry: Option<usize>,
+}
+
+/// A tool call in the approval queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queued {
+    pub turn: u64,
+    pub request: ApprovalRequest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputMode {
+    /// Typing the optional reason for a rejection.
+    Reason,
+    /// Editing the arguments (or the command) before approving.
+    Edit,
+}
+
+/// A one-off input in the approvals pane.
+pub struct ApprovalInput {
+    pub mode: InputMode,
+    pub call_id: String,
+    pub text: TextArea<'static>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -149,7 +178,14 @@ pub struct State {
     pub next_turn: u64,
     pub last: LastStats,
     pub context_used: Option<u64>,
-    pub pending_approvals: usize,
+    /// Tool calls waiting for the user, oldest first.
+    pub approvals: Vec<Queued>,
+    pub approval_selected: usize,
+    pub approval_input: Option<ApprovalInput>,
+    /// The changes of the last tool call that changed files (for the diff pane).
+    pub last_changes: Vec<ProposedChange>,
+    /// Every file cove changed in this session.
+    pub changed_files: std::collections::BTreeSet<String>,
     pub composer: TextArea<'static>,
     pub history: InputHistory,
     pub focus: Focus,
@@ -169,7 +205,6 @@ pub struct State {
     pub now: Instant,
     pub should_quit: bool,
     pub dirty: bool,
-    pub files_changed: usize,
 }
 
 pub const QUIT_WINDOW: Duration = Duration::from_secs(2);
@@ -182,9 +217,6 @@ impl State {
         theme: Theme,
         history: InputHistory,
     ) -> Self {
-        let mut composer = TextArea::default();
-        composer.set_wrap_mode(WrapMode::WordOrGlyph);
-        composer.set_placeholder_text("Ask anything · Enter send · Shift+Enter newline · F1 help");
         State {
             workspace,
             session_id,
@@ -197,8 +229,12 @@ impl State {
             next_turn: 1,
             last: LastStats::default(),
             context_used: None,
-            pending_approvals: 0,
-            composer,
+            approvals: Vec::new(),
+            approval_selected: 0,
+            approval_input: None,
+            last_changes: Vec::new(),
+            changed_files: Default::default(),
+            composer: new_composer(""),
             history,
             focus: Focus::Input,
             main_tab: Focus::Chat,
@@ -214,7 +250,6 @@ impl State {
             now: Instant::now(),
             should_quit: false,
             dirty: true,
-            files_changed: 0,
         }
     }
 
@@ -229,4 +264,18 @@ impl State {
     pub fn is_running(&self) -> bool {
         self.turn.is_some()
     }
+
+    pub fn selected_approval(&self) -> Option<&Queued> {
+        self.approvals.get(self.approval_selected.min(self.approvals.len().saturating_sub(1)))
+    }
+}
+
+/// A composer holding `text`, cursor at the end.
+pub fn new_composer(text: &str) -> TextArea<'static> {
+    let mut t = if text.is_empty() { TextArea::default() } else { TextArea::new(text.split('\n').map(str::to_owned).collect()) };
+    t.set_wrap_mode(WrapMode::WordOrGlyph);
+    t.set_placeholder_text("Ask anything · Enter send · Shift+Enter newline · F1 help");
+    t.move_cursor(ratatui_textarea::CursorMove::Bottom);
+    t.move_cursor(ratatui_textarea::CursorMove::End);
+    t
 }

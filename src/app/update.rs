@@ -2,12 +2,12 @@
 //! `state.now`), side effects returned as `Command`s.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
-use ratatui_textarea::{CursorMove, TextArea, WrapMode};
+use ratatui_textarea::CursorMove;
 
 use super::msg::{Command, Msg};
 use super::scroll;
 use super::state::*;
-use crate::protocol::{AgentEvent, Op, StreamEvent, TurnOutcome};
+use crate::protocol::Op;
 
 pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
     let mut cmds = Vec::new();
@@ -26,7 +26,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
             _ => return cmds,
         },
         Msg::Resize(w, h) => s.size = (w, h),
-        Msg::Agent(ev) => on_agent(s, ev),
+        Msg::Agent(ev) => super::agent_events::on_agent(s, ev),
         Msg::Tick => {
             if s.flash
                 .as_ref()
@@ -71,6 +71,13 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             }
             _ => s.show_help = false,
         }
+        return;
+    }
+    if s.approval_input.is_some() {
+        super::approvals::input_key(s, key, cmds);
+        return;
+    }
+    if s.focus == Focus::Approvals && !s.approvals.is_empty() && super::approvals::queue_key(s, key, cmds) {
         return;
     }
     if ctrl(&key, 'c') {
@@ -219,29 +226,16 @@ fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
     }
 }
 
-fn fresh_composer() -> TextArea<'static> {
-    let mut t = TextArea::default();
-    t.set_wrap_mode(WrapMode::WordOrGlyph);
-    t.set_placeholder_text("Ask anything · Enter send · Shift+Enter newline · F1 help");
-    t
-}
-
 fn clear_composer(s: &mut State) {
-    s.composer = fresh_composer();
+    s.composer = new_composer("");
 }
 
 fn set_composer(s: &mut State, text: &str, cursor_at_end: bool) {
-    let mut t = TextArea::new(text.split('\n').map(str::to_owned).collect());
-    t.set_wrap_mode(WrapMode::WordOrGlyph);
-    t.set_placeholder_text("Ask anything · Enter send · Shift+Enter newline · F1 help");
-    if cursor_at_end {
-        t.move_cursor(CursorMove::Bottom);
-        t.move_cursor(CursorMove::End);
-    } else {
-        t.move_cursor(CursorMove::Top);
-        t.move_cursor(CursorMove::End);
+    s.composer = new_composer(text);
+    if !cursor_at_end {
+        s.composer.move_cursor(CursorMove::Top);
+        s.composer.move_cursor(CursorMove::End);
     }
-    s.composer = t;
 }
 
 fn send(s: &mut State, cmds: &mut Vec<Command>) {
@@ -271,7 +265,7 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
     s.turn = Some(RunningTurn {
         id,
         started: s.now,
-        entry: s.transcript.len() - 1,
+        entry: Some(s.transcript.len() - 1),
     });
     clear_composer(s);
     s.scroll = Scroll::Follow;
@@ -282,140 +276,6 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
 fn interrupt(s: &mut State, cmds: &mut Vec<Command>) {
     cmds.push(Command::Agent(Op::Interrupt));
     s.flash("Interrupting…");
-}
-
-fn running_assistant(s: &mut State, turn: u64) -> Option<&mut Entry> {
-    let t = s.turn.as_ref().filter(|t| t.id == turn)?;
-    s.transcript.get_mut(t.entry)
-}
-
-fn on_agent(s: &mut State, ev: AgentEvent) {
-    match ev {
-        AgentEvent::Server(status) => {
-            s.server = status;
-            s.probing = false;
-            // a reply that started before the probe finished still gets the model's name
-            if let Some(t) = &s.turn
-                && let Some(Entry {
-                    kind: EntryKind::Assistant(a),
-                    ..
-                }) = s.transcript.get_mut(t.entry)
-                && a.model.is_empty()
-            {
-                a.model = s.server.model.clone();
-            }
-        }
-        AgentEvent::Stream { turn, event } => {
-            if let StreamEvent::Notice { message } = &event {
-                if let Some(t) = s.turn.as_mut().filter(|t| t.id == turn) {
-                    let at = t.entry;
-                    t.entry += 1;
-                    s.transcript
-                        .insert(at, Entry::new(EntryKind::Notice(message.clone())));
-                }
-                return;
-            }
-            let Some(entry) = running_assistant(s, turn) else {
-                return;
-            };
-            let EntryKind::Assistant(a) = &mut entry.kind else {
-                return;
-            };
-            match event {
-                StreamEvent::Content { text } => a.content.push_str(&text),
-                StreamEvent::Reasoning { text } => a.reasoning.push_str(&text),
-                StreamEvent::ToolCallStart { id, name, .. } => a.tools.push(ToolCard {
-                    id,
-                    name,
-                    arguments: String::new(),
-                    recovered: false,
-                    state: ToolState::Streaming,
-                }),
-                StreamEvent::ToolCallArgs { index, fragment } => {
-                    if let Some(card) = a.tools.get_mut(index) {
-                        card.arguments.push_str(&fragment);
-                    }
-                }
-                StreamEvent::Notice { .. } => {}
-            }
-            entry.touch();
-            if matches!(s.scroll, Scroll::Anchored { .. }) {
-                s.unseen_below = true;
-            }
-        }
-        AgentEvent::TurnDone { turn, outcome } => {
-            if let Some(entry) = running_assistant(s, turn) {
-                if let EntryKind::Assistant(a) = &mut entry.kind {
-                    finish_reply(a, &outcome);
-                }
-                entry.touch();
-            }
-            if outcome.ttft_ms.is_some() || outcome.tokens_per_s.is_some() {
-                s.last = LastStats {
-                    ttft_ms: outcome.ttft_ms,
-                    tokens_per_s: outcome.tokens_per_s,
-                };
-            }
-            if outcome.context_tokens.is_some() {
-                s.context_used = outcome.context_tokens;
-            }
-            if outcome.interrupted {
-                s.flash("Interrupted");
-            }
-            s.turn = None;
-        }
-        AgentEvent::TurnFailed { turn, error, hint } => {
-            if let Some(t) = s.turn.take().filter(|t| t.id == turn) {
-                let empty = matches!(&s.transcript[t.entry].kind,
-                    EntryKind::Assistant(a) if a.content.is_empty() && a.reasoning.is_empty() && a.tools.is_empty());
-                if empty {
-                    s.transcript.remove(t.entry);
-                } else if let EntryKind::Assistant(a) = &mut s.transcript[t.entry].kind {
-                    a.status = ReplyStatus::CutShort(error.clone());
-                    s.transcript[t.entry].touch();
-                }
-            }
-            s.transcript.push(Entry::new(EntryKind::Error {
-                title: "The request failed".into(),
-                message: error,
-                hint,
-            }));
-            if matches!(s.scroll, Scroll::Anchored { .. }) {
-                s.unseen_below = true;
-            }
-        }
-    }
-}
-
-fn finish_reply(a: &mut Assistant, o: &TurnOutcome) {
-    a.status = if o.interrupted {
-        ReplyStatus::Interrupted
-    } else if let Some(why) = &o.cut_short {
-        ReplyStatus::CutShort(why.clone())
-    } else {
-        ReplyStatus::Done
-    };
-    if let Some(content) = &o.final_content {
-        a.content = content.clone();
-    }
-    if !o.tool_calls.is_empty() {
-        a.tools = o
-            .tool_calls
-            .iter()
-            .map(|t| ToolCard {
-                id: t.id.clone(),
-                name: t.name.clone(),
-                arguments: t.arguments.clone(),
-                recovered: t.recovered,
-                state: ToolState::NotRun,
-            })
-            .collect();
-    }
-    for card in &mut a.tools {
-        card.state = ToolState::NotRun;
-    }
-    a.ttft_ms = o.ttft_ms;
-    a.tokens_per_s = o.tokens_per_s;
 }
 
 fn last_reply(s: &State) -> Option<String> {

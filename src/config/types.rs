@@ -110,6 +110,12 @@ pub struct ToolsConfig {
     pub git_commit: Option<Policy>,
     /// Tools approved without asking (same as setting each to `always`).
     pub auto_approve: Vec<String>,
+    /// Shell commands run without asking (`*` at the end matches any rest), unless dangerous.
+    pub shell_allow: Vec<String>,
+    /// Shell commands never run (the model is told).
+    pub shell_deny: Vec<String>,
+    /// Model requests in one turn before cove stops and hands back to the user.
+    pub max_iterations: Option<u32>,
 }
 
 impl ToolsConfig {
@@ -175,5 +181,14 @@ impl ModelConfig {
                 api_key: key.clone(),
             })
             .collect()
+    }
+}
+
+/// Whether `command` matches a shell pattern: exact, or a prefix when the pattern ends in `*`.
+pub fn shell_pattern_matches(pattern: &str, command: &str) -> bool {
+    let command = command.trim();
+    match pattern.trim().strip_suffix('*') {
+        Some(prefix) => command.starts_with(prefix.trim_start()),
+        None => command == pattern.trim(),
     }
 }

@@ -2,4 +2,6 @@
 //! the patch/diff model and path confinement.
 
 pub mod conversation;
+pub mod patch;
+pub mod paths;
 pub mod text;

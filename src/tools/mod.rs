@@ -2,7 +2,12 @@
 //! schemas (the contract in DESIGN.md); executing them, with approval, arrives with the
 //! agent loop.
 
+pub mod atomic;
 pub mod context;
+pub mod fs;
+pub mod patch;
+pub mod registry;
+pub mod shell;
 mod schema;
 
 pub use schema::{BUILTIN_TOOLS, offered_tools};

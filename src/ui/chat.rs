@@ -182,30 +182,26 @@ fn recolor_prefix(mut line: Line<'static>, style: Style) -> Line<'static> {
 
 fn tool_card(card: &ToolCard, w: usize, theme: &Theme) -> Vec<Line<'static>> {
     let c = &theme.colors;
-    let state = match card.state {
-        ToolState::Streaming => "writing…",
-        ToolState::NotRun => "proposed · not run (tool execution is not enabled yet)",
+    let (state, color, result) = match &card.state {
+        ToolState::Streaming => ("writing…", c.dim, None),
+        ToolState::Proposed => ("proposed", c.dim, None),
+        ToolState::Waiting => ("waiting for your decision", c.warning, None),
+        ToolState::Running => ("running…", c.accent, None),
+        ToolState::Done(r) => ("done", c.success, Some(r)),
+        ToolState::Failed(r) => ("failed", c.error, Some(r)),
+        ToolState::Rejected(r) => ("declined", c.warning, Some(r)),
     };
-    let recovered = if card.recovered {
-        " · recovered from text"
-    } else {
-        ""
-    };
-    let mut out = wrap_plain(
-        &format!("⚙ {} · {state}{recovered}", card.name),
-        w,
-        theme.style(c.accent).add_modifier(Modifier::BOLD),
-        "",
-    );
-    const MAX_ARG_LINES: usize = 6;
+    let recovered = if card.recovered { " · recovered from text" } else { "" };
+    let mut out = wrap_plain(&format!("⚙ {} · {state}{recovered}", card.name), w, theme.style(color).add_modifier(Modifier::BOLD), "");
+    const MAX_ARG_LINES: usize = 4;
     let args = wrap_plain(&card.arguments, w, theme.style(c.dim), "  ");
     let total = args.len();
     out.extend(args.into_iter().take(MAX_ARG_LINES));
     if total > MAX_ARG_LINES {
-        out.push(Line::from(Span::styled(
-            format!("  … {} more lines", total - MAX_ARG_LINES),
-            theme.style(c.dim),
-        )));
+        out.push(Line::from(Span::styled(format!("  … {} more lines", total - MAX_ARG_LINES), theme.style(c.dim))));
+    }
+    if let Some(r) = result.filter(|r| !r.is_empty()) {
+        out.extend(wrap_plain(&format!("→ {r}"), w, theme.style(c.fg), "  "));
     }
     out
 }

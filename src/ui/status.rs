@@ -83,7 +83,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
         (None, Some(w)) => right.push(format!("ctx 0/{}", human(w))),
         (None, None) => {}
     }
-    right.push(format!("{} pending", s.pending_approvals));
+    right.push(format!("{} pending", s.approvals.len()));
     if s.turn.is_some()
         && let Some((text, _)) = &s.flash
     {

@@ -1,0 +1,231 @@
+//! `update` for what the agent reports: the streaming reply, tool calls and their
+//! results, the approval queue, the end of a turn.
+
+use super::state::*;
+use crate::protocol::{AgentEvent, ProposedChange, StreamEvent, ToolResultKind, TurnOutcome};
+
+pub fn on_agent(s: &mut State, ev: AgentEvent) {
+    match ev {
+        AgentEvent::Server(status) => {
+            s.server = status;
+            s.probing = false;
+            let model = s.server.model.clone();
+            if let Some(Entry { kind: EntryKind::Assistant(a), .. }) = current_entry(s)
+                && a.model.is_empty()
+            {
+                a.model = model;
+            }
+        }
+        AgentEvent::Stream { turn, event } => on_stream(s, turn, event),
+        AgentEvent::StepDone { turn, outcome } => {
+            if is_current(s, turn) {
+                finish_entry(s, &outcome);
+                if let Some(t) = s.turn.as_mut() {
+                    t.entry = None;
+                }
+            }
+        }
+        AgentEvent::ApprovalNeeded { turn, request } => {
+            if !is_current(s, turn) {
+                return;
+            }
+            set_card(s, &request.call_id, ToolState::Waiting);
+            s.approvals.push(Queued { turn, request });
+            if s.approvals.len() == 1 {
+                s.approval_selected = 0;
+            }
+            // one keystroke decides: the queue takes focus (the composer keeps its text)
+            s.focus = Focus::Approvals;
+            s.main_tab = Focus::Approvals;
+        }
+        AgentEvent::ToolStarted { turn, call_id } => {
+            if is_current(s, turn) {
+                dequeue(s, &call_id);
+                set_card(s, &call_id, ToolState::Running);
+            }
+        }
+        AgentEvent::ToolFinished { turn, call_id, kind, summary, changes } => {
+            if !is_current(s, turn) {
+                return;
+            }
+            dequeue(s, &call_id);
+            let state = match kind {
+                ToolResultKind::Done => ToolState::Done(summary),
+                ToolResultKind::Failed => ToolState::Failed(summary),
+                ToolResultKind::Rejected => ToolState::Rejected(summary),
+            };
+            set_card(s, &call_id, state);
+            record_changes(s, changes);
+        }
+        AgentEvent::TurnDone { turn, outcome } => {
+            if !is_current(s, turn) {
+                return;
+            }
+            finish_entry(s, &outcome);
+            if outcome.ttft_ms.is_some() || outcome.tokens_per_s.is_some() {
+                s.last = LastStats { ttft_ms: outcome.ttft_ms, tokens_per_s: outcome.tokens_per_s };
+            }
+            if outcome.interrupted {
+                s.flash("Interrupted");
+            }
+            end_turn(s);
+        }
+        AgentEvent::TurnFailed { turn, error, hint } => {
+            if !is_current(s, turn) {
+                return;
+            }
+            if let Some(i) = s.turn.as_ref().and_then(|t| t.entry) {
+                let empty = matches!(&s.transcript[i].kind,
+                    EntryKind::Assistant(a) if a.content.is_empty() && a.reasoning.is_empty() && a.tools.is_empty());
+                if empty {
+                    s.transcript.remove(i);
+                } else if let EntryKind::Assistant(a) = &mut s.transcript[i].kind {
+                    a.status = ReplyStatus::CutShort(error.clone());
+                    s.transcript[i].touch();
+                }
+            }
+            s.transcript.push(Entry::new(EntryKind::Error { title: "The request failed".into(), message: error, hint }));
+            if matches!(s.scroll, Scroll::Anchored { .. }) {
+                s.unseen_below = true;
+            }
+            end_turn(s);
+        }
+    }
+}
+
+fn is_current(s: &State, turn: u64) -> bool {
+    s.turn.as_ref().is_some_and(|t| t.id == turn)
+}
+
+fn current_entry(s: &mut State) -> Option<&mut Entry> {
+    let i = s.turn.as_ref()?.entry?;
+    s.transcript.get_mut(i)
+}
+
+fn end_turn(s: &mut State) {
+    s.turn = None;
+    s.approvals.clear();
+    s.approval_input = None;
+    if s.focus == Focus::Approvals {
+        s.focus = Focus::Input;
+    }
+}
+
+fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
+    if !is_current(s, turn) {
+        return;
+    }
+    if let StreamEvent::Notice { message } = &event {
+        let at = s.turn.as_ref().and_then(|t| t.entry).unwrap_or(s.transcript.len());
+        s.transcript.insert(at, Entry::new(EntryKind::Notice(message.clone())));
+        if let Some(i) = s.turn.as_mut().and_then(|t| t.entry.as_mut()) {
+            *i += 1;
+        }
+        return;
+    }
+    if s.turn.as_ref().is_some_and(|t| t.entry.is_none()) {
+        // the next model response of this turn, after its tool calls ran
+        s.transcript.push(Entry::new(EntryKind::Assistant(Assistant {
+            model: s.server.model.clone(),
+            content: String::new(),
+            reasoning: String::new(),
+            tools: Vec::new(),
+            status: ReplyStatus::Streaming,
+            ttft_ms: None,
+            tokens_per_s: None,
+        })));
+        let i = s.transcript.len() - 1;
+        if let Some(t) = s.turn.as_mut() {
+            t.entry = Some(i);
+        }
+    }
+    let anchored = matches!(s.scroll, Scroll::Anchored { .. });
+    let Some(entry) = current_entry(s) else { return };
+    let EntryKind::Assistant(a) = &mut entry.kind else { return };
+    match event {
+        StreamEvent::Content { text } => a.content.push_str(&text),
+        StreamEvent::Reasoning { text } => a.reasoning.push_str(&text),
+        StreamEvent::ToolCallStart { id, name, .. } => {
+            a.tools.push(ToolCard { id, name, arguments: String::new(), recovered: false, state: ToolState::Streaming })
+        }
+        StreamEvent::ToolCallArgs { index, fragment } => {
+            if let Some(card) = a.tools.get_mut(index) {
+                card.arguments.push_str(&fragment);
+            }
+        }
+        StreamEvent::Notice { .. } => {}
+    }
+    entry.touch();
+    if anchored {
+        s.unseen_below = true;
+    }
+}
+
+fn finish_entry(s: &mut State, o: &TurnOutcome) {
+    if o.context_tokens.is_some() {
+        s.context_used = o.context_tokens;
+    }
+    let Some(entry) = current_entry(s) else { return };
+    let EntryKind::Assistant(a) = &mut entry.kind else { return };
+    a.status = if o.interrupted {
+        ReplyStatus::Interrupted
+    } else if let Some(why) = &o.cut_short {
+        ReplyStatus::CutShort(why.clone())
+    } else {
+        ReplyStatus::Done
+    };
+    if let Some(content) = &o.final_content {
+        a.content = content.clone();
+    }
+    if !o.tool_calls.is_empty() {
+        // the final list (ids as sent, calls recovered from text included)
+        a.tools = o
+            .tool_calls
+            .iter()
+            .map(|t| ToolCard { id: t.id.clone(), name: t.name.clone(), arguments: t.arguments.clone(), recovered: t.recovered, state: ToolState::Proposed })
+            .collect();
+    }
+    for card in &mut a.tools {
+        if card.state == ToolState::Streaming {
+            card.state = ToolState::Proposed;
+        }
+    }
+    a.ttft_ms = o.ttft_ms;
+    a.tokens_per_s = o.tokens_per_s;
+    entry.touch();
+}
+
+/// Finds the card of `call_id` (newest first) and sets its state.
+fn set_card(s: &mut State, call_id: &str, state: ToolState) {
+    for entry in s.transcript.iter_mut().rev() {
+        if let EntryKind::Assistant(a) = &mut entry.kind
+            && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
+        {
+            card.state = state;
+            entry.touch();
+            return;
+        }
+    }
+}
+
+fn dequeue(s: &mut State, call_id: &str) {
+    s.approvals.retain(|q| q.request.call_id != call_id);
+    if s.approval_input.as_ref().is_some_and(|i| i.call_id == call_id) {
+        s.approval_input = None;
+    }
+    s.approval_selected = s.approval_selected.min(s.approvals.len().saturating_sub(1));
+    if s.approvals.is_empty() && s.focus == Focus::Approvals {
+        s.focus = Focus::Input;
+        s.main_tab = Focus::Chat;
+    }
+}
+
+fn record_changes(s: &mut State, changes: Vec<ProposedChange>) {
+    if changes.is_empty() {
+        return;
+    }
+    for c in &changes {
+        s.changed_files.insert(c.path.clone());
+    }
+    s.last_changes = changes;
+}

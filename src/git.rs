@@ -1,0 +1,177 @@
+//! Git access through git2 (no `git` binary needed): status, diff, and committing the
+//! files cove changed.
+
+use std::path::{Path, PathBuf};
+
+use git2::{DiffFormat, DiffOptions, Repository, Signature, StatusOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("{0} is not inside a git repository")]
+    NotARepo(String),
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+fn open(root: &Path) -> Result<Repository, GitError> {
+    Repository::discover(root).map_err(|_| GitError::NotARepo(root.display().to_string()))
+}
+
+/// The current branch, or a note for a detached or unborn HEAD.
+pub fn branch(root: &Path) -> Result<String, GitError> {
+    let repo = open(root)?;
+    Ok(match repo.head() {
+        Ok(h) if h.is_branch() => h.shorthand().unwrap_or("(unnamed)").to_owned(),
+        Ok(h) => format!("(detached at {})", h.target().map(|o| o.to_string()[..8].to_owned()).unwrap_or_default()),
+        Err(_) => "(no commits yet)".to_owned(),
+    })
+}
+
+/// `git status --short` style lines, with the branch first.
+pub fn status(root: &Path) -> Result<String, GitError> {
+    let repo = open(root)?;
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false);
+    let statuses = repo.statuses(Some(&mut opts))?;
+    let mut out = format!("branch {}\n", branch(root)?);
+    if statuses.is_empty() {
+        out.push_str("clean: nothing to commit\n");
+        return Ok(out);
+    }
+    for s in statuses.iter() {
+        let st = s.status();
+        let index = if st.is_index_new() {
+            'A'
+        } else if st.is_index_modified() {
+            'M'
+        } else if st.is_index_deleted() {
+            'D'
+        } else if st.is_index_renamed() {
+            'R'
+        } else {
+            ' '
+        };
+        let work = if st.is_wt_new() {
+            '?'
+        } else if st.is_wt_modified() {
+            'M'
+        } else if st.is_wt_deleted() {
+            'D'
+        } else if st.is_wt_renamed() {
+            'R'
+        } else {
+            ' '
+        };
+        let (index, work) = if st.is_wt_new() && index == ' ' { ('?', '?') } else { (index, work) };
+        out.push_str(&format!("{index}{work} {}\n", s.path().unwrap_or("(non-UTF-8 path)")));
+    }
+    Ok(out)
+}
+
+/// Uncommitted changes (index and work tree against HEAD) as a unified diff.
+pub fn diff(root: &Path, path: Option<&str>) -> Result<String, GitError> {
+    let repo = open(root)?;
+    let head_tree = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+    let mut opts = DiffOptions::new();
+    opts.include_untracked(true).recurse_untracked_dirs(true).show_untracked_content(true);
+    if let Some(p) = path.filter(|p| !p.is_empty()) {
+        opts.pathspec(p);
+    }
+    let diff = repo.diff_tree_to_workdir_with_index(head_tree.as_ref(), Some(&mut opts))?;
+    let mut text = String::new();
+    diff.print(DiffFormat::Patch, |_, _, line| {
+        let prefix = match line.origin() {
+            '+' | '-' | ' ' => Some(line.origin()),
+            _ => None,
+        };
+        if let Some(p) = prefix {
+            text.push(p);
+        }
+        text.push_str(&String::from_utf8_lossy(line.content()));
+        true
+    })?;
+    if text.is_empty() {
+        text.push_str("no uncommitted changes\n");
+    }
+    Ok(text)
+}
+
+/// Commits exactly `paths` (relative to the repository's work tree, or absolute) with
+/// `message`; files that no longer exist are recorded as deleted. Returns the short id.
+pub fn commit(root: &Path, paths: &[PathBuf], message: &str) -> Result<String, GitError> {
+    if message.trim().is_empty() {
+        return Err(GitError::Other("the commit message is empty".into()));
+    }
+    if paths.is_empty() {
+        return Err(GitError::Other("cove changed no files in this turn: nothing to commit".into()));
+    }
+    let repo = open(root)?;
+    let workdir = repo.workdir().ok_or_else(|| GitError::Other("the repository has no work tree".into()))?.to_owned();
+    let workdir = workdir.canonicalize().unwrap_or(workdir);
+    let mut index = repo.index()?;
+    for p in paths {
+        let abs = if p.is_absolute() { p.clone() } else { root.join(p) };
+        let rel = abs
+            .strip_prefix(&workdir)
+            .map_err(|_| GitError::Other(format!("{} is outside the repository", abs.display())))?
+            .to_owned();
+        if abs.exists() {
+            index.add_path(&rel)?;
+        } else {
+            let _ = index.remove_path(&rel);
+        }
+    }
+    index.write()?;
+    let tree = repo.find_tree(index.write_tree()?)?;
+    let sig = repo.signature().or_else(|_| Signature::now("cove", "cove@localhost"))?;
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    let oid = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)?;
+    Ok(oid.to_string()[..8].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo_with_file() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("canonical");
+        let repo = Repository::init(&root).expect("init");
+        let mut cfg = repo.config().expect("config");
+        cfg.set_str("user.name", "Test").expect("name");
+        cfg.set_str("user.email", "t@example.invalid").expect("email");
+        std::fs::write(root.join("a.txt"), "one\n").expect("write");
+        (dir, root)
+    }
+
+    #[test]
+    fn status_diff_and_commit_of_changed_files_only() {
+        let (_dir, root) = repo_with_file();
+        assert!(branch(&root).expect("branch").contains("no commits"));
+        let st = status(&root).expect("status");
+        assert!(st.contains("?? a.txt"), "{st}");
+        let id = commit(&root, &[PathBuf::from("a.txt")], "add a").expect("commit");
+        assert_eq!(id.len(), 8);
+        assert!(status(&root).expect("status").contains("clean"));
+        std::fs::write(root.join("a.txt"), "one\ntwo\n").expect("write");
+        std::fs::write(root.join("other.txt"), "not mine\n").expect("write");
+        let d = diff(&root, Some("a.txt")).expect("diff");
+        assert!(d.contains("+two"), "{d}");
+        assert!(!d.contains("not mine"), "{d}");
+        commit(&root, &[root.join("a.txt")], "change a").expect("commit");
+        let st = status(&root).expect("status");
+        assert!(!st.contains("a.txt") && st.contains("other.txt"), "only cove's file is committed: {st}");
+        assert!(commit(&root, &[], "x").is_err());
+        assert!(commit(&root, &[PathBuf::from("a.txt")], "  ").is_err());
+    }
+
+    #[test]
+    fn outside_a_repository_is_a_clear_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = status(dir.path()).expect_err("not a repo").to_string();
+        assert!(err.contains("not inside a git repository"), "{err}");
+    }
+}

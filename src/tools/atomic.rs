@@ -1,0 +1,167 @@
+//! Atomic file replacement: a reader (or a crash) sees the old content or the new, never
+//! a mix and never a truncated file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Writes `bytes` to `path` atomically: a temporary file is created (`create_new`) in the
+/// same directory, written, given the permissions of the file it replaces (if any),
+/// fsynced and renamed over `path`; then the directory is fsynced so the rename itself
+/// survives a power cut.
+///
+/// On any error before the rename the temporary file is removed and `path` is untouched.
+/// Once the rename has happened the new content is in place, so a failure to fsync the
+/// directory afterwards is only logged, not returned.
+///
+/// `path` should be the real file, not a symlink to it (a symlink at `path` would be
+/// replaced by a regular file); `domain::paths::resolve_in_root` returns such paths. The
+/// parent directory must exist.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("`{}` has no file name", path.display()),
+        )
+    })?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let permissions = match fs::metadata(path) {
+        Ok(meta) => Some(meta.permissions()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+
+    let (tmp_path, mut file) = create_temp(dir, &name.to_string_lossy())?;
+    let written = (|| {
+        file.write_all(bytes)?;
+        if let Some(permissions) = permissions {
+            file.set_permissions(permissions)?;
+        }
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp_path, path)
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp_path);
+        return Err(e);
+    }
+    if let Err(e) = sync_dir(dir) {
+        tracing::warn!(
+            "wrote {} but could not fsync its directory: {e}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Creates a fresh temporary file next to the target: `.NAME.cove-PID-N.tmp`.
+fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    // Keep the temporary name within NAME_MAX (255 bytes) however long the target's is.
+    let mut short = name;
+    while short.len() > 100 {
+        let mut end = 100.min(short.len() - 1);
+        while !short.is_char_boundary(end) {
+            end -= 1;
+        }
+        short = &short[..end];
+    }
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let mut last_err = None;
+    for _ in 0..16 {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(
+            ".{short}.cove-{}-{n}-{nanos:x}.tmp",
+            std::process::id()
+        ));
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(file) => return Ok((tmp, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_err = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| io::Error::other("could not create a temporary file")))
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".cove-"))
+            .collect()
+    }
+
+    #[test]
+    fn creates_and_replaces() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("f.txt");
+        write_atomic(&p, b"one").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        write_atomic(&p, b"two, longer").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two, longer");
+        write_atomic(&p, b"").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"");
+        assert!(leftovers(tmp.path()).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keeps_the_mode_of_the_file_it_replaces() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("run.sh");
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o751)).unwrap();
+        write_atomic(&p, b"new").unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o7777,
+            0o751
+        );
+    }
+
+    #[test]
+    fn a_failed_rename_leaves_the_target_untouched_and_no_temp_file() {
+        // rename(2) cannot replace a directory with a file: the temp file is written
+        // and synced, then the rename fails.
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().join("adir");
+        fs::create_dir(&d).unwrap();
+        fs::write(d.join("inner"), "x").unwrap();
+        assert!(write_atomic(&d, b"data").is_err());
+        assert!(d.is_dir());
+        assert_eq!(fs::read(d.join("inner")).unwrap(), b"x");
+        assert!(leftovers(tmp.path()).is_empty());
+        assert!(write_atomic(&tmp.path().join("missing/dir/f"), b"x").is_err());
+    }
+
+    #[test]
+    fn long_names_get_short_temp_names() {
+        let tmp = tempfile::tempdir().unwrap();
+        let name = "é".repeat(120); // 240 bytes
+        let p = tmp.path().join(&name);
+        write_atomic(&p, b"x").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"x");
+    }
+}
