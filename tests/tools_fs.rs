@@ -973,11 +973,11 @@ fn preview_is_exactly_what_the_tool_then_does_and_writes_nothing() {
 const CRASH_SIZE: usize = 64 * 1024 * 1024;
 const CRASH_ENV: &str = "COVE_TEST_CRASH_TARGET";
 
-/// Run only as the child of `write_atomic_never_tears_under_sigkill`: rewrites the
-/// target forever, alternating all-`B` and all-`A` content, and marks `.ready` after
-/// the first complete write.
+/// The child process of `write_atomic_never_tears_under_sigkill` (which re-runs this test
+/// binary with the variable set): rewrites the target forever, alternating all-`B` and
+/// all-`A` content, and marks `.ready` after the first complete write. In an ordinary
+/// test run the variable is unset and it returns at once.
 #[test]
-#[ignore = "helper process for write_atomic_never_tears_under_sigkill"]
 fn crash_child_writer() {
     let Ok(target) = std::env::var(CRASH_ENV) else {
         return;
@@ -1028,7 +1028,6 @@ fn write_atomic_never_tears_under_sigkill() {
             .args([
                 "crash_child_writer",
                 "--exact",
-                "--ignored",
                 "--nocapture",
                 "--test-threads=1",
             ])

@@ -246,6 +246,28 @@ fn path_escapes_are_refused() {
 }
 
 #[test]
+fn sections_for_the_same_file_apply_in_turn_and_a_missing_file_with_only_additions_is_created() {
+    let (_d, ctx) = workspace();
+    write(&ctx.root, "f.txt", "a\nb\nc\n");
+    let patch = "--- a/f.txt\n+++ b/f.txt\n@@ -1 +1 @@\n-a\n+A\n--- a/f.txt\n+++ b/f.txt\n@@ -3 +3 @@\n-c\n+C\n--- a/brand-new.txt\n+++ b/brand-new.txt\n@@ -0,0 +1 @@\n+fresh\n";
+    let out = apply_patch(&ctx, &json!({ "patch": patch }));
+    assert!(!out.is_error, "{}", out.text);
+    assert_eq!(read(&ctx.root, "f.txt"), "A\nb\nC\n");
+    assert_eq!(read(&ctx.root, "brand-new.txt"), "fresh\n");
+    let f = out
+        .changes
+        .iter()
+        .find(|c| c.path == ctx.root.join("f.txt"))
+        .unwrap();
+    assert_eq!(
+        f.old.as_deref(),
+        Some(&b"a\nb\nc\n"[..]),
+        "old is the content before the whole patch"
+    );
+    assert_eq!(out.changes.len(), 2);
+}
+
+#[test]
 fn crlf_files_stay_crlf() {
     let (_d, ctx) = workspace();
     write(&ctx.root, "win.txt", "first\r\nsecond\r\nthird\r\n");
@@ -315,19 +337,63 @@ async fn shell_reports_output_and_exit_code() {
 #[tokio::test]
 async fn shell_runs_in_the_workspace_root() {
     let (_d, ctx) = workspace();
-    let out = shell(&ctx, &json!({ "command": "pwd; cat marker.txt" })).await;
     write(&ctx.root, "marker.txt", "here\n");
-    let out2 = shell(&ctx, &json!({ "command": "pwd; cat marker.txt" })).await;
-    assert!(
-        out.text.starts_with(&format!("{}\n", ctx.root.display())),
-        "{}",
-        out.text
-    );
+    let out = shell(&ctx, &json!({ "command": "pwd" })).await;
+    assert_eq!(out.text, format!("{}\nexit code 0", ctx.root.display()));
+    let out2 = shell(&ctx, &json!({ "command": "cat marker.txt" })).await;
     assert!(
         out2.text.contains("here") && out2.text.ends_with("exit code 0"),
         "{}",
         out2.text
     );
+}
+
+#[tokio::test]
+async fn background_processes_holding_the_output_are_stopped() {
+    let (_d, ctx) = workspace();
+    let start = Instant::now();
+    let out = shell(
+        &ctx,
+        &json!({ "command": "sleep 30 & echo $! > held.pid; echo started" }),
+    )
+    .await;
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(out.text.starts_with("started\n"), "{}", out.text);
+    assert!(out.text.contains("kept its output open"), "{}", out.text);
+    assert!(out.text.ends_with("exit code 0"), "{}", out.text);
+    let held: u32 = read(&ctx.root, "held.pid").trim().parse().unwrap();
+    let until = Instant::now() + Duration::from_secs(3);
+    while alive(held) && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!alive(held), "the sleep holding stdout survived");
+}
+
+#[tokio::test]
+async fn background_processes_with_redirected_output_are_left_running() {
+    let (_d, ctx) = workspace();
+    let start = Instant::now();
+    let out = shell(
+        &ctx,
+        &json!({ "command": "sleep 30 > /dev/null 2>&1 & echo $! > detached.pid; echo started" }),
+    )
+    .await;
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.text, "started\nexit code 0");
+    let detached: u32 = read(&ctx.root, "detached.pid").trim().parse().unwrap();
+    assert!(alive(detached));
+    // SAFETY: signals the sleep this test started.
+    unsafe {
+        libc::kill(detached as libc::pid_t, libc::SIGKILL);
+    }
 }
 
 fn alive(pid: u32) -> bool {

@@ -180,3 +180,70 @@ fn sigterm_restores_the_terminal() {
         "terminal not restored after SIGTERM:\n{screen}"
     );
 }
+
+fn calls_reply(calls: &[(&str, &str, serde_json::Value)]) -> Reply {
+    let deltas: Vec<serde_json::Value> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name, args))| serde_json::json!({"index": i, "id": id, "type": "function", "function": {"name": name, "arguments": args.to_string()}}))
+        .collect();
+    let chunk = serde_json::json!({"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":deltas}}]}).to_string();
+    Reply::sse(&[&chunk, &finish_chunk("tool_calls"), "[DONE]"])
+}
+
+#[test]
+fn approvals_with_single_keystrokes_in_a_real_terminal() {
+    use serde_json::json;
+    let server = FakeServer::start(vec![
+        calls_reply(&[
+            ("e1", "edit_file", json!({"path": "notes.txt", "old_string": "beta", "new_string": "gamma"})),
+            ("s1", "shell", json!({"command": "touch shell-ran.txt"})),
+        ]),
+        answer("First round done."),
+        calls_reply(&[("e2", "edit_file", json!({"path": "notes.txt", "old_string": "alpha", "new_string": "ALPHA"}))]),
+        answer("Second round done."),
+        calls_reply(&[("e3", "edit_file", json!({"path": "notes.txt", "old_string": "gamma", "new_string": "GAMMA"}))]),
+        answer("Third round done."),
+    ]);
+    let sb = Sandbox::new();
+    let notes = sb.workspace().join("notes.txt");
+    std::fs::write(&notes, "alpha\nbeta\n").unwrap();
+    let env = env_for(&sb, &server.base_url());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let t = Tmux::start(120, 40);
+    t.run_cove(&sb.workspace(), &env, "");
+    t.wait_for(|s| s.contains("message"), Duration::from_secs(10));
+
+    t.send_literal("rename beta and run a command");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(|s| s.contains("approvals · 2"), Duration::from_secs(5));
+    assert!(screen.contains("notes.txt +1 -1"), "{screen}");
+    assert!(screen.contains("+gamma") && screen.contains("-beta"), "the proposed diff is shown:\n{screen}");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "alpha\nbeta\n", "nothing written before approval");
+    t.keys(&["y"]);
+    t.wait_for(|s| s.contains("approvals · 1"), Duration::from_secs(5));
+    // calls of one response run once all of them are decided
+    t.keys(&["n"]);
+    t.send_literal("not now");
+    t.keys(&["Enter"]);
+    t.wait_for(|s| s.contains("First round done."), Duration::from_secs(5));
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "alpha\ngamma\n", "y applied the edit exactly");
+    assert!(!sb.workspace().join("shell-ran.txt").exists(), "n left the command unrun");
+    let second = &server.posts()[1].json()["messages"];
+    let results: Vec<String> = second.as_array().unwrap().iter().filter(|m| m["role"] == "tool").map(|m| m["content"].as_str().unwrap().to_owned()).collect();
+    assert!(results[1].contains("declined") && results[1].contains("not now"), "{results:?}");
+
+    // `a` approves and stops asking for edit_file for the rest of the session
+    t.send_literal("capitalise alpha");
+    t.keys(&["Enter"]);
+    t.wait_for(|s| s.contains("approvals · 1"), Duration::from_secs(5));
+    t.keys(&["a"]);
+    t.wait_for(|s| s.contains("Second round done."), Duration::from_secs(5));
+    t.send_literal("capitalise gamma");
+    t.keys(&["Enter"]);
+    t.wait_for(|s| s.contains("Third round done."), Duration::from_secs(5));
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "ALPHA\nGAMMA\n");
+    t.keys(&["C-c", "C-c"]);
+    let screen = t.wait_for(|s| s.contains("ended"), Duration::from_secs(5));
+    assert!(screen.contains("1 file changed"), "{screen}");
+}

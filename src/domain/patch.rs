@@ -287,21 +287,39 @@ fn header_path(raw: &str, line: usize) -> Result<Option<String>, PatchError> {
 }
 
 fn unquote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
+    // Git quotes names with C escapes, non-ASCII bytes as octal (`\303\244`).
+    let mut out: Vec<u8> = Vec::with_capacity(s.len());
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
+        if b != b'\\' {
+            out.push(b);
             continue;
         }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
+        let octal = bytes[i..]
+            .iter()
+            .take(3)
+            .take_while(|c| (b'0'..=b'7').contains(c))
+            .count();
+        if octal == 3 {
+            let v = bytes[i..i + 3]
+                .iter()
+                .fold(0u32, |acc, c| acc * 8 + u32::from(c - b'0'));
+            out.push(v as u8);
+            i += 3;
+            continue;
         }
+        match bytes.get(i) {
+            Some(b'n') => out.push(b'\n'),
+            Some(b't') => out.push(b'\t'),
+            Some(&other) => out.push(other),
+            None => out.push(b'\\'),
+        }
+        i += 1;
     }
-    out
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `@@ -l[,n] +l[,n] @@ …` -> (old_start, old_count, new_start, new_count); `None` when
@@ -800,9 +818,8 @@ pub fn apply(old: &str, hunks: &[Hunk]) -> Result<String, Vec<HunkFailure>> {
     let last = out.len().saturating_sub(1);
     for (i, (text, line_eol)) in out.iter().enumerate() {
         result.push_str(text);
-        if i < last {
-            result.push_str(if line_eol.is_empty() { eol } else { line_eol });
-        } else if new_final_newline {
+        // Every line but the last ends with a newline; the last one only if the file does.
+        if i < last || new_final_newline {
             result.push_str(if line_eol.is_empty() { eol } else { line_eol });
         }
     }
@@ -1019,6 +1036,15 @@ mod tests {
     }
 
     #[test]
+    fn quoted_paths_and_timestamps() {
+        let f = one(
+            "--- \"a/d\\303\\244 x.txt\"\t2024-01-01 00:00:00\n+++ \"b/d\\303\\244 x.txt\"\n@@ -1 +1 @@\n-a\n+b\n",
+        );
+        assert_eq!(f.old_path.as_deref(), Some("d\u{e4} x.txt"));
+        assert_eq!(f.new_path.as_deref(), Some("d\u{e4} x.txt"));
+    }
+
+    #[test]
     fn git_empty_file_creation_and_deletion() {
         let files = parse("diff --git a/e b/e\nnew file mode 100644\nindex 0000000..e69de29\ndiff --git a/f b/f\ndeleted file mode 100644\n").unwrap();
         assert_eq!(
@@ -1181,6 +1207,8 @@ mod tests {
 
         #[test]
         fn crlf_files_stay_crlf(old in text_strategy(), new in text_strategy()) {
+            // An empty or one-line file without a newline has no line ending to keep.
+            prop_assume!(old.contains('\n'));
             let hunks = diff_hunks(&old, &new, 3);
             let crlf = |s: &str| s.replace('\n', "\r\n");
             prop_assert_eq!(apply(&crlf(&old), &hunks).unwrap(), crlf(&new));

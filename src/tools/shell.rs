@@ -504,7 +504,7 @@ fn dangerous_at(command: &str, depth: usize) -> Option<&'static str> {
             for w in &seg.words {
                 if let Some(i) = w.find("$(").or_else(|| w.find('`'))
                     && let Some(r) =
-                        dangerous_at(&w[i..].trim_start_matches(['$', '(', '`']), depth + 1)
+                        dangerous_at(w[i..].trim_start_matches(['$', '(', '`']), depth + 1)
                 {
                     return Some(r);
                 }
