@@ -12,7 +12,9 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use crate::config::{Config, ModelConfig, Policy, ToolsConfig, shell_pattern_matches};
 use crate::domain::conversation::{Message, ToolCall};
 use crate::llm::{ChatRequest, Client, ClientOptions, Completion, LlmError, StreamEnd, probe};
-use crate::protocol::{AgentEvent, Decision, Op, ServerStatus, StreamEvent, ToolCallInfo, ToolResultKind, TurnOutcome};
+use crate::protocol::{
+    AgentEvent, Decision, Op, ServerStatus, StreamEvent, ToolCallInfo, ToolResultKind, TurnOutcome,
+};
 use crate::tools::context::ToolContext;
 use crate::tools::{offered_tools, registry};
 
@@ -26,15 +28,28 @@ pub struct AgentSettings {
 
 impl AgentSettings {
     /// `root` is the workspace, canonicalised.
-    pub fn from_config(config: &Config, system_prompt: String, root: PathBuf) -> Result<Self, LlmError> {
+    pub fn from_config(
+        config: &Config,
+        system_prompt: String,
+        root: PathBuf,
+    ) -> Result<Self, LlmError> {
         let env = |k: &str| std::env::var(k).ok();
-        let client = Client::new(config.model.endpoints(&env), ClientOptions::from_config(config, &config.model))?;
+        let client = Client::new(
+            config.model.endpoints(&env),
+            ClientOptions::from_config(config, &config.model),
+        )?;
         let mut ctx = ToolContext::new(root);
         ctx.secret_env = std::iter::once("COVE_API_KEY".to_string())
             .chain(config.model.api_key_env.clone())
             .chain(config.vision.api_key_env.clone())
             .collect();
-        Ok(AgentSettings { model: config.model.clone(), tools: config.tools.clone(), client, system_prompt, ctx })
+        Ok(AgentSettings {
+            model: config.model.clone(),
+            tools: config.tools.clone(),
+            client,
+            system_prompt,
+            ctx,
+        })
     }
 }
 
@@ -169,17 +184,29 @@ impl Agent {
             let c = match result {
                 None => {
                     if !streamed.is_empty() {
-                        self.conversation.push(Message::assistant(streamed, Vec::new()));
+                        self.conversation
+                            .push(Message::assistant(streamed, Vec::new()));
                     }
-                    self.send(AgentEvent::TurnDone { turn, outcome: TurnOutcome { interrupted: true, ..TurnOutcome::default() } });
+                    self.send(AgentEvent::TurnDone {
+                        turn,
+                        outcome: TurnOutcome {
+                            interrupted: true,
+                            ..TurnOutcome::default()
+                        },
+                    });
                     return shutdown;
                 }
                 Some(Err(e)) => {
                     if !streamed.is_empty() {
-                        self.conversation.push(Message::assistant(streamed, Vec::new()));
+                        self.conversation
+                            .push(Message::assistant(streamed, Vec::new()));
                     }
                     let hint = hint_for(&e);
-                    self.send(AgentEvent::TurnFailed { turn, error: e.to_string(), hint });
+                    self.send(AgentEvent::TurnFailed {
+                        turn,
+                        error: e.to_string(),
+                        hint,
+                    });
                     if matches!(e, LlmError::Unreachable(_)) {
                         self.probe().await;
                     }
@@ -189,7 +216,8 @@ impl Agent {
             };
             let calls = c.reply.tool_calls.clone();
             let outcome = outcome(&c, &streamed);
-            self.conversation.push(Message::assistant(c.reply.content.clone(), calls.clone()));
+            self.conversation
+                .push(Message::assistant(c.reply.content.clone(), calls.clone()));
             if calls.is_empty() || c.end != StreamEnd::Complete {
                 self.send(AgentEvent::TurnDone { turn, outcome });
                 return false;
@@ -198,7 +226,13 @@ impl Agent {
             match self.run_calls(turn, &calls, &mut changed, ops).await {
                 CallsEnd::Done => {}
                 CallsEnd::Interrupted => {
-                    self.send(AgentEvent::TurnDone { turn, outcome: TurnOutcome { interrupted: true, ..TurnOutcome::default() } });
+                    self.send(AgentEvent::TurnDone {
+                        turn,
+                        outcome: TurnOutcome {
+                            interrupted: true,
+                            ..TurnOutcome::default()
+                        },
+                    });
                     return false;
                 }
                 CallsEnd::Shutdown => return true,
@@ -215,7 +249,12 @@ impl Agent {
     }
 
     /// Streams one model response. `None` = interrupted (or shut down: the flag).
-    async fn stream_step(&self, turn: u64, req: &ChatRequest, ops: &mut UnboundedReceiver<Op>) -> (Option<Result<Completion, LlmError>>, String, bool) {
+    async fn stream_step(
+        &self,
+        turn: u64,
+        req: &ChatRequest,
+        ops: &mut UnboundedReceiver<Op>,
+    ) -> (Option<Result<Completion, LlmError>>, String, bool) {
         let events = self.events.clone();
         let mut streamed = String::new();
         let mut shutdown = false;
@@ -245,7 +284,10 @@ impl Agent {
     fn gate(&self, call: &ToolCall, args: &Result<serde_json::Value, String>) -> Gate {
         let name = call.name.as_str();
         if !registry::is_known(name) {
-            return Gate::Refuse(format!("there is no tool named `{name}`; the tools are: {}", crate::tools::BUILTIN_TOOLS.join(", ")));
+            return Gate::Refuse(format!(
+                "there is no tool named `{name}`; the tools are: {}",
+                crate::tools::BUILTIN_TOOLS.join(", ")
+            ));
         }
         let policy = self.settings.tools.policy(name).unwrap_or(Policy::Ask);
         if policy == Policy::Never {
@@ -253,19 +295,42 @@ impl Agent {
         }
         let args = match args {
             Ok(a) => a,
-            Err(e) => return Gate::Refuse(format!("error: {e}. Call `{name}` again with a JSON object of arguments.")),
+            Err(e) => {
+                return Gate::Refuse(format!(
+                    "error: {e}. Call `{name}` again with a JSON object of arguments."
+                ));
+            }
         };
         if name == "shell" {
-            let cmd = args.get("command").and_then(serde_json::Value::as_str).unwrap_or("");
-            if self.settings.tools.shell_deny.iter().any(|p| shell_pattern_matches(p, cmd)) {
-                return Gate::Refuse(format!("the command `{cmd}` is denied by the user's configuration (tools.shell_deny)"));
+            let cmd = args
+                .get("command")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("");
+            if self
+                .settings
+                .tools
+                .shell_deny
+                .iter()
+                .any(|p| shell_pattern_matches(p, cmd))
+            {
+                return Gate::Refuse(format!(
+                    "the command `{cmd}` is denied by the user's configuration (tools.shell_deny)"
+                ));
             }
             // Dangerous commands always ask, whatever the policy.
             if crate::tools::shell::dangerous(cmd).is_some() {
                 return Gate::Ask;
             }
-            let allowed = self.settings.tools.shell_allow.iter().any(|p| shell_pattern_matches(p, cmd))
-                || self.allowed_prefixes.iter().any(|p| cmd.trim() == p || cmd.trim().starts_with(&format!("{p} ")));
+            let allowed = self
+                .settings
+                .tools
+                .shell_allow
+                .iter()
+                .any(|p| shell_pattern_matches(p, cmd))
+                || self
+                    .allowed_prefixes
+                    .iter()
+                    .any(|p| cmd.trim() == p || cmd.trim().starts_with(&format!("{p} ")));
             if allowed {
                 return Gate::Run;
             }
@@ -278,9 +343,18 @@ impl Agent {
     }
 
     /// Decides and runs the calls of one model response; appends their results.
-    async fn run_calls(&mut self, turn: u64, calls: &[ToolCall], changed: &mut Vec<PathBuf>, ops: &mut UnboundedReceiver<Op>) -> CallsEnd {
+    async fn run_calls(
+        &mut self,
+        turn: u64,
+        calls: &[ToolCall],
+        changed: &mut Vec<PathBuf>,
+        ops: &mut UnboundedReceiver<Op>,
+    ) -> CallsEnd {
         let ctx = self.settings.ctx.clone();
-        let parsed: Vec<Result<serde_json::Value, String>> = calls.iter().map(|c| registry::parse_args(&c.arguments)).collect();
+        let parsed: Vec<Result<serde_json::Value, String>> = calls
+            .iter()
+            .map(|c| registry::parse_args(&c.arguments))
+            .collect();
         let mut decisions: HashMap<String, Decision> = HashMap::new();
         let mut gates = Vec::new();
         for (call, args) in calls.iter().zip(&parsed) {
@@ -291,7 +365,12 @@ impl Agent {
             }
             gates.push(g);
         }
-        let waiting: HashSet<String> = calls.iter().zip(&gates).filter(|(_, g)| matches!(g, Gate::Ask)).map(|(c, _)| c.id.clone()).collect();
+        let waiting: HashSet<String> = calls
+            .iter()
+            .zip(&gates)
+            .filter(|(_, g)| matches!(g, Gate::Ask))
+            .map(|(c, _)| c.id.clone())
+            .collect();
         let mut end = CallsEnd::Done;
         while decisions.len() < waiting.len() {
             match ops.recv().await {
@@ -310,50 +389,91 @@ impl Agent {
             let (text, kind, summary, changes) = match (gate, args) {
                 (Gate::Refuse(why), _) => (why.clone(), ToolResultKind::Failed, why, Vec::new()),
                 (_, Err(e)) => (e.clone(), ToolResultKind::Failed, e, Vec::new()),
-                (Gate::Ask, Ok(args)) => match decisions.get(&call.id) {
-                    None => {
-                        let why = "the user interrupted the turn before deciding; not run".to_string();
-                        (why.clone(), ToolResultKind::Rejected, why, Vec::new())
-                    }
-                    Some(Decision::Reject { reason }) => {
-                        let text = match reason.as_deref().filter(|r| !r.trim().is_empty()) {
-                            Some(r) => format!("The user declined this call: {r}"),
-                            None => "The user declined this call.".to_string(),
-                        };
-                        (text.clone(), ToolResultKind::Rejected, text, Vec::new())
-                    }
-                    Some(decision) => {
-                        let mut args = args;
-                        let mut edited_note = String::new();
-                        match decision {
-                            Decision::ApproveForSession => self.allow_for_session(call, &args),
-                            Decision::ApproveEdited(new) => match edited_args(&call.name, &args, new) {
-                                Ok(a) => {
-                                    args = a;
-                                    edited_note = "(The user edited the arguments before approving.)\n".into();
-                                }
-                                Err(e) => {
-                                    let text = format!("the user's edited arguments are not valid: {e}; not run");
-                                    self.finish_call(turn, call, &text, ToolResultKind::Failed, text.clone(), Vec::new());
-                                    continue;
-                                }
-                            },
-                            _ => {}
+                (Gate::Ask, Ok(args)) => {
+                    match decisions.get(&call.id) {
+                        None => {
+                            let why = "the user interrupted the turn before deciding; not run"
+                                .to_string();
+                            (why.clone(), ToolResultKind::Rejected, why, Vec::new())
                         }
-                        self.send(AgentEvent::ToolStarted { turn, call_id: call.id.clone() });
-                        let out = registry::execute(&ctx, &call.name, &args, changed).await;
-                        record(changed, &out);
-                        let changes = out.changes.iter().map(|c| registry::proposed(&ctx, c)).collect();
-                        let kind = if out.is_error { ToolResultKind::Failed } else { ToolResultKind::Done };
-                        (format!("{edited_note}{}", out.text), kind, first_line(&out.text), changes)
+                        Some(Decision::Reject { reason }) => {
+                            let text = match reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                                Some(r) => format!("The user declined this call: {r}"),
+                                None => "The user declined this call.".to_string(),
+                            };
+                            (text.clone(), ToolResultKind::Rejected, text, Vec::new())
+                        }
+                        Some(decision) => {
+                            let mut args = args;
+                            let mut edited_note = String::new();
+                            match decision {
+                                Decision::ApproveForSession => self.allow_for_session(call, &args),
+                                Decision::ApproveEdited(new) => {
+                                    match edited_args(&call.name, &args, new) {
+                                        Ok(a) => {
+                                            args = a;
+                                            edited_note = "(The user edited the arguments before approving.)\n".into();
+                                        }
+                                        Err(e) => {
+                                            let text = format!(
+                                                "the user's edited arguments are not valid: {e}; not run"
+                                            );
+                                            self.finish_call(
+                                                turn,
+                                                call,
+                                                &text,
+                                                ToolResultKind::Failed,
+                                                text.clone(),
+                                                Vec::new(),
+                                            );
+                                            continue;
+                                        }
+                                    }
+                                }
+                                _ => {}
+                            }
+                            self.send(AgentEvent::ToolStarted {
+                                turn,
+                                call_id: call.id.clone(),
+                            });
+                            let out = registry::execute(&ctx, &call.name, &args, changed).await;
+                            record(changed, &out);
+                            let changes = out
+                                .changes
+                                .iter()
+                                .map(|c| registry::proposed(&ctx, c))
+                                .collect();
+                            let kind = if out.is_error {
+                                ToolResultKind::Failed
+                            } else {
+                                ToolResultKind::Done
+                            };
+                            (
+                                format!("{edited_note}{}", out.text),
+                                kind,
+                                first_line(&out.text),
+                                changes,
+                            )
+                        }
                     }
-                },
+                }
                 (Gate::Run, Ok(args)) => {
-                    self.send(AgentEvent::ToolStarted { turn, call_id: call.id.clone() });
+                    self.send(AgentEvent::ToolStarted {
+                        turn,
+                        call_id: call.id.clone(),
+                    });
                     let out = registry::execute(&ctx, &call.name, &args, changed).await;
                     record(changed, &out);
-                    let changes = out.changes.iter().map(|c| registry::proposed(&ctx, c)).collect();
-                    let kind = if out.is_error { ToolResultKind::Failed } else { ToolResultKind::Done };
+                    let changes = out
+                        .changes
+                        .iter()
+                        .map(|c| registry::proposed(&ctx, c))
+                        .collect();
+                    let kind = if out.is_error {
+                        ToolResultKind::Failed
+                    } else {
+                        ToolResultKind::Done
+                    };
                     (out.text.clone(), kind, first_line(&out.text), changes)
                 }
             };
@@ -362,14 +482,32 @@ impl Agent {
         end
     }
 
-    fn finish_call(&mut self, turn: u64, call: &ToolCall, text: &str, kind: ToolResultKind, summary: String, changes: Vec<crate::protocol::ProposedChange>) {
-        self.conversation.push(Message::tool_result(call.id.clone(), text));
-        self.send(AgentEvent::ToolFinished { turn, call_id: call.id.clone(), kind, summary, changes });
+    fn finish_call(
+        &mut self,
+        turn: u64,
+        call: &ToolCall,
+        text: &str,
+        kind: ToolResultKind,
+        summary: String,
+        changes: Vec<crate::protocol::ProposedChange>,
+    ) {
+        self.conversation
+            .push(Message::tool_result(call.id.clone(), text));
+        self.send(AgentEvent::ToolFinished {
+            turn,
+            call_id: call.id.clone(),
+            kind,
+            summary,
+            changes,
+        });
     }
 
     fn allow_for_session(&mut self, call: &ToolCall, args: &serde_json::Value) {
         if call.name == "shell" {
-            let cmd = args.get("command").and_then(serde_json::Value::as_str).unwrap_or("");
+            let cmd = args
+                .get("command")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("");
             let prefix = registry::command_prefix(cmd);
             if !prefix.is_empty() && !self.allowed_prefixes.contains(&prefix) {
                 self.allowed_prefixes.push(prefix);
@@ -396,16 +534,27 @@ fn record(changed: &mut Vec<PathBuf>, out: &crate::tools::context::ToolOutput) {
 
 fn first_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or("").to_owned();
-    if line.chars().count() > 160 { format!("{}…", line.chars().take(160).collect::<String>()) } else { line }
+    if line.chars().count() > 160 {
+        format!("{}…", line.chars().take(160).collect::<String>())
+    } else {
+        line
+    }
 }
 
 /// The arguments after the user's edit: for shell the edit is the command itself,
 /// otherwise a JSON object.
-fn edited_args(tool: &str, original: &serde_json::Value, edited: &str) -> Result<serde_json::Value, String> {
+fn edited_args(
+    tool: &str,
+    original: &serde_json::Value,
+    edited: &str,
+) -> Result<serde_json::Value, String> {
     if tool == "shell" {
         let mut a = original.clone();
         if let Some(obj) = a.as_object_mut() {
-            obj.insert("command".into(), serde_json::Value::String(edited.trim().to_owned()));
+            obj.insert(
+                "command".into(),
+                serde_json::Value::String(edited.trim().to_owned()),
+            );
         }
         return Ok(a);
     }

@@ -24,7 +24,12 @@ pub fn branch(root: &Path) -> Result<String, GitError> {
     let repo = open(root)?;
     Ok(match repo.head() {
         Ok(h) if h.is_branch() => h.shorthand().unwrap_or("(unnamed)").to_owned(),
-        Ok(h) => format!("(detached at {})", h.target().map(|o| o.to_string()[..8].to_owned()).unwrap_or_default()),
+        Ok(h) => format!(
+            "(detached at {})",
+            h.target()
+                .map(|o| o.to_string()[..8].to_owned())
+                .unwrap_or_default()
+        ),
         Err(_) => "(no commits yet)".to_owned(),
     })
 }
@@ -33,7 +38,9 @@ pub fn branch(root: &Path) -> Result<String, GitError> {
 pub fn status(root: &Path) -> Result<String, GitError> {
     let repo = open(root)?;
     let mut opts = StatusOptions::new();
-    opts.include_untracked(true).recurse_untracked_dirs(true).include_ignored(false);
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
     let statuses = repo.statuses(Some(&mut opts))?;
     let mut out = format!("branch {}\n", branch(root)?);
     if statuses.is_empty() {
@@ -64,8 +71,15 @@ pub fn status(root: &Path) -> Result<String, GitError> {
         } else {
             ' '
         };
-        let (index, work) = if st.is_wt_new() && index == ' ' { ('?', '?') } else { (index, work) };
-        out.push_str(&format!("{index}{work} {}\n", s.path().unwrap_or("(non-UTF-8 path)")));
+        let (index, work) = if st.is_wt_new() && index == ' ' {
+            ('?', '?')
+        } else {
+            (index, work)
+        };
+        out.push_str(&format!(
+            "{index}{work} {}\n",
+            s.path().unwrap_or("(non-UTF-8 path)")
+        ));
     }
     Ok(out)
 }
@@ -75,7 +89,9 @@ pub fn diff(root: &Path, path: Option<&str>) -> Result<String, GitError> {
     let repo = open(root)?;
     let head_tree = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
     let mut opts = DiffOptions::new();
-    opts.include_untracked(true).recurse_untracked_dirs(true).show_untracked_content(true);
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .show_untracked_content(true);
     if let Some(p) = path.filter(|p| !p.is_empty()) {
         opts.pathspec(p);
     }
@@ -105,14 +121,23 @@ pub fn commit(root: &Path, paths: &[PathBuf], message: &str) -> Result<String, G
         return Err(GitError::Other("the commit message is empty".into()));
     }
     if paths.is_empty() {
-        return Err(GitError::Other("cove changed no files in this turn: nothing to commit".into()));
+        return Err(GitError::Other(
+            "cove changed no files in this turn: nothing to commit".into(),
+        ));
     }
     let repo = open(root)?;
-    let workdir = repo.workdir().ok_or_else(|| GitError::Other("the repository has no work tree".into()))?.to_owned();
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| GitError::Other("the repository has no work tree".into()))?
+        .to_owned();
     let workdir = workdir.canonicalize().unwrap_or(workdir);
     let mut index = repo.index()?;
     for p in paths {
-        let abs = if p.is_absolute() { p.clone() } else { root.join(p) };
+        let abs = if p.is_absolute() {
+            p.clone()
+        } else {
+            root.join(p)
+        };
         let rel = abs
             .strip_prefix(&workdir)
             .map_err(|_| GitError::Other(format!("{} is outside the repository", abs.display())))?
@@ -125,7 +150,9 @@ pub fn commit(root: &Path, paths: &[PathBuf], message: &str) -> Result<String, G
     }
     index.write()?;
     let tree = repo.find_tree(index.write_tree()?)?;
-    let sig = repo.signature().or_else(|_| Signature::now("cove", "cove@localhost"))?;
+    let sig = repo
+        .signature()
+        .or_else(|_| Signature::now("cove", "cove@localhost"))?;
     let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
     let parents: Vec<&git2::Commit> = parent.iter().collect();
     let oid = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)?;
@@ -142,7 +169,8 @@ mod tests {
         let repo = Repository::init(&root).expect("init");
         let mut cfg = repo.config().expect("config");
         cfg.set_str("user.name", "Test").expect("name");
-        cfg.set_str("user.email", "t@example.invalid").expect("email");
+        cfg.set_str("user.email", "t@example.invalid")
+            .expect("email");
         std::fs::write(root.join("a.txt"), "one\n").expect("write");
         (dir, root)
     }
@@ -163,7 +191,10 @@ mod tests {
         assert!(!d.contains("not mine"), "{d}");
         commit(&root, &[root.join("a.txt")], "change a").expect("commit");
         let st = status(&root).expect("status");
-        assert!(!st.contains("a.txt") && st.contains("other.txt"), "only cove's file is committed: {st}");
+        assert!(
+            !st.contains("a.txt") && st.contains("other.txt"),
+            "only cove's file is committed: {st}"
+        );
         assert!(commit(&root, &[], "x").is_err());
         assert!(commit(&root, &[PathBuf::from("a.txt")], "  ").is_err());
     }

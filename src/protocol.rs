@@ -39,7 +39,10 @@ pub enum Op {
     /// Stop the running turn now; what arrived stays, queued calls are rejected.
     Interrupt,
     /// The user's decision on a queued tool call.
-    Decide { call_id: String, decision: Decision },
+    Decide {
+        call_id: String,
+        decision: Decision,
+    },
     Shutdown,
 }
 
@@ -53,7 +56,11 @@ pub enum AgentEvent {
     /// The turn ended (completely, cut short, or interrupted).
     TurnDone { turn: u64, outcome: TurnOutcome },
     /// The turn failed before or during streaming.
-    TurnFailed { turn: u64, error: String, hint: String },
+    TurnFailed {
+        turn: u64,
+        error: String,
+        hint: String,
+    },
     /// A model response of the turn ended; the agent goes on with its tool calls.
     /// The UI starts a fresh reply entry for the next response.
     StepDone { turn: u64, outcome: TurnOutcome },
@@ -62,7 +69,13 @@ pub enum AgentEvent {
     /// A tool call started running (approved or allowed by policy).
     ToolStarted { turn: u64, call_id: String },
     /// A tool call ended: its one-line result and the changes it made.
-    ToolFinished { turn: u64, call_id: String, kind: ToolResultKind, summary: String, changes: Vec<ProposedChange> },
+    ToolFinished {
+        turn: u64,
+        call_id: String,
+        kind: ToolResultKind,
+        summary: String,
+        changes: Vec<ProposedChange>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -137,7 +150,9 @@ pub enum Decision {
     ApproveForSession,
     /// Approve with arguments the user edited (JSON text for tools, the command for shell).
     ApproveEdited(String),
-    Reject { reason: Option<String> },
+    Reject {
+        reason: Option<String>,
+    },
 }
 
 /// How a tool call ended, for its card in the chat.

@@ -19,7 +19,8 @@ fn tool_call_reply(calls: &[(&str, &str, serde_json::Value)]) -> Reply {
         .enumerate()
         .map(|(i, (id, name, args))| json!({"index": i, "id": id, "type": "function", "function": {"name": name, "arguments": args.to_string()}}))
         .collect();
-    let chunk = json!({"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":deltas}}]}).to_string();
+    let chunk = json!({"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":deltas}}]})
+        .to_string();
     let fin = finish_chunk("tool_calls");
     Reply::sse(&[&chunk, &fin, "[DONE]"]).pieces_of(11)
 }
@@ -27,8 +28,19 @@ fn tool_call_reply(calls: &[(&str, &str, serde_json::Value)]) -> Reply {
 fn config(url: &str, extra: &str) -> Config {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join(".cove")).unwrap();
-    std::fs::write(dir.path().join(".cove/config.toml"), format!("[model]\nname = \"fake-model\"\napi_base = \"{url}\"\n{extra}")).unwrap();
-    load(&LoadInput { user_file: None, workspace: dir.path().to_owned(), env: Default::default(), flags: Overrides::default() }).unwrap().config
+    std::fs::write(
+        dir.path().join(".cove/config.toml"),
+        format!("[model]\nname = \"fake-model\"\napi_base = \"{url}\"\n{extra}"),
+    )
+    .unwrap();
+    load(&LoadInput {
+        user_file: None,
+        workspace: dir.path().to_owned(),
+        env: Default::default(),
+        flags: Overrides::default(),
+    })
+    .unwrap()
+    .config
 }
 
 struct Harness {
@@ -42,9 +54,15 @@ async fn start(url: &str, extra: &str) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
     std::fs::write(root.join("notes.txt"), "alpha\nbeta\n").unwrap();
-    let settings = AgentSettings::from_config(&config(url, extra), "system".into(), root.clone()).unwrap();
+    let settings =
+        AgentSettings::from_config(&config(url, extra), "system".into(), root.clone()).unwrap();
     let (ops, events) = agent::spawn(settings);
-    let mut h = Harness { ops, events, root, _dir: dir };
+    let mut h = Harness {
+        ops,
+        events,
+        root,
+        _dir: dir,
+    };
     // the start-up probe
     assert!(matches!(h.next().await, AgentEvent::Server(_)));
     h
@@ -52,7 +70,10 @@ async fn start(url: &str, extra: &str) -> Harness {
 
 impl Harness {
     async fn next(&mut self) -> AgentEvent {
-        tokio::time::timeout(Duration::from_secs(10), self.events.recv()).await.expect("agent event in time").expect("agent alive")
+        tokio::time::timeout(Duration::from_secs(10), self.events.recv())
+            .await
+            .expect("agent event in time")
+            .expect("agent alive")
     }
 
     /// Events until `pred` matches (returned), skipping stream increments.
@@ -69,22 +90,57 @@ impl Harness {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approved_edit_runs_and_the_result_answers_the_call_id() {
     let server = FakeServer::start(vec![
-        tool_call_reply(&[("Ab3dE6gH9", "edit_file", json!({"path":"notes.txt","old_string":"beta","new_string":"gamma"}))]),
+        tool_call_reply(&[(
+            "Ab3dE6gH9",
+            "edit_file",
+            json!({"path":"notes.txt","old_string":"beta","new_string":"gamma"}),
+        )]),
         answer("Done: beta is now gamma."),
     ]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops.send(Op::UserTurn { turn: 1, text: "rename beta".into() }).unwrap();
-    let AgentEvent::ApprovalNeeded { request, .. } = h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. })).await else { unreachable!() };
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "rename beta".into(),
+        })
+        .unwrap();
+    let AgentEvent::ApprovalNeeded { request, .. } = h
+        .until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
+        .await
+    else {
+        unreachable!()
+    };
     assert_eq!(request.call_id, "Ab3dE6gH9");
-    assert!(request.summary.contains("notes.txt") && request.summary.contains("+1 -1"), "{}", request.summary);
+    assert!(
+        request.summary.contains("notes.txt") && request.summary.contains("+1 -1"),
+        "{}",
+        request.summary
+    );
     assert_eq!(request.changes[0].new.as_deref(), Some("alpha\ngamma\n"));
-    assert_eq!(std::fs::read_to_string(h.root.join("notes.txt")).unwrap(), "alpha\nbeta\n", "nothing written before approval");
-    h.ops.send(Op::Decide { call_id: "Ab3dE6gH9".into(), decision: Decision::Approve }).unwrap();
-    let AgentEvent::ToolFinished { kind, changes, .. } = h.until(|e| matches!(e, AgentEvent::ToolFinished { .. })).await else { unreachable!() };
+    assert_eq!(
+        std::fs::read_to_string(h.root.join("notes.txt")).unwrap(),
+        "alpha\nbeta\n",
+        "nothing written before approval"
+    );
+    h.ops
+        .send(Op::Decide {
+            call_id: "Ab3dE6gH9".into(),
+            decision: Decision::Approve,
+        })
+        .unwrap();
+    let AgentEvent::ToolFinished { kind, changes, .. } = h
+        .until(|e| matches!(e, AgentEvent::ToolFinished { .. }))
+        .await
+    else {
+        unreachable!()
+    };
     assert_eq!(kind, ToolResultKind::Done);
     assert_eq!(changes[0].path, "notes.txt");
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
-    assert_eq!(std::fs::read_to_string(h.root.join("notes.txt")).unwrap(), "alpha\ngamma\n");
+    assert_eq!(
+        std::fs::read_to_string(h.root.join("notes.txt")).unwrap(),
+        "alpha\ngamma\n"
+    );
     let posts = server.posts();
     assert_eq!(posts.len(), 2);
     let msgs = posts[1].json()["messages"].as_array().unwrap().clone();
@@ -100,24 +156,55 @@ async fn approved_edit_runs_and_the_result_answers_the_call_id() {
 async fn rejected_calls_write_nothing_and_the_model_hears_the_reason() {
     let server = FakeServer::start(vec![
         tool_call_reply(&[
-            ("call_1", "write_file", json!({"path":"notes.txt","content":"overwritten"})),
+            (
+                "call_1",
+                "write_file",
+                json!({"path":"notes.txt","content":"overwritten"}),
+            ),
             ("call_2", "read_file", json!({"path":"notes.txt"})),
         ]),
         answer("Understood."),
     ]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops.send(Op::UserTurn { turn: 1, text: "go".into() }).unwrap();
-    h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. })).await;
-    h.ops.send(Op::Decide { call_id: "call_1".into(), decision: Decision::Reject { reason: Some("keep my notes".into()) } }).unwrap();
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "go".into(),
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
+        .await;
+    h.ops
+        .send(Op::Decide {
+            call_id: "call_1".into(),
+            decision: Decision::Reject {
+                reason: Some("keep my notes".into()),
+            },
+        })
+        .unwrap();
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
-    assert_eq!(std::fs::read_to_string(h.root.join("notes.txt")).unwrap(), "alpha\nbeta\n");
-    let msgs = server.posts()[1].json()["messages"].as_array().unwrap().clone();
+    assert_eq!(
+        std::fs::read_to_string(h.root.join("notes.txt")).unwrap(),
+        "alpha\nbeta\n"
+    );
+    let msgs = server.posts()[1].json()["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
     let tool_msgs: Vec<&serde_json::Value> = msgs.iter().filter(|m| m["role"] == "tool").collect();
     assert_eq!(tool_msgs.len(), 2, "every call gets a result, in order");
     assert_eq!(tool_msgs[0]["tool_call_id"], "call_1");
-    assert!(tool_msgs[0]["content"].as_str().unwrap().contains("keep my notes"));
+    assert!(
+        tool_msgs[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("keep my notes")
+    );
     assert_eq!(tool_msgs[1]["tool_call_id"], "call_2");
-    assert!(tool_msgs[1]["content"].as_str().unwrap().contains("beta"), "read-only tools run without asking");
+    assert!(
+        tool_msgs[1]["content"].as_str().unwrap().contains("beta"),
+        "read-only tools run without asking"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,13 +219,28 @@ async fn bad_arguments_unknown_tools_and_escapes_become_error_results() {
         answer("ok"),
     ]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops.send(Op::UserTurn { turn: 1, text: "go".into() }).unwrap();
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "go".into(),
+        })
+        .unwrap();
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
-    let msgs = server.posts()[1].json()["messages"].as_array().unwrap().clone();
-    let results: Vec<String> = msgs.iter().filter(|m| m["role"] == "tool").map(|m| m["content"].as_str().unwrap().to_owned()).collect();
+    let msgs = server.posts()[1].json()["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let results: Vec<String> = msgs
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(results.len(), 3);
     assert!(results[0].contains("cut off"), "{results:?}");
-    assert!(results[1].contains("no tool named `launch_rockets`"), "{results:?}");
+    assert!(
+        results[1].contains("no tool named `launch_rockets`"),
+        "{results:?}"
+    );
     assert!(results[2].contains("outside"), "{results:?}");
 }
 
@@ -151,18 +253,46 @@ async fn allow_for_session_stops_asking_and_dangerous_commands_always_ask() {
         answer("finished"),
     ]);
     let mut h = start(&server.base_url(), "[tools]\nshell = \"always\"\n").await;
-    h.ops.send(Op::UserTurn { turn: 1, text: "go".into() }).unwrap();
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "go".into(),
+        })
+        .unwrap();
     // shell = always: echo one runs without asking... and so does echo two
-    let AgentEvent::ApprovalNeeded { request, .. } = h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. } | AgentEvent::TurnDone { .. })).await else {
+    let AgentEvent::ApprovalNeeded { request, .. } = h
+        .until(|e| {
+            matches!(
+                e,
+                AgentEvent::ApprovalNeeded { .. } | AgentEvent::TurnDone { .. }
+            )
+        })
+        .await
+    else {
         panic!("the dangerous command ran without asking")
     };
     assert_eq!(request.call_id, "s3");
     assert!(request.danger.is_some());
-    h.ops.send(Op::Decide { call_id: "s3".into(), decision: Decision::Reject { reason: None } }).unwrap();
+    h.ops
+        .send(Op::Decide {
+            call_id: "s3".into(),
+            decision: Decision::Reject { reason: None },
+        })
+        .unwrap();
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
-    let msgs = server.posts()[3].json()["messages"].as_array().unwrap().clone();
-    let results: Vec<String> = msgs.iter().filter(|m| m["role"] == "tool").map(|m| m["content"].as_str().unwrap().to_owned()).collect();
-    assert!(results[0].contains("one") && results[1].contains("two"), "{results:?}");
+    let msgs = server.posts()[3].json()["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let results: Vec<String> = msgs
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        results[0].contains("one") && results[1].contains("two"),
+        "{results:?}"
+    );
     assert!(results[2].contains("declined"), "{results:?}");
 
     // with shell = ask, `a` allows the command prefix for the rest of the session
@@ -172,24 +302,68 @@ async fn allow_for_session_stops_asking_and_dangerous_commands_always_ask() {
         answer("finished"),
     ]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops.send(Op::UserTurn { turn: 1, text: "go".into() }).unwrap();
-    let AgentEvent::ApprovalNeeded { request, .. } = h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. })).await else { unreachable!() };
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "go".into(),
+        })
+        .unwrap();
+    let AgentEvent::ApprovalNeeded { request, .. } = h
+        .until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
+        .await
+    else {
+        unreachable!()
+    };
     assert_eq!(request.session_prefix.as_deref(), Some("echo"));
-    h.ops.send(Op::Decide { call_id: "t1".into(), decision: Decision::ApproveForSession }).unwrap();
-    let ev = h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. } | AgentEvent::TurnDone { .. })).await;
-    assert!(matches!(ev, AgentEvent::TurnDone { .. }), "asked again after `a`: {ev:?}");
+    h.ops
+        .send(Op::Decide {
+            call_id: "t1".into(),
+            decision: Decision::ApproveForSession,
+        })
+        .unwrap();
+    let ev = h
+        .until(|e| {
+            matches!(
+                e,
+                AgentEvent::ApprovalNeeded { .. } | AgentEvent::TurnDone { .. }
+            )
+        })
+        .await;
+    assert!(
+        matches!(ev, AgentEvent::TurnDone { .. }),
+        "asked again after `a`: {ev:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interrupt_while_waiting_rejects_the_queue_and_ends_the_turn() {
-    let server = FakeServer::start(vec![tool_call_reply(&[("w1", "write_file", json!({"path":"x.txt","content":"x"}))])]);
+    let server = FakeServer::start(vec![tool_call_reply(&[(
+        "w1",
+        "write_file",
+        json!({"path":"x.txt","content":"x"}),
+    )])]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops.send(Op::UserTurn { turn: 1, text: "go".into() }).unwrap();
-    h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. })).await;
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "go".into(),
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
+        .await;
     h.ops.send(Op::Interrupt).unwrap();
-    let AgentEvent::ToolFinished { kind, .. } = h.until(|e| matches!(e, AgentEvent::ToolFinished { .. })).await else { unreachable!() };
+    let AgentEvent::ToolFinished { kind, .. } = h
+        .until(|e| matches!(e, AgentEvent::ToolFinished { .. }))
+        .await
+    else {
+        unreachable!()
+    };
     assert_eq!(kind, ToolResultKind::Rejected);
-    let AgentEvent::TurnDone { outcome, .. } = h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await else { unreachable!() };
+    let AgentEvent::TurnDone { outcome, .. } =
+        h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await
+    else {
+        unreachable!()
+    };
     assert!(outcome.interrupted);
     assert!(!h.root.join("x.txt").exists());
 }

@@ -16,7 +16,11 @@ fn request(id: &str, tool: &str, args: &str, summary: &str) -> ApprovalRequest {
         arguments: args.into(),
         summary: summary.into(),
         danger: None,
-        changes: vec![ProposedChange { path: "a.txt".into(), old: Some("one\n".into()), new: Some("two\n".into()) }],
+        changes: vec![ProposedChange {
+            path: "a.txt".into(),
+            old: Some("one\n".into()),
+            new: Some("two\n".into()),
+        }],
         session_prefix: (tool == "shell").then(|| "cargo test".into()),
     }
 }
@@ -28,13 +32,22 @@ fn queued(reqs: Vec<ApprovalRequest>) -> State {
     update(&mut s, key(KeyCode::Enter));
     type_text(&mut s, "draft in progress");
     for r in reqs {
-        update(&mut s, agent(AgentEvent::ApprovalNeeded { turn: 1, request: r }));
+        update(
+            &mut s,
+            agent(AgentEvent::ApprovalNeeded {
+                turn: 1,
+                request: r,
+            }),
+        );
     }
     s
 }
 
 fn decide(id: &str, d: Decision) -> Command {
-    Command::Agent(Op::Decide { call_id: id.into(), decision: d })
+    Command::Agent(Op::Decide {
+        call_id: id.into(),
+        decision: d,
+    })
 }
 
 #[test]
@@ -42,10 +55,21 @@ fn a_queued_call_takes_focus_and_y_approves_it() {
     let mut s = queued(vec![request("c1", "edit_file", "{}", "a.txt +1 -1")]);
     assert_eq!(s.focus, Focus::Approvals);
     assert_eq!(s.approvals.len(), 1);
-    assert_eq!(s.composer_text(), "draft in progress", "the composer keeps its text");
-    assert_eq!(update(&mut s, key(KeyCode::Char('y'))), vec![decide("c1", Decision::Approve)]);
+    assert_eq!(
+        s.composer_text(),
+        "draft in progress",
+        "the composer keeps its text"
+    );
+    assert_eq!(
+        update(&mut s, key(KeyCode::Char('y'))),
+        vec![decide("c1", Decision::Approve)]
+    );
     assert!(s.approvals.is_empty());
-    assert_eq!(s.focus, Focus::Input, "focus returns to the composer when the queue is empty");
+    assert_eq!(
+        s.focus,
+        Focus::Input,
+        "focus returns to the composer when the queue is empty"
+    );
 }
 
 #[test]
@@ -54,11 +78,22 @@ fn n_asks_for_an_optional_reason() {
     assert!(update(&mut s, key(KeyCode::Char('n'))).is_empty());
     assert!(s.approval_input.is_some());
     type_text(&mut s, "not that file");
-    assert_eq!(update(&mut s, key(KeyCode::Enter)), vec![decide("c1", Decision::Reject { reason: Some("not that file".into()) })]);
+    assert_eq!(
+        update(&mut s, key(KeyCode::Enter)),
+        vec![decide(
+            "c1",
+            Decision::Reject {
+                reason: Some("not that file".into())
+            }
+        )]
+    );
     // without a reason
     let mut s = queued(vec![request("c2", "write_file", "{}", "a.txt")]);
     update(&mut s, key(KeyCode::Char('n')));
-    assert_eq!(update(&mut s, key(KeyCode::Enter)), vec![decide("c2", Decision::Reject { reason: None })]);
+    assert_eq!(
+        update(&mut s, key(KeyCode::Enter)),
+        vec![decide("c2", Decision::Reject { reason: None })]
+    );
     // Esc backs out of the reason without deciding
     let mut s = queued(vec![request("c3", "write_file", "{}", "a.txt")]);
     update(&mut s, key(KeyCode::Char('n')));
@@ -69,28 +104,73 @@ fn n_asks_for_an_optional_reason() {
 
 #[test]
 fn a_allows_for_the_session_and_e_edits_before_approving() {
-    let mut s = queued(vec![request("c1", "shell", r#"{"command":"cargo test"}"#, "cargo test")]);
-    assert_eq!(update(&mut s, key(KeyCode::Char('a'))), vec![decide("c1", Decision::ApproveForSession)]);
+    let mut s = queued(vec![request(
+        "c1",
+        "shell",
+        r#"{"command":"cargo test"}"#,
+        "cargo test",
+    )]);
+    assert_eq!(
+        update(&mut s, key(KeyCode::Char('a'))),
+        vec![decide("c1", Decision::ApproveForSession)]
+    );
     assert!(s.flash.as_ref().unwrap().0.contains("cargo test"));
 
-    let mut s = queued(vec![request("c2", "shell", r#"{"command":"cargo test"}"#, "cargo test")]);
+    let mut s = queued(vec![request(
+        "c2",
+        "shell",
+        r#"{"command":"cargo test"}"#,
+        "cargo test",
+    )]);
     update(&mut s, key(KeyCode::Char('e')));
     let input = s.approval_input.as_ref().expect("edit input");
-    assert_eq!(input.text.lines().join("\n"), "cargo test", "shell edits the command itself");
+    assert_eq!(
+        input.text.lines().join("\n"),
+        "cargo test",
+        "shell edits the command itself"
+    );
     type_text(&mut s, " --lib");
-    assert_eq!(update(&mut s, key(KeyCode::Enter)), vec![decide("c2", Decision::ApproveEdited("cargo test --lib".into()))]);
+    assert_eq!(
+        update(&mut s, key(KeyCode::Enter)),
+        vec![decide(
+            "c2",
+            Decision::ApproveEdited("cargo test --lib".into())
+        )]
+    );
 }
 
 #[test]
 fn several_calls_queue_together_and_can_be_decided_at_once() {
-    let mut s = queued(vec![request("c1", "edit_file", "{}", "a"), request("c2", "shell", "{}", "b"), request("c3", "write_file", "{}", "c")]);
+    let mut s = queued(vec![
+        request("c1", "edit_file", "{}", "a"),
+        request("c2", "shell", "{}", "b"),
+        request("c3", "write_file", "{}", "c"),
+    ]);
     assert_eq!(s.approvals.len(), 3);
     update(&mut s, key(KeyCode::Char('j')));
     assert_eq!(s.selected_approval().unwrap().request.call_id, "c2");
-    assert_eq!(update(&mut s, key(KeyCode::Char('y'))), vec![decide("c2", Decision::Approve)]);
-    assert_eq!(update(&mut s, key(KeyCode::Char('N'))), vec![decide("c1", Decision::Reject { reason: None }), decide("c3", Decision::Reject { reason: None })]);
-    let mut s = queued(vec![request("c1", "edit_file", "{}", "a"), request("c2", "shell", "{}", "b")]);
-    assert_eq!(update(&mut s, key(KeyCode::Char('Y'))), vec![decide("c1", Decision::Approve), decide("c2", Decision::Approve)]);
+    assert_eq!(
+        update(&mut s, key(KeyCode::Char('y'))),
+        vec![decide("c2", Decision::Approve)]
+    );
+    assert_eq!(
+        update(&mut s, key(KeyCode::Char('N'))),
+        vec![
+            decide("c1", Decision::Reject { reason: None }),
+            decide("c3", Decision::Reject { reason: None })
+        ]
+    );
+    let mut s = queued(vec![
+        request("c1", "edit_file", "{}", "a"),
+        request("c2", "shell", "{}", "b"),
+    ]);
+    assert_eq!(
+        update(&mut s, key(KeyCode::Char('Y'))),
+        vec![
+            decide("c1", Decision::Approve),
+            decide("c2", Decision::Approve)
+        ]
+    );
 }
 
 #[test]
@@ -98,27 +178,62 @@ fn q_does_not_quit_and_esc_stops_the_turn_while_calls_wait() {
     let mut s = queued(vec![request("c1", "edit_file", "{}", "a")]);
     assert!(update(&mut s, key(KeyCode::Char('q'))).is_empty());
     assert!(!s.should_quit);
-    assert_eq!(update(&mut s, key(KeyCode::Esc)), vec![Command::Agent(Op::Interrupt)]);
+    assert_eq!(
+        update(&mut s, key(KeyCode::Esc)),
+        vec![Command::Agent(Op::Interrupt)]
+    );
 }
 
 #[test]
 fn results_update_the_cards_and_count_changed_files() {
     let mut s = queued(vec![]);
-    update(&mut s, agent(AgentEvent::Stream {
-        turn: 1,
-        event: cove::protocol::StreamEvent::ToolCallStart { index: 0, id: "c1".into(), name: "edit_file".into() },
-    }));
-    update(&mut s, agent(AgentEvent::StepDone { turn: 1, outcome: Default::default() }));
-    update(&mut s, agent(AgentEvent::ApprovalNeeded { turn: 1, request: request("c1", "edit_file", "{}", "a.txt +1 -1") }));
+    update(
+        &mut s,
+        agent(AgentEvent::Stream {
+            turn: 1,
+            event: cove::protocol::StreamEvent::ToolCallStart {
+                index: 0,
+                id: "c1".into(),
+                name: "edit_file".into(),
+            },
+        }),
+    );
+    update(
+        &mut s,
+        agent(AgentEvent::StepDone {
+            turn: 1,
+            outcome: Default::default(),
+        }),
+    );
+    update(
+        &mut s,
+        agent(AgentEvent::ApprovalNeeded {
+            turn: 1,
+            request: request("c1", "edit_file", "{}", "a.txt +1 -1"),
+        }),
+    );
     update(&mut s, key(KeyCode::Char('y')));
-    update(&mut s, agent(AgentEvent::ToolStarted { turn: 1, call_id: "c1".into() }));
-    update(&mut s, agent(AgentEvent::ToolFinished {
-        turn: 1,
-        call_id: "c1".into(),
-        kind: ToolResultKind::Done,
-        summary: "edited a.txt (+1 -1)".into(),
-        changes: vec![ProposedChange { path: "a.txt".into(), old: Some("one\n".into()), new: Some("two\n".into()) }],
-    }));
+    update(
+        &mut s,
+        agent(AgentEvent::ToolStarted {
+            turn: 1,
+            call_id: "c1".into(),
+        }),
+    );
+    update(
+        &mut s,
+        agent(AgentEvent::ToolFinished {
+            turn: 1,
+            call_id: "c1".into(),
+            kind: ToolResultKind::Done,
+            summary: "edited a.txt (+1 -1)".into(),
+            changes: vec![ProposedChange {
+                path: "a.txt".into(),
+                old: Some("one\n".into()),
+                new: Some("two\n".into()),
+            }],
+        }),
+    );
     let card = s
         .transcript
         .iter()
@@ -131,7 +246,19 @@ fn results_update_the_cards_and_count_changed_files() {
     assert_eq!(s.changed_files.len(), 1);
     assert_eq!(s.last_changes[0].path, "a.txt");
     // the next model response of the same turn gets its own entry
-    update(&mut s, agent(AgentEvent::Stream { turn: 1, event: cove::protocol::StreamEvent::Content { text: "Done.".into() } }));
-    let replies = s.transcript.iter().filter(|e| matches!(e.kind, EntryKind::Assistant(_))).count();
+    update(
+        &mut s,
+        agent(AgentEvent::Stream {
+            turn: 1,
+            event: cove::protocol::StreamEvent::Content {
+                text: "Done.".into(),
+            },
+        }),
+    );
+    let replies = s
+        .transcript
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::Assistant(_)))
+        .count();
     assert_eq!(replies, 2);
 }

@@ -196,13 +196,25 @@ fn approvals_with_single_keystrokes_in_a_real_terminal() {
     use serde_json::json;
     let server = FakeServer::start(vec![
         calls_reply(&[
-            ("e1", "edit_file", json!({"path": "notes.txt", "old_string": "beta", "new_string": "gamma"})),
+            (
+                "e1",
+                "edit_file",
+                json!({"path": "notes.txt", "old_string": "beta", "new_string": "gamma"}),
+            ),
             ("s1", "shell", json!({"command": "touch shell-ran.txt"})),
         ]),
         answer("First round done."),
-        calls_reply(&[("e2", "edit_file", json!({"path": "notes.txt", "old_string": "alpha", "new_string": "ALPHA"}))]),
+        calls_reply(&[(
+            "e2",
+            "edit_file",
+            json!({"path": "notes.txt", "old_string": "alpha", "new_string": "ALPHA"}),
+        )]),
         answer("Second round done."),
-        calls_reply(&[("e3", "edit_file", json!({"path": "notes.txt", "old_string": "gamma", "new_string": "GAMMA"}))]),
+        calls_reply(&[(
+            "e3",
+            "edit_file",
+            json!({"path": "notes.txt", "old_string": "gamma", "new_string": "GAMMA"}),
+        )]),
         answer("Third round done."),
     ]);
     let sb = Sandbox::new();
@@ -218,8 +230,15 @@ fn approvals_with_single_keystrokes_in_a_real_terminal() {
     t.keys(&["Enter"]);
     let screen = t.wait_for(|s| s.contains("approvals · 2"), Duration::from_secs(5));
     assert!(screen.contains("notes.txt +1 -1"), "{screen}");
-    assert!(screen.contains("+gamma") && screen.contains("-beta"), "the proposed diff is shown:\n{screen}");
-    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "alpha\nbeta\n", "nothing written before approval");
+    assert!(
+        screen.contains("+gamma") && screen.contains("-beta"),
+        "the proposed diff is shown:\n{screen}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&notes).unwrap(),
+        "alpha\nbeta\n",
+        "nothing written before approval"
+    );
     t.keys(&["y"]);
     t.wait_for(|s| s.contains("approvals · 1"), Duration::from_secs(5));
     // calls of one response run once all of them are decided
@@ -227,11 +246,27 @@ fn approvals_with_single_keystrokes_in_a_real_terminal() {
     t.send_literal("not now");
     t.keys(&["Enter"]);
     t.wait_for(|s| s.contains("First round done."), Duration::from_secs(5));
-    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "alpha\ngamma\n", "y applied the edit exactly");
-    assert!(!sb.workspace().join("shell-ran.txt").exists(), "n left the command unrun");
+    assert_eq!(
+        std::fs::read_to_string(&notes).unwrap(),
+        "alpha\ngamma\n",
+        "y applied the edit exactly"
+    );
+    assert!(
+        !sb.workspace().join("shell-ran.txt").exists(),
+        "n left the command unrun"
+    );
     let second = &server.posts()[1].json()["messages"];
-    let results: Vec<String> = second.as_array().unwrap().iter().filter(|m| m["role"] == "tool").map(|m| m["content"].as_str().unwrap().to_owned()).collect();
-    assert!(results[1].contains("declined") && results[1].contains("not now"), "{results:?}");
+    let results: Vec<String> = second
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        results[1].contains("declined") && results[1].contains("not now"),
+        "{results:?}"
+    );
 
     // `a` approves and stops asking for edit_file for the rest of the session
     t.send_literal("capitalise alpha");

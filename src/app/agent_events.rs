@@ -10,7 +10,10 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             s.server = status;
             s.probing = false;
             let model = s.server.model.clone();
-            if let Some(Entry { kind: EntryKind::Assistant(a), .. }) = current_entry(s)
+            if let Some(Entry {
+                kind: EntryKind::Assistant(a),
+                ..
+            }) = current_entry(s)
                 && a.model.is_empty()
             {
                 a.model = model;
@@ -44,7 +47,13 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
                 set_card(s, &call_id, ToolState::Running);
             }
         }
-        AgentEvent::ToolFinished { turn, call_id, kind, summary, changes } => {
+        AgentEvent::ToolFinished {
+            turn,
+            call_id,
+            kind,
+            summary,
+            changes,
+        } => {
             if !is_current(s, turn) {
                 return;
             }
@@ -63,7 +72,10 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             }
             finish_entry(s, &outcome);
             if outcome.ttft_ms.is_some() || outcome.tokens_per_s.is_some() {
-                s.last = LastStats { ttft_ms: outcome.ttft_ms, tokens_per_s: outcome.tokens_per_s };
+                s.last = LastStats {
+                    ttft_ms: outcome.ttft_ms,
+                    tokens_per_s: outcome.tokens_per_s,
+                };
             }
             if outcome.interrupted {
                 s.flash("Interrupted");
@@ -84,7 +96,11 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
                     s.transcript[i].touch();
                 }
             }
-            s.transcript.push(Entry::new(EntryKind::Error { title: "The request failed".into(), message: error, hint }));
+            s.transcript.push(Entry::new(EntryKind::Error {
+                title: "The request failed".into(),
+                message: error,
+                hint,
+            }));
             if matches!(s.scroll, Scroll::Anchored { .. }) {
                 s.unseen_below = true;
             }
@@ -116,8 +132,13 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
         return;
     }
     if let StreamEvent::Notice { message } = &event {
-        let at = s.turn.as_ref().and_then(|t| t.entry).unwrap_or(s.transcript.len());
-        s.transcript.insert(at, Entry::new(EntryKind::Notice(message.clone())));
+        let at = s
+            .turn
+            .as_ref()
+            .and_then(|t| t.entry)
+            .unwrap_or(s.transcript.len());
+        s.transcript
+            .insert(at, Entry::new(EntryKind::Notice(message.clone())));
         if let Some(i) = s.turn.as_mut().and_then(|t| t.entry.as_mut()) {
             *i += 1;
         }
@@ -125,29 +146,38 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
     }
     if s.turn.as_ref().is_some_and(|t| t.entry.is_none()) {
         // the next model response of this turn, after its tool calls ran
-        s.transcript.push(Entry::new(EntryKind::Assistant(Assistant {
-            model: s.server.model.clone(),
-            content: String::new(),
-            reasoning: String::new(),
-            tools: Vec::new(),
-            status: ReplyStatus::Streaming,
-            ttft_ms: None,
-            tokens_per_s: None,
-        })));
+        s.transcript
+            .push(Entry::new(EntryKind::Assistant(Assistant {
+                model: s.server.model.clone(),
+                content: String::new(),
+                reasoning: String::new(),
+                tools: Vec::new(),
+                status: ReplyStatus::Streaming,
+                ttft_ms: None,
+                tokens_per_s: None,
+            })));
         let i = s.transcript.len() - 1;
         if let Some(t) = s.turn.as_mut() {
             t.entry = Some(i);
         }
     }
     let anchored = matches!(s.scroll, Scroll::Anchored { .. });
-    let Some(entry) = current_entry(s) else { return };
-    let EntryKind::Assistant(a) = &mut entry.kind else { return };
+    let Some(entry) = current_entry(s) else {
+        return;
+    };
+    let EntryKind::Assistant(a) = &mut entry.kind else {
+        return;
+    };
     match event {
         StreamEvent::Content { text } => a.content.push_str(&text),
         StreamEvent::Reasoning { text } => a.reasoning.push_str(&text),
-        StreamEvent::ToolCallStart { id, name, .. } => {
-            a.tools.push(ToolCard { id, name, arguments: String::new(), recovered: false, state: ToolState::Streaming })
-        }
+        StreamEvent::ToolCallStart { id, name, .. } => a.tools.push(ToolCard {
+            id,
+            name,
+            arguments: String::new(),
+            recovered: false,
+            state: ToolState::Streaming,
+        }),
         StreamEvent::ToolCallArgs { index, fragment } => {
             if let Some(card) = a.tools.get_mut(index) {
                 card.arguments.push_str(&fragment);
@@ -165,8 +195,12 @@ fn finish_entry(s: &mut State, o: &TurnOutcome) {
     if o.context_tokens.is_some() {
         s.context_used = o.context_tokens;
     }
-    let Some(entry) = current_entry(s) else { return };
-    let EntryKind::Assistant(a) = &mut entry.kind else { return };
+    let Some(entry) = current_entry(s) else {
+        return;
+    };
+    let EntryKind::Assistant(a) = &mut entry.kind else {
+        return;
+    };
     a.status = if o.interrupted {
         ReplyStatus::Interrupted
     } else if let Some(why) = &o.cut_short {
@@ -182,7 +216,13 @@ fn finish_entry(s: &mut State, o: &TurnOutcome) {
         a.tools = o
             .tool_calls
             .iter()
-            .map(|t| ToolCard { id: t.id.clone(), name: t.name.clone(), arguments: t.arguments.clone(), recovered: t.recovered, state: ToolState::Proposed })
+            .map(|t| ToolCard {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                arguments: t.arguments.clone(),
+                recovered: t.recovered,
+                state: ToolState::Proposed,
+            })
             .collect();
     }
     for card in &mut a.tools {
@@ -210,7 +250,10 @@ fn set_card(s: &mut State, call_id: &str, state: ToolState) {
 
 fn dequeue(s: &mut State, call_id: &str) {
     s.approvals.retain(|q| q.request.call_id != call_id);
-    if s.approval_input.as_ref().is_some_and(|i| i.call_id == call_id) {
+    if s.approval_input
+        .as_ref()
+        .is_some_and(|i| i.call_id == call_id)
+    {
         s.approval_input = None;
     }
     s.approval_selected = s.approval_selected.min(s.approvals.len().saturating_sub(1));

@@ -12,15 +12,24 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
     if key.modifiers.contains(KeyModifiers::CONTROL) || key.modifiers.contains(KeyModifiers::ALT) {
         return false;
     }
-    let Some(selected) = s.selected_approval().cloned() else { return false };
+    let Some(selected) = s.selected_approval().cloned() else {
+        return false;
+    };
     match key.code {
         KeyCode::Char('y') => decide(s, cmds, &selected.request.call_id, Decision::Approve),
         KeyCode::Char('a') => {
             let what = match &selected.request.session_prefix {
-                Some(p) if selected.request.tool == "shell" => format!("shell commands starting `{p}`"),
+                Some(p) if selected.request.tool == "shell" => {
+                    format!("shell commands starting `{p}`")
+                }
                 _ => format!("`{}`", selected.request.tool),
             };
-            decide(s, cmds, &selected.request.call_id, Decision::ApproveForSession);
+            decide(
+                s,
+                cmds,
+                &selected.request.call_id,
+                Decision::ApproveForSession,
+            );
             s.flash(format!("Allowed {what} for this session"));
         }
         KeyCode::Char('n') => open_input(s, InputMode::Reason, &selected.request.call_id, ""),
@@ -48,10 +57,16 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
                 decide(s, cmds, &id, Decision::Reject { reason: None });
             }
         }
-        KeyCode::Char('j') | KeyCode::Down => s.approval_selected = (s.approval_selected + 1).min(s.approvals.len() - 1),
-        KeyCode::Char('k') | KeyCode::Up => s.approval_selected = s.approval_selected.saturating_sub(1),
+        KeyCode::Char('j') | KeyCode::Down => {
+            s.approval_selected = (s.approval_selected + 1).min(s.approvals.len() - 1)
+        }
+        KeyCode::Char('k') | KeyCode::Up => {
+            s.approval_selected = s.approval_selected.saturating_sub(1)
+        }
         // not a quit key while something waits for a decision
-        KeyCode::Char('q') => s.flash("Decide the queued calls first (y/n), or Esc to stop the turn"),
+        KeyCode::Char('q') => {
+            s.flash("Decide the queued calls first (y/n), or Esc to stop the turn")
+        }
         _ => return false,
     }
     true
@@ -59,11 +74,17 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
 
 /// Keys while typing a rejection reason or editing arguments.
 pub fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
-    let Some(input) = s.approval_input.as_mut() else { return };
+    let Some(input) = s.approval_input.as_mut() else {
+        return;
+    };
     let submit = key.code == KeyCode::Enter
-        && (input.mode == InputMode::Reason || !(key.modifiers.contains(KeyModifiers::SHIFT) || key.modifiers.contains(KeyModifiers::ALT)));
+        && (input.mode == InputMode::Reason
+            || !(key.modifiers.contains(KeyModifiers::SHIFT)
+                || key.modifiers.contains(KeyModifiers::ALT)));
     let newline = input.mode == InputMode::Edit
-        && ((key.code == KeyCode::Enter && (key.modifiers.contains(KeyModifiers::SHIFT) || key.modifiers.contains(KeyModifiers::ALT)))
+        && ((key.code == KeyCode::Enter
+            && (key.modifiers.contains(KeyModifiers::SHIFT)
+                || key.modifiers.contains(KeyModifiers::ALT)))
             || (key.code == KeyCode::Char('j') && key.modifiers.contains(KeyModifiers::CONTROL)));
     if key.code == KeyCode::Esc {
         s.approval_input = None;
@@ -77,32 +98,50 @@ pub fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         input.text.input(key);
         return;
     }
-    let Some(input) = s.approval_input.take() else { return };
+    let Some(input) = s.approval_input.take() else {
+        return;
+    };
     let text = input.text.lines().join("\n");
     let decision = match input.mode {
-        InputMode::Reason => Decision::Reject { reason: Some(text.trim().to_owned()).filter(|r| !r.is_empty()) },
+        InputMode::Reason => Decision::Reject {
+            reason: Some(text.trim().to_owned()).filter(|r| !r.is_empty()),
+        },
         InputMode::Edit => Decision::ApproveEdited(text),
     };
     decide(s, cmds, &input.call_id, decision);
 }
 
 fn open_input(s: &mut State, mode: InputMode, call_id: &str, initial: &str) {
-    let mut text = if initial.is_empty() { TextArea::default() } else { TextArea::new(initial.split('\n').map(str::to_owned).collect()) };
+    let mut text = if initial.is_empty() {
+        TextArea::default()
+    } else {
+        TextArea::new(initial.split('\n').map(str::to_owned).collect())
+    };
     text.move_cursor(CursorMove::Bottom);
     text.move_cursor(CursorMove::End);
     text.set_placeholder_text(match mode {
         InputMode::Reason => "why not? (optional) · Enter rejects · Esc cancels",
         InputMode::Edit => "Enter approves the edited version · Esc cancels",
     });
-    s.approval_input = Some(ApprovalInput { mode, call_id: call_id.to_owned(), text });
+    s.approval_input = Some(ApprovalInput {
+        mode,
+        call_id: call_id.to_owned(),
+        text,
+    });
 }
 
 fn ids(s: &State) -> Vec<String> {
-    s.approvals.iter().map(|q| q.request.call_id.clone()).collect()
+    s.approvals
+        .iter()
+        .map(|q| q.request.call_id.clone())
+        .collect()
 }
 
 fn decide(s: &mut State, cmds: &mut Vec<Command>, call_id: &str, decision: Decision) {
-    cmds.push(Command::Agent(Op::Decide { call_id: call_id.to_owned(), decision }));
+    cmds.push(Command::Agent(Op::Decide {
+        call_id: call_id.to_owned(),
+        decision,
+    }));
     s.approvals.retain(|q| q.request.call_id != call_id);
     s.approval_selected = s.approval_selected.min(s.approvals.len().saturating_sub(1));
     if s.approvals.is_empty() {

@@ -266,13 +266,20 @@ impl State {
     }
 
     pub fn selected_approval(&self) -> Option<&Queued> {
-        self.approvals.get(self.approval_selected.min(self.approvals.len().saturating_sub(1)))
+        self.approvals.get(
+            self.approval_selected
+                .min(self.approvals.len().saturating_sub(1)),
+        )
     }
 }
 
 /// A composer holding `text`, cursor at the end.
 pub fn new_composer(text: &str) -> TextArea<'static> {
-    let mut t = if text.is_empty() { TextArea::default() } else { TextArea::new(text.split('\n').map(str::to_owned).collect()) };
+    let mut t = if text.is_empty() {
+        TextArea::default()
+    } else {
+        TextArea::new(text.split('\n').map(str::to_owned).collect())
+    };
     t.set_wrap_mode(WrapMode::WordOrGlyph);
     t.set_placeholder_text("Ask anything · Enter send · Shift+Enter newline · F1 help");
     t.move_cursor(ratatui_textarea::CursorMove::Bottom);

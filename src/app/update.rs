@@ -77,7 +77,10 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         super::approvals::input_key(s, key, cmds);
         return;
     }
-    if s.focus == Focus::Approvals && !s.approvals.is_empty() && super::approvals::queue_key(s, key, cmds) {
+    if s.focus == Focus::Approvals
+        && !s.approvals.is_empty()
+        && super::approvals::queue_key(s, key, cmds)
+    {
         return;
     }
     if ctrl(&key, 'c') {

@@ -65,7 +65,13 @@ pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>) -> u8 {
          Be concise and concrete. Use Markdown; put code in fenced blocks tagged with their language.",
         workspace.display()
     );
-    let settings = match AgentSettings::from_config(&loaded.config, system_prompt, workspace.canonicalize().unwrap_or_else(|_| workspace.clone())) {
+    let settings = match AgentSettings::from_config(
+        &loaded.config,
+        system_prompt,
+        workspace
+            .canonicalize()
+            .unwrap_or_else(|_| workspace.clone()),
+    ) {
         Ok(s) => s,
         Err(e) => {
             say_error(&e.to_string());
@@ -96,7 +102,11 @@ pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>) -> u8 {
                 "cove: session {session_id} ended · {turns} turn{} · {} file{} changed",
                 if turns == 1 { "" } else { "s" },
                 state.changed_files.len(),
-                if state.changed_files.len() == 1 { "" } else { "s" }
+                if state.changed_files.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
             );
             0
         }

@@ -17,7 +17,12 @@ pub struct ToolContext {
 
 impl ToolContext {
     pub fn new(root: PathBuf) -> Self {
-        ToolContext { root, secret_env: Vec::new(), shell_timeout_secs: 120, max_output_bytes: 30_000 }
+        ToolContext {
+            root,
+            secret_env: Vec::new(),
+            shell_timeout_secs: 120,
+            max_output_bytes: 30_000,
+        }
     }
 }
 
@@ -41,10 +46,18 @@ pub struct ToolOutput {
 
 impl ToolOutput {
     pub fn ok(text: impl Into<String>) -> Self {
-        ToolOutput { text: text.into(), is_error: false, changes: Vec::new() }
+        ToolOutput {
+            text: text.into(),
+            is_error: false,
+            changes: Vec::new(),
+        }
     }
 
     pub fn error(text: impl Into<String>) -> Self {
-        ToolOutput { text: text.into(), is_error: true, changes: Vec::new() }
+        ToolOutput {
+            text: text.into(),
+            is_error: true,
+            changes: Vec::new(),
+        }
     }
 }

@@ -7,7 +7,7 @@ pub mod context;
 pub mod fs;
 pub mod patch;
 pub mod registry;
-pub mod shell;
 mod schema;
+pub mod shell;
 
 pub use schema::{BUILTIN_TOOLS, offered_tools};

@@ -11,7 +11,10 @@ use crate::protocol::{ApprovalRequest, ProposedChange};
 
 /// Tools that only read: run without asking unless configured otherwise.
 pub fn read_only(tool: &str) -> bool {
-    matches!(tool, "read_file" | "list_files" | "search" | "git_status" | "git_diff")
+    matches!(
+        tool,
+        "read_file" | "list_files" | "search" | "git_status" | "git_diff"
+    )
 }
 
 pub fn is_known(tool: &str) -> bool {
@@ -27,7 +30,10 @@ pub fn parse_args(raw: &str) -> Result<Value, String> {
     }
     match serde_json::from_str::<Value>(trimmed) {
         Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(other) => Err(format!("the arguments must be a JSON object, got {}", kind(&other))),
+        Ok(other) => Err(format!(
+            "the arguments must be a JSON object, got {}",
+            kind(&other)
+        )),
         Err(e) if e.is_eof() => Err(format!("the arguments are cut off (incomplete JSON: {e})")),
         Err(e) => Err(format!("the arguments are not valid JSON ({e})")),
     }
@@ -45,15 +51,34 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// What the approval queue shows for a call.
-pub fn describe(ctx: &ToolContext, call_id: &str, tool: &str, raw_args: &str, args: &Value) -> ApprovalRequest {
-    let mut req = ApprovalRequest { call_id: call_id.to_owned(), tool: tool.to_owned(), arguments: raw_args.to_owned(), ..Default::default() };
+pub fn describe(
+    ctx: &ToolContext,
+    call_id: &str,
+    tool: &str,
+    raw_args: &str,
+    args: &Value,
+) -> ApprovalRequest {
+    let mut req = ApprovalRequest {
+        call_id: call_id.to_owned(),
+        tool: tool.to_owned(),
+        arguments: raw_args.to_owned(),
+        ..Default::default()
+    };
     let s = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     match tool {
         "write_file" | "edit_file" | "apply_patch" => {
-            let preview = if tool == "apply_patch" { patch::preview(ctx, args) } else { fs::preview(ctx, tool, args) };
+            let preview = if tool == "apply_patch" {
+                patch::preview(ctx, args)
+            } else {
+                fs::preview(ctx, tool, args)
+            };
             match preview {
                 Ok(changes) => {
-                    req.summary = changes.iter().map(|c| change_summary(ctx, c)).collect::<Vec<_>>().join(", ");
+                    req.summary = changes
+                        .iter()
+                        .map(|c| change_summary(ctx, c))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     req.changes = changes.iter().map(|c| proposed(ctx, c)).collect();
                 }
                 Err(e) => req.summary = format!("{} (will fail: {e})", s("path")),
@@ -72,7 +97,12 @@ pub fn describe(ctx: &ToolContext, call_id: &str, tool: &str, raw_args: &str, ar
 }
 
 /// Runs a call. `turn_changes` are the files cove changed in this turn (for git_commit).
-pub async fn execute(ctx: &ToolContext, tool: &str, args: &Value, turn_changes: &[PathBuf]) -> ToolOutput {
+pub async fn execute(
+    ctx: &ToolContext,
+    tool: &str,
+    args: &Value,
+    turn_changes: &[PathBuf],
+) -> ToolOutput {
     match tool {
         "read_file" => fs::read_file(ctx, args),
         "list_files" => fs::list_files(ctx, args),
@@ -82,12 +112,21 @@ pub async fn execute(ctx: &ToolContext, tool: &str, args: &Value, turn_changes: 
         "apply_patch" => patch::apply_patch(ctx, args),
         "shell" => shell::shell(ctx, args).await,
         "git_status" => git_result(crate::git::status(&ctx.root)),
-        "git_diff" => git_result(crate::git::diff(&ctx.root, args.get("path").and_then(Value::as_str))),
+        "git_diff" => git_result(crate::git::diff(
+            &ctx.root,
+            args.get("path").and_then(Value::as_str),
+        )),
         "git_commit" => match args.get("message").and_then(Value::as_str) {
-            Some(msg) => git_result(crate::git::commit(&ctx.root, turn_changes, msg).map(|id| format!("committed {id}: {}", one_line(msg, 80)))),
+            Some(msg) => git_result(
+                crate::git::commit(&ctx.root, turn_changes, msg)
+                    .map(|id| format!("committed {id}: {}", one_line(msg, 80))),
+            ),
             None => ToolOutput::error("git_commit needs `message` (a string)"),
         },
-        other => ToolOutput::error(format!("there is no tool named `{other}`; the tools are: {}", super::BUILTIN_TOOLS.join(", "))),
+        other => ToolOutput::error(format!(
+            "there is no tool named `{other}`; the tools are: {}",
+            super::BUILTIN_TOOLS.join(", ")
+        )),
     }
 }
 
@@ -102,27 +141,63 @@ fn git_result(r: Result<String, crate::git::GitError>) -> ToolOutput {
 /// and for tools driven by subcommands the subcommand too (`cargo test`, `git status`).
 pub fn command_prefix(cmd: &str) -> String {
     const WITH_SUBCOMMANDS: &[&str] = &[
-        "cargo", "git", "npm", "npx", "yarn", "pnpm", "go", "docker", "kubectl", "pip", "pip3", "uv", "poetry", "make",
-        "just", "dotnet", "mvn", "gradle", "bundle", "rake", "mix", "deno", "bun", "rustup", "systemctl",
+        "cargo",
+        "git",
+        "npm",
+        "npx",
+        "yarn",
+        "pnpm",
+        "go",
+        "docker",
+        "kubectl",
+        "pip",
+        "pip3",
+        "uv",
+        "poetry",
+        "make",
+        "just",
+        "dotnet",
+        "mvn",
+        "gradle",
+        "bundle",
+        "rake",
+        "mix",
+        "deno",
+        "bun",
+        "rustup",
+        "systemctl",
     ];
     let mut words = cmd.split_whitespace();
-    let Some(first) = words.next() else { return String::new() };
+    let Some(first) = words.next() else {
+        return String::new();
+    };
     match words.next() {
-        Some(second) if WITH_SUBCOMMANDS.contains(&first) && !second.starts_with('-') => format!("{first} {second}"),
+        Some(second) if WITH_SUBCOMMANDS.contains(&first) && !second.starts_with('-') => {
+            format!("{first} {second}")
+        }
         _ => first.to_owned(),
     }
 }
 
 pub fn relative(ctx: &ToolContext, path: &std::path::Path) -> String {
-    path.strip_prefix(&ctx.root).unwrap_or(path).display().to_string()
+    path.strip_prefix(&ctx.root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 fn text_of(bytes: &Option<Vec<u8>>) -> Option<String> {
-    bytes.as_ref().map(|b| String::from_utf8_lossy(b).into_owned())
+    bytes
+        .as_ref()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
 }
 
 pub fn proposed(ctx: &ToolContext, c: &FileChange) -> ProposedChange {
-    ProposedChange { path: relative(ctx, &c.path), old: text_of(&c.old), new: text_of(&c.new) }
+    ProposedChange {
+        path: relative(ctx, &c.path),
+        old: text_of(&c.old),
+        new: text_of(&c.new),
+    }
 }
 
 /// `src/a.rs +3 -1`, `new.rs (new) +10`, `old.rs (deleted) -7`.
@@ -164,10 +239,22 @@ mod tests {
     fn arguments_malformed_truncated_or_wrong_type() {
         assert!(parse_args("").is_ok());
         assert!(parse_args("{\"path\": \"a\"}").is_ok());
-        assert!(parse_args("{\"path\": \"a").unwrap_err().contains("cut off"));
-        assert!(parse_args("{path: a}").unwrap_err().contains("not valid JSON"));
+        assert!(
+            parse_args("{\"path\": \"a")
+                .unwrap_err()
+                .contains("cut off")
+        );
+        assert!(
+            parse_args("{path: a}")
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
         assert!(parse_args("[1,2]").unwrap_err().contains("an array"));
-        assert!(parse_args("\"just text\"").unwrap_err().contains("a string"));
+        assert!(
+            parse_args("\"just text\"")
+                .unwrap_err()
+                .contains("a string")
+        );
     }
 
     #[test]

@@ -191,14 +191,26 @@ fn tool_card(card: &ToolCard, w: usize, theme: &Theme) -> Vec<Line<'static>> {
         ToolState::Failed(r) => ("failed", c.error, Some(r)),
         ToolState::Rejected(r) => ("declined", c.warning, Some(r)),
     };
-    let recovered = if card.recovered { " · recovered from text" } else { "" };
-    let mut out = wrap_plain(&format!("⚙ {} · {state}{recovered}", card.name), w, theme.style(color).add_modifier(Modifier::BOLD), "");
+    let recovered = if card.recovered {
+        " · recovered from text"
+    } else {
+        ""
+    };
+    let mut out = wrap_plain(
+        &format!("⚙ {} · {state}{recovered}", card.name),
+        w,
+        theme.style(color).add_modifier(Modifier::BOLD),
+        "",
+    );
     const MAX_ARG_LINES: usize = 4;
     let args = wrap_plain(&card.arguments, w, theme.style(c.dim), "  ");
     let total = args.len();
     out.extend(args.into_iter().take(MAX_ARG_LINES));
     if total > MAX_ARG_LINES {
-        out.push(Line::from(Span::styled(format!("  … {} more lines", total - MAX_ARG_LINES), theme.style(c.dim))));
+        out.push(Line::from(Span::styled(
+            format!("  … {} more lines", total - MAX_ARG_LINES),
+            theme.style(c.dim),
+        )));
     }
     if let Some(r) = result.filter(|r| !r.is_empty()) {
         out.extend(wrap_plain(&format!("→ {r}"), w, theme.style(c.fg), "  "));

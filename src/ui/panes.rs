@@ -14,39 +14,75 @@ fn pane_block<'a>(title: String, focused: bool, s: &State) -> Block<'a> {
     let c = &s.theme.colors;
     Block::default()
         .borders(Borders::ALL)
-        .border_style(s.theme.style(if focused { c.border_focused } else { c.border }))
-        .title(Span::styled(title, if focused { s.theme.style(c.accent).add_modifier(Modifier::BOLD) } else { s.theme.style(c.dim) }))
+        .border_style(
+            s.theme
+                .style(if focused { c.border_focused } else { c.border }),
+        )
+        .title(Span::styled(
+            title,
+            if focused {
+                s.theme.style(c.accent).add_modifier(Modifier::BOLD)
+            } else {
+                s.theme.style(c.dim)
+            },
+        ))
 }
 
 fn dim_lines(s: &State, text: &[&str]) -> Vec<Line<'static>> {
-    text.iter().map(|t| Line::from(Span::styled(t.to_string(), s.theme.style(s.theme.colors.dim)))).collect()
+    text.iter()
+        .map(|t| {
+            Line::from(Span::styled(
+                t.to_string(),
+                s.theme.style(s.theme.colors.dim),
+            ))
+        })
+        .collect()
 }
 
 pub fn render_diff(f: &mut Frame, area: Rect, s: &State) {
     let focused = s.focus == Focus::Diff;
     let (title, changes): (String, &[ProposedChange]) = match s.selected_approval() {
-        Some(q) if !q.request.changes.is_empty() => (format!(" diff · proposed: {} ", q.request.summary), &q.request.changes),
+        Some(q) if !q.request.changes.is_empty() => (
+            format!(" diff · proposed: {} ", q.request.summary),
+            &q.request.changes,
+        ),
         _ if !s.last_changes.is_empty() => (" diff · last change ".to_string(), &s.last_changes),
         _ => (" diff ".to_string(), &[]),
     };
     let block = pane_block(title, focused, s);
     if changes.is_empty() {
-        let text = dim_lines(s, &[
-            "No changes yet.",
-            "",
-            "When the model proposes a file edit, the change shows here before you approve it.",
-        ]);
-        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }).block(block), area);
+        let text = dim_lines(
+            s,
+            &[
+                "No changes yet.",
+                "",
+                "When the model proposes a file edit, the change shows here before you approve it.",
+            ],
+        );
+        f.render_widget(
+            Paragraph::new(text).wrap(Wrap { trim: false }).block(block),
+            area,
+        );
         return;
     }
     let width = area.width.saturating_sub(2) as usize;
-    let lines = diff_lines(s, changes, width, area.height.saturating_sub(2) as usize * 4);
+    let lines = diff_lines(
+        s,
+        changes,
+        width,
+        area.height.saturating_sub(2) as usize * 4,
+    );
     f.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 /// A plain unified rendering of changes (the highlighted, hunk-by-hunk view is the diff
 /// pane's next step).
-fn diff_lines(s: &State, changes: &[ProposedChange], width: usize, max: usize) -> Vec<Line<'static>> {
+fn diff_lines(
+    s: &State,
+    changes: &[ProposedChange],
+    width: usize,
+    max: usize,
+) -> Vec<Line<'static>> {
     let c = &s.theme.colors;
     let mut out = Vec::new();
     for ch in changes {
@@ -55,7 +91,10 @@ fn diff_lines(s: &State, changes: &[ProposedChange], width: usize, max: usize) -
             (_, None) => format!("{} (deleted)", ch.path),
             _ => ch.path.clone(),
         };
-        out.push(Line::from(Span::styled(label, s.theme.style(c.heading).add_modifier(Modifier::BOLD))));
+        out.push(Line::from(Span::styled(
+            label,
+            s.theme.style(c.heading).add_modifier(Modifier::BOLD),
+        )));
         let old = ch.old.clone().unwrap_or_default();
         let new = ch.new.clone().unwrap_or_default();
         let diff = similar::TextDiff::from_lines(&old, &new);
@@ -64,8 +103,12 @@ fn diff_lines(s: &State, changes: &[ProposedChange], width: usize, max: usize) -
             for op in group {
                 for change in diff.iter_changes(&op) {
                     let (sign, style) = match change.tag() {
-                        similar::ChangeTag::Delete => ("-", s.theme.with_bg(s.theme.style(c.fg), c.diff_del_bg)),
-                        similar::ChangeTag::Insert => ("+", s.theme.with_bg(s.theme.style(c.fg), c.diff_add_bg)),
+                        similar::ChangeTag::Delete => {
+                            ("-", s.theme.with_bg(s.theme.style(c.fg), c.diff_del_bg))
+                        }
+                        similar::ChangeTag::Insert => {
+                            ("+", s.theme.with_bg(s.theme.style(c.fg), c.diff_add_bg))
+                        }
                         similar::ChangeTag::Equal => (" ", s.theme.style(c.dim)),
                     };
                     let text = change.value().trim_end_matches('\n');
@@ -73,7 +116,10 @@ fn diff_lines(s: &State, changes: &[ProposedChange], width: usize, max: usize) -
                         out.push(l);
                     }
                     if out.len() >= max {
-                        out.push(Line::from(Span::styled("… (more below)", s.theme.style(c.dim))));
+                        out.push(Line::from(Span::styled(
+                            "… (more below)",
+                            s.theme.style(c.dim),
+                        )));
                         return out;
                     }
                 }
@@ -88,38 +134,71 @@ pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {
     let focused = s.focus == Focus::Approvals;
     let block = pane_block(format!(" approvals · {} ", s.approvals.len()), focused, s);
     if s.approvals.is_empty() {
-        let text = dim_lines(s, &[
-            "Nothing waiting for you.",
-            "",
-            "Edits, shell commands and commits the model asks for queue here: y approve · n reject · a allow for the session.",
-        ]);
-        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }).block(block), area);
+        let text = dim_lines(
+            s,
+            &[
+                "Nothing waiting for you.",
+                "",
+                "Edits, shell commands and commits the model asks for queue here: y approve · n reject · a allow for the session.",
+            ],
+        );
+        f.render_widget(
+            Paragraph::new(text).wrap(Wrap { trim: false }).block(block),
+            area,
+        );
         return;
     }
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let input_h = if s.approval_input.is_some() { 5.min(inner.height / 2).max(3) } else { 0 };
-    let [list_area, input_area] = Layout::vertical([Constraint::Min(0), Constraint::Length(input_h)]).areas(inner);
+    let input_h = if s.approval_input.is_some() {
+        5.min(inner.height / 2).max(3)
+    } else {
+        0
+    };
+    let [list_area, input_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(input_h)]).areas(inner);
     let width = list_area.width as usize;
     let mut lines = Vec::new();
     for (i, q) in s.approvals.iter().enumerate() {
         let selected = i == s.approval_selected.min(s.approvals.len() - 1);
         let marker = if selected { "▶ " } else { "  " };
-        let style = if selected { s.theme.style(c.fg).add_modifier(Modifier::BOLD) } else { s.theme.style(c.fg) };
-        lines.extend(wrap_plain(&format!("{}{} · {}", marker, q.request.tool, q.request.summary), width, style, ""));
+        let style = if selected {
+            s.theme.style(c.fg).add_modifier(Modifier::BOLD)
+        } else {
+            s.theme.style(c.fg)
+        };
+        lines.extend(wrap_plain(
+            &format!("{}{} · {}", marker, q.request.tool, q.request.summary),
+            width,
+            style,
+            "",
+        ));
         if let Some(d) = &q.request.danger {
-            lines.extend(wrap_plain(&format!("  ⚠ dangerous: {d}"), width, s.theme.style(c.error).add_modifier(Modifier::BOLD), ""));
+            lines.extend(wrap_plain(
+                &format!("  ⚠ dangerous: {d}"),
+                width,
+                s.theme.style(c.error).add_modifier(Modifier::BOLD),
+                "",
+            ));
         }
     }
     lines.push(Line::default());
-    lines.extend(wrap_plain("y approve · n reject · a allow for session · e edit · Y/N all · j/k move", width, s.theme.style(c.dim), ""));
+    lines.extend(wrap_plain(
+        "y approve · n reject · a allow for session · e edit · Y/N all · j/k move",
+        width,
+        s.theme.style(c.dim),
+        "",
+    ));
     f.render_widget(Paragraph::new(lines), list_area);
     if let Some(input) = &s.approval_input {
         let title = match input.mode {
             InputMode::Reason => " reason (Enter rejects · Esc cancels) ",
             InputMode::Edit => " edit (Enter approves · Esc cancels) ",
         };
-        let b = Block::default().borders(Borders::ALL).border_style(s.theme.style(c.border_focused)).title(Span::styled(title, s.theme.style(c.accent)));
+        let b = Block::default()
+            .borders(Borders::ALL)
+            .border_style(s.theme.style(c.border_focused))
+            .title(Span::styled(title, s.theme.style(c.accent)));
         let inner = b.inner(input_area);
         f.render_widget(b, input_area);
         let mut ta = input.text.clone();
@@ -135,13 +214,24 @@ pub fn render_tabs(f: &mut Frame, area: Rect, s: &State) {
     let tab = |name: &str, which: Focus| {
         let active = s.main_tab == which || (which == Focus::Chat && s.main_tab == Focus::Input);
         if active {
-            Span::styled(format!(" {name} "), s.theme.style(c.accent).add_modifier(Modifier::BOLD | Modifier::REVERSED))
+            Span::styled(
+                format!(" {name} "),
+                s.theme
+                    .style(c.accent)
+                    .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            )
         } else {
             Span::styled(format!(" {name} "), s.theme.style(c.dim))
         }
     };
     let approvals = format!("approvals {}", s.approvals.len());
-    let mut spans = vec![tab("chat", Focus::Chat), Span::raw("│"), tab("diff", Focus::Diff), Span::raw("│"), tab(&approvals, Focus::Approvals)];
+    let mut spans = vec![
+        tab("chat", Focus::Chat),
+        Span::raw("│"),
+        tab("diff", Focus::Diff),
+        Span::raw("│"),
+        tab(&approvals, Focus::Approvals),
+    ];
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     if used + 14 <= area.width as usize {
         spans.push(Span::styled("  Tab switches", s.theme.style(c.dim)));
