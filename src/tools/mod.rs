@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod context;
+mod danger;
 pub mod fs;
 pub mod patch;
 pub mod registry;

@@ -1,0 +1,309 @@
+//! `write_file` and `edit_file`: planned as a preview, then written atomically.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------
+// write_file, edit_file, preview
+
+/// `write_file{path, content}`: creates or replaces the file (and any missing parent
+/// directories inside the root), atomically.
+pub fn write_file(ctx: &ToolContext, args: &Value) -> ToolOutput {
+    apply(ctx, plan_write(ctx, args))
+}
+
+/// `edit_file{path, old_string, new_string, replace_all?}`: replaces `old_string`, which
+/// must occur exactly once unless `replace_all` is true. Nothing is written on error.
+pub fn edit_file(ctx: &ToolContext, args: &Value) -> ToolOutput {
+    apply(ctx, plan_edit(ctx, args))
+}
+
+/// What a `write_file` or `edit_file` call would change, without writing anything; the
+/// error is the one the tool itself would return.
+pub fn preview(ctx: &ToolContext, tool: &str, args: &Value) -> Result<Vec<FileChange>, String> {
+    match tool {
+        "write_file" => plan_write(ctx, args).map(|p| vec![p.change]),
+        "edit_file" => plan_edit(ctx, args).map(|p| vec![p.change]),
+        other => Err(format!(
+            "`{other}` has no file preview (only write_file and edit_file do)"
+        )),
+    }
+}
+
+/// A computed change and the line the model sees once it is written.
+struct Planned {
+    change: FileChange,
+    summary: String,
+}
+
+fn plan_write(ctx: &ToolContext, args: &Value) -> Result<Planned, String> {
+    let a = Args::new("write_file", args)?;
+    let path = a.string("path")?;
+    let content = a.string("content")?;
+    let abs = resolve(ctx, path)?;
+    let shown = relative(ctx, &abs);
+    let old = read_existing(&abs, &shown)?;
+    let (add, del) = diff_counts(old.as_deref().unwrap_or_default(), content.as_bytes());
+    let lines = count_lines(content.as_bytes());
+    let summary = if old.as_deref() == Some(content.as_bytes()) {
+        format!("`{shown}` already has this content; nothing was written")
+    } else {
+        let new_file = if old.is_none() { " (new file)" } else { "" };
+        format!(
+            "wrote {shown}: {lines} line{} (+{add} -{del}){new_file}",
+            plural(lines)
+        )
+    };
+    Ok(Planned {
+        change: FileChange {
+            path: abs,
+            old,
+            new: Some(content.as_bytes().to_vec()),
+        },
+        summary,
+    })
+}
+
+fn plan_edit(ctx: &ToolContext, args: &Value) -> Result<Planned, String> {
+    let a = Args::new("edit_file", args)?;
+    let path = a.string("path")?;
+    let old_string = a.string("old_string")?;
+    let new_string = a.string("new_string")?;
+    let replace_all = a.boolean("replace_all")?.unwrap_or(false);
+    if old_string.is_empty() {
+        return Err("edit_file: `old_string` is empty; give the exact text to replace (to write a whole file, use write_file)".to_owned());
+    }
+    if old_string == new_string {
+        return Err(
+            "edit_file: `old_string` and `new_string` are the same; there is nothing to change"
+                .to_owned(),
+        );
+    }
+    let abs = resolve(ctx, path)?;
+    let shown = relative(ctx, &abs);
+    let Some(content) = read_existing(&abs, &shown)? else {
+        return Err(format!(
+            "`{shown}` does not exist; to create it, use write_file"
+        ));
+    };
+    if content[..content.len().min(BINARY_SNIFF)].contains(&0) {
+        return Err(format!(
+            "`{shown}` looks like a binary file (it contains NUL bytes); edit_file only edits text"
+        ));
+    }
+
+    let mut needle = old_string.to_owned();
+    let mut replacement = new_string.to_owned();
+    let mut positions: Vec<usize> =
+        memchr::memmem::find_iter(&content, needle.as_bytes()).collect();
+    if positions.is_empty()
+        && old_string.contains('\n')
+        && !old_string.contains("\r\n")
+        && memchr::memmem::find(&content, b"\r\n").is_some()
+    {
+        // A CRLF file edited with LF text: match and write in the file's line endings.
+        let crlf = old_string.replace('\n', "\r\n");
+        positions = memchr::memmem::find_iter(&content, crlf.as_bytes()).collect();
+        if !positions.is_empty() {
+            needle = crlf;
+            replacement = new_string.replace("\r\n", "\n").replace('\n', "\r\n");
+        }
+    }
+    match positions.len() {
+        0 => return Err(not_found_message(&content, old_string, &shown)),
+        1 => {}
+        n if !replace_all => {
+            let lines = line_numbers(&content, &positions);
+            let mut list: Vec<String> = lines.iter().take(20).map(|l| l.to_string()).collect();
+            if lines.len() > 20 {
+                list.push("…".to_owned());
+            }
+            return Err(format!(
+                "`old_string` occurs {n} times in `{shown}` (at lines {}). Include more of the surrounding lines so it matches exactly once, or set `replace_all` to true to replace every occurrence. Nothing was changed.",
+                list.join(", ")
+            ));
+        }
+        _ => {}
+    }
+    let mut new = Vec::with_capacity(content.len() + positions.len() * replacement.len());
+    let mut last = 0;
+    for &p in &positions {
+        new.extend_from_slice(&content[last..p]);
+        new.extend_from_slice(replacement.as_bytes());
+        last = p + needle.len();
+    }
+    new.extend_from_slice(&content[last..]);
+    let (add, del) = diff_counts(&content, &new);
+    let n = positions.len();
+    let summary = format!(
+        "edited {shown}: replaced {n} occurrence{} (+{add} -{del})",
+        plural(n as u64)
+    );
+    Ok(Planned {
+        change: FileChange {
+            path: abs,
+            old: Some(content),
+            new: Some(new),
+        },
+        summary,
+    })
+}
+
+/// Writes a planned change: missing parent directories are created (and removed again if
+/// the write fails), the path is checked again, then the file is replaced atomically.
+fn apply(ctx: &ToolContext, planned: Result<Planned, String>) -> ToolOutput {
+    let planned = match planned {
+        Ok(p) => p,
+        Err(e) => return ToolOutput::error(e),
+    };
+    let change = &planned.change;
+    if change.old == change.new {
+        return ToolOutput::ok(planned.summary);
+    }
+    let shown = relative(ctx, &change.path);
+    let Some(parent) = change.path.parent() else {
+        return ToolOutput::error(format!(
+            "cannot write `{shown}`: it has no parent directory"
+        ));
+    };
+    let created: Vec<PathBuf> = parent
+        .ancestors()
+        .take_while(|d| !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    let result = (|| {
+        if !created.is_empty() {
+            fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create the directories for `{shown}`: {e}"))?;
+            // Nothing may have swapped a directory for a symlink between the check and now.
+            match resolve_path(&ctx.root, &change.path, &shown) {
+                Ok(p) if p == change.path => {}
+                Ok(_) => {
+                    return Err(format!(
+                        "`{shown}` changed while it was being written; nothing was written"
+                    ));
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        let bytes = change.new.as_deref().unwrap_or_default();
+        write_atomic(&change.path, bytes).map_err(|e| format!("cannot write `{shown}`: {e}"))
+    })();
+    match result {
+        Ok(()) => ToolOutput {
+            text: planned.summary,
+            is_error: false,
+            changes: vec![planned.change],
+        },
+        Err(e) => {
+            for dir in &created {
+                let _ = fs::remove_dir(dir);
+            }
+            ToolOutput::error(e)
+        }
+    }
+}
+
+/// The error for an `old_string` that is not in the file, with a pointer to a match that
+/// differs only in whitespace (or line-number prefixes copied from read_file) if any.
+fn not_found_message(content: &[u8], old_string: &str, shown: &str) -> String {
+    let base = format!("`old_string` was not found in `{shown}`; nothing was changed.");
+    let text = String::from_utf8_lossy(content);
+    let file_lines: Vec<String> = text.lines().map(squeeze).collect();
+    if let Some(line) = loose_match(&file_lines, old_string.lines().map(squeeze).collect()) {
+        return format!(
+            "{base} Text that differs only in whitespace starts at line {line}; copy it exactly (read_file shows it), including indentation."
+        );
+    }
+    let stripped: Vec<&str> = old_string.lines().map(strip_line_number).collect();
+    if stripped
+        .iter()
+        .zip(old_string.lines())
+        .any(|(s, o)| s.len() != o.len())
+        && let Some(line) = loose_match(&file_lines, stripped.into_iter().map(squeeze).collect())
+    {
+        return format!(
+            "{base} It seems to include the line numbers that read_file shows; leave them out. The text starts at line {line}."
+        );
+    }
+    format!("{base} Read the file again to get its exact current text.")
+}
+
+/// The 1-based line where `want` (lines with whitespace removed) matches the file: the
+/// first wanted line may be the end of a file line, the last the start of one.
+fn loose_match(file: &[String], mut want: Vec<String>) -> Option<usize> {
+    while want.last().is_some_and(String::is_empty) {
+        want.pop();
+    }
+    let lead = want.iter().take_while(|l| l.is_empty()).count();
+    want.drain(..lead);
+    if want.is_empty() || want.len() > file.len() {
+        return None;
+    }
+    let k = want.len();
+    (0..=file.len() - k)
+        .find(|&i| {
+            (0..k).all(|j| {
+                let (f, w) = (&file[i + j], &want[j]);
+                match (j == 0, j == k - 1) {
+                    (true, true) => f.contains(w.as_str()),
+                    (true, false) => f.ends_with(w.as_str()),
+                    (false, true) => f.starts_with(w.as_str()),
+                    (false, false) => f == w,
+                }
+            })
+        })
+        .map(|i| i + 1)
+}
+
+fn squeeze(line: &str) -> String {
+    line.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// `  12│text` -> `text`.
+fn strip_line_number(line: &str) -> &str {
+    let t = line.trim_start();
+    let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    match t[digits..].strip_prefix('│') {
+        Some(rest) if digits > 0 => rest,
+        _ => line,
+    }
+}
+
+fn line_numbers(content: &[u8], positions: &[usize]) -> Vec<usize> {
+    let mut line = 1;
+    let mut from = 0;
+    positions
+        .iter()
+        .map(|&p| {
+            line += memchr::memchr_iter(b'\n', &content[from..p]).count();
+            from = p;
+            line
+        })
+        .collect()
+}
+
+/// Lines added and removed, as a line diff shows them.
+fn diff_counts(old: &[u8], new: &[u8]) -> (usize, usize) {
+    let (old, new) = (String::from_utf8_lossy(old), String::from_utf8_lossy(new));
+    let diff = similar::TextDiff::configure()
+        .timeout(Duration::from_secs(2))
+        .diff_lines(old.as_ref(), new.as_ref());
+    let (mut add, mut del) = (0, 0);
+    for change in diff.iter_all_changes() {
+        match change.tag() {
+            similar::ChangeTag::Insert => add += 1,
+            similar::ChangeTag::Delete => del += 1,
+            similar::ChangeTag::Equal => {}
+        }
+    }
+    (add, del)
+}
+
+fn count_lines(bytes: &[u8]) -> u64 {
+    let newlines = memchr::memchr_iter(b'\n', bytes).count() as u64;
+    newlines + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"))
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
