@@ -205,7 +205,7 @@ fn apply(ctx: &ToolContext, planned: Result<Planned, String>) -> ToolOutput {
 
 /// The error for an `old_string` that is not in the file, with a pointer to a match that
 /// differs only in whitespace (or line-number prefixes copied from read_file) if any.
-fn not_found_message(content: &[u8], old_string: &str, shown: &str) -> String {
+pub(super) fn not_found_message(content: &[u8], old_string: &str, shown: &str) -> String {
     let base = format!("`old_string` was not found in `{shown}`; nothing was changed.");
     let text = String::from_utf8_lossy(content);
     let file_lines: Vec<String> = text.lines().map(squeeze).collect();
@@ -230,7 +230,7 @@ fn not_found_message(content: &[u8], old_string: &str, shown: &str) -> String {
 
 /// The 1-based line where `want` (lines with whitespace removed) matches the file: the
 /// first wanted line may be the end of a file line, the last the start of one.
-fn loose_match(file: &[String], mut want: Vec<String>) -> Option<usize> {
+pub(super) fn loose_match(file: &[String], mut want: Vec<String>) -> Option<usize> {
     while want.last().is_some_and(String::is_empty) {
         want.pop();
     }
@@ -255,12 +255,12 @@ fn loose_match(file: &[String], mut want: Vec<String>) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-fn squeeze(line: &str) -> String {
+pub(super) fn squeeze(line: &str) -> String {
     line.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 /// `  12│text` -> `text`.
-fn strip_line_number(line: &str) -> &str {
+pub(super) fn strip_line_number(line: &str) -> &str {
     let t = line.trim_start();
     let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
     match t[digits..].strip_prefix('│') {
@@ -269,7 +269,7 @@ fn strip_line_number(line: &str) -> &str {
     }
 }
 
-fn line_numbers(content: &[u8], positions: &[usize]) -> Vec<usize> {
+pub(super) fn line_numbers(content: &[u8], positions: &[usize]) -> Vec<usize> {
     let mut line = 1;
     let mut from = 0;
     positions
@@ -283,7 +283,7 @@ fn line_numbers(content: &[u8], positions: &[usize]) -> Vec<usize> {
 }
 
 /// Lines added and removed, as a line diff shows them.
-fn diff_counts(old: &[u8], new: &[u8]) -> (usize, usize) {
+pub(super) fn diff_counts(old: &[u8], new: &[u8]) -> (usize, usize) {
     let (old, new) = (String::from_utf8_lossy(old), String::from_utf8_lossy(new));
     let diff = similar::TextDiff::configure()
         .timeout(Duration::from_secs(2))
@@ -299,11 +299,11 @@ fn diff_counts(old: &[u8], new: &[u8]) -> (usize, usize) {
     (add, del)
 }
 
-fn count_lines(bytes: &[u8]) -> u64 {
+pub(super) fn count_lines(bytes: &[u8]) -> u64 {
     let newlines = memchr::memchr_iter(b'\n', bytes).count() as u64;
     newlines + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"))
 }
 
-fn plural(n: u64) -> &'static str {
+pub(super) fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }

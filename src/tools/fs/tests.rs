@@ -1,3 +1,4 @@
+use super::edit::*;
 use super::*;
 
 #[test]
