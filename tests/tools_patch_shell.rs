@@ -464,7 +464,9 @@ async fn large_output_is_capped_keeping_head_and_tail() {
     let (_d, mut ctx) = workspace();
     ctx.max_output_bytes = 2000;
     // About 1.9 MB on stdout and some on stderr: both pipes must be drained concurrently.
-    let cmd = "echo FIRST-LINE; i=0; while [ $i -lt 2000 ]; do echo err-$i >&2; i=$((i+1)); done; yes 0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz | head -n 25000; echo LAST-LINE";
+    // (the pause lets FIRST-LINE be read before the stderr flood: the two pipes are merged
+    // in arrival order, and when both are ready either may come first)
+    let cmd = "echo FIRST-LINE; sleep 0.5; i=0; while [ $i -lt 2000 ]; do echo err-$i >&2; i=$((i+1)); done; yes 0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz | head -n 25000; echo LAST-LINE";
     let out = shell(&ctx, &json!({ "command": cmd, "timeout_secs": 60 })).await;
     assert!(!out.is_error, "{}", &out.text[..out.text.len().min(500)]);
     let (head, tail) = out
