@@ -15,7 +15,7 @@ use crate::llm::{ChatRequest, Client, ClientOptions, Completion, LlmError, Strea
 use crate::protocol::{
     AgentEvent, Decision, Op, ServerStatus, StreamEvent, ToolCallInfo, ToolResultKind, TurnOutcome,
 };
-use crate::tools::context::ToolContext;
+use crate::tools::context::{FileChange, ToolContext, ToolOutput};
 use crate::tools::{offered_tools, registry};
 
 pub struct AgentSettings {
@@ -24,6 +24,8 @@ pub struct AgentSettings {
     pub client: Client,
     pub system_prompt: String,
     pub ctx: ToolContext,
+    /// Commit the files a turn changed when it ends (`[git] auto_commit`).
+    pub auto_commit: bool,
 }
 
 impl AgentSettings {
@@ -49,6 +51,7 @@ impl AgentSettings {
             client,
             system_prompt,
             ctx,
+            auto_commit: config.git.enabled && config.git.auto_commit,
         })
     }
 }
@@ -71,6 +74,13 @@ struct Agent {
     allowed_tools: HashSet<String>,
     /// Shell command prefixes the user allowed for the session.
     allowed_prefixes: Vec<String>,
+    /// Files changed in the running turn, in order (old and new bytes).
+    turn_changes: Vec<FileChange>,
+    /// The changes of each finished turn that changed files, newest last (for `/undo`).
+    undo_stack: Vec<Vec<FileChange>>,
+    /// Told to the model with the next user message (e.g. that the user undid changes).
+    pending_note: Option<String>,
+    auto_commit: bool,
 }
 
 /// How a call is to be handled before it runs.
@@ -94,15 +104,28 @@ async fn run(
         events,
         allowed_tools: HashSet::new(),
         allowed_prefixes: Vec::new(),
+        turn_changes: Vec::new(),
+        undo_stack: Vec::new(),
+        pending_note: None,
+        auto_commit: false,
     };
     agent.probe().await;
     while let Some(op) = ops.recv().await {
         match op {
             Op::UserTurn { turn, text } => {
-                if agent.turn(turn, text, &mut ops).await {
+                let text = match agent.pending_note.take() {
+                    Some(note) => format!("{note}\n\n{text}"),
+                    None => text,
+                };
+                let shutdown = agent.turn(turn, text, &mut ops).await;
+                agent.end_turn();
+                if shutdown {
                     break;
                 }
             }
+            Op::Undo => agent.undo(),
+            Op::Permissions => agent.show_permissions(),
+            Op::Revoke { which } => agent.revoke(which),
             Op::Interrupt | Op::Decide { .. } => {}
             Op::Shutdown => break,
         }
@@ -273,7 +296,8 @@ impl Agent {
                     op = ops.recv() => match op {
                         Some(Op::Interrupt) => break None,
                         Some(Op::Shutdown) | None => { shutdown = true; break None }
-                        Some(Op::UserTurn { .. }) | Some(Op::Decide { .. }) => {}
+                        // the UI sends nothing else while a turn runs
+                        Some(_) => {}
                     },
                 }
             }
@@ -437,7 +461,7 @@ impl Agent {
                                 call_id: call.id.clone(),
                             });
                             let out = registry::execute(&ctx, &call.name, &args, changed).await;
-                            record(changed, &out);
+                            self.absorb(changed, &out);
                             let changes = out
                                 .changes
                                 .iter()
@@ -463,7 +487,7 @@ impl Agent {
                         call_id: call.id.clone(),
                     });
                     let out = registry::execute(&ctx, &call.name, &args, changed).await;
-                    record(changed, &out);
+                    self.absorb(changed, &out);
                     let changes = out
                         .changes
                         .iter()
@@ -502,6 +526,161 @@ impl Agent {
         });
     }
 
+    /// Records what a tool changed: for git_commit (paths of the turn) and for undo.
+    fn absorb(&mut self, changed: &mut Vec<PathBuf>, out: &ToolOutput) {
+        for c in &out.changes {
+            if !changed.contains(&c.path) {
+                changed.push(c.path.clone());
+            }
+            self.turn_changes.push(c.clone());
+        }
+    }
+
+    /// After a turn: keep its changes for `/undo`, and commit them when configured.
+    fn end_turn(&mut self) {
+        let changes = std::mem::take(&mut self.turn_changes);
+        if changes.is_empty() {
+            return;
+        }
+        if self.auto_commit {
+            let mut paths: Vec<PathBuf> = Vec::new();
+            for c in &changes {
+                if !paths.contains(&c.path) {
+                    paths.push(c.path.clone());
+                }
+            }
+            let message = self
+                .conversation
+                .iter()
+                .rev()
+                .find_map(|m| match (&m.role, &m.content) {
+                    (
+                        crate::domain::conversation::Role::Assistant,
+                        Some(crate::domain::conversation::Content::Text(t)),
+                    ) if !t.trim().is_empty() => Some(first_line(t.trim())),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "Changes made with cove".into());
+            let note = match crate::git::commit(&self.settings.ctx.root, &paths, &message) {
+                Ok(id) => format!("committed {id}: {message}"),
+                Err(e) => format!("auto-commit failed: {e}"),
+            };
+            self.send(AgentEvent::Notice { text: note });
+        }
+        self.undo_stack.push(changes);
+    }
+
+    /// Reverts the last turn that changed files, exactly; a file changed since (outside
+    /// cove) is left alone and named.
+    fn undo(&mut self) {
+        let Some(changes) = self.undo_stack.pop() else {
+            self.send(AgentEvent::Notice {
+                text: "Nothing to undo.".into(),
+            });
+            return;
+        };
+        let root = self.settings.ctx.root.clone();
+        let rel = |p: &std::path::Path| p.strip_prefix(&root).unwrap_or(p).display().to_string();
+        // The state before the turn: the first `old` seen for each path; the state after: the last `new`.
+        let mut order: Vec<PathBuf> = Vec::new();
+        let mut before: HashMap<PathBuf, Option<Vec<u8>>> = HashMap::new();
+        let mut after: HashMap<PathBuf, Option<Vec<u8>>> = HashMap::new();
+        for c in &changes {
+            if !before.contains_key(&c.path) {
+                before.insert(c.path.clone(), c.old.clone());
+                order.push(c.path.clone());
+            }
+            after.insert(c.path.clone(), c.new.clone());
+        }
+        let (mut restored, mut refused) = (Vec::new(), Vec::new());
+        for path in order {
+            let now = std::fs::read(&path).ok();
+            if now != after[&path] {
+                refused.push(format!("{} (changed outside cove since)", rel(&path)));
+                continue;
+            }
+            let result = match &before[&path] {
+                Some(bytes) => crate::tools::atomic::write_atomic(&path, bytes),
+                None => std::fs::remove_file(&path),
+            };
+            match result {
+                Ok(()) => restored.push(rel(&path)),
+                Err(e) => refused.push(format!("{} ({e})", rel(&path))),
+            }
+        }
+        let mut text = if restored.is_empty() {
+            "Undo changed nothing.".to_string()
+        } else {
+            format!("Undone: {}.", restored.join(", "))
+        };
+        if !refused.is_empty() {
+            text.push_str(&format!(" Left alone: {}.", refused.join(", ")));
+        }
+        if !restored.is_empty() {
+            self.pending_note = Some(format!(
+                "(Note from cove: the user undid your last changes to {}; those files are back as they were.)",
+                restored.join(", ")
+            ));
+        }
+        self.send(AgentEvent::Notice { text });
+    }
+
+    fn permissions(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .allowed_tools
+            .iter()
+            .map(|t| format!("tool `{t}`"))
+            .collect();
+        out.sort();
+        out.extend(
+            self.allowed_prefixes
+                .iter()
+                .map(|p| format!("shell commands starting `{p}`")),
+        );
+        out
+    }
+
+    fn show_permissions(&self) {
+        let list = self.permissions();
+        let text = if list.is_empty() {
+            "No session allowances (press `a` on a queued call to add one).".to_string()
+        } else {
+            let items: Vec<String> = list
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("{}. {p}", i + 1))
+                .collect();
+            format!(
+                "Allowed for this session: {}. `/permissions revoke N` or `/permissions revoke all` takes one back.",
+                items.join("; ")
+            )
+        };
+        self.send(AgentEvent::Notice { text });
+    }
+
+    fn revoke(&mut self, which: Option<usize>) {
+        let list = self.permissions();
+        let text = match which {
+            None => {
+                self.allowed_tools.clear();
+                self.allowed_prefixes.clear();
+                "Revoked every session allowance.".to_string()
+            }
+            Some(n) if n >= 1 && n <= list.len() => {
+                let mut tools: Vec<String> = self.allowed_tools.iter().cloned().collect();
+                tools.sort();
+                if n <= tools.len() {
+                    self.allowed_tools.remove(&tools[n - 1]);
+                } else {
+                    self.allowed_prefixes.remove(n - 1 - tools.len());
+                }
+                format!("Revoked: {}.", list[n - 1])
+            }
+            Some(n) => format!("There is no allowance number {n} (see /permissions)."),
+        };
+        self.send(AgentEvent::Notice { text });
+    }
+
     fn allow_for_session(&mut self, call: &ToolCall, args: &serde_json::Value) {
         if call.name == "shell" {
             let cmd = args
@@ -522,14 +701,6 @@ enum CallsEnd {
     Done,
     Interrupted,
     Shutdown,
-}
-
-fn record(changed: &mut Vec<PathBuf>, out: &crate::tools::context::ToolOutput) {
-    for c in &out.changes {
-        if !changed.contains(&c.path) {
-            changed.push(c.path.clone());
-        }
-    }
 }
 
 fn first_line(text: &str) -> String {

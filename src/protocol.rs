@@ -43,6 +43,14 @@ pub enum Op {
         call_id: String,
         decision: Decision,
     },
+    /// Revert the last turn's file changes.
+    Undo,
+    /// List the session's allowances.
+    Permissions,
+    /// Take back allowance number N (1-based), or all.
+    Revoke {
+        which: Option<usize>,
+    },
     Shutdown,
 }
 
@@ -61,6 +69,8 @@ pub enum AgentEvent {
         error: String,
         hint: String,
     },
+    /// Something to tell the user outside a turn (undo, permissions, auto-commit).
+    Notice { text: String },
     /// A model response of the turn ended; the agent goes on with its tool calls.
     /// The UI starts a fresh reply entry for the next response.
     StepDone { turn: u64, outcome: TurnOutcome },

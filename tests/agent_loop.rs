@@ -367,3 +367,158 @@ async fn interrupt_while_waiting_rejects_the_queue_and_ends_the_turn() {
     assert!(outcome.interrupted);
     assert!(!h.root.join("x.txt").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_reverts_a_turn_exactly_and_refuses_files_changed_since() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[
+            (
+                "u1",
+                "edit_file",
+                json!({"path":"notes.txt","old_string":"beta","new_string":"gamma"}),
+            ),
+            (
+                "u2",
+                "write_file",
+                json!({"path":"new/created.txt","content":"fresh\n"}),
+            ),
+        ]),
+        answer("changed two files"),
+        tool_call_reply(&[(
+            "u3",
+            "write_file",
+            json!({"path":"other.txt","content":"v2\n"}),
+        )]),
+        answer("changed other"),
+        answer("noted"),
+    ]);
+    let mut h = start(
+        &server.base_url(),
+        "[tools]\nwrite_file = \"always\"\nedit_file = \"always\"\n",
+    )
+    .await;
+    std::fs::write(h.root.join("other.txt"), "v1\n").unwrap();
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "one".into(),
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    h.ops
+        .send(Op::UserTurn {
+            turn: 2,
+            text: "two".into(),
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    assert_eq!(
+        std::fs::read_to_string(h.root.join("other.txt")).unwrap(),
+        "v2\n"
+    );
+
+    // the second turn's change was edited by hand since: undo leaves it alone
+    std::fs::write(h.root.join("other.txt"), "hand edit\n").unwrap();
+    h.ops.send(Op::Undo).unwrap();
+    let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(text.contains("Left alone: other.txt"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(h.root.join("other.txt")).unwrap(),
+        "hand edit\n"
+    );
+
+    // the first turn: the edit reverted, the created file (and only it) removed
+    h.ops.send(Op::Undo).unwrap();
+    let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(
+        text.contains("notes.txt") && text.contains("new/created.txt"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(h.root.join("notes.txt")).unwrap(),
+        "alpha\nbeta\n"
+    );
+    assert!(!h.root.join("new/created.txt").exists());
+    h.ops.send(Op::Undo).unwrap();
+    let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(text.contains("Nothing to undo"), "{text}");
+
+    // the model hears about it with the next message
+    h.ops
+        .send(Op::UserTurn {
+            turn: 3,
+            text: "three".into(),
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    let msgs = server.posts().last().unwrap().json()["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let last = msgs.last().unwrap()["content"].as_str().unwrap().to_owned();
+    assert!(last.contains("undid") && last.ends_with("three"), "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permissions_can_be_listed_and_revoked() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("p1", "shell", json!({"command":"cargo test --lib"}))]),
+        answer("ok"),
+        tool_call_reply(&[("p2", "shell", json!({"command":"cargo test --doc"}))]),
+        answer("ok"),
+    ]);
+    let mut h = start(&server.base_url(), "").await;
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "test".into(),
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
+        .await;
+    h.ops
+        .send(Op::Decide {
+            call_id: "p1".into(),
+            decision: Decision::ApproveForSession,
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    h.ops.send(Op::Permissions).unwrap();
+    let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(
+        text.contains("1. shell commands starting `cargo test`"),
+        "{text}"
+    );
+    h.ops.send(Op::Revoke { which: Some(1) }).unwrap();
+    h.until(|e| matches!(e, AgentEvent::Notice { .. })).await;
+    h.ops
+        .send(Op::UserTurn {
+            turn: 2,
+            text: "again".into(),
+        })
+        .unwrap();
+    let ev = h
+        .until(|e| {
+            matches!(
+                e,
+                AgentEvent::ApprovalNeeded { .. } | AgentEvent::TurnDone { .. }
+            )
+        })
+        .await;
+    assert!(
+        matches!(ev, AgentEvent::ApprovalNeeded { .. }),
+        "revoked, so it asks again: {ev:?}"
+    );
+}

@@ -262,3 +262,40 @@ fn results_update_the_cards_and_count_changed_files() {
         .count();
     assert_eq!(replies, 2);
 }
+
+#[test]
+fn slash_commands_reach_the_agent_and_unknown_ones_say_so() {
+    let mut s = state();
+    type_text(&mut s, "/undo");
+    assert_eq!(
+        update(&mut s, key(KeyCode::Enter)),
+        vec![
+            Command::SaveHistory("/undo".into()),
+            Command::Agent(Op::Undo)
+        ]
+    );
+    assert!(
+        s.transcript.is_empty(),
+        "a command is not a message to the model"
+    );
+    type_text(&mut s, "/permissions revoke 2");
+    assert_eq!(
+        update(&mut s, key(KeyCode::Enter))[1],
+        Command::Agent(Op::Revoke { which: Some(2) })
+    );
+    type_text(&mut s, "/frobnicate");
+    update(&mut s, key(KeyCode::Enter));
+    assert!(
+        s.flash
+            .as_ref()
+            .unwrap()
+            .0
+            .contains("Unknown command /frobnicate")
+    );
+    type_text(&mut s, "//etc is a path");
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert!(
+        matches!(&cmds[1], Command::Agent(Op::UserTurn { text, .. }) if text == "/etc is a path"),
+        "{cmds:?}"
+    );
+}

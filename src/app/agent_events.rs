@@ -20,6 +20,12 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             }
         }
         AgentEvent::Stream { turn, event } => on_stream(s, turn, event),
+        AgentEvent::Notice { text } => {
+            s.transcript.push(Entry::new(EntryKind::Notice(text)));
+            if matches!(s.scroll, Scroll::Anchored { .. }) {
+                s.unseen_below = true;
+            }
+        }
         AgentEvent::StepDone { turn, outcome } => {
             if is_current(s, turn) {
                 finish_entry(s, &outcome);

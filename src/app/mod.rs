@@ -3,6 +3,7 @@
 
 mod agent_events;
 mod approvals;
+mod commands;
 pub mod event_loop;
 pub mod history;
 pub mod msg;

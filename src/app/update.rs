@@ -246,10 +246,22 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
     if text.trim().is_empty() {
         return;
     }
+    if super::commands::run(s, &text, cmds) {
+        s.history.push(&text);
+        cmds.insert(0, Command::SaveHistory(text.clone()));
+        clear_composer(s);
+        return;
+    }
     if s.is_running() {
         s.flash("A reply is still streaming: Esc interrupts it");
         return;
     }
+    // `//text` sends `/text`
+    let text = if text.trim_start().starts_with("//") {
+        text.replacen("//", "/", 1)
+    } else {
+        text
+    };
     s.history.push(&text);
     cmds.push(Command::SaveHistory(text.clone()));
     s.transcript.push(Entry::new(EntryKind::User(text.clone())));

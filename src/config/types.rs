@@ -152,6 +152,8 @@ pub struct UiConfig {
 pub struct GitConfig {
     /// Use git (status in the prompt, checkpoints, `git_*` tools) when the workspace is a repository.
     pub enabled: bool,
+    /// After a turn that changed files, commit them with the model's last reply as message.
+    pub auto_commit: bool,
 }
 
 /// Timeouts and retry policy for one model endpoint set, with the defaults applied.

@@ -1,0 +1,56 @@
+//! Slash commands typed in the composer.
+
+use super::msg::Command;
+use super::state::State;
+use crate::protocol::Op;
+
+pub const COMMANDS: &[(&str, &str)] = &[
+    (
+        "/undo",
+        "revert the file changes of the last turn that made any (repeat to go further back)",
+    ),
+    (
+        "/permissions",
+        "list what was allowed for this session; `/permissions revoke N|all` takes it back",
+    ),
+    ("/help", "every key and command"),
+    ("/quit", "leave cove"),
+];
+
+/// Handles `text` if it is a slash command; false when it is an ordinary message.
+pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
+    let trimmed = text.trim();
+    if !trimmed.starts_with('/') || trimmed.starts_with("//") {
+        return false;
+    }
+    let mut words = trimmed.split_whitespace();
+    let name = words.next().unwrap_or("");
+    let rest: Vec<&str> = words.collect();
+    let needs_idle = matches!(name, "/undo" | "/permissions");
+    if needs_idle && s.is_running() {
+        s.flash(format!("{name} waits until the reply has finished"));
+        return true;
+    }
+    match (name, rest.as_slice()) {
+        ("/undo", []) => cmds.push(Command::Agent(Op::Undo)),
+        ("/permissions", []) => cmds.push(Command::Agent(Op::Permissions)),
+        ("/permissions", ["revoke", "all"]) => cmds.push(Command::Agent(Op::Revoke { which: None })),
+        ("/permissions", ["revoke", n]) => match n.parse::<usize>() {
+            Ok(n) => cmds.push(Command::Agent(Op::Revoke { which: Some(n) })),
+            Err(_) => s.flash("Usage: /permissions revoke N (a number from /permissions) or /permissions revoke all"),
+        },
+        ("/help", _) => {
+            s.show_help = true;
+            s.help_scroll = 0;
+        }
+        ("/quit" | "/exit", _) => {
+            s.should_quit = true;
+            cmds.push(Command::Quit);
+        }
+        _ => {
+            let known: Vec<&str> = COMMANDS.iter().map(|(c, _)| *c).collect();
+            s.flash(format!("Unknown command {name}; commands: {} (start with // to send a literal /)", known.join(" ")));
+        }
+    }
+    true
+}
