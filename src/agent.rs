@@ -80,7 +80,6 @@ struct Agent {
     undo_stack: Vec<Vec<FileChange>>,
     /// Told to the model with the next user message (e.g. that the user undid changes).
     pending_note: Option<String>,
-    auto_commit: bool,
 }
 
 /// How a call is to be handled before it runs.
@@ -107,7 +106,6 @@ async fn run(
         turn_changes: Vec::new(),
         undo_stack: Vec::new(),
         pending_note: None,
-        auto_commit: false,
     };
     agent.probe().await;
     while let Some(op) = ops.recv().await {
@@ -542,7 +540,7 @@ impl Agent {
         if changes.is_empty() {
             return;
         }
-        if self.auto_commit {
+        if self.settings.auto_commit {
             let mut paths: Vec<PathBuf> = Vec::new();
             for c in &changes {
                 if !paths.contains(&c.path) {

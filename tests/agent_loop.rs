@@ -522,3 +522,87 @@ async fn permissions_can_be_listed_and_revoked() {
         "revoked, so it asks again: {ev:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prompt_prefix_is_byte_identical_across_requests_and_one_request_per_step() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("r1", "read_file", json!({"path":"notes.txt"}))]),
+        answer("it says alpha beta"),
+        answer("second turn"),
+    ]);
+    let mut h = start(&server.base_url(), "").await;
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "read notes".into(),
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    h.ops
+        .send(Op::UserTurn {
+            turn: 2,
+            text: "again".into(),
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    let posts = server.posts();
+    assert_eq!(
+        posts.len(),
+        3,
+        "one request per model response, no side requests"
+    );
+    let prefix = |i: usize| {
+        let b = posts[i].json();
+        (
+            b["messages"][0].to_string(),
+            b["tools"].to_string(),
+            b["messages"][1].to_string(),
+        )
+    };
+    assert_eq!(prefix(0), prefix(1));
+    assert_eq!(prefix(0), prefix(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_commit_commits_what_the_turn_changed() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[(
+            "g1",
+            "write_file",
+            json!({"path":"src.txt","content":"v1\n"}),
+        )]),
+        answer("Add src.txt with its first version"),
+    ]);
+    let mut h = start(
+        &server.base_url(),
+        "[tools]\nwrite_file = \"always\"\n[git]\nauto_commit = true\n",
+    )
+    .await;
+    let repo = git2::Repository::init(&h.root).unwrap();
+    let mut cfg = repo.config().unwrap();
+    cfg.set_str("user.name", "T").unwrap();
+    cfg.set_str("user.email", "t@example.invalid").unwrap();
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "add it".into(),
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(text.starts_with("committed"), "{text}");
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(
+        head.message().unwrap(),
+        "Add src.txt with its first version"
+    );
+    let tree = head.tree().unwrap();
+    assert!(tree.get_name("src.txt").is_some());
+    assert!(
+        tree.get_name("notes.txt").is_none(),
+        "only what cove changed is committed"
+    );
+}
