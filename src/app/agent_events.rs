@@ -31,6 +31,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
                 finish_entry(s, &outcome);
                 if let Some(t) = s.turn.as_mut() {
                     t.entry = None;
+                    t.steps += 1;
                 }
             }
         }

@@ -135,6 +135,8 @@ pub struct RunningTurn {
     /// Index of the assistant entry the current model response streams into; `None`
     /// between responses (while tools run), until the next response starts.
     pub entry: Option<usize>,
+    /// Model responses finished so far in this turn.
+    pub steps: u32,
 }
 
 /// A tool call in the approval queue.
@@ -178,6 +180,8 @@ pub struct State {
     pub next_turn: u64,
     pub last: LastStats,
     pub context_used: Option<u64>,
+    /// `tools.max_iterations`: model requests per turn.
+    pub max_steps: u32,
     /// Tool calls waiting for the user, oldest first.
     pub approvals: Vec<Queued>,
     pub approval_selected: usize,
@@ -229,6 +233,7 @@ impl State {
             next_turn: 1,
             last: LastStats::default(),
             context_used: None,
+            max_steps: 25,
             approvals: Vec::new(),
             approval_selected: 0,
             approval_input: None,

@@ -281,6 +281,7 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
         id,
         started: s.now,
         entry: Some(s.transcript.len() - 1),
+        steps: 0,
     });
     clear_composer(s);
     s.scroll = Scroll::Follow;

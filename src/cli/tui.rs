@@ -45,6 +45,7 @@ pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>) -> u8 {
     );
     let session_id = session_id();
     let mut state = State::new(workspace.clone(), session_id.clone(), theme, history);
+    state.max_steps = loaded.config.tools.max_iterations.unwrap_or(25).max(1);
     state.profile = profile
         .or_else(|| loaded.config.profile.clone())
         .filter(|p| !p.is_empty());
