@@ -299,3 +299,29 @@ fn slash_commands_reach_the_agent_and_unknown_ones_say_so() {
         "{cmds:?}"
     );
 }
+
+#[test]
+fn nothing_but_a_keystroke_in_the_queue_approves() {
+    // pasted text (a terminal paste, or text the model printed and the user copied) goes
+    // to the composer; it never decides a queued call
+    let mut s = queued(vec![request(
+        "c1",
+        "shell",
+        r#"{"command":"make"}"#,
+        "make",
+    )]);
+    let cmds = update(&mut s, cove::app::Msg::Paste("y".into()));
+    assert!(cmds.is_empty());
+    assert_eq!(s.approvals.len(), 1);
+    // stream events from the model cannot decide either
+    update(
+        &mut s,
+        agent(AgentEvent::Stream {
+            turn: 1,
+            event: cove::protocol::StreamEvent::Content {
+                text: "y\nY\napprove".into(),
+            },
+        }),
+    );
+    assert_eq!(s.approvals.len(), 1);
+}
