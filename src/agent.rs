@@ -454,50 +454,13 @@ impl Agent {
                                 }
                                 _ => {}
                             }
-                            self.send(AgentEvent::ToolStarted {
-                                turn,
-                                call_id: call.id.clone(),
-                            });
-                            let out = registry::execute(&ctx, &call.name, &args, changed).await;
-                            self.absorb(changed, &out);
-                            let changes = out
-                                .changes
-                                .iter()
-                                .map(|c| registry::proposed(&ctx, c))
-                                .collect();
-                            let kind = if out.is_error {
-                                ToolResultKind::Failed
-                            } else {
-                                ToolResultKind::Done
-                            };
-                            (
-                                format!("{edited_note}{}", out.text),
-                                kind,
-                                first_line(&out.text),
-                                changes,
-                            )
+                            let (text, kind, summary, changes) =
+                                self.run_tool(turn, &ctx, call, &args, changed).await;
+                            (format!("{edited_note}{text}"), kind, summary, changes)
                         }
                     }
                 }
-                (Gate::Run, Ok(args)) => {
-                    self.send(AgentEvent::ToolStarted {
-                        turn,
-                        call_id: call.id.clone(),
-                    });
-                    let out = registry::execute(&ctx, &call.name, &args, changed).await;
-                    self.absorb(changed, &out);
-                    let changes = out
-                        .changes
-                        .iter()
-                        .map(|c| registry::proposed(&ctx, c))
-                        .collect();
-                    let kind = if out.is_error {
-                        ToolResultKind::Failed
-                    } else {
-                        ToolResultKind::Done
-                    };
-                    (out.text.clone(), kind, first_line(&out.text), changes)
-                }
+                (Gate::Run, Ok(args)) => self.run_tool(turn, &ctx, call, &args, changed).await,
             };
             self.finish_call(turn, call, &text, kind, summary, changes);
         }
@@ -522,6 +485,41 @@ impl Agent {
             summary,
             changes,
         });
+    }
+
+    /// Runs one call: result text for the model, how it ended, a one-line summary for the
+    /// card, and the changes it made.
+    async fn run_tool(
+        &mut self,
+        turn: u64,
+        ctx: &ToolContext,
+        call: &ToolCall,
+        args: &serde_json::Value,
+        changed: &mut Vec<PathBuf>,
+    ) -> (
+        String,
+        ToolResultKind,
+        String,
+        Vec<crate::protocol::ProposedChange>,
+    ) {
+        self.send(AgentEvent::ToolStarted {
+            turn,
+            call_id: call.id.clone(),
+        });
+        let out = registry::execute(ctx, &call.name, args, changed).await;
+        self.absorb(changed, &out);
+        let changes = out
+            .changes
+            .iter()
+            .map(|c| registry::proposed(ctx, c))
+            .collect();
+        let kind = if out.is_error {
+            ToolResultKind::Failed
+        } else {
+            ToolResultKind::Done
+        };
+        let summary = first_line(&out.text);
+        (out.text, kind, summary, changes)
     }
 
     /// Records what a tool changed: for git_commit (paths of the turn) and for undo.

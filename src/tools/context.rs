@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use serde_json::Value;
+
 /// The environment a tool runs in.
 #[derive(Debug, Clone)]
 pub struct ToolContext {
@@ -59,5 +61,17 @@ impl ToolOutput {
             is_error: true,
             changes: Vec::new(),
         }
+    }
+}
+
+/// "a string", "an array", ...: for messages about wrong-typed arguments.
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }

@@ -16,6 +16,7 @@ use ignore::overrides::{Override, OverrideBuilder};
 use serde_json::{Map, Value};
 
 use super::atomic::write_atomic;
+use super::context::json_kind as kind;
 use super::context::{FileChange, ToolContext, ToolOutput};
 use crate::domain::paths::{resolve_in_root, resolve_path};
 
@@ -628,17 +629,6 @@ impl<'a> Args<'a> {
                 kind(v)
             )),
         }
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

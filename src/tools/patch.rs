@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::atomic::write_atomic;
+use super::context::json_kind as kind;
 use super::context::{FileChange, ToolContext, ToolOutput};
 use crate::domain::patch::{self, FilePatch};
 use crate::domain::paths::{resolve_in_root, resolve_path};
@@ -114,17 +115,6 @@ fn patch_text(args: &Value) -> Result<&str, String> {
         Some(Value::String(s)) => Ok(s),
         Some(other) => Err(format!("`patch` must be a string holding a unified diff, not {}", kind(other))),
         None => Err("apply_patch needs `patch`: a string holding a unified diff (--- a/PATH, +++ b/PATH, @@ hunks)".to_owned()),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use super::context::json_kind as kind;
 use super::context::{FileChange, ToolContext, ToolOutput};
 use super::{fs, patch, shell};
 use crate::protocol::{ApprovalRequest, ProposedChange};
@@ -36,17 +37,6 @@ pub fn parse_args(raw: &str) -> Result<Value, String> {
         )),
         Err(e) if e.is_eof() => Err(format!("the arguments are cut off (incomplete JSON: {e})")),
         Err(e) => Err(format!("the arguments are not valid JSON ({e})")),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, ChildStderr, ChildStdout, Command};
 use tokio::time::Instant;
 
+use super::context::json_kind as kind;
 use super::context::{ToolContext, ToolOutput};
 pub use super::danger::dangerous;
 
@@ -168,17 +169,6 @@ fn parse_args<'a>(ctx: &ToolContext, args: &'a Value) -> Result<(&'a str, Durati
         Duration::from_secs(secs.min(MAX_TIMEOUT_SECS)),
         secs > MAX_TIMEOUT_SECS,
     ))
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Whether an environment variable is kept from commands: named in `secret_env`, or
