@@ -154,15 +154,9 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
     if s.turn.as_ref().is_some_and(|t| t.entry.is_none()) {
         // the next model response of this turn, after its tool calls ran
         s.transcript
-            .push(Entry::new(EntryKind::Assistant(Assistant {
-                model: s.server.model.clone(),
-                content: String::new(),
-                reasoning: String::new(),
-                tools: Vec::new(),
-                status: ReplyStatus::Streaming,
-                ttft_ms: None,
-                tokens_per_s: None,
-            })));
+            .push(Entry::new(EntryKind::Assistant(Assistant::streaming(
+                s.server.model.clone(),
+            ))));
         let i = s.transcript.len() - 1;
         if let Some(t) = s.turn.as_mut() {
             t.entry = Some(i);

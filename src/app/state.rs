@@ -85,6 +85,21 @@ pub struct Assistant {
     pub tokens_per_s: Option<f64>,
 }
 
+impl Assistant {
+    /// A reply about to stream from `model`.
+    pub fn streaming(model: String) -> Self {
+        Assistant {
+            model,
+            content: String::new(),
+            reasoning: String::new(),
+            tools: Vec::new(),
+            status: ReplyStatus::Streaming,
+            ttft_ms: None,
+            tokens_per_s: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum EntryKind {
     User(String),

@@ -266,15 +266,9 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
     cmds.push(Command::SaveHistory(text.clone()));
     s.transcript.push(Entry::new(EntryKind::User(text.clone())));
     s.transcript
-        .push(Entry::new(EntryKind::Assistant(Assistant {
-            model: s.server.model.clone(),
-            content: String::new(),
-            reasoning: String::new(),
-            tools: Vec::new(),
-            status: ReplyStatus::Streaming,
-            ttft_ms: None,
-            tokens_per_s: None,
-        })));
+        .push(Entry::new(EntryKind::Assistant(Assistant::streaming(
+            s.server.model.clone(),
+        ))));
     let id = s.next_turn;
     s.next_turn += 1;
     s.turn = Some(RunningTurn {

@@ -3,8 +3,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
-use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders};
 
 use crate::app::state::{Focus, State};
 
@@ -16,20 +14,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     } else {
         " message "
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(
-            s.theme
-                .style(if focused { c.border_focused } else { c.border }),
-        )
-        .title(Span::styled(
-            title,
-            if focused {
-                s.theme.style(c.accent).add_modifier(Modifier::BOLD)
-            } else {
-                s.theme.style(c.dim)
-            },
-        ));
+    let block = super::panes::pane_block(title.to_owned(), focused, s);
     let inner = block.inner(area);
     f.render_widget(block, area);
     // The textarea's look is set here, on a clone, so `update` owns only its content.

@@ -10,7 +10,8 @@ use super::chat::wrap_plain;
 use crate::app::state::{Focus, InputMode, State};
 use crate::protocol::ProposedChange;
 
-fn pane_block<'a>(title: String, focused: bool, s: &State) -> Block<'a> {
+/// A bordered pane whose border and title show whether it has focus.
+pub(super) fn pane_block<'a>(title: String, focused: bool, s: &State) -> Block<'a> {
     let c = &s.theme.colors;
     Block::default()
         .borders(Borders::ALL)
