@@ -9,11 +9,12 @@ use std::path::PathBuf;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use crate::config::{Config, ModelConfig, Policy, ToolsConfig, shell_pattern_matches};
+use crate::config::{Config, ImageRoute, ModelConfig, Policy, ToolsConfig, shell_pattern_matches};
 use crate::domain::conversation::{Message, ToolCall};
 use crate::llm::{ChatRequest, Client, ClientOptions, Completion, LlmError, StreamEnd, probe};
 use crate::protocol::{
-    AgentEvent, Decision, Op, ServerStatus, StreamEvent, ToolCallInfo, ToolResultKind, TurnOutcome,
+    AgentEvent, Decision, ImageAttachment, Op, ServerStatus, StreamEvent, ToolCallInfo,
+    ToolResultKind, TurnOutcome,
 };
 use crate::tools::context::{FileChange, ToolContext, ToolOutput};
 use crate::tools::{offered_tools, registry};
@@ -26,6 +27,8 @@ pub struct AgentSettings {
     pub ctx: ToolContext,
     /// Commit the files a turn changed when it ends (`[git] auto_commit`).
     pub auto_commit: bool,
+    /// A separate vision model for messages with images (`[vision]`), when configured.
+    pub vision: Option<(ModelConfig, Client)>,
 }
 
 impl AgentSettings {
@@ -52,6 +55,14 @@ impl AgentSettings {
             system_prompt,
             ctx,
             auto_commit: config.git.enabled && config.git.auto_commit,
+            vision: match config.image_route() {
+                ImageRoute::Main => None,
+                ImageRoute::Vision(mc) => {
+                    let client =
+                        Client::new(mc.endpoints(&env), ClientOptions::from_config(config, &mc))?;
+                    Some((mc, client))
+                }
+            },
         })
     }
 }
@@ -110,12 +121,16 @@ async fn run(
     agent.probe().await;
     while let Some(op) = ops.recv().await {
         match op {
-            Op::UserTurn { turn, text } => {
+            Op::UserTurn { turn, text, images } => {
                 let text = match agent.pending_note.take() {
                     Some(note) => format!("{note}\n\n{text}"),
                     None => text,
                 };
-                let shutdown = agent.turn(turn, text, &mut ops).await;
+                let shutdown = if !images.is_empty() && agent.settings.vision.is_some() {
+                    agent.vision_turn(turn, text, images, &mut ops).await
+                } else {
+                    agent.turn(turn, text, images, &mut ops).await
+                };
                 agent.end_turn();
                 if shutdown {
                     break;
@@ -185,11 +200,17 @@ impl Agent {
     /// Runs one turn: model response, tool calls (approved by the user or allowed by
     /// policy), results back to the model, until it answers without tool calls, the
     /// iteration limit, an error, or an interrupt. Returns true on shutdown.
-    async fn turn(&mut self, turn: u64, text: String, ops: &mut UnboundedReceiver<Op>) -> bool {
+    async fn turn(
+        &mut self,
+        turn: u64,
+        text: String,
+        images: Vec<ImageAttachment>,
+        ops: &mut UnboundedReceiver<Op>,
+    ) -> bool {
         if self.model.is_none() {
             self.probe().await;
         }
-        self.conversation.push(Message::user(text));
+        self.conversation.push(user_message(text, &images));
         let tools = offered_tools(&self.settings.tools);
         let max_steps = self.settings.tools.max_iterations.unwrap_or(25).max(1);
         let mut changed: Vec<PathBuf> = Vec::new();
@@ -201,7 +222,9 @@ impl Agent {
                 max_tokens: self.settings.model.max_tokens,
                 temperature: self.settings.model.temperature,
             };
-            let (result, streamed, shutdown) = self.stream_step(turn, &req, ops).await;
+            let (result, streamed, shutdown) = self
+                .stream_step(&self.settings.client, turn, &req, ops)
+                .await;
             let c = match result {
                 None => {
                     if !streamed.is_empty() {
@@ -269,9 +292,87 @@ impl Agent {
         false
     }
 
+    /// A message with images for a separate vision model: its answer streams into the
+    /// chat under its name and reaches the coding model as text with the next message.
+    async fn vision_turn(
+        &mut self,
+        turn: u64,
+        text: String,
+        images: Vec<ImageAttachment>,
+        ops: &mut UnboundedReceiver<Op>,
+    ) -> bool {
+        let Some((mc, client)) = self.settings.vision.as_ref() else {
+            return false;
+        };
+        let model = mc
+            .name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .or_else(|| self.model.clone())
+            .unwrap_or_else(|| "default".into());
+        self.send(AgentEvent::Responder {
+            turn,
+            model: model.clone(),
+        });
+        let req = ChatRequest {
+            model: model.clone(),
+            messages: vec![
+                Message::system(VISION_PROMPT),
+                user_message(text.clone(), &images),
+            ],
+            tools: Vec::new(),
+            max_tokens: mc.max_tokens,
+            temperature: mc.temperature,
+        };
+        let (result, streamed, shutdown) = self.stream_step(client, turn, &req, ops).await;
+        let labels: Vec<&str> = images.iter().map(|i| i.label.as_str()).collect();
+        let answer = match result {
+            None => {
+                self.send(AgentEvent::TurnDone {
+                    turn,
+                    outcome: TurnOutcome {
+                        interrupted: true,
+                        ..TurnOutcome::default()
+                    },
+                });
+                streamed
+            }
+            Some(Ok(c)) => {
+                let answer = c.reply.content.clone();
+                self.send(AgentEvent::TurnDone {
+                    turn,
+                    outcome: outcome(&c, &streamed),
+                });
+                answer
+            }
+            Some(Err(e)) => {
+                let hint = format!(
+                    "{} (vision model `{model}`; set [vision] in the config, or [model] vision = true to send images to the main model)",
+                    hint_for(&e)
+                );
+                self.send(AgentEvent::TurnFailed {
+                    turn,
+                    error: e.to_string(),
+                    hint,
+                });
+                return shutdown;
+            }
+        };
+        if !answer.trim().is_empty() {
+            self.pending_note = Some(format!(
+                "(Earlier the user attached {} and asked: \"{}\". The vision model `{model}` described it as follows.)\n{}",
+                labels.join(", "),
+                text.trim(),
+                answer.trim()
+            ));
+        }
+        shutdown
+    }
+
     /// Streams one model response. `None` = interrupted (or shut down: the flag).
     async fn stream_step(
         &self,
+        client: &Client,
         turn: u64,
         req: &ChatRequest,
         ops: &mut UnboundedReceiver<Op>,
@@ -286,7 +387,7 @@ impl Agent {
                 }
                 let _ = events.send(AgentEvent::Stream { turn, event: ev });
             };
-            let stream = self.settings.client.stream_chat(req, &mut on_event);
+            let stream = client.stream_chat(req, &mut on_event);
             tokio::pin!(stream);
             loop {
                 tokio::select! {
@@ -780,4 +881,13 @@ pub fn hint_for(e: &LlmError) -> String {
         LlmError::Http { .. } => "See the server's log for details.".into(),
         LlmError::Protocol { .. } => "The server's reply was not in the OpenAI streaming format; check api_base.".into(),
     }
+}
+
+/// What the vision model is asked to do with the user's images.
+const VISION_PROMPT: &str = "You look at images for a coding assistant. Answer the user's question about them. \
+Quote error messages, code, file names and numbers exactly as they appear.";
+
+/// The user's message, with its images as an OpenAI content array when there are any.
+fn user_message(text: String, images: &[ImageAttachment]) -> Message {
+    Message::user_with_images(text, images.iter().map(|i| i.data_url.clone()).collect())
 }

@@ -35,6 +35,8 @@ pub enum Op {
     UserTurn {
         turn: u64,
         text: String,
+        /// Images attached to the message, ready to send.
+        images: Vec<ImageAttachment>,
     },
     /// Stop the running turn now; what arrived stays, queued calls are rejected.
     Interrupt,
@@ -69,6 +71,8 @@ pub enum AgentEvent {
         error: String,
         hint: String,
     },
+    /// The model answering this response (the vision model for a message with images).
+    Responder { turn: u64, model: String },
     /// Something to tell the user outside a turn (undo, permissions, auto-commit).
     Notice { text: String },
     /// A model response of the turn ended; the agent goes on with its tool calls.
@@ -171,4 +175,23 @@ pub enum ToolResultKind {
     Done,
     Failed,
     Rejected,
+}
+
+/// An image attached to a user message, already downscaled and encoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageAttachment {
+    /// `data:image/...;base64,...`
+    pub data_url: String,
+    /// `1920x1080 PNG 412 KB` (numbered when shown: `image 1: …`)
+    pub label: String,
+    /// A small picture of it for the chat.
+    pub preview: Option<Thumbnail>,
+}
+
+/// A few dozen pixels of an image, RGB, row by row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thumbnail {
+    pub width: u32,
+    pub height: u32,
+    pub rgb: Vec<u8>,
 }

@@ -102,6 +102,7 @@ async fn approved_edit_runs_and_the_result_answers_the_call_id() {
         .send(Op::UserTurn {
             turn: 1,
             text: "rename beta".into(),
+            images: vec![],
         })
         .unwrap();
     let AgentEvent::ApprovalNeeded { request, .. } = h
@@ -170,6 +171,7 @@ async fn rejected_calls_write_nothing_and_the_model_hears_the_reason() {
         .send(Op::UserTurn {
             turn: 1,
             text: "go".into(),
+            images: vec![],
         })
         .unwrap();
     h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
@@ -223,6 +225,7 @@ async fn bad_arguments_unknown_tools_and_escapes_become_error_results() {
         .send(Op::UserTurn {
             turn: 1,
             text: "go".into(),
+            images: vec![],
         })
         .unwrap();
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
@@ -257,6 +260,7 @@ async fn allow_for_session_stops_asking_and_dangerous_commands_always_ask() {
         .send(Op::UserTurn {
             turn: 1,
             text: "go".into(),
+            images: vec![],
         })
         .unwrap();
     // shell = always: echo one runs without asking... and so does echo two
@@ -306,6 +310,7 @@ async fn allow_for_session_stops_asking_and_dangerous_commands_always_ask() {
         .send(Op::UserTurn {
             turn: 1,
             text: "go".into(),
+            images: vec![],
         })
         .unwrap();
     let AgentEvent::ApprovalNeeded { request, .. } = h
@@ -347,6 +352,7 @@ async fn interrupt_while_waiting_rejects_the_queue_and_ends_the_turn() {
         .send(Op::UserTurn {
             turn: 1,
             text: "go".into(),
+            images: vec![],
         })
         .unwrap();
     h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
@@ -402,6 +408,7 @@ async fn undo_reverts_a_turn_exactly_and_refuses_files_changed_since() {
         .send(Op::UserTurn {
             turn: 1,
             text: "one".into(),
+            images: vec![],
         })
         .unwrap();
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
@@ -409,6 +416,7 @@ async fn undo_reverts_a_turn_exactly_and_refuses_files_changed_since() {
         .send(Op::UserTurn {
             turn: 2,
             text: "two".into(),
+            images: vec![],
         })
         .unwrap();
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
@@ -457,6 +465,7 @@ async fn undo_reverts_a_turn_exactly_and_refuses_files_changed_since() {
         .send(Op::UserTurn {
             turn: 3,
             text: "three".into(),
+            images: vec![],
         })
         .unwrap();
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
@@ -481,6 +490,7 @@ async fn permissions_can_be_listed_and_revoked() {
         .send(Op::UserTurn {
             turn: 1,
             text: "test".into(),
+            images: vec![],
         })
         .unwrap();
     h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
@@ -507,6 +517,7 @@ async fn permissions_can_be_listed_and_revoked() {
         .send(Op::UserTurn {
             turn: 2,
             text: "again".into(),
+            images: vec![],
         })
         .unwrap();
     let ev = h
@@ -535,6 +546,7 @@ async fn the_prompt_prefix_is_byte_identical_across_requests_and_one_request_per
         .send(Op::UserTurn {
             turn: 1,
             text: "read notes".into(),
+            images: vec![],
         })
         .unwrap();
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
@@ -542,6 +554,7 @@ async fn the_prompt_prefix_is_byte_identical_across_requests_and_one_request_per
         .send(Op::UserTurn {
             turn: 2,
             text: "again".into(),
+            images: vec![],
         })
         .unwrap();
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
@@ -586,6 +599,7 @@ async fn auto_commit_commits_what_the_turn_changed() {
         .send(Op::UserTurn {
             turn: 1,
             text: "add it".into(),
+            images: vec![],
         })
         .unwrap();
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;

@@ -391,9 +391,9 @@ fn non_streaming_json_reply_is_accepted() {
 #[test]
 fn usage_errors_exit_2() {
     let sb = Sandbox::new();
-    let run = sb.run(&["ask", "--image", "shot.png", "what is this"]);
+    let run = sb.run(&["ask", "--image", "missing-shot.png", "what is this"]);
     assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("not supported yet"));
+    assert!(run.stderr.contains("missing-shot.png"), "{run:?}");
     let run = sb.run_with(&["ask", "-"], &[], Some("  \n"));
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("empty"));

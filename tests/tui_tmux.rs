@@ -58,24 +58,24 @@ fn stream_interrupt_and_quit_in_a_real_terminal() {
     t.run_cove(&sb.workspace(), &env, "");
     t.wait_for(
         |s| s.contains("message") && s.contains("fake-model"),
-        Duration::from_secs(10),
+        Duration::from_secs(20),
     );
 
     t.send_literal("hello there");
     t.keys(&["Enter"]);
     let started = Instant::now();
     // the reply appears while the stream is still running (60 words at 100 ms each)
-    let screen = t.wait_for(|s| s.contains("word3"), Duration::from_secs(5));
+    let screen = t.wait_for(|s| s.contains("word3"), Duration::from_secs(15));
     assert!(
         !screen.contains("word59"),
         "the whole reply was there at once:\n{screen}"
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(started.elapsed() < Duration::from_secs(15));
     assert!(screen.contains("hello there"));
 
     // Esc interrupts: the partial reply stays, marked interrupted, and the stream stops
     t.keys(&["Escape"]);
-    let screen = t.wait_for(|s| s.contains("interrupted"), Duration::from_secs(5));
+    let screen = t.wait_for(|s| s.contains("interrupted"), Duration::from_secs(15));
     assert!(!screen.contains("word59"));
     std::thread::sleep(Duration::from_millis(400));
     let after = t.screen();
@@ -92,11 +92,11 @@ fn stream_interrupt_and_quit_in_a_real_terminal() {
         Duration::from_secs(5),
     );
     // finished (its header gains the speed figures) before quitting
-    t.wait_for(|s| s.contains("first token"), Duration::from_secs(5));
+    t.wait_for(|s| s.contains("first token"), Duration::from_secs(15));
 
     // Ctrl+C twice quits; the shell is back, in cooked mode
     t.keys(&["C-c"]);
-    t.wait_for(|s| s.contains("Ctrl+C again"), Duration::from_secs(5));
+    t.wait_for(|s| s.contains("Ctrl+C again"), Duration::from_secs(15));
     t.keys(&["C-c"]);
     let screen = t.wait_for(
         |s| s.contains("session") && s.contains("ended"),
@@ -105,7 +105,7 @@ fn stream_interrupt_and_quit_in_a_real_terminal() {
     assert!(screen.contains("2 turns"), "{screen}");
     t.send_literal("stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; echo END-$((6*7))");
     t.keys(&["Enter"]);
-    let screen = t.wait_for(|s| s.contains("END-42"), Duration::from_secs(5));
+    let screen = t.wait_for(|s| s.contains("END-42"), Duration::from_secs(15));
     let lines: Vec<&str> = screen.lines().map(str::trim).collect();
     assert!(
         lines.contains(&"icanon"),
@@ -131,16 +131,16 @@ fn unreachable_server_shows_an_error_card_not_a_crash() {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let t = Tmux::start(80, 24);
     t.run_cove(&sb.workspace(), &env, "");
-    t.wait_for(|s| s.contains("message"), Duration::from_secs(10));
+    t.wait_for(|s| s.contains("message"), Duration::from_secs(20));
     t.send_literal("anyone there?");
     t.keys(&["Enter"]);
-    let screen = t.wait_for(|s| s.contains("request failed"), Duration::from_secs(10));
+    let screen = t.wait_for(|s| s.contains("request failed"), Duration::from_secs(20));
     assert!(
         screen.contains("Connection refused") || screen.contains("cannot reach"),
         "{screen}"
     );
     t.keys(&["C-c", "C-c"]);
-    t.wait_for(|s| s.contains("ended"), Duration::from_secs(5));
+    t.wait_for(|s| s.contains("ended"), Duration::from_secs(15));
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn sigterm_restores_the_terminal() {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let t = Tmux::start(80, 24);
     t.run_cove(&sb.workspace(), &env, "");
-    t.wait_for(|s| s.contains("message"), Duration::from_secs(10));
+    t.wait_for(|s| s.contains("message"), Duration::from_secs(20));
     // find the cove process by its working directory (the sandbox workspace)
     let ws = sb.workspace().canonicalize().unwrap();
     let pid = std::fs::read_dir("/proc")
@@ -171,10 +171,10 @@ fn sigterm_restores_the_terminal() {
             .unwrap()
             .success()
     );
-    t.wait_for(|s| s.contains("ended"), Duration::from_secs(5));
+    t.wait_for(|s| s.contains("ended"), Duration::from_secs(15));
     t.send_literal("stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; echo END-$((6*7))");
     t.keys(&["Enter"]);
-    let screen = t.wait_for(|s| s.contains("END-42"), Duration::from_secs(5));
+    let screen = t.wait_for(|s| s.contains("END-42"), Duration::from_secs(15));
     assert!(
         screen.lines().any(|l| l.trim() == "icanon"),
         "terminal not restored after SIGTERM:\n{screen}"
@@ -224,11 +224,11 @@ fn approvals_with_single_keystrokes_in_a_real_terminal() {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let t = Tmux::start(120, 40);
     t.run_cove(&sb.workspace(), &env, "");
-    t.wait_for(|s| s.contains("message"), Duration::from_secs(10));
+    t.wait_for(|s| s.contains("message"), Duration::from_secs(20));
 
     t.send_literal("rename beta and run a command");
     t.keys(&["Enter"]);
-    let screen = t.wait_for(|s| s.contains("approvals · 2"), Duration::from_secs(5));
+    let screen = t.wait_for(|s| s.contains("approvals · 2"), Duration::from_secs(15));
     assert!(screen.contains("notes.txt +1 -1"), "{screen}");
     assert!(
         screen.contains("+gamma") && screen.contains("-beta"),
@@ -240,12 +240,12 @@ fn approvals_with_single_keystrokes_in_a_real_terminal() {
         "nothing written before approval"
     );
     t.keys(&["y"]);
-    t.wait_for(|s| s.contains("approvals · 1"), Duration::from_secs(5));
+    t.wait_for(|s| s.contains("approvals · 1"), Duration::from_secs(15));
     // calls of one response run once all of them are decided
     t.keys(&["n"]);
     t.send_literal("not now");
     t.keys(&["Enter"]);
-    t.wait_for(|s| s.contains("First round done."), Duration::from_secs(5));
+    t.wait_for(|s| s.contains("First round done."), Duration::from_secs(15));
     assert_eq!(
         std::fs::read_to_string(&notes).unwrap(),
         "alpha\ngamma\n",
@@ -271,14 +271,17 @@ fn approvals_with_single_keystrokes_in_a_real_terminal() {
     // `a` approves and stops asking for edit_file for the rest of the session
     t.send_literal("capitalise alpha");
     t.keys(&["Enter"]);
-    t.wait_for(|s| s.contains("approvals · 1"), Duration::from_secs(5));
+    t.wait_for(|s| s.contains("approvals · 1"), Duration::from_secs(15));
     t.keys(&["a"]);
-    t.wait_for(|s| s.contains("Second round done."), Duration::from_secs(5));
+    t.wait_for(
+        |s| s.contains("Second round done."),
+        Duration::from_secs(15),
+    );
     t.send_literal("capitalise gamma");
     t.keys(&["Enter"]);
-    t.wait_for(|s| s.contains("Third round done."), Duration::from_secs(5));
+    t.wait_for(|s| s.contains("Third round done."), Duration::from_secs(15));
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "ALPHA\nGAMMA\n");
     t.keys(&["C-c", "C-c"]);
-    let screen = t.wait_for(|s| s.contains("ended"), Duration::from_secs(5));
+    let screen = t.wait_for(|s| s.contains("ended"), Duration::from_secs(15));
     assert!(screen.contains("1 file changed"), "{screen}");
 }

@@ -26,13 +26,14 @@ fn enter_sends_and_the_turn_starts() {
             Command::SaveHistory("hello there".into()),
             Command::Agent(Op::UserTurn {
                 turn: 1,
-                text: "hello there".into()
+                text: "hello there".into(),
+                images: vec![]
             })
         ]
     );
     assert!(s.composer.is_empty());
     assert!(s.is_running());
-    assert!(matches!(&s.transcript[0].kind, EntryKind::User(t) if t == "hello there"));
+    assert!(matches!(&s.transcript[0].kind, EntryKind::User { text: t, .. } if t == "hello there"));
     assert!(
         matches!(&s.transcript[1].kind, EntryKind::Assistant(a) if a.status == ReplyStatus::Streaming)
     );

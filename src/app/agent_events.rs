@@ -20,6 +20,15 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             }
         }
         AgentEvent::Stream { turn, event } => on_stream(s, turn, event),
+        AgentEvent::Responder { turn, model } => {
+            if is_current(s, turn)
+                && let Some(entry) = current_entry(s)
+                && let EntryKind::Assistant(a) = &mut entry.kind
+            {
+                a.model = model;
+                entry.touch();
+            }
+        }
         AgentEvent::Notice { text } => {
             s.transcript.push(Entry::new(EntryKind::Notice(text)));
             if matches!(s.scroll, Scroll::Anchored { .. }) {

@@ -5,6 +5,8 @@ use super::state::State;
 use crate::protocol::Op;
 
 pub const COMMANDS: &[(&str, &str)] = &[
+    ("/image", "attach an image file: /image PATH"),
+    ("/screenshot", "take a screenshot and attach it"),
     (
         "/undo",
         "revert the file changes of the last turn that made any (repeat to go further back)",
@@ -39,6 +41,16 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
             Ok(n) => cmds.push(Command::Agent(Op::Revoke { which: Some(n) })),
             Err(_) => s.flash("Usage: /permissions revoke N (a number from /permissions) or /permissions revoke all"),
         },
+        ("/image", []) => s.flash("Usage: /image PATH"),
+        ("/image", _) => {
+            let path = trimmed["/image".len()..].trim();
+            let path = crate::domain::text::expand_home(path.trim_matches(|c| c == '"' || c == '\''));
+            cmds.push(Command::AttachFile(path));
+        }
+        ("/screenshot", _) => {
+            s.flash("Taking a screenshot…");
+            cmds.push(Command::Screenshot);
+        }
         ("/help", _) => {
             s.show_help = true;
             s.help_scroll = 0;

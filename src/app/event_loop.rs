@@ -15,6 +15,7 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::time::sleep_until;
 
+use super::image_jobs;
 use super::msg::{Command, Msg};
 use super::state::State;
 use super::update::update;
@@ -38,7 +39,9 @@ pub async fn run(
     mut state: State,
     mut ch: Channels,
     history_file: Option<PathBuf>,
+    images: image_jobs::ImageSettings,
 ) -> io::Result<State> {
+    let (mut jobs, mut job_results) = image_jobs::Jobs::new(images);
     let mut guard = TerminalGuard::enter(state.mouse_capture)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
@@ -79,6 +82,7 @@ pub async fn run(
                 msgs.push(Msg::Tick);
             }
             _ = sleep_until(draw_at), if state.dirty => {}
+            Some(msg) = job_results.recv() => msgs.push(msg),
             _ = sigterm.recv() => msgs.push(Msg::Terminate),
             _ = sighup.recv() => msgs.push(Msg::Terminate),
         }
@@ -102,6 +106,11 @@ pub async fn run(
                         }
                     }
                     Command::Copy(text) => copy_osc52(&text),
+                    Command::ReadClipboard => jobs.spawn(image_jobs::read_clipboard),
+                    Command::AttachFile(path) => {
+                        jobs.spawn(move |images| image_jobs::attach_file(&path, images))
+                    }
+                    Command::Screenshot => jobs.spawn(image_jobs::screenshot),
                     Command::SetMouseCapture(on) => guard.set_mouse(on)?,
                     Command::Quit => {}
                 }

@@ -6,6 +6,7 @@ mod approvals;
 mod commands;
 pub mod event_loop;
 pub mod history;
+pub mod image_jobs;
 pub mod msg;
 pub mod scroll;
 pub mod state;

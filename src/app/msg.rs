@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use crate::protocol::{AgentEvent, Op};
+use crate::protocol::{AgentEvent, ImageAttachment, Op};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
@@ -16,6 +16,10 @@ pub enum Msg {
     Tick,
     /// SIGTERM / SIGHUP: leave now.
     Terminate,
+    /// An image is ready to attach to the next message, or could not be read.
+    Attached(Result<ImageAttachment, String>),
+    /// The clipboard held text (not an image): paste it.
+    ClipboardText(String),
 }
 
 /// Side effects `update` asks the event loop to carry out.
@@ -26,5 +30,11 @@ pub enum Command {
     /// Put text on the clipboard (OSC 52, so it works over SSH too).
     Copy(String),
     SetMouseCapture(bool),
+    /// Read the clipboard: an image (or an image file's path) is attached, text pasted.
+    ReadClipboard,
+    /// Read, downscale and encode an image file to attach.
+    AttachFile(std::path::PathBuf),
+    /// Take a screenshot with the configured or first available tool and attach it.
+    Screenshot,
     Quit,
 }

@@ -102,7 +102,10 @@ impl Assistant {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum EntryKind {
-    User(String),
+    User {
+        text: String,
+        images: Vec<SentImage>,
+    },
     Assistant(Assistant),
     Error {
         title: String,
@@ -110,6 +113,14 @@ pub enum EntryKind {
         hint: String,
     },
     Notice(String),
+}
+
+/// An image sent with a user message: its label and thumbnail (the data itself went to the
+/// agent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentImage {
+    pub label: String,
+    pub preview: Option<crate::protocol::Thumbnail>,
 }
 
 /// Cached layout of an entry for one width.
@@ -197,6 +208,10 @@ pub struct State {
     pub context_used: Option<u64>,
     /// `tools.max_iterations`: model requests per turn.
     pub max_steps: u32,
+    /// Images attached to the next message (shown as chips above the composer).
+    pub attachments: Vec<crate::protocol::ImageAttachment>,
+    /// `[vision] max_images`.
+    pub max_images: usize,
     /// Tool calls waiting for the user, oldest first.
     pub approvals: Vec<Queued>,
     pub approval_selected: usize,
@@ -249,6 +264,8 @@ impl State {
             last: LastStats::default(),
             context_used: None,
             max_steps: 25,
+            attachments: Vec::new(),
+            max_images: 8,
             approvals: Vec::new(),
             approval_selected: 0,
             approval_input: None,

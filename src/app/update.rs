@@ -41,6 +41,26 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
             }
         }
         Msg::Terminate => quit(s, &mut cmds),
+        Msg::Attached(Ok(image)) => {
+            if s.attachments.len() >= s.max_images {
+                s.flash(format!(
+                    "At most {} images go in one message ([vision] max_images)",
+                    s.max_images
+                ));
+            } else {
+                s.flash(format!(
+                    "Attached image {}: {} (Backspace on an empty input removes it)",
+                    s.attachments.len() + 1,
+                    image.label
+                ));
+                s.attachments.push(image);
+            }
+        }
+        Msg::Attached(Err(e)) => s.flash(e),
+        Msg::ClipboardText(text) => {
+            s.focus = Focus::Input;
+            s.composer.insert_str(text.replace("\r\n", "\n"));
+        }
     }
     s.dirty = true;
     cmds
@@ -208,6 +228,16 @@ fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         s.composer.insert_newline();
         return;
     }
+    if ctrl(&key, 'v') {
+        cmds.push(Command::ReadClipboard);
+        return;
+    }
+    if key.code == KeyCode::Backspace && s.composer.is_empty() && !s.attachments.is_empty() {
+        if let Some(img) = s.attachments.pop() {
+            s.flash(format!("Removed {}", img.label));
+        }
+        return;
+    }
     match key.code {
         KeyCode::Enter => send(s, cmds),
         KeyCode::Up if s.composer.cursor().0 == 0 => {
@@ -243,7 +273,7 @@ fn set_composer(s: &mut State, text: &str, cursor_at_end: bool) {
 
 fn send(s: &mut State, cmds: &mut Vec<Command>) {
     let text = s.composer_text();
-    if text.trim().is_empty() {
+    if text.trim().is_empty() && s.attachments.is_empty() {
         return;
     }
     if super::commands::run(s, &text, cmds) {
@@ -264,7 +294,18 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
     };
     s.history.push(&text);
     cmds.push(Command::SaveHistory(text.clone()));
-    s.transcript.push(Entry::new(EntryKind::User(text.clone())));
+    let images = s
+        .attachments
+        .iter()
+        .map(|a| SentImage {
+            label: a.label.clone(),
+            preview: a.preview.clone(),
+        })
+        .collect();
+    s.transcript.push(Entry::new(EntryKind::User {
+        text: text.clone(),
+        images,
+    }));
     s.transcript
         .push(Entry::new(EntryKind::Assistant(Assistant::streaming(
             s.server.model.clone(),
@@ -280,7 +321,11 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
     clear_composer(s);
     s.scroll = Scroll::Follow;
     s.unseen_below = false;
-    cmds.push(Command::Agent(Op::UserTurn { turn: id, text }));
+    cmds.push(Command::Agent(Op::UserTurn {
+        turn: id,
+        text,
+        images: std::mem::take(&mut s.attachments),
+    }));
 }
 
 fn interrupt(s: &mut State, cmds: &mut Vec<Command>) {

@@ -7,12 +7,15 @@ use std::time::Duration;
 use clap::Args;
 use serde_json::{Value, json};
 
-use cove::config::Loaded;
+use cove::config::VisionConfig;
+use cove::config::{ImageRoute, Loaded};
 use cove::domain::conversation::Message;
 use cove::domain::text::neutralize_controls;
-use cove::llm::{ChatRequest, Completion, LlmError, StreamEnd, probe};
+use cove::llm::{ChatRequest, Client, ClientOptions, Completion, LlmError, StreamEnd, probe};
+use cove::protocol::ImageAttachment;
 use cove::protocol::StreamEvent;
 use cove::tools::offered_tools;
+use cove::vision::encode::{ImageLimits, prepare_file};
 
 use super::{say, say_error};
 
@@ -56,12 +59,6 @@ struct Partial {
 }
 
 pub async fn run(args: AskArgs, loaded: Loaded) -> u8 {
-    if !args.image.is_empty() {
-        eprintln!(
-            "cove: error: --image is not supported yet: image input arrives with vision support"
-        );
-        return 2;
-    }
     let prompt = if args.prompt == "-" {
         let mut s = String::new();
         if let Err(e) = std::io::stdin().read_to_string(&mut s) {
@@ -76,12 +73,28 @@ pub async fn run(args: AskArgs, loaded: Loaded) -> u8 {
         eprintln!("cove: error: the prompt is empty");
         return 2;
     }
+    let images = match load_images(&args.image, &loaded.config.vision) {
+        Ok(images) => images,
+        Err(e) => {
+            eprintln!("cove: error: {e}");
+            return 2;
+        }
+    };
 
-    let client = match crate::main_client(&loaded) {
+    // a message with images goes to the vision model when one is configured
+    let model_cfg = match (images.is_empty(), loaded.config.image_route()) {
+        (false, ImageRoute::Vision(mc)) => mc,
+        _ => loaded.config.model.clone(),
+    };
+    let model_cfg = &model_cfg;
+    let env = |k: &str| std::env::var(k).ok();
+    let client = match Client::new(
+        model_cfg.endpoints(&env),
+        ClientOptions::from_config(&loaded.config, model_cfg),
+    ) {
         Ok(c) => c,
         Err(e) => return report_error(&args, &e, None),
     };
-    let model_cfg = &loaded.config.model;
     let model = match probe::resolve_model(&client, model_cfg.name.as_deref()).await {
         Ok(m) => m,
         Err(e) => return report_error(&args, &e, None),
@@ -90,7 +103,11 @@ pub async fn run(args: AskArgs, loaded: Loaded) -> u8 {
     if let Some(system) = args.system.as_deref().filter(|s| !s.is_empty()) {
         messages.push(Message::system(system));
     }
-    messages.push(Message::user(prompt));
+    for (i, img) in images.iter().enumerate() {
+        eprintln!("cove: attached image {}: {}", i + 1, img.label);
+    }
+    let urls = images.into_iter().map(|i| i.data_url).collect();
+    messages.push(Message::user_with_images(prompt, urls));
     let req = ChatRequest {
         model: model.clone(),
         messages,
@@ -278,4 +295,25 @@ fn report_error(args: &AskArgs, e: &LlmError, model: Option<&str>) -> u8 {
     }
     say_error(&e.to_string());
     code
+}
+
+/// Reads, downscales and encodes every `--image`, in order; the first bad one is the error
+/// (nothing is sent).
+fn load_images(paths: &[PathBuf], vision: &VisionConfig) -> Result<Vec<ImageAttachment>, String> {
+    let max = vision.max_images.max(1) as usize;
+    if paths.len() > max {
+        return Err(format!(
+            "{} images given; at most {max} go in one message ([vision] max_images)",
+            paths.len()
+        ));
+    }
+    let limits = ImageLimits::from_config(vision);
+    paths
+        .iter()
+        .map(|p| {
+            prepare_file(p, &limits)
+                .map(|img| img.into_attachment())
+                .map_err(|e| e.to_string())
+        })
+        .collect()
 }

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use cove::agent::{self, AgentSettings};
 use cove::app::event_loop::{self, Channels};
 use cove::app::history::{self, InputHistory};
+use cove::app::image_jobs::ImageSettings;
 use cove::app::state::State;
 use cove::config::Loaded;
 use cove::config::theme::{load_theme, user_theme_dir};
 use cove::protocol::ServerStatus;
+use cove::vision::encode::ImageLimits;
 
 use super::say_error;
 
@@ -45,6 +47,7 @@ pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>) -> u8 {
     );
     let session_id = session_id();
     let mut state = State::new(workspace.clone(), session_id.clone(), theme, history);
+    state.max_images = loaded.config.vision.max_images.max(1) as usize;
     state.max_steps = loaded.config.tools.max_iterations.unwrap_or(25).max(1);
     state.profile = profile
         .or_else(|| loaded.config.profile.clone())
@@ -91,9 +94,13 @@ pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>) -> u8 {
         }
     };
     cove::ui::highlight::warm_up();
+    let images = ImageSettings {
+        limits: ImageLimits::from_config(&loaded.config.vision),
+        screenshot_command: loaded.config.vision.screenshot_command.clone(),
+    };
     let result = rt.block_on(async move {
         let (ops, events) = agent::spawn(settings);
-        event_loop::run(state, Channels { ops, events }, history_file).await
+        event_loop::run(state, Channels { ops, events }, history_file, images).await
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {

@@ -194,3 +194,46 @@ pub fn shell_pattern_matches(pattern: &str, command: &str) -> bool {
         None => command == pattern.trim(),
     }
 }
+
+/// Where a message with images goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImageRoute {
+    /// The main model takes the images itself.
+    Main,
+    /// A separate vision model (its settings, with unset keys taken from `[model]`).
+    Vision(ModelConfig),
+}
+
+impl Config {
+    /// `[model] vision = true`: images go to the main model. Else, when `[vision]` names a
+    /// model or an endpoint: to that vision model. Else to the main model.
+    pub fn image_route(&self) -> ImageRoute {
+        let v = &self.vision;
+        if self.model.vision == Some(true) || (v.name.is_none() && v.api_base.is_none()) {
+            return ImageRoute::Main;
+        }
+        let m = &self.model;
+        let separate_key = v.api_key.is_some() || v.api_key_env.is_some();
+        ImageRoute::Vision(ModelConfig {
+            name: v.name.clone().or_else(|| m.name.clone()),
+            api_base: v.api_base.clone().or_else(|| m.api_base.clone()),
+            api_key: if separate_key {
+                v.api_key.clone()
+            } else {
+                m.api_key.clone()
+            },
+            api_key_env: if separate_key {
+                v.api_key_env.clone()
+            } else {
+                m.api_key_env.clone()
+            },
+            max_tokens: v.max_tokens.or(m.max_tokens),
+            temperature: v.temperature.or(m.temperature),
+            context_window: v.context_window,
+            vision: Some(true),
+            connect_timeout_secs: m.connect_timeout_secs,
+            idle_timeout_secs: m.idle_timeout_secs,
+            max_retries: m.max_retries,
+        })
+    }
+}

@@ -78,6 +78,22 @@ impl Message {
         Self::text(Role::User, text)
     }
 
+    /// A user message with images: an OpenAI content array of the text, then each image's
+    /// `data:` URL. Without images, a plain text message.
+    pub fn user_with_images(text: impl Into<String>, image_urls: Vec<String>) -> Self {
+        if image_urls.is_empty() {
+            return Self::user(text);
+        }
+        let mut parts = vec![ContentPart::Text(text.into())];
+        parts.extend(image_urls.into_iter().map(ContentPart::ImageUrl));
+        Message {
+            role: Role::User,
+            content: Some(Content::Parts(parts)),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+
     pub fn assistant(text: impl Into<String>, tool_calls: Vec<ToolCall>) -> Self {
         let text = text.into();
         Message {

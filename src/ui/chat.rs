@@ -52,9 +52,16 @@ fn lay_out(kind: &EntryKind, width: u16, theme: &Theme, expanded: bool) -> Vec<L
     let w = width as usize;
     let mut out = Vec::new();
     match kind {
-        EntryKind::User(text) => {
+        EntryKind::User { text, images } => {
             out.push(header("you", theme.style(c.user), None));
             out.extend(wrap_plain(text, w, theme.style(c.fg), ""));
+            for (i, img) in images.iter().enumerate() {
+                let chip = format!("[image {}: {}]", i + 1, img.label);
+                out.extend(wrap_plain(&chip, w, theme.style(c.accent), ""));
+                if let Some(t) = &img.preview {
+                    out.extend(super::image_preview::half_blocks(t, w, theme));
+                }
+            }
         }
         EntryKind::Assistant(a) => {
             let stats = match (a.ttft_ms, a.tokens_per_s) {

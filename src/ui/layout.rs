@@ -21,7 +21,8 @@ pub struct Areas {
 }
 
 pub fn areas(size: Rect, s: &State) -> Areas {
-    let composer_lines = (s.composer.lines().len() as u16).clamp(1, 8);
+    let chips = u16::from(!s.attachments.is_empty());
+    let composer_lines = (s.composer.lines().len() as u16).clamp(1, 8) + chips;
     let composer_h = (composer_lines + 2)
         .min(size.height.saturating_sub(2) / 2)
         .max(3.min(size.height));

@@ -5,6 +5,7 @@ pub mod chat;
 mod composer;
 pub mod help;
 pub mod highlight;
+mod image_preview;
 pub mod layout;
 pub mod markdown;
 mod panes;

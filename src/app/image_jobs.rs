@@ -1,0 +1,69 @@
+//! Image intake for the session: clipboard, files, screenshots. Decoding and encoding are
+//! slow, so each runs on a blocking thread and reports back as a `Msg`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use super::msg::Msg;
+use crate::vision::clipboard::{Clipboard, read_clipboard as read};
+use crate::vision::encode::{ImageLimits, PreparedImage, prepare_file};
+
+#[derive(Debug, Clone)]
+pub struct ImageSettings {
+    pub limits: ImageLimits,
+    pub screenshot_command: Option<String>,
+}
+
+pub struct Jobs {
+    settings: Arc<ImageSettings>,
+    tx: UnboundedSender<Msg>,
+}
+
+impl Jobs {
+    pub fn new(settings: ImageSettings) -> (Jobs, UnboundedReceiver<Msg>) {
+        let (tx, rx) = unbounded_channel();
+        (
+            Jobs {
+                settings: Arc::new(settings),
+                tx,
+            },
+            rx,
+        )
+    }
+
+    /// Runs `job` on a blocking thread; its message comes back through the receiver.
+    pub fn spawn(&mut self, job: impl FnOnce(&ImageSettings) -> Msg + Send + 'static) {
+        let settings = Arc::clone(&self.settings);
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let _ = tx.send(job(&settings));
+        });
+    }
+}
+
+pub fn attach_file(path: &Path, s: &ImageSettings) -> Msg {
+    Msg::Attached(
+        prepare_file(path, &s.limits)
+            .map(PreparedImage::into_attachment)
+            .map_err(|e| e.to_string()),
+    )
+}
+
+pub fn read_clipboard(s: &ImageSettings) -> Msg {
+    match read(&s.limits) {
+        Ok(Clipboard::Image(img)) => Msg::Attached(Ok(img.into_attachment())),
+        Ok(Clipboard::ImageFile(path)) => attach_file(&path, s),
+        Ok(Clipboard::Text(text)) => Msg::ClipboardText(text),
+        Ok(Clipboard::Empty) => Msg::Attached(Err("The clipboard is empty".into())),
+        Err(e) => Msg::Attached(Err(e)),
+    }
+}
+
+pub fn screenshot(s: &ImageSettings) -> Msg {
+    match crate::vision::screenshot::capture(s.screenshot_command.as_deref()) {
+        Ok(path) => attach_file(&path, s),
+        Err(e) => Msg::Attached(Err(e)),
+    }
+}

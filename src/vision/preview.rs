@@ -1,0 +1,60 @@
+//! A small thumbnail of an attached image, drawn in the chat with half blocks (two pixels per
+//! cell, one above the other), which every colour terminal shows.
+
+use super::resample::resample;
+use crate::protocol::Thumbnail;
+
+/// Thumbnails fit in this many pixels: 48 columns by 14 rows of half blocks.
+pub const MAX_WIDTH: u32 = 48;
+pub const MAX_HEIGHT: u32 = 28;
+
+/// A thumbnail of `w x h` pixels of `channels` bytes (3 = RGB, 4 = opaque RGBA).
+pub fn thumbnail(px: &[u8], channels: usize, w: u32, h: u32) -> Thumbnail {
+    let (tw, th) = fit_box(w, h, MAX_WIDTH, MAX_HEIGHT);
+    let rgb = if (tw, th) == (w, h) && channels == 3 {
+        px.to_vec()
+    } else {
+        resample(px, channels, w, h, tw, th)
+    };
+    Thumbnail {
+        width: tw,
+        height: th,
+        rgb,
+    }
+}
+
+/// The largest size with the aspect ratio of `w x h` inside `bw x bh`; never upscaled.
+fn fit_box(w: u32, h: u32, bw: u32, bh: u32) -> (u32, u32) {
+    let (w64, h64) = (u64::from(w.max(1)), u64::from(h.max(1)));
+    if w64 <= u64::from(bw) && h64 <= u64::from(bh) {
+        return (w.max(1), h.max(1));
+    }
+    // scale = min(bw / w, bh / h)
+    if w64 * u64::from(bh) >= h64 * u64::from(bw) {
+        (bw, ((h64 * u64::from(bw) + w64 / 2) / w64).max(1) as u32)
+    } else {
+        (((w64 * u64::from(bh) + h64 / 2) / h64).max(1) as u32, bh)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fits_the_box_keeping_the_aspect() {
+        assert_eq!(fit_box(1920, 1080, 48, 28), (48, 27));
+        assert_eq!(fit_box(1080, 1920, 48, 28), (16, 28));
+        assert_eq!(fit_box(10, 5, 48, 28), (10, 5));
+        assert_eq!(fit_box(10_000, 1, 48, 28), (48, 1));
+    }
+
+    #[test]
+    fn thumbnail_keeps_colours() {
+        let px: Vec<u8> = (0..200 * 100).flat_map(|_| [200u8, 10, 30]).collect();
+        let t = thumbnail(&px, 3, 200, 100);
+        assert_eq!((t.width, t.height), (48, 24));
+        assert_eq!(t.rgb.len(), 48 * 24 * 3);
+        assert!(t.rgb.chunks_exact(3).all(|p| p == [200, 10, 30]));
+    }
+}
