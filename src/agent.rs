@@ -28,7 +28,7 @@ pub struct AgentSettings {
     /// Commit the files a turn changed when it ends (`[git] auto_commit`).
     pub auto_commit: bool,
     /// A separate vision model for messages with images (`[vision]`), when configured.
-    pub vision: Option<(ModelConfig, Client)>,
+    pub vision: Option<(ModelConfig, std::sync::Arc<Client>)>,
 }
 
 impl AgentSettings {
@@ -60,7 +60,7 @@ impl AgentSettings {
                 ImageRoute::Vision(mc) => {
                     let client =
                         Client::new(mc.endpoints(&env), ClientOptions::from_config(config, &mc))?;
-                    Some((mc, client))
+                    Some((mc, std::sync::Arc::new(client)))
                 }
             },
         })
@@ -301,15 +301,24 @@ impl Agent {
         images: Vec<ImageAttachment>,
         ops: &mut UnboundedReceiver<Op>,
     ) -> bool {
-        let Some((mc, client)) = self.settings.vision.as_ref() else {
+        let Some((mc, client)) = self.settings.vision.clone() else {
             return false;
         };
-        let model = mc
-            .name
-            .clone()
-            .filter(|n| !n.is_empty())
-            .or_else(|| self.model.clone())
-            .unwrap_or_else(|| "default".into());
+        let fail = |e: &LlmError, model: &str| AgentEvent::TurnFailed {
+            turn,
+            error: e.to_string(),
+            hint: format!(
+                "{} (vision model `{model}`: check [vision] in the config, or set [model] vision = true to send images to the main model)",
+                hint_for(e)
+            ),
+        };
+        let model = match probe::resolve_model(&client, mc.name.as_deref()).await {
+            Ok(m) => m,
+            Err(e) => {
+                self.send(fail(&e, "unnamed"));
+                return false;
+            }
+        };
         self.send(AgentEvent::Responder {
             turn,
             model: model.clone(),
@@ -324,49 +333,47 @@ impl Agent {
             max_tokens: mc.max_tokens,
             temperature: mc.temperature,
         };
-        let (result, streamed, shutdown) = self.stream_step(client, turn, &req, ops).await;
-        let labels: Vec<&str> = images.iter().map(|i| i.label.as_str()).collect();
-        let answer = match result {
+        let (result, streamed, shutdown) = self.stream_step(&client, turn, &req, ops).await;
+        let (answer, done) = match result {
             None => {
-                self.send(AgentEvent::TurnDone {
-                    turn,
-                    outcome: TurnOutcome {
-                        interrupted: true,
-                        ..TurnOutcome::default()
-                    },
-                });
-                streamed
+                let interrupted = TurnOutcome {
+                    interrupted: true,
+                    ..TurnOutcome::default()
+                };
+                (streamed, Err(interrupted))
             }
-            Some(Ok(c)) => {
-                let answer = c.reply.content.clone();
-                self.send(AgentEvent::TurnDone {
-                    turn,
-                    outcome: outcome(&c, &streamed),
-                });
-                answer
-            }
+            Some(Ok(c)) => (c.reply.content.clone(), Ok(outcome(&c, &streamed))),
             Some(Err(e)) => {
-                let hint = format!(
-                    "{} (vision model `{model}`; set [vision] in the config, or [model] vision = true to send images to the main model)",
-                    hint_for(&e)
-                );
-                self.send(AgentEvent::TurnFailed {
-                    turn,
-                    error: e.to_string(),
-                    hint,
-                });
+                self.send(fail(&e, &model));
                 return shutdown;
             }
         };
-        if !answer.trim().is_empty() {
-            self.pending_note = Some(format!(
-                "(Earlier the user attached {} and asked: \"{}\". The vision model `{model}` described it as follows.)\n{}",
+        let labels: Vec<&str> = images.iter().map(|i| i.label.as_str()).collect();
+        let note = (!answer.trim().is_empty()).then(|| {
+            format!(
+                "(The user attached {} and asked: \"{}\". The vision model `{model}` described it as follows.)\n{}",
                 labels.join(", "),
                 text.trim(),
                 answer.trim()
-            ));
+            )
+        });
+        match (done, note) {
+            // the user asked for a change: the coding model goes on in the same turn
+            (Ok(outcome), Some(note)) if !shutdown && asks_for_action(&text) => {
+                self.send(AgentEvent::StepDone { turn, outcome });
+                let model = self.model.clone().unwrap_or_default();
+                self.send(AgentEvent::Responder { turn, model });
+                let go_on =
+                    format!("{note}\n\nNow act on the user's request using that description.");
+                self.turn(turn, go_on, Vec::new(), ops).await
+            }
+            (done, note) => {
+                let outcome = done.unwrap_or_else(|o| o);
+                self.send(AgentEvent::TurnDone { turn, outcome });
+                self.pending_note = note;
+                shutdown
+            }
         }
-        shutdown
     }
 
     /// Streams one model response. `None` = interrupted (or shut down: the flag).
@@ -881,6 +888,34 @@ pub fn hint_for(e: &LlmError) -> String {
         LlmError::Http { .. } => "See the server's log for details.".into(),
         LlmError::Protocol { .. } => "The server's reply was not in the OpenAI streaming format; check api_base.".into(),
     }
+}
+
+/// Whether a message with images asks for a change (so the coding model acts on the vision
+/// model's description in the same turn) rather than only a look.
+fn asks_for_action(text: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "fix",
+        "repair",
+        "resolve",
+        "solve",
+        "change",
+        "edit",
+        "update",
+        "patch",
+        "implement",
+        "refactor",
+        "correct",
+        "apply",
+        "add",
+        "remove",
+        "rewrite",
+        "write",
+        "make",
+        "debug",
+    ];
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| VERBS.contains(&w))
 }
 
 /// What the vision model is asked to do with the user's images.

@@ -204,3 +204,72 @@ async fn next(events: &mut tokio::sync::mpsc::UnboundedReceiver<AgentEvent>) -> 
         .unwrap()
         .unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asked_for_a_fix_the_coding_model_acts_in_the_same_turn() {
+    let code = FakeServer::start(vec![answer("I will free the disk: delete /tmp/cache.")]);
+    let vision = FakeServer::start(vec![answer("A dialog: ENOSPC writing /var/log/app.log.")]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".cove")).unwrap();
+    std::fs::write(
+        dir.path().join(".cove/config.toml"),
+        format!(
+            "[model]\nname = \"devstral\"\napi_base = \"{}\"\n[vision]\nname = \"qwen3-vl\"\napi_base = \"{}\"\n",
+            code.base_url(),
+            vision.base_url()
+        ),
+    )
+    .unwrap();
+    let config = load(&LoadInput {
+        user_file: None,
+        workspace: dir.path().to_owned(),
+        env: Default::default(),
+        flags: Overrides::default(),
+    })
+    .unwrap()
+    .config;
+    let settings =
+        AgentSettings::from_config(&config, "system".into(), dir.path().canonicalize().unwrap())
+            .unwrap();
+    let (ops, mut events) = agent::spawn(settings);
+    let image = ImageAttachment {
+        data_url: "data:image/png;base64,iVBORw0KGgo=".into(),
+        label: "1x1 PNG 1 KB".into(),
+        preview: None,
+    };
+    ops.send(Op::UserTurn {
+        turn: 1,
+        text: "please fix this error".into(),
+        images: vec![image],
+    })
+    .unwrap();
+    let mut responders = Vec::new();
+    let mut steps = 0;
+    loop {
+        match next(&mut events).await {
+            AgentEvent::Responder { model, .. } => responders.push(model),
+            AgentEvent::StepDone { .. } => steps += 1,
+            AgentEvent::TurnDone { .. } => break,
+            AgentEvent::TurnFailed { error, .. } => panic!("{error}"),
+            _ => {}
+        }
+    }
+    assert_eq!(steps, 1, "the vision answer is one step of the turn");
+    assert_eq!(responders, ["qwen3-vl", "devstral"]);
+    assert_eq!(vision.posts().len(), 1);
+    let posts = code.posts();
+    assert_eq!(posts.len(), 1, "the coding model answered in the same turn");
+    let body = posts[0].json();
+    let last = body["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        last.contains("ENOSPC") && last.contains("please fix this error"),
+        "{last}"
+    );
+    assert!(
+        !body.to_string().contains("base64"),
+        "the coding model gets text, not the image"
+    );
+}

@@ -111,6 +111,7 @@ pub async fn run(
                         jobs.spawn(move |images| image_jobs::attach_file(&path, images))
                     }
                     Command::Screenshot => jobs.spawn(image_jobs::screenshot),
+                    Command::CheckPaste(text) => jobs.spawn(move |_| image_jobs::check_paste(text)),
                     Command::SetMouseCapture(on) => guard.set_mouse(on)?,
                     Command::Quit => {}
                 }

@@ -67,3 +67,8 @@ pub fn screenshot(s: &ImageSettings) -> Msg {
         Err(e) => Msg::Attached(Err(e)),
     }
 }
+
+pub fn check_paste(text: String) -> Msg {
+    let image = crate::vision::clipboard::image_path_in(&text);
+    Msg::PasteChecked { text, image }
+}

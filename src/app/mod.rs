@@ -3,6 +3,7 @@
 
 mod agent_events;
 mod approvals;
+pub mod attachments;
 mod commands;
 pub mod event_loop;
 pub mod history;

@@ -20,6 +20,11 @@ pub enum Msg {
     Attached(Result<ImageAttachment, String>),
     /// The clipboard held text (not an image): paste it.
     ClipboardText(String),
+    /// A pasted text that looked like a path, checked: `image` is the image file it names.
+    PasteChecked {
+        text: String,
+        image: Option<std::path::PathBuf>,
+    },
 }
 
 /// Side effects `update` asks the event loop to carry out.
@@ -34,6 +39,8 @@ pub enum Command {
     ReadClipboard,
     /// Read, downscale and encode an image file to attach.
     AttachFile(std::path::PathBuf),
+    /// Check whether pasted text names an image file (answered with `Msg::PasteChecked`).
+    CheckPaste(String),
     /// Take a screenshot with the configured or first available tool and attach it.
     Screenshot,
     Quit,

@@ -212,6 +212,8 @@ pub struct State {
     pub attachments: Vec<crate::protocol::ImageAttachment>,
     /// `[vision] max_images`.
     pub max_images: usize,
+    /// A pasted image path, offered for attaching.
+    pub paste_offer: Option<super::attachments::PasteOffer>,
     /// Tool calls waiting for the user, oldest first.
     pub approvals: Vec<Queued>,
     pub approval_selected: usize,
@@ -266,6 +268,7 @@ impl State {
             max_steps: 25,
             attachments: Vec::new(),
             max_images: 8,
+            paste_offer: None,
             approvals: Vec::new(),
             approval_selected: 0,
             approval_input: None,

@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
 use ratatui_textarea::CursorMove;
 
+use super::attachments;
 use super::msg::{Command, Msg};
 use super::scroll;
 use super::state::*;
@@ -14,12 +15,8 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
     match msg {
         Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(s, key, &mut cmds),
         Msg::Key(_) => return cmds,
-        Msg::Paste(text) => {
-            s.show_help = false;
-            s.focus = Focus::Input;
-            s.composer
-                .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
-        }
+        Msg::Paste(text) => attachments::pasted(s, text, &mut cmds),
+        Msg::PasteChecked { text, image } => attachments::paste_checked(s, text, image),
         Msg::Mouse(m) => match m.kind {
             MouseEventKind::ScrollUp => scroll::up(s, 3),
             MouseEventKind::ScrollDown => scroll::down(s, 3),
@@ -41,26 +38,8 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
             }
         }
         Msg::Terminate => quit(s, &mut cmds),
-        Msg::Attached(Ok(image)) => {
-            if s.attachments.len() >= s.max_images {
-                s.flash(format!(
-                    "At most {} images go in one message ([vision] max_images)",
-                    s.max_images
-                ));
-            } else {
-                s.flash(format!(
-                    "Attached image {}: {} (Backspace on an empty input removes it)",
-                    s.attachments.len() + 1,
-                    image.label
-                ));
-                s.attachments.push(image);
-            }
-        }
-        Msg::Attached(Err(e)) => s.flash(e),
-        Msg::ClipboardText(text) => {
-            s.focus = Focus::Input;
-            s.composer.insert_str(text.replace("\r\n", "\n"));
-        }
+        Msg::Attached(result) => attachments::attached(s, result),
+        Msg::ClipboardText(text) => attachments::clipboard_text(s, &text),
     }
     s.dirty = true;
     cmds
@@ -95,6 +74,9 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
     }
     if s.approval_input.is_some() {
         super::approvals::input_key(s, key, cmds);
+        return;
+    }
+    if s.paste_offer.is_some() && attachments::offer_key(s, &key, cmds) {
         return;
     }
     if s.focus == Focus::Approvals
@@ -232,10 +214,7 @@ fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         cmds.push(Command::ReadClipboard);
         return;
     }
-    if key.code == KeyCode::Backspace && s.composer.is_empty() && !s.attachments.is_empty() {
-        if let Some(img) = s.attachments.pop() {
-            s.flash(format!("Removed {}", img.label));
-        }
+    if key.code == KeyCode::Backspace && attachments::remove_last(s) {
         return;
     }
     match key.code {

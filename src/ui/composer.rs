@@ -6,7 +6,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::app::attachments::PasteOffer;
 use crate::app::state::{Focus, State};
+use crate::domain::text::neutralize_controls;
 
 pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let c = &s.theme.colors;
@@ -19,24 +21,12 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let block = super::panes::pane_block(title.to_owned(), focused, s);
     let mut inner = block.inner(area);
     f.render_widget(block, area);
-    if !s.attachments.is_empty() && inner.height > 1 {
-        // the attachments as chips on the first line
-        let mut spans = Vec::new();
-        for (i, a) in s.attachments.iter().enumerate() {
-            spans.push(Span::styled(
-                format!("[image {}: {}]", i + 1, a.label),
-                s.theme.style(c.accent).add_modifier(Modifier::BOLD),
-            ));
-            spans.push(Span::raw(" "));
-        }
-        spans.push(Span::styled(
-            "Backspace on empty input removes",
-            s.theme.style(c.dim),
-        ));
-        f.render_widget(
-            Paragraph::new(Line::from(spans)),
-            Rect { height: 1, ..inner },
-        );
+    if chip_line(s) && inner.height > 1 {
+        let line = match &s.paste_offer {
+            Some(offer) => offer_line(s, offer),
+            None => chips(s),
+        };
+        f.render_widget(Paragraph::new(line), Rect { height: 1, ..inner });
         inner = Rect {
             y: inner.y + 1,
             height: inner.height - 1,
@@ -54,4 +44,46 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
         Style::default()
     });
     f.render_widget(&ta, inner);
+}
+
+/// Whether the composer has a line above the text: attachments or a paste offer.
+pub fn chip_line(s: &State) -> bool {
+    !s.attachments.is_empty() || s.paste_offer.is_some()
+}
+
+/// `[image 1: 1920x1080 PNG 412 KB] [image 2: …]  Backspace removes`
+fn chips(s: &State) -> Line<'static> {
+    let c = &s.theme.colors;
+    let mut spans = Vec::new();
+    for (i, a) in s.attachments.iter().enumerate() {
+        spans.push(Span::styled(
+            format!("[image {}: {}]", i + 1, a.label),
+            s.theme.style(c.accent).add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    spans.push(Span::styled(
+        "Backspace on empty input removes",
+        s.theme.style(c.dim),
+    ));
+    Line::from(spans)
+}
+
+fn offer_line(s: &State, offer: &PasteOffer) -> Line<'static> {
+    let c = &s.theme.colors;
+    let name = offer
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| offer.path.display().to_string());
+    Line::from(vec![
+        Span::styled(
+            format!("Attach {} as an image? ", neutralize_controls(&name)),
+            s.theme.style(c.accent).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(
+            "Enter attach · Esc paste the path as text",
+            s.theme.style(c.dim),
+        ),
+    ])
 }

@@ -21,7 +21,7 @@ pub struct Areas {
 }
 
 pub fn areas(size: Rect, s: &State) -> Areas {
-    let chips = u16::from(!s.attachments.is_empty());
+    let chips = u16::from(super::composer::chip_line(s));
     let composer_lines = (s.composer.lines().len() as u16).clamp(1, 8) + chips;
     let composer_h = (composer_lines + 2)
         .min(size.height.saturating_sub(2) / 2)
