@@ -73,6 +73,20 @@ impl Tmux {
         assert!(ok.success());
     }
 
+    /// Pastes `text` as a terminal does: in a bracketed paste, when the program asked for it.
+    pub fn paste(&self, text: &str) {
+        let tmux = |args: &[&str]| {
+            let ok = Command::new("tmux")
+                .args(["-L", &self.socket])
+                .args(args)
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        };
+        tmux(&["set-buffer", "-b", "paste", "--", text]);
+        tmux(&["paste-buffer", "-p", "-d", "-b", "paste", "-t", "main"]);
+    }
+
     pub fn keys(&self, keys: &[&str]) {
         let ok = Command::new("tmux")
             .args(["-L", &self.socket, "send-keys", "-t", "main"])
