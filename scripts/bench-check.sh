@@ -54,6 +54,20 @@ if bad:
     sys.exit(1)
 PY
 
+run_bench vision
+python3 - <<'PY'
+import json, sys
+def median_ms(name):
+    est = json.load(open(f"target/criterion/vision/{name}/new/estimates.json"))
+    return est["median"]["point_estimate"] / 1e6
+clip = median_ms("clipboard_4k_to_data_url")
+png = median_ms("png_file_4k_to_data_url")
+print(f"3840x2160 screenshot to data URL: {clip:.0f} ms from the clipboard's pixels, {png:.0f} ms from a PNG file (median)")
+if clip >= 150:
+    print(f"REGRESSION: clipboard image takes {clip:.0f} ms >= 150 ms", file=sys.stderr)
+    sys.exit(1)
+PY
+
 if [ $# -ge 1 ]; then
   cargo build --quiet --release
   python3 benches/ttft_overhead.py "$1" --runs 20 --max-ms "$MAX_TTFT_OVERHEAD_MS"

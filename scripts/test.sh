@@ -9,14 +9,17 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
 
 step "prerequisites"
+# command:Debian package (Xvfb and xclip: the X clipboard test of image pasting)
 missing=()
-for tool in curl python3 tmux; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+for pair in curl:curl python3:python3 tmux:tmux Xvfb:xvfb xclip:xclip; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
   if command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   else
     echo "missing ${missing[*]} and no apt-get to install them" >&2
     exit 1
