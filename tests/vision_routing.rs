@@ -273,3 +273,21 @@ async fn asked_for_a_fix_the_coding_model_acts_in_the_same_turn() {
         "the coding model gets text, not the image"
     );
 }
+
+#[test]
+fn the_offline_rule_covers_the_vision_endpoint() {
+    let code = FakeServer::start(vec![answer("not me")]);
+    let sb = Sandbox::new();
+    sb.write_user_config(&format!(
+        "[model]\nname = \"devstral\"\napi_base = \"{}\"\n[vision]\nname = \"qwen3-vl\"\napi_base = \"http://93.184.216.34/v1\"\n",
+        code.base_url()
+    ));
+    let shot = png(&sb.workspace(), "shot.png", 50, 50);
+    let run = sb.run(&["ask", "--image", shot.to_str().unwrap(), "what is this?"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("offline mode") && run.stderr.contains("93.184.216.34"),
+        "{run:?}"
+    );
+    assert!(code.posts().is_empty(), "nothing went anywhere");
+}
