@@ -210,7 +210,8 @@ impl Agent {
         if self.model.is_none() {
             self.probe().await;
         }
-        self.conversation.push(user_message(text, &images));
+        let user_at = self.conversation.len();
+        self.conversation.push(user_message(text.clone(), &images));
         let tools = offered_tools(&self.settings.tools);
         let max_steps = self.settings.tools.max_iterations.unwrap_or(25).max(1);
         let mut changed: Vec<PathBuf> = Vec::new();
@@ -241,11 +242,24 @@ impl Agent {
                     return shutdown;
                 }
                 Some(Err(e)) => {
-                    if !streamed.is_empty() {
+                    let nothing_came = streamed.is_empty();
+                    if !nothing_came {
                         self.conversation
                             .push(Message::assistant(streamed, Vec::new()));
                     }
-                    let hint = hint_for(&e);
+                    let mut hint = hint_for(&e);
+                    if step == 1 && !images.is_empty() && nothing_came {
+                        // Servers refuse images their model cannot see; keep the text so
+                        // the conversation can go on without resending them.
+                        let note = format!(
+                            "{text}\n\n({} image(s) were attached, but the model server refused them.)",
+                            images.len()
+                        );
+                        self.conversation[user_at] = Message::user(note);
+                        hint = format!(
+                            "This model may not take images: point [vision] at a vision model (e.g. Qwen3-VL), or serve this one with its vision projector (llama.cpp --mmproj). The images are left out of the conversation. {hint}"
+                        );
+                    }
                     self.send(AgentEvent::TurnFailed {
                         turn,
                         error: e.to_string(),

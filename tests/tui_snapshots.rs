@@ -140,3 +140,42 @@ fn help_overlay() {
         s
     });
 }
+
+#[test]
+fn images_sent_and_attached() {
+    use cove::protocol::{ImageAttachment, Thumbnail};
+    let image = |label: &str| ImageAttachment {
+        data_url: "data:image/png;base64,AAAA".into(),
+        label: label.into(),
+        preview: Some(Thumbnail {
+            width: 16,
+            height: 8,
+            rgb: (0..16 * 8).flat_map(|i| [(i * 2) as u8, 40, 200]).collect(),
+        }),
+    };
+    snap_all("images", || {
+        let mut s = state_with(Theme::builtin("dark").unwrap());
+        update(&mut s, Msg::Attached(Ok(image("1920x1080 PNG 412 KB"))));
+        type_text(&mut s, "what is wrong here?");
+        update(&mut s, key(KeyCode::Enter));
+        let started = s.turn.as_ref().unwrap().started;
+        s.now = started;
+        stream(
+            &mut s,
+            1,
+            StreamEvent::Content {
+                text: "The dialog says the disk is full.".into(),
+            },
+        );
+        update(
+            &mut s,
+            agent(AgentEvent::TurnDone {
+                turn: 1,
+                outcome: TurnOutcome::default(),
+            }),
+        );
+        update(&mut s, Msg::Attached(Ok(image("800x600 JPEG 61 KB"))));
+        s.flash = None;
+        s
+    });
+}

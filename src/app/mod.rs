@@ -4,7 +4,7 @@
 mod agent_events;
 mod approvals;
 pub mod attachments;
-mod commands;
+pub mod commands;
 pub mod event_loop;
 pub mod history;
 pub mod image_jobs;

@@ -1,4 +1,4 @@
-//! The help overlay: every key.
+//! The help overlay: every key and command, in sections, scrollable.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -42,7 +42,42 @@ pub const KEYS: &[(&str, &str)] = &[
     ("q", "quit (when the input is not focused)"),
     (
         "? · F1",
-        "this help (? when the input is empty); any key closes it",
+        "this help (? when the input is empty); j/k/PgUp/PgDn scroll, any other key closes it",
+    ),
+];
+
+/// Keys of the approval queue (it has focus while calls wait).
+pub const APPROVAL_KEYS: &[(&str, &str)] = &[
+    ("y", "approve the selected call"),
+    (
+        "n",
+        "reject it (then an optional reason for the model, Enter sends)",
+    ),
+    (
+        "a",
+        "approve and allow this tool (shell: this command prefix) for the session",
+    ),
+    (
+        "e",
+        "edit the arguments (the command, for shell) before approving",
+    ),
+    ("Y / N", "approve / reject everything queued"),
+    ("j / k", "select the next / previous call"),
+];
+
+/// Keys for images.
+pub const IMAGE_KEYS: &[(&str, &str)] = &[
+    (
+        "Ctrl+V",
+        "paste: an image on the clipboard (or a copied image path) is attached, text is pasted",
+    ),
+    (
+        "Backspace",
+        "on an empty input: remove the last attached image",
+    ),
+    (
+        "Enter / Esc",
+        "after pasting an image file's path: attach it / keep the path as text",
     ),
 ];
 
@@ -56,7 +91,22 @@ pub fn render(f: &mut Frame, screen: Rect, s: &State) {
     let w = (screen.width.saturating_sub(4))
         .min(96)
         .max(20.min(screen.width));
-    let h = (KEYS.len() as u16 + 8)
+    let sections: [(&str, Vec<(&str, &str)>); 4] = [
+        ("keys", KEYS.to_vec()),
+        ("approval queue", APPROVAL_KEYS.to_vec()),
+        ("images", IMAGE_KEYS.to_vec()),
+        (
+            "commands (type in the input)",
+            crate::app::commands::COMMANDS.to_vec(),
+        ),
+    ];
+    let key_w = sections
+        .iter()
+        .flat_map(|(_, keys)| keys.iter().map(|(k, _)| k.chars().count()))
+        .max()
+        .unwrap_or(key_w);
+    let entries: usize = sections.iter().map(|(_, k)| k.len() + 2).sum();
+    let h = (entries as u16 + 4)
         .min(screen.height.saturating_sub(2))
         .max(3.min(screen.height));
     let area = Rect::new(
@@ -65,15 +115,47 @@ pub fn render(f: &mut Frame, screen: Rect, s: &State) {
         w,
         h,
     );
-    let mut lines = vec![
-        Line::from(Span::styled(
-            "keys",
-            s.theme.style(c.heading).add_modifier(Modifier::BOLD),
-        )),
-        Line::default(),
-    ];
+    let mut lines = Vec::new();
     let narrow = (w as usize) < key_w + 40;
-    for (k, what) in KEYS {
+    for (title, keys) in &sections {
+        if !lines.is_empty() {
+            lines.push(Line::default());
+        }
+        lines.push(Line::from(Span::styled(
+            title.to_string(),
+            s.theme.style(c.heading).add_modifier(Modifier::BOLD),
+        )));
+        push_keys(&mut lines, keys, narrow, key_w, w, s);
+    }
+    let c = &s.theme.colors;
+    let inner_h = h.saturating_sub(2);
+    let max_scroll = (lines.len() as u16).saturating_sub(inner_h);
+    let scroll = s.help_scroll.min(max_scroll);
+    let title = if max_scroll == 0 {
+        " help · any key closes ".to_owned()
+    } else if scroll < max_scroll {
+        " help · ↓ more: j / PgDn · other keys close ".to_owned()
+    } else {
+        " help · ↑ k / PgUp · other keys close ".to_owned()
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(s.theme.style(c.border_focused))
+        .title(Span::styled(title, s.theme.style(c.accent)));
+    f.render_widget(Clear, area);
+    f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
+}
+
+fn push_keys(
+    lines: &mut Vec<Line<'static>>,
+    keys: &[(&str, &str)],
+    narrow: bool,
+    key_w: usize,
+    w: u16,
+    s: &State,
+) {
+    let c = &s.theme.colors;
+    for (k, what) in keys {
         if narrow {
             lines.push(Line::from(Span::styled(
                 k.to_string(),
@@ -106,19 +188,4 @@ pub fn render(f: &mut Frame, screen: Rect, s: &State) {
             }
         }
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(s.theme.style(c.border_focused))
-        .title(Span::styled(
-            " help · any key closes ",
-            s.theme.style(c.accent),
-        ));
-    f.render_widget(Clear, area);
-    let max_scroll = (lines.len() as u16).saturating_sub(h.saturating_sub(2));
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .scroll((s.help_scroll.min(max_scroll), 0)),
-        area,
-    );
 }

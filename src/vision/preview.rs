@@ -4,9 +4,9 @@
 use super::resample::resample;
 use crate::protocol::Thumbnail;
 
-/// Thumbnails fit in this many pixels: 48 columns by 14 rows of half blocks.
-pub const MAX_WIDTH: u32 = 48;
-pub const MAX_HEIGHT: u32 = 28;
+/// Thumbnails fit in this many pixels: 40 columns by 10 rows of half blocks.
+pub const MAX_WIDTH: u32 = 40;
+pub const MAX_HEIGHT: u32 = 20;
 
 /// A thumbnail of `w x h` pixels of `channels` bytes (3 = RGB, 4 = opaque RGBA).
 pub fn thumbnail(px: &[u8], channels: usize, w: u32, h: u32) -> Thumbnail {
@@ -43,18 +43,18 @@ mod tests {
 
     #[test]
     fn fits_the_box_keeping_the_aspect() {
-        assert_eq!(fit_box(1920, 1080, 48, 28), (48, 27));
-        assert_eq!(fit_box(1080, 1920, 48, 28), (16, 28));
-        assert_eq!(fit_box(10, 5, 48, 28), (10, 5));
-        assert_eq!(fit_box(10_000, 1, 48, 28), (48, 1));
+        assert_eq!(fit_box(1920, 1080, 40, 20), (36, 20));
+        assert_eq!(fit_box(1080, 1920, 40, 20), (11, 20));
+        assert_eq!(fit_box(10, 5, 40, 20), (10, 5));
+        assert_eq!(fit_box(10_000, 1, 40, 20), (40, 1));
     }
 
     #[test]
     fn thumbnail_keeps_colours() {
         let px: Vec<u8> = (0..200 * 100).flat_map(|_| [200u8, 10, 30]).collect();
         let t = thumbnail(&px, 3, 200, 100);
-        assert_eq!((t.width, t.height), (48, 24));
-        assert_eq!(t.rgb.len(), 48 * 24 * 3);
+        assert_eq!((t.width, t.height), (40, 20));
+        assert_eq!(t.rgb.len(), 40 * 20 * 3);
         assert!(t.rgb.chunks_exact(3).all(|p| p == [200, 10, 30]));
     }
 }
