@@ -450,31 +450,39 @@ impl Agent {
                 .get("command")
                 .and_then(serde_json::Value::as_str)
                 .unwrap_or("");
-            if self
-                .settings
-                .tools
-                .shell_deny
-                .iter()
-                .any(|p| shell_pattern_matches(p, cmd))
-            {
+            let tools = &self.settings.tools;
+            let parts = crate::tools::shell_split::simple_commands(cmd);
+            // deny patterns see the whole line and each of its commands
+            let denied = tools.shell_deny.iter().find(|p| {
+                shell_pattern_matches(p, cmd)
+                    || parts
+                        .iter()
+                        .flatten()
+                        .any(|part| shell_pattern_matches(p, part))
+            });
+            if let Some(p) = denied {
                 return Gate::Refuse(format!(
-                    "the command `{cmd}` is denied by the user's configuration (tools.shell_deny)"
+                    "the command `{cmd}` is denied by the user's configuration (tools.shell_deny: `{p}`)"
                 ));
             }
             // Dangerous commands always ask, whatever the policy.
             if crate::tools::shell::dangerous(cmd).is_some() {
                 return Gate::Ask;
             }
-            let allowed = self
-                .settings
-                .tools
-                .shell_allow
-                .iter()
-                .any(|p| shell_pattern_matches(p, cmd))
-                || self
-                    .allowed_prefixes
-                    .iter()
-                    .any(|p| cmd.trim() == p || cmd.trim().starts_with(&format!("{p} ")));
+            // allowed only when every command of the line is (an opaque line never is)
+            let allowed = parts.is_some_and(|parts| {
+                !parts.is_empty()
+                    && parts.iter().all(|part| {
+                        tools
+                            .shell_allow
+                            .iter()
+                            .any(|p| shell_pattern_matches(p, part))
+                            || self
+                                .allowed_prefixes
+                                .iter()
+                                .any(|p| part == p || part.starts_with(&format!("{p} ")))
+                    })
+            });
             if allowed {
                 return Gate::Run;
             }

@@ -1,91 +1,13 @@
 //! The agent loop against the fake server with scripted turns: tool call -> approval ->
 //! result -> final answer, checking what reaches the model.
 
+mod agent_support;
 mod common;
 
-use std::path::PathBuf;
-use std::time::Duration;
-
+use agent_support::*;
 use common::*;
-use cove::agent::{self, AgentSettings};
-use cove::config::{Config, LoadInput, Overrides, load};
 use cove::protocol::{AgentEvent, Decision, Op, ToolResultKind};
 use serde_json::json;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
-
-fn tool_call_reply(calls: &[(&str, &str, serde_json::Value)]) -> Reply {
-    let deltas: Vec<serde_json::Value> = calls
-        .iter()
-        .enumerate()
-        .map(|(i, (id, name, args))| json!({"index": i, "id": id, "type": "function", "function": {"name": name, "arguments": args.to_string()}}))
-        .collect();
-    let chunk = json!({"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":deltas}}]})
-        .to_string();
-    let fin = finish_chunk("tool_calls");
-    Reply::sse(&[&chunk, &fin, "[DONE]"]).pieces_of(11)
-}
-
-fn config(url: &str, extra: &str) -> Config {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join(".cove")).unwrap();
-    std::fs::write(
-        dir.path().join(".cove/config.toml"),
-        format!("[model]\nname = \"fake-model\"\napi_base = \"{url}\"\n{extra}"),
-    )
-    .unwrap();
-    load(&LoadInput {
-        user_file: None,
-        workspace: dir.path().to_owned(),
-        env: Default::default(),
-        flags: Overrides::default(),
-    })
-    .unwrap()
-    .config
-}
-
-struct Harness {
-    ops: UnboundedSender<Op>,
-    events: UnboundedReceiver<AgentEvent>,
-    root: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-async fn start(url: &str, extra: &str) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    std::fs::write(root.join("notes.txt"), "alpha\nbeta\n").unwrap();
-    let settings =
-        AgentSettings::from_config(&config(url, extra), "system".into(), root.clone()).unwrap();
-    let (ops, events) = agent::spawn(settings);
-    let mut h = Harness {
-        ops,
-        events,
-        root,
-        _dir: dir,
-    };
-    // the start-up probe
-    assert!(matches!(h.next().await, AgentEvent::Server(_)));
-    h
-}
-
-impl Harness {
-    async fn next(&mut self) -> AgentEvent {
-        tokio::time::timeout(Duration::from_secs(10), self.events.recv())
-            .await
-            .expect("agent event in time")
-            .expect("agent alive")
-    }
-
-    /// Events until `pred` matches (returned), skipping stream increments.
-    async fn until(&mut self, pred: impl Fn(&AgentEvent) -> bool) -> AgentEvent {
-        loop {
-            let ev = self.next().await;
-            if pred(&ev) {
-                return ev;
-            }
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approved_edit_runs_and_the_result_answers_the_call_id() {

@@ -1,6 +1,5 @@
-//! The tools the model may call. This holds their names, descriptions and argument
-//! schemas (the contract in DESIGN.md); executing them, with approval, arrives with the
-//! agent loop.
+//! The tools the model may call: names, descriptions and argument schemas (the contract in
+//! DESIGN.md), argument parsing and dispatch, and each tool. The agent decides what runs.
 
 pub mod atomic;
 pub mod context;
@@ -10,5 +9,6 @@ pub mod patch;
 pub mod registry;
 mod schema;
 pub mod shell;
+pub mod shell_split;
 
 pub use schema::{BUILTIN_TOOLS, offered_tools};

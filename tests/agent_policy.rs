@@ -1,0 +1,171 @@
+//! What runs without asking, what asks and what is refused: shell allow/deny patterns
+//! (including commands chained behind an allowed one), `never` tools, `auto_approve`, and
+//! the `max_iterations` limit.
+
+mod agent_support;
+mod common;
+
+use agent_support::*;
+use common::*;
+use cove::protocol::{AgentEvent, Decision, Op};
+use serde_json::json;
+
+fn go(h: &Harness) {
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "go".into(),
+            images: vec![],
+        })
+        .unwrap();
+}
+
+/// The tool results of the last request the server got, in order.
+fn tool_results(server: &FakeServer) -> Vec<String> {
+    let posts = server.posts();
+    posts.last().unwrap().json()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+fn asked_or_done(e: &AgentEvent) -> bool {
+    matches!(
+        e,
+        AgentEvent::ApprovalNeeded { .. }
+            | AgentEvent::TurnDone { .. }
+            | AgentEvent::TurnFailed { .. }
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_patterns_cover_every_command_of_a_line() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("a1", "shell", json!({"command":"echo plain"}))]),
+        tool_call_reply(&[("a2", "shell", json!({"command":"echo hi && touch pwned"}))]),
+        answer("done"),
+    ]);
+    let mut h = start(&server.base_url(), "[tools]\nshell_allow = [\"echo*\"]\n").await;
+    go(&h);
+    // `echo plain` is allowed; the chained `touch` is not, so the second call asks
+    let AgentEvent::ApprovalNeeded { request, .. } = h.until(asked_or_done).await else {
+        panic!("the chained command ran without asking")
+    };
+    assert_eq!(request.call_id, "a2");
+    assert!(!h.root.join("pwned").exists());
+    h.ops
+        .send(Op::Decide {
+            call_id: "a2".into(),
+            decision: Decision::Reject { reason: None },
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    assert!(!h.root.join("pwned").exists());
+    let results = tool_results(&server);
+    assert!(results[0].contains("plain"), "{results:?}");
+
+    // command substitution hides a command from the patterns: it asks too
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("b1", "shell", json!({"command":"echo $(touch pwned2)"}))]),
+        answer("done"),
+    ]);
+    let mut h = start(&server.base_url(), "[tools]\nshell_allow = [\"echo*\"]\n").await;
+    go(&h);
+    assert!(matches!(
+        h.until(asked_or_done).await,
+        AgentEvent::ApprovalNeeded { .. }
+    ));
+    assert!(!h.root.join("pwned2").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deny_patterns_catch_a_command_anywhere_in_the_line() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("d1", "shell", json!({"command":"cd . && git push --force"}))]),
+        answer("done"),
+    ]);
+    let mut h = start(
+        &server.base_url(),
+        "[tools]\nshell = \"always\"\nshell_deny = [\"git push*\"]\n",
+    )
+    .await;
+    go(&h);
+    let ev = h.until(asked_or_done).await;
+    assert!(matches!(ev, AgentEvent::TurnDone { .. }), "{ev:?}");
+    let results = tool_results(&server);
+    assert!(
+        results[0].contains("denied") && results[0].contains("git push*"),
+        "{results:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_tools_are_not_offered_and_refused_and_auto_approve_runs() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[
+            ("n1", "write_file", json!({"path":"new.txt","content":"x"})),
+            (
+                "n2",
+                "edit_file",
+                json!({"path":"notes.txt","old_string":"alpha","new_string":"ALPHA"}),
+            ),
+        ]),
+        answer("done"),
+    ]);
+    let mut h = start(
+        &server.base_url(),
+        "[tools]\nwrite_file = \"never\"\nauto_approve = [\"edit_file\"]\n",
+    )
+    .await;
+    go(&h);
+    let ev = h.until(asked_or_done).await;
+    assert!(
+        matches!(ev, AgentEvent::TurnDone { .. }),
+        "nothing asks: {ev:?}"
+    );
+    let offered: Vec<String> = server.posts()[0].json()["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!offered.contains(&"write_file".to_owned()), "{offered:?}");
+    assert!(offered.contains(&"edit_file".to_owned()));
+    assert!(!h.root.join("new.txt").exists(), "a never tool wrote");
+    assert_eq!(
+        std::fs::read_to_string(h.root.join("notes.txt")).unwrap(),
+        "ALPHA\nbeta\n",
+        "auto_approve ran the edit"
+    );
+    let results = tool_results(&server);
+    assert!(results[0].contains("write_file"), "{results:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_iterations_stops_a_model_that_never_finishes() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("m1", "read_file", json!({"path":"notes.txt"}))]),
+        tool_call_reply(&[("m2", "read_file", json!({"path":"notes.txt"}))]),
+        tool_call_reply(&[("m3", "read_file", json!({"path":"notes.txt"}))]),
+        answer("never reached"),
+    ]);
+    let mut h = start(&server.base_url(), "[tools]\nmax_iterations = 2\n").await;
+    go(&h);
+    let ev = h
+        .until(|e| {
+            matches!(
+                e,
+                AgentEvent::TurnFailed { .. } | AgentEvent::TurnDone { .. }
+            )
+        })
+        .await;
+    let AgentEvent::TurnFailed { error, hint, .. } = ev else {
+        panic!("{ev:?}")
+    };
+    assert!(error.contains("stopped after 2"), "{error}");
+    assert!(hint.contains("max_iterations"), "{hint}");
+    assert_eq!(server.posts().len(), 2);
+}

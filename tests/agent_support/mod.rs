@@ -1,0 +1,88 @@
+//! The agent against the fake server: scripted tool-call replies and a harness that
+//! starts the agent in a temporary workspace and reads its events.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cove::agent::{self, AgentSettings};
+use cove::config::{Config, LoadInput, Overrides, load};
+use cove::protocol::{AgentEvent, Op};
+use serde_json::json;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use super::common::*;
+
+pub fn tool_call_reply(calls: &[(&str, &str, serde_json::Value)]) -> Reply {
+    let deltas: Vec<serde_json::Value> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name, args))| json!({"index": i, "id": id, "type": "function", "function": {"name": name, "arguments": args.to_string()}}))
+        .collect();
+    let chunk = json!({"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":deltas}}]})
+        .to_string();
+    let fin = finish_chunk("tool_calls");
+    Reply::sse(&[&chunk, &fin, "[DONE]"]).pieces_of(11)
+}
+
+pub fn config(url: &str, extra: &str) -> Config {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".cove")).unwrap();
+    std::fs::write(
+        dir.path().join(".cove/config.toml"),
+        format!("[model]\nname = \"fake-model\"\napi_base = \"{url}\"\n{extra}"),
+    )
+    .unwrap();
+    load(&LoadInput {
+        user_file: None,
+        workspace: dir.path().to_owned(),
+        env: Default::default(),
+        flags: Overrides::default(),
+    })
+    .unwrap()
+    .config
+}
+
+pub struct Harness {
+    pub ops: UnboundedSender<Op>,
+    pub events: UnboundedReceiver<AgentEvent>,
+    pub root: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn start(url: &str, extra: &str) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("notes.txt"), "alpha\nbeta\n").unwrap();
+    let settings =
+        AgentSettings::from_config(&config(url, extra), "system".into(), root.clone()).unwrap();
+    let (ops, events) = agent::spawn(settings);
+    let mut h = Harness {
+        ops,
+        events,
+        root,
+        _dir: dir,
+    };
+    // the start-up probe
+    assert!(matches!(h.next().await, AgentEvent::Server(_)));
+    h
+}
+
+impl Harness {
+    pub async fn next(&mut self) -> AgentEvent {
+        tokio::time::timeout(Duration::from_secs(10), self.events.recv())
+            .await
+            .expect("agent event in time")
+            .expect("agent alive")
+    }
+
+    /// Events until `pred` matches (returned), skipping stream increments.
+    pub async fn until(&mut self, pred: impl Fn(&AgentEvent) -> bool) -> AgentEvent {
+        loop {
+            let ev = self.next().await;
+            if pred(&ev) {
+                return ev;
+            }
+        }
+    }
+}
