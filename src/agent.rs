@@ -274,9 +274,15 @@ impl Agent {
             };
             let calls = c.reply.tool_calls.clone();
             let outcome = outcome(&c, &streamed);
-            self.conversation
-                .push(Message::assistant(c.reply.content.clone(), calls.clone()));
-            if calls.is_empty() || c.end != StreamEnd::Complete {
+            // Calls of a reply that was cut short are not run, so they stay out of the
+            // conversation: a call without a result is refused by strict chat templates.
+            let complete = c.end == StreamEnd::Complete;
+            let kept = if complete { calls.clone() } else { Vec::new() };
+            if !c.reply.content.is_empty() || !kept.is_empty() {
+                self.conversation
+                    .push(Message::assistant(c.reply.content.clone(), kept));
+            }
+            if calls.is_empty() || !complete {
                 self.send(AgentEvent::TurnDone { turn, outcome });
                 return false;
             }

@@ -542,3 +542,52 @@ async fn auto_commit_commits_what_the_turn_changed() {
         "only what cove changed is committed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_of_a_cut_reply_do_not_run_and_leave_no_unanswered_call() {
+    let chunk = json!({"choices":[{"index":0,"delta":{"role":"assistant","content":"Let me edit.","tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"write_file","arguments":"{\"path\":\"x.txt\",\"content\":\"hi\"}"}}]}}]}).to_string();
+    let server = FakeServer::start(vec![Reply::sse(&[&chunk]).cut(), answer("ok")]);
+    let mut h = start(&server.base_url(), "").await;
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "go".into(),
+            images: vec![],
+        })
+        .unwrap();
+    let ev = h
+        .until(|e| {
+            matches!(
+                e,
+                AgentEvent::TurnDone { .. } | AgentEvent::ApprovalNeeded { .. }
+            )
+        })
+        .await;
+    let AgentEvent::TurnDone { outcome, .. } = ev else {
+        panic!("a cut call was queued: {ev:?}")
+    };
+    assert!(outcome.cut_short.is_some());
+    assert!(!h.root.join("x.txt").exists());
+    h.ops
+        .send(Op::UserTurn {
+            turn: 2,
+            text: "again".into(),
+            images: vec![],
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    let msgs = server.posts()[1].json()["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        msgs.iter().all(|m| m
+            .get("tool_calls")
+            .is_none_or(|c| c.as_array().is_none_or(|a| a.is_empty()))),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m["role"] == "assistant" && m["content"] == "Let me edit.")
+    );
+}
