@@ -131,6 +131,13 @@ pub fn commit(root: &Path, paths: &[PathBuf], message: &str) -> Result<String, G
         .ok_or_else(|| GitError::Other("the repository has no work tree".into()))?
         .to_owned();
     let workdir = workdir.canonicalize().unwrap_or(workdir);
+    // The commit is HEAD's tree plus exactly cove's files: whatever else the user has
+    // staged stays staged and out of this commit.
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let mut tree_index = git2::Index::new()?;
+    if let Some(c) = &parent {
+        tree_index.read_tree(&c.tree()?)?;
+    }
     let mut index = repo.index()?;
     for p in paths {
         let abs = if p.is_absolute() {
@@ -144,16 +151,20 @@ pub fn commit(root: &Path, paths: &[PathBuf], message: &str) -> Result<String, G
             .to_owned();
         if abs.exists() {
             index.add_path(&rel)?;
+            let entry = index
+                .get_path(&rel, 0)
+                .ok_or_else(|| GitError::Other(format!("{} was not staged", rel.display())))?;
+            tree_index.add(&entry)?;
         } else {
             let _ = index.remove_path(&rel);
+            let _ = tree_index.remove_path(&rel);
         }
     }
     index.write()?;
-    let tree = repo.find_tree(index.write_tree()?)?;
+    let tree = repo.find_tree(tree_index.write_tree_to(&repo)?)?;
     let sig = repo
         .signature()
         .or_else(|_| Signature::now("cove", "cove@localhost"))?;
-    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
     let parents: Vec<&git2::Commit> = parent.iter().collect();
     let oid = repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)?;
     Ok(oid.to_string()[..8].to_owned())
@@ -195,6 +206,20 @@ mod tests {
             !st.contains("a.txt") && st.contains("other.txt"),
             "only cove's file is committed: {st}"
         );
+        // something the user staged is not swept into cove's commit
+        std::fs::write(root.join("a.txt"), "one\ntwo\nthree\n").expect("write");
+        let repo = Repository::open(&root).expect("open");
+        let mut idx = repo.index().expect("index");
+        idx.add_path(Path::new("other.txt")).expect("stage");
+        idx.write().expect("write index");
+        commit(&root, &[root.join("a.txt")], "change a again").expect("commit");
+        let head = repo.head().unwrap().peel_to_tree().unwrap();
+        assert!(
+            head.get_path(Path::new("other.txt")).is_err(),
+            "the user's staged file was committed"
+        );
+        let st = status(&root).expect("status");
+        assert!(st.contains("other.txt") && !st.contains("a.txt"), "{st}");
         assert!(commit(&root, &[], "x").is_err());
         assert!(commit(&root, &[PathBuf::from("a.txt")], "  ").is_err());
     }
