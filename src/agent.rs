@@ -543,7 +543,10 @@ impl Agent {
                 Some(_) => {}
             }
         }
-        for ((call, args), gate) in calls.iter().zip(parsed).zip(gates) {
+        let mut ready = self
+            .run_read_only_together(turn, &ctx, calls, &parsed, &gates)
+            .await;
+        for (i, ((call, args), gate)) in calls.iter().zip(parsed).zip(gates).enumerate() {
             let (text, kind, summary, changes) = match (gate, args) {
                 (Gate::Refuse(why), _) => (why.clone(), ToolResultKind::Failed, why, Vec::new()),
                 (_, Err(e)) => (e.clone(), ToolResultKind::Failed, e, Vec::new()),
@@ -596,7 +599,10 @@ impl Agent {
                         }
                     }
                 }
-                (Gate::Run, Ok(args)) => self.run_tool(turn, &ctx, call, &args, changed).await,
+                (Gate::Run, Ok(args)) => match ready.remove(&i) {
+                    Some(out) => self.tool_result(&ctx, changed, out),
+                    None => self.run_tool(turn, &ctx, call, &args, changed).await,
+                },
             };
             self.finish_call(turn, call, &text, kind, summary, changes);
         }
@@ -625,6 +631,54 @@ impl Agent {
 
     /// Runs one call: result text for the model, how it ended, a one-line summary for the
     /// card, and the changes it made.
+    /// Runs every read-only call that needs no decision, all at once on blocking threads
+    /// (they change nothing, so their order does not matter); results by call index.
+    async fn run_read_only_together(
+        &self,
+        turn: u64,
+        ctx: &ToolContext,
+        calls: &[ToolCall],
+        parsed: &[Result<serde_json::Value, String>],
+        gates: &[Gate],
+    ) -> HashMap<usize, ToolOutput> {
+        let runnable: Vec<usize> = (0..calls.len())
+            .filter(|&i| {
+                matches!(gates[i], Gate::Run)
+                    && parsed[i].is_ok()
+                    && registry::read_only(&calls[i].name)
+            })
+            .collect();
+        if runnable.len() < 2 || calls.iter().any(|c| !registry::read_only(&c.name)) {
+            // a lone read, or reads mixed with changes: in order, one by one
+            return HashMap::new();
+        }
+        let mut handles = Vec::new();
+        for &i in &runnable {
+            self.send(AgentEvent::ToolStarted {
+                turn,
+                call_id: calls[i].id.clone(),
+            });
+            let (ctx, name) = (ctx.clone(), calls[i].name.clone());
+            let args = parsed[i].clone().unwrap_or_default();
+            handles.push((
+                i,
+                tokio::task::spawn_blocking(move || {
+                    registry::execute_read_only(&ctx, &name, &args)
+                }),
+            ));
+        }
+        let mut out = HashMap::new();
+        for (i, h) in handles {
+            let result = match h.await {
+                Ok(Some(o)) => o,
+                Ok(None) => ToolOutput::error("not a read-only tool"),
+                Err(e) => ToolOutput::error(format!("the tool failed: {e}")),
+            };
+            out.insert(i, result);
+        }
+        out
+    }
+
     async fn run_tool(
         &mut self,
         turn: u64,
@@ -643,6 +697,21 @@ impl Agent {
             call_id: call.id.clone(),
         });
         let out = registry::execute(ctx, &call.name, args, changed).await;
+        self.tool_result(ctx, changed, out)
+    }
+
+    /// A tool's output as the call's result: text, kind, one-line summary, changes.
+    fn tool_result(
+        &mut self,
+        ctx: &ToolContext,
+        changed: &mut Vec<PathBuf>,
+        out: ToolOutput,
+    ) -> (
+        String,
+        ToolResultKind,
+        String,
+        Vec<crate::protocol::ProposedChange>,
+    ) {
         self.absorb(changed, &out);
         let changes = out
             .changes

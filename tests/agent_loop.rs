@@ -591,3 +591,62 @@ async fn calls_of_a_cut_reply_do_not_run_and_leave_no_unanswered_call() {
             .any(|m| m["role"] == "assistant" && m["content"] == "Let me edit.")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_calls_of_one_reply_run_together_and_answer_in_order() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[
+            ("r1", "read_file", json!({"path":"notes.txt"})),
+            ("r2", "list_files", json!({})),
+            ("r3", "search", json!({"pattern":"beta"})),
+        ]),
+        answer("done"),
+    ]);
+    let mut h = start(&server.base_url(), "").await;
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "look".into(),
+            images: vec![],
+        })
+        .unwrap();
+    let mut order = Vec::new();
+    loop {
+        match h.next().await {
+            AgentEvent::ToolStarted { call_id, .. } => order.push(format!("start {call_id}")),
+            AgentEvent::ToolFinished { call_id, .. } => order.push(format!("end {call_id}")),
+            AgentEvent::TurnDone { .. } => break,
+            _ => {}
+        }
+    }
+    assert_eq!(
+        order,
+        [
+            "start r1", "start r2", "start r3", "end r1", "end r2", "end r3"
+        ],
+        "all three start before any result is in"
+    );
+    let msgs = server.posts()[1].json()["messages"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let results: Vec<(String, String)> = msgs
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| {
+            (
+                m["tool_call_id"].as_str().unwrap().to_owned(),
+                m["content"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        results.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        ["r1", "r2", "r3"]
+    );
+    assert!(
+        results[0].1.contains("alpha")
+            && results[1].1.contains("notes.txt")
+            && results[2].1.contains("beta")
+    );
+}

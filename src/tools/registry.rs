@@ -93,19 +93,14 @@ pub async fn execute(
     args: &Value,
     turn_changes: &[PathBuf],
 ) -> ToolOutput {
+    if let Some(out) = execute_read_only(ctx, tool, args) {
+        return out;
+    }
     match tool {
-        "read_file" => fs::read_file(ctx, args),
-        "list_files" => fs::list_files(ctx, args),
-        "search" => fs::search(ctx, args),
         "write_file" => fs::write_file(ctx, args),
         "edit_file" => fs::edit_file(ctx, args),
         "apply_patch" => patch::apply_patch(ctx, args),
         "shell" => shell::shell(ctx, args).await,
-        "git_status" => git_result(crate::git::status(&ctx.root)),
-        "git_diff" => git_result(crate::git::diff(
-            &ctx.root,
-            args.get("path").and_then(Value::as_str),
-        )),
         "git_commit" => match args.get("message").and_then(Value::as_str) {
             Some(msg) => git_result(
                 crate::git::commit(&ctx.root, turn_changes, msg)
@@ -118,6 +113,22 @@ pub async fn execute(
             super::BUILTIN_TOOLS.join(", ")
         )),
     }
+}
+
+/// Runs a read-only call (blocking: file system or git); `None` for other tools. Read-only
+/// calls change nothing, so several can run at once.
+pub fn execute_read_only(ctx: &ToolContext, tool: &str, args: &Value) -> Option<ToolOutput> {
+    Some(match tool {
+        "read_file" => fs::read_file(ctx, args),
+        "list_files" => fs::list_files(ctx, args),
+        "search" => fs::search(ctx, args),
+        "git_status" => git_result(crate::git::status(&ctx.root)),
+        "git_diff" => git_result(crate::git::diff(
+            &ctx.root,
+            args.get("path").and_then(Value::as_str),
+        )),
+        _ => return None,
+    })
 }
 
 fn git_result(r: Result<String, crate::git::GitError>) -> ToolOutput {
