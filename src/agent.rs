@@ -543,10 +543,26 @@ impl Agent {
                 Some(_) => {}
             }
         }
-        let mut ready = self
-            .run_read_only_together(turn, &ctx, calls, &parsed, &gates)
-            .await;
+        let mut ready = if matches!(end, CallsEnd::Done) {
+            self.run_read_only_together(turn, &ctx, calls, &parsed, &gates)
+                .await
+        } else {
+            HashMap::new()
+        };
         for (i, ((call, args), gate)) in calls.iter().zip(parsed).zip(gates).enumerate() {
+            if !matches!(end, CallsEnd::Done) && args.is_ok() && !matches!(gate, Gate::Refuse(_)) {
+                // interrupted: nothing more runs
+                let why = "the user interrupted the turn; not run".to_string();
+                self.finish_call(
+                    turn,
+                    call,
+                    &why,
+                    ToolResultKind::Rejected,
+                    why.clone(),
+                    Vec::new(),
+                );
+                continue;
+            }
             let (text, kind, summary, changes) = match (gate, args) {
                 (Gate::Refuse(why), _) => (why.clone(), ToolResultKind::Failed, why, Vec::new()),
                 (_, Err(e)) => (e.clone(), ToolResultKind::Failed, e, Vec::new()),
@@ -593,15 +609,27 @@ impl Agent {
                                 }
                                 _ => {}
                             }
-                            let (text, kind, summary, changes) =
-                                self.run_tool(turn, &ctx, call, &args, changed).await;
-                            (format!("{edited_note}{text}"), kind, summary, changes)
+                            match self.run_tool(turn, &ctx, call, &args, changed, ops).await {
+                                Ok((text, kind, summary, changes)) => {
+                                    (format!("{edited_note}{text}"), kind, summary, changes)
+                                }
+                                Err(stop) => {
+                                    end = stop;
+                                    stopped_result()
+                                }
+                            }
                         }
                     }
                 }
                 (Gate::Run, Ok(args)) => match ready.remove(&i) {
                     Some(out) => self.tool_result(&ctx, changed, out),
-                    None => self.run_tool(turn, &ctx, call, &args, changed).await,
+                    None => match self.run_tool(turn, &ctx, call, &args, changed, ops).await {
+                        Ok(result) => result,
+                        Err(stop) => {
+                            end = stop;
+                            stopped_result()
+                        }
+                    },
                 },
             };
             self.finish_call(turn, call, &text, kind, summary, changes);
@@ -679,6 +707,8 @@ impl Agent {
         out
     }
 
+    /// Runs one call; Esc (or shutdown) while it runs stops it (a shell command's whole
+    /// process group is killed) and is returned as the error.
     async fn run_tool(
         &mut self,
         turn: u64,
@@ -686,18 +716,27 @@ impl Agent {
         call: &ToolCall,
         args: &serde_json::Value,
         changed: &mut Vec<PathBuf>,
-    ) -> (
-        String,
-        ToolResultKind,
-        String,
-        Vec<crate::protocol::ProposedChange>,
-    ) {
+        ops: &mut UnboundedReceiver<Op>,
+    ) -> Result<CallResult, CallsEnd> {
         self.send(AgentEvent::ToolStarted {
             turn,
             call_id: call.id.clone(),
         });
-        let out = registry::execute(ctx, &call.name, args, changed).await;
-        self.tool_result(ctx, changed, out)
+        let out = {
+            let run = registry::execute(ctx, &call.name, args, changed);
+            tokio::pin!(run);
+            loop {
+                tokio::select! {
+                    out = &mut run => break out,
+                    op = ops.recv() => match op {
+                        Some(Op::Interrupt) => return Err(CallsEnd::Interrupted),
+                        Some(Op::Shutdown) | None => return Err(CallsEnd::Shutdown),
+                        Some(_) => {}
+                    },
+                }
+            }
+        };
+        Ok(self.tool_result(ctx, changed, out))
     }
 
     /// A tool's output as the call's result: text, kind, one-line summary, changes.
@@ -706,12 +745,7 @@ impl Agent {
         ctx: &ToolContext,
         changed: &mut Vec<PathBuf>,
         out: ToolOutput,
-    ) -> (
-        String,
-        ToolResultKind,
-        String,
-        Vec<crate::protocol::ProposedChange>,
-    ) {
+    ) -> CallResult {
         self.absorb(changed, &out);
         let changes = out
             .changes
@@ -902,6 +936,19 @@ enum CallsEnd {
     Done,
     Interrupted,
     Shutdown,
+}
+
+/// A call's result: text for the model, kind, one-line summary, the changes it made.
+type CallResult = (
+    String,
+    ToolResultKind,
+    String,
+    Vec<crate::protocol::ProposedChange>,
+);
+
+fn stopped_result() -> CallResult {
+    let why = "the user interrupted the turn while this ran; it was stopped".to_string();
+    (why.clone(), ToolResultKind::Rejected, why, Vec::new())
 }
 
 fn first_line(text: &str) -> String {

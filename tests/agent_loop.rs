@@ -650,3 +650,49 @@ async fn read_only_calls_of_one_reply_run_together_and_answer_in_order() {
             && results[2].1.contains("beta")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn esc_stops_a_running_command_and_what_is_left_does_not_run() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[
+            ("s1", "shell", json!({"command":"sleep 30; touch late"})),
+            ("s2", "shell", json!({"command":"touch second"})),
+        ]),
+        answer("unused"),
+    ]);
+    let mut h = start(&server.base_url(), "[tools]\nshell = \"always\"\n").await;
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "go".into(),
+            images: vec![],
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::ToolStarted { call_id, .. } if call_id == "s1"))
+        .await;
+    let asked = std::time::Instant::now();
+    h.ops.send(Op::Interrupt).unwrap();
+    let ev = h
+        .until(|e| {
+            matches!(
+                e,
+                AgentEvent::TurnDone { .. } | AgentEvent::TurnFailed { .. }
+            )
+        })
+        .await;
+    assert!(
+        matches!(&ev, AgentEvent::TurnDone { outcome, .. } if outcome.interrupted),
+        "{ev:?}"
+    );
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(5),
+        "the command was waited for"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !h.root.join("second").exists(),
+        "a call after the interrupt ran"
+    );
+    assert!(!h.root.join("late").exists());
+    assert_eq!(server.posts().len(), 1, "no request after the interrupt");
+}
