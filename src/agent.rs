@@ -585,6 +585,7 @@ impl Agent {
                             let mut edited_note = String::new();
                             match decision {
                                 Decision::ApproveForSession => self.allow_for_session(call, &args),
+                                Decision::AllowPrefix(p) => self.allow_prefix(p),
                                 Decision::ApproveEdited(new) => {
                                     match edited_args(&call.name, &args, new) {
                                         Ok(a) => {
@@ -914,6 +915,13 @@ impl Agent {
             Some(n) => format!("There is no allowance number {n} (see /permissions)."),
         };
         self.send(AgentEvent::Notice { text });
+    }
+
+    fn allow_prefix(&mut self, prefix: &str) {
+        let p = prefix.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !p.is_empty() && !self.allowed_prefixes.contains(&p) {
+            self.allowed_prefixes.push(p);
+        }
     }
 
     fn allow_for_session(&mut self, call: &ToolCall, args: &serde_json::Value) {

@@ -162,6 +162,9 @@ pub enum Decision {
     Approve,
     /// Approve and stop asking for this tool (for shell: this command prefix) this session.
     ApproveForSession,
+    /// Approve, and run shell commands starting with this prefix (which the user confirmed
+    /// or changed) without asking for the rest of the session.
+    AllowPrefix(String),
     /// Approve with arguments the user edited (JSON text for tools, the command for shell).
     ApproveEdited(String),
     Reject {

@@ -169,3 +169,30 @@ async fn max_iterations_stops_a_model_that_never_finishes() {
     assert!(hint.contains("max_iterations"), "{hint}");
     assert_eq!(server.posts().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmed_prefix_stops_asking_for_matching_commands_only() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("p1", "shell", json!({"command":"echo one"}))]),
+        tool_call_reply(&[("p2", "shell", json!({"command":"echo two && echo three"}))]),
+        tool_call_reply(&[("p3", "shell", json!({"command":"ls"}))]),
+        answer("done"),
+    ]);
+    let mut h = start(&server.base_url(), "").await;
+    go(&h);
+    let AgentEvent::ApprovalNeeded { request, .. } = h.until(asked_or_done).await else {
+        panic!()
+    };
+    assert_eq!(request.call_id, "p1");
+    h.ops
+        .send(Op::Decide {
+            call_id: "p1".into(),
+            decision: Decision::AllowPrefix("echo".into()),
+        })
+        .unwrap();
+    // every command of `echo two && echo three` has the prefix: no question; `ls` asks
+    let AgentEvent::ApprovalNeeded { request, .. } = h.until(asked_or_done).await else {
+        panic!()
+    };
+    assert_eq!(request.call_id, "p3");
+}

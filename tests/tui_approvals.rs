@@ -110,11 +110,28 @@ fn a_allows_for_the_session_and_e_edits_before_approving() {
         r#"{"command":"cargo test"}"#,
         "cargo test",
     )]);
+    // for shell, `a` shows the prefix it would allow; the user confirms or narrows it
+    assert!(update(&mut s, key(KeyCode::Char('a'))).is_empty());
+    let input = s.approval_input.as_ref().expect("prefix input");
+    assert_eq!(input.mode, InputMode::Prefix);
+    assert_eq!(input.text.lines().join("\n"), "cargo test");
+    type_text(&mut s, " --lib");
+    assert_eq!(
+        update(&mut s, key(KeyCode::Enter)),
+        vec![decide(
+            "c1",
+            Decision::AllowPrefix("cargo test --lib".into())
+        )]
+    );
+    assert!(s.flash.as_ref().unwrap().0.contains("cargo test --lib"));
+
+    // for other tools `a` allows the tool at once
+    let mut s = queued(vec![request("w1", "write_file", "{}", "a.txt")]);
     assert_eq!(
         update(&mut s, key(KeyCode::Char('a'))),
-        vec![decide("c1", Decision::ApproveForSession)]
+        vec![decide("w1", Decision::ApproveForSession)]
     );
-    assert!(s.flash.as_ref().unwrap().0.contains("cargo test"));
+    assert!(s.flash.as_ref().unwrap().0.contains("write_file"));
 
     let mut s = queued(vec![request(
         "c2",

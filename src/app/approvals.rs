@@ -17,21 +17,24 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
     };
     match key.code {
         KeyCode::Char('y') => decide(s, cmds, &selected.request.call_id, Decision::Approve),
-        KeyCode::Char('a') => {
-            let what = match &selected.request.session_prefix {
-                Some(p) if selected.request.tool == "shell" => {
-                    format!("shell commands starting `{p}`")
-                }
-                _ => format!("`{}`", selected.request.tool),
-            };
-            decide(
-                s,
-                cmds,
-                &selected.request.call_id,
-                Decision::ApproveForSession,
-            );
-            s.flash(format!("Allowed {what} for this session"));
-        }
+        KeyCode::Char('a') => match &selected.request.session_prefix {
+            // shell: the user sees, and may narrow, the prefix that will stop asking
+            Some(p) if selected.request.tool == "shell" => {
+                open_input(s, InputMode::Prefix, &selected.request.call_id, p);
+            }
+            _ => {
+                decide(
+                    s,
+                    cmds,
+                    &selected.request.call_id,
+                    Decision::ApproveForSession,
+                );
+                s.flash(format!(
+                    "Allowed `{}` for this session (/permissions to revoke)",
+                    selected.request.tool
+                ));
+            }
+        },
         KeyCode::Char('n') => open_input(s, InputMode::Reason, &selected.request.call_id, ""),
         KeyCode::Char('e') => {
             let initial = if selected.request.tool == "shell" {
@@ -78,7 +81,7 @@ pub fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         return;
     };
     let submit = key.code == KeyCode::Enter
-        && (input.mode == InputMode::Reason
+        && (input.mode != InputMode::Edit
             || !(key.modifiers.contains(KeyModifiers::SHIFT)
                 || key.modifiers.contains(KeyModifiers::ALT)));
     let newline = input.mode == InputMode::Edit
@@ -107,6 +110,15 @@ pub fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             reason: Some(text.trim().to_owned()).filter(|r| !r.is_empty()),
         },
         InputMode::Edit => Decision::ApproveEdited(text),
+        InputMode::Prefix => match text.trim() {
+            "" => Decision::Approve,
+            p => {
+                s.flash(format!(
+                    "Allowed shell commands starting `{p}` for this session (/permissions to revoke)"
+                ));
+                Decision::AllowPrefix(p.to_owned())
+            }
+        },
     };
     decide(s, cmds, &input.call_id, decision);
 }
@@ -122,6 +134,7 @@ fn open_input(s: &mut State, mode: InputMode, call_id: &str, initial: &str) {
     text.set_placeholder_text(match mode {
         InputMode::Reason => "why not? (optional) · Enter rejects · Esc cancels",
         InputMode::Edit => "Enter approves the edited version · Esc cancels",
+        InputMode::Prefix => "a command prefix · Enter approves and allows it · Esc cancels",
     });
     s.approval_input = Some(ApprovalInput {
         mode,

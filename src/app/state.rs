@@ -178,6 +178,8 @@ pub enum InputMode {
     Reason,
     /// Editing the arguments (or the command) before approving.
     Edit,
+    /// Confirming (or narrowing) the command prefix that `a` allows for the session.
+    Prefix,
 }
 
 /// A one-off input in the approvals pane.

@@ -195,6 +195,7 @@ pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {
         let title = match input.mode {
             InputMode::Reason => " reason (Enter rejects · Esc cancels) ",
             InputMode::Edit => " edit (Enter approves · Esc cancels) ",
+            InputMode::Prefix => " allow commands starting with (Enter approves · Esc cancels) ",
         };
         let b = Block::default()
             .borders(Borders::ALL)
