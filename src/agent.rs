@@ -878,7 +878,7 @@ impl Agent {
 
     fn show_permissions(&self) {
         let list = self.permissions();
-        let text = if list.is_empty() {
+        let mut lines = vec![if list.is_empty() {
             "No session allowances (press `a` on a queued call to add one).".to_string()
         } else {
             let items: Vec<String> = list
@@ -890,8 +890,31 @@ impl Agent {
                 "Allowed for this session: {}. `/permissions revoke N` or `/permissions revoke all` takes one back.",
                 items.join("; ")
             )
-        };
-        self.send(AgentEvent::Notice { text });
+        }];
+        // what the configuration says, which /permissions cannot change
+        let t = &self.settings.tools;
+        let mut by_policy: Vec<String> = Vec::new();
+        for policy in [Policy::Always, Policy::Ask, Policy::Never] {
+            let names: Vec<&str> = crate::tools::BUILTIN_TOOLS
+                .iter()
+                .copied()
+                .filter(|n| t.policy(n) == Some(policy))
+                .collect();
+            if !names.is_empty() {
+                by_policy.push(format!("{policy:?}: {}", names.join(", ")).to_lowercase());
+            }
+        }
+        lines.push(format!("From the config: {}.", by_policy.join("; ")));
+        let quote = |v: &[String]| v.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+        if !t.shell_allow.is_empty() {
+            lines.push(format!("Shell commands run without asking: {}.", quote(&t.shell_allow)));
+        }
+        if !t.shell_deny.is_empty() {
+            lines.push(format!("Shell commands never run: {}.", quote(&t.shell_deny)));
+        }
+        self.send(AgentEvent::Notice {
+            text: lines.join("\n"),
+        });
     }
 
     fn revoke(&mut self, which: Option<usize>) {
