@@ -905,12 +905,23 @@ impl Agent {
             }
         }
         lines.push(format!("From the config: {}.", by_policy.join("; ")));
-        let quote = |v: &[String]| v.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+        let quote = |v: &[String]| {
+            v.iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         if !t.shell_allow.is_empty() {
-            lines.push(format!("Shell commands run without asking: {}.", quote(&t.shell_allow)));
+            lines.push(format!(
+                "Shell commands run without asking: {}.",
+                quote(&t.shell_allow)
+            ));
         }
         if !t.shell_deny.is_empty() {
-            lines.push(format!("Shell commands never run: {}.", quote(&t.shell_deny)));
+            lines.push(format!(
+                "Shell commands never run: {}.",
+                quote(&t.shell_deny)
+            ));
         }
         self.send(AgentEvent::Notice {
             text: lines.join("\n"),

@@ -4,6 +4,7 @@
 #![cfg(feature = "e2e")]
 
 mod cli_support;
+mod common;
 mod tmux_support;
 
 use std::io::Read;
@@ -188,5 +189,86 @@ fn the_full_screen_session_streams_a_real_reply_and_quits_cleanly() {
     t.wait_for(
         |s| s.contains("session") && s.contains("ended · 1 turn"),
         std::time::Duration::from_secs(5),
+    );
+}
+
+/// Tokens of `text` by the real server's tokenizer (llama.cpp `/tokenize`).
+fn count_tokens(text: &str) -> usize {
+    let root = base_url()
+        .trim_end_matches('/')
+        .trim_end_matches("/v1")
+        .to_owned();
+    let body = serde_json::json!({ "content": text }).to_string();
+    let out = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "--max-time",
+            "30",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            &body,
+        ])
+        .arg(format!("{root}/tokenize"))
+        .output()
+        .expect("curl");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("tokenize JSON");
+    v["tokens"].as_array().expect("tokens").len()
+}
+
+/// cove's first request from the session in an empty git repository, captured by a fake
+/// server, measured with the real tokenizer: system prompt, every tool schema, the message.
+#[test]
+fn the_first_request_stays_under_1500_tokens() {
+    let server = common::FakeServer::start(vec![common::answer("hello")]);
+    let sb = Sandbox::new();
+    assert!(
+        std::process::Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(sb.workspace())
+            .status()
+            .unwrap()
+            .success()
+    );
+    let home = sb.dir.path();
+    let (h, c, st) = (
+        home.display().to_string(),
+        home.join("config").display().to_string(),
+        home.join("state").display().to_string(),
+    );
+    let url = server.base_url();
+    let t = tmux_support::Tmux::start(100, 30);
+    t.run_cove(
+        &sb.workspace(),
+        &[
+            ("HOME", &h),
+            ("XDG_CONFIG_HOME", &c),
+            ("XDG_STATE_HOME", &st),
+            ("COVE_BASE_URL", &url),
+            ("COVE_MODEL", "fake-model"),
+        ],
+        "",
+    );
+    t.wait_for(
+        |s| s.contains("message"),
+        std::time::Duration::from_secs(15),
+    );
+    t.send_literal("hi");
+    t.keys(&["Enter"]);
+    t.wait_for(|s| s.contains("hello"), std::time::Duration::from_secs(15));
+    t.keys(&["C-c", "C-c"]);
+    let body = server.posts()[0].json();
+    let system = body["messages"][0]["content"].as_str().unwrap().to_owned();
+    let tools = body["tools"].to_string();
+    let (s, tl, u) = (
+        count_tokens(&system),
+        count_tokens(&tools),
+        count_tokens("hi"),
+    );
+    let total = s + tl + u;
+    eprintln!("first request: {total} tokens (system {s}, tools {tl}, message {u})");
+    assert!(
+        total <= 1500,
+        "the first request is {total} tokens, over 1,500"
     );
 }
