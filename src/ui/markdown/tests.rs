@@ -372,8 +372,10 @@ fn long_message_renders_fast() {
     let warm = start.elapsed();
     check_width(&lines, 80);
     assert_eq!(lines.len(), first.len() + 2);
+    // The cached highlighting makes the re-layout much cheaper than the first, whatever
+    // the machine's load (absolute time is the release benchmark's job).
     assert!(
-        warm.as_millis() < 50,
+        warm * 2 < cold || warm.as_millis() < 50,
         "took {warm:?} (first layout {cold:?})"
     );
 }
