@@ -91,6 +91,8 @@ struct Agent {
     undo_stack: Vec<Vec<FileChange>>,
     /// Told to the model with the next user message (e.g. that the user undid changes).
     pending_note: Option<String>,
+    /// What the status bar was last told about the server.
+    status: ServerStatus,
 }
 
 /// How a call is to be handled before it runs.
@@ -117,6 +119,7 @@ async fn run(
         turn_changes: Vec::new(),
         undo_stack: Vec::new(),
         pending_note: None,
+        status: ServerStatus::default(),
     };
     agent.probe().await;
     while let Some(op) = ops.recv().await {
@@ -194,7 +197,23 @@ impl Agent {
                 detail: Some(e.to_string()),
             },
         };
+        self.status = status.clone();
         self.send(AgentEvent::Server(status));
+    }
+
+    /// A reply came from `endpoint`: the server is reachable there (after a failed start,
+    /// or after failover to another endpoint), and the status bar should say so.
+    fn answered_from(&mut self, endpoint: &str) {
+        if self.status.reachable && self.status.endpoint == endpoint {
+            return;
+        }
+        self.status.reachable = true;
+        self.status.detail = None;
+        self.status.endpoint = endpoint.to_owned();
+        if let Some(m) = &self.model {
+            self.status.model = m.clone();
+        }
+        self.send(AgentEvent::Server(self.status.clone()));
     }
 
     /// Runs one turn: model response, tool calls (approved by the user or allowed by
@@ -272,6 +291,7 @@ impl Agent {
                 }
                 Some(Ok(c)) => c,
             };
+            self.answered_from(&c.endpoint);
             let calls = c.reply.tool_calls.clone();
             let outcome = outcome(&c, &streamed);
             // Calls of a reply that was cut short are not run, so they stay out of the

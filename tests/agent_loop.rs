@@ -696,3 +696,50 @@ async fn esc_stops_a_running_command_and_what_is_left_does_not_run() {
     assert!(!h.root.join("late").exists());
     assert_eq!(server.posts().len(), 1, "no request after the interrupt");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_names_the_endpoint_that_answered() {
+    let server = FakeServer::start(vec![answer("from the backup")]);
+    let dead = format!("http://127.0.0.1:{}/v1", dead_port());
+    let extra = format!("api_base = [\"{dead}\", \"{}\"]\n", server.base_url());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".cove")).unwrap();
+    std::fs::write(
+        dir.path().join(".cove/config.toml"),
+        format!("[model]\nname = \"fake-model\"\n{extra}"),
+    )
+    .unwrap();
+    let config = cove::config::load(&cove::config::LoadInput {
+        user_file: None,
+        workspace: dir.path().to_owned(),
+        env: Default::default(),
+        flags: cove::config::Overrides::default(),
+    })
+    .unwrap()
+    .config;
+    let root = dir.path().canonicalize().unwrap();
+    let settings = cove::agent::AgentSettings::from_config(&config, "system".into(), root).unwrap();
+    let (ops, mut events) = cove::agent::spawn(settings);
+    ops.send(Op::UserTurn {
+        turn: 1,
+        text: "hi".into(),
+        images: vec![],
+    })
+    .unwrap();
+    let mut last_status = None;
+    loop {
+        let ev = tokio::time::timeout(std::time::Duration::from_secs(20), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        match ev {
+            AgentEvent::Server(st) => last_status = Some(st),
+            AgentEvent::TurnDone { .. } => break,
+            AgentEvent::TurnFailed { error, .. } => panic!("{error}"),
+            _ => {}
+        }
+    }
+    let st = last_status.expect("a status");
+    assert!(st.reachable, "{st:?}");
+    assert_eq!(st.endpoint, server.base_url(), "{st:?}");
+}
