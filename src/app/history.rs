@@ -1,7 +1,6 @@
 //! The composer's input history: walked with Up/Down, kept per workspace across runs
 //! (one JSON string per line in the state dir, so multi-line entries survive).
 
-use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -78,8 +77,15 @@ pub fn history_path(state_dir: &Path, workspace: &Path) -> PathBuf {
     let canonical = workspace
         .canonicalize()
         .unwrap_or_else(|_| workspace.to_owned());
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    canonical.hash(&mut h);
+    // FNV-1a of the path's bytes: stable across Rust versions, unlike DefaultHasher
+    use std::os::unix::ffi::OsStrExt;
+    let hash = canonical
+        .as_os_str()
+        .as_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
     let name: String = canonical
         .file_name()
         .map(|n| {
@@ -92,7 +98,7 @@ pub fn history_path(state_dir: &Path, workspace: &Path) -> PathBuf {
         .unwrap_or_default();
     state_dir
         .join("history")
-        .join(format!("{name}-{:016x}.jsonl", h.finish()))
+        .join(format!("{name}-{hash:016x}.jsonl"))
 }
 
 /// Reads a history file; a missing or damaged file gives what could be read.

@@ -30,3 +30,10 @@ fn persists_multiline_entries_and_skips_damage() {
         vec!["first".to_string(), "multi\nline \"quoted\"".to_string()]
     );
 }
+
+#[test]
+fn the_history_file_name_is_stable_across_builds() {
+    // FNV-1a of the path: the same name from every cove version, so history is not lost
+    let p = history_path(Path::new("/state"), Path::new("/nonexistent/my proj"));
+    assert_eq!(p, Path::new("/state/history/myproj-653781f9423961cb.jsonl"));
+}
