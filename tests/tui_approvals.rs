@@ -342,3 +342,21 @@ fn nothing_but_a_keystroke_in_the_queue_approves() {
     );
     assert_eq!(s.approvals.len(), 1);
 }
+
+#[test]
+fn the_status_bar_keeps_the_pending_count_at_every_width() {
+    for w in [120u16, 80, 40] {
+        let mut s = queued(vec![
+            request("c1", "edit_file", "{}", "a"),
+            request("c2", "shell", "{}", "b"),
+        ]);
+        s.last.ttft_ms = Some(41.0);
+        s.last.tokens_per_s = Some(138.0);
+        s.size = (w, 20);
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, 20)).unwrap();
+        t.draw(|f| cove::ui::render(f, &s)).unwrap();
+        let buf = t.backend().buffer().clone();
+        let status: String = (0..w).map(|x| buf[(x, 19)].symbol().to_owned()).collect();
+        assert!(status.contains("2 pending"), "{w}: {status}");
+    }
+}

@@ -66,43 +66,60 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     } else if let Some((text, _)) = &s.flash {
         right.push(text.clone());
     }
+    // (priority, text): what does not fit goes, lowest priority first
+    let mut items: Vec<(u8, String)> = right.into_iter().map(|t| (9, t)).collect();
     if let Some(t) = s.last.ttft_ms {
-        right.push(format!("ttft {t:.0}ms"));
+        items.push((1, format!("ttft {t:.0}ms")));
     }
     if let Some(r) = s.last.tokens_per_s {
-        right.push(format!("{r:.0} tok/s"));
+        items.push((2, format!("{r:.0} tok/s")));
     }
     match (s.context_used, s.server.context_window) {
-        (Some(u), Some(w)) => right.push(format!(
-            "ctx {}/{} ({:.0}%)",
-            human(u),
-            human(w),
-            u as f64 * 100.0 / w.max(1) as f64
+        (Some(u), Some(w)) => items.push((
+            4,
+            format!(
+                "ctx {}/{} ({:.0}%)",
+                human(u),
+                human(w),
+                u as f64 * 100.0 / w.max(1) as f64
+            ),
         )),
-        (Some(u), None) => right.push(format!("ctx {}", human(u))),
-        (None, Some(w)) => right.push(format!("ctx 0/{}", human(w))),
+        (Some(u), None) => items.push((4, format!("ctx {}", human(u)))),
+        (None, Some(w)) => items.push((4, format!("ctx 0/{}", human(w)))),
         (None, None) => {}
     }
-    right.push(format!("{} pending", s.approvals.len()));
+    // waiting approvals are what the user must not miss
+    let pending = if s.approvals.is_empty() { 0 } else { 8 };
+    items.push((pending, format!("{} pending", s.approvals.len())));
     if s.turn.is_some()
         && let Some((text, _)) = &s.flash
     {
-        right.insert(1, text.clone());
+        items.insert(1.min(items.len()), (7, text.clone()));
     }
-    right.push("F1 help ".into());
+    items.push((5, "F1 help ".into()));
 
-    // Drop what does not fit: optional left parts first, then right items from the middle.
     let width = area.width as usize;
     let left_w = |spans: &[Span]| spans.iter().map(|s| s.content.width()).sum::<usize>();
-    let right_text = |items: &[String]| items.join(" · ");
-    let mut items = right;
+    let right_text = |items: &[(u8, String)]| {
+        items
+            .iter()
+            .map(|(_, t)| t.as_str())
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
     while left_w(&left) + left_w(&optional_left) + right_text(&items).width() + 2 > width
         && !optional_left.is_empty()
     {
-        optional_left.pop();
+        // the endpoint goes before "unreachable"
+        optional_left.remove(0);
     }
     while left_w(&left) + right_text(&items).width() + 2 > width && items.len() > 1 {
-        items.remove(items.len().saturating_sub(2).min(items.len() - 1));
+        let lowest = items
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, (p, _))| (*p, usize::MAX - i))
+            .map_or(0, |(i, _)| i);
+        items.remove(lowest);
     }
     left.extend(optional_left);
     let used = left_w(&left);
