@@ -145,6 +145,15 @@ fn unreachable_server_shows_an_error_card_not_a_crash() {
 
 #[test]
 fn sigterm_restores_the_terminal() {
+    signal_restores_the_terminal("-TERM");
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    signal_restores_the_terminal("-HUP");
+}
+
+fn signal_restores_the_terminal(signal: &str) {
     let sb = Sandbox::new();
     let server = FakeServer::start(vec![]);
     let env = env_for(&sb, &server.base_url());
@@ -166,7 +175,7 @@ fn sigterm_restores_the_terminal() {
         .expect("the cove process");
     assert!(
         std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
+            .args([signal, &pid.to_string()])
             .status()
             .unwrap()
             .success()
@@ -177,7 +186,7 @@ fn sigterm_restores_the_terminal() {
     let screen = t.wait_for(|s| s.contains("END-42"), Duration::from_secs(15));
     assert!(
         screen.lines().any(|l| l.trim() == "icanon"),
-        "terminal not restored after SIGTERM:\n{screen}"
+        "terminal not restored after {signal}:\n{screen}"
     );
 }
 

@@ -376,3 +376,53 @@ fn copy_keys_produce_copy_commands() {
         vec![Command::SetMouseCapture(false)]
     );
 }
+
+#[test]
+fn the_mouse_wheel_scrolls_and_a_resize_keeps_the_view_whole() {
+    use crossterm::event::{MouseEvent, MouseEventKind};
+    let wheel = |kind| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column: 10,
+            row: 5,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    let mut s = state();
+    s.size = (80, 24);
+    for i in 0..20 {
+        send_text(&mut s, &format!("question {i}"));
+        finish(&mut s, i + 1);
+    }
+    update(&mut s, wheel(MouseEventKind::ScrollUp));
+    assert!(
+        matches!(s.scroll, Scroll::Anchored { .. }),
+        "{:?}",
+        s.scroll
+    );
+    for _ in 0..100 {
+        update(&mut s, wheel(MouseEventKind::ScrollDown));
+    }
+    assert_eq!(
+        s.scroll,
+        Scroll::Follow,
+        "wheeling down to the end follows again"
+    );
+    // a click or move is not a scroll and changes nothing
+    assert!(update(&mut s, wheel(MouseEventKind::Moved)).is_empty());
+    assert_eq!(s.scroll, Scroll::Follow);
+
+    update(&mut s, Msg::Resize(40, 12));
+    assert_eq!(s.size, (40, 12));
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(40, 12)).unwrap();
+    t.draw(|f| cove::ui::render(f, &s)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let text: String = (0..12)
+        .flat_map(|y| (0..40).map(move |x| (x, y)))
+        .map(|p| buf[p].symbol().to_owned())
+        .collect();
+    assert!(
+        text.contains("question 19"),
+        "the newest message is in view after the resize"
+    );
+}
