@@ -255,6 +255,22 @@ fn rejected_stream_options_is_retried_without_it() {
 }
 
 #[test]
+fn other_bad_requests_are_not_sent_twice() {
+    let server = FakeServer::start(vec![
+        Reply::json(
+            400,
+            r#"{"error":{"message":"the request exceeds the available context size: 9000 tokens in messages"}}"#,
+        ),
+        answer("should not be asked"),
+    ]);
+    let sb = Sandbox::new();
+    let run = ask(&sb, &server, &["hi"]);
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(run.stderr.contains("context size"), "{run:?}");
+    assert_eq!(server.posts().len(), 1, "a context overflow is not retried");
+}
+
+#[test]
 fn offline_mode_refuses_public_hosts_before_sending() {
     let sb = Sandbox::new();
     let run = sb.run(&[

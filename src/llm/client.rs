@@ -251,6 +251,7 @@ impl Client {
                     status,
                     StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY
                 )
+                && may_reject_stream_options(&body)
             {
                 tracing::info!(%status, %message, "server rejected the request; retrying without stream_options");
                 include_usage = false;
@@ -472,6 +473,41 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 fn backoff(retry: u32) -> Duration {
     Duration::from_millis(500u64.saturating_mul(1 << retry.min(6))).min(Duration::from_secs(30))
+}
+
+/// Whether a 400/422 body could be a refusal of `stream_options` (the field named, or an
+/// unknown/extra field without a name), so that one retry without it is worth it. A refusal
+/// of something else (context overflow, bad image) is not sent twice.
+fn may_reject_stream_options(body: &str) -> bool {
+    let b = body.to_ascii_lowercase();
+    if b.contains("stream_options") || b.contains("include_usage") {
+        return true;
+    }
+    let names_a_field = [
+        "unknown field",
+        "unrecognized",
+        "extra field",
+        "extra_forbidden",
+        "not permitted",
+        "unexpected field",
+        "additional properties",
+        "unsupported parameter",
+        "unknown parameter",
+    ]
+    .iter()
+    .any(|w| b.contains(w));
+    let names_something_else = [
+        "messages",
+        "tools",
+        "context",
+        "image",
+        "max_tokens",
+        "temperature",
+        "model",
+    ]
+    .iter()
+    .any(|w| b.contains(w));
+    body.trim().is_empty() || (names_a_field && !names_something_else)
 }
 
 #[cfg(test)]
