@@ -50,8 +50,17 @@ healthy() {
 
 ensure_cmake() {
   if command -v cmake >/dev/null 2>&1; then return; fi
+  local venv="$CACHE/cmake-venv"
+  if [ -x "$venv/bin/cmake" ]; then PATH="$venv/bin:$PATH"; return; fi
   log "installing cmake from PyPI"
-  python3 -m pip install --quiet cmake >&2 || die "could not install cmake with pip"
+  # Into the Python at hand when it allows it, else (PEP 668 "externally managed"
+  # Pythons, Debian 12+, Ubuntu 24.04) into a venv in the cache.
+  if ! python3 -m pip install --quiet cmake >&2 2>/dev/null; then
+    mkdir -p "$CACHE"
+    python3 -m venv "$venv" >&2 || die "could not install cmake: pip refused and python3 -m venv failed"
+    "$venv/bin/pip" install --quiet cmake >&2 || die "could not install cmake into $venv"
+    PATH="$venv/bin:$PATH"
+  fi
   hash -r
   command -v cmake >/dev/null 2>&1 || die "cmake installed but not on PATH"
 }
