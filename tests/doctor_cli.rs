@@ -52,10 +52,21 @@ fn ollama_and_rejected_tools() {
         r#"{"error":{"message":"tools param requires --jinja flag"}}"#,
     )]);
     server.set_get("/api/version", Reply::json(200, r#"{"version":"0.12.3"}"#));
+    server.set_get(
+        "/api/ps",
+        Reply::json(
+            200,
+            r#"{"models":[{"name":"other:1b","model":"other:1b","context_length":2048},{"name":"fake-model","model":"fake-model","context_length":8192}]}"#,
+        ),
+    );
     let sb = Sandbox::new();
     let run = doctor(&sb, &server.base_url());
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("Ollama 0.12.3"), "{run:?}");
+    assert!(
+        run.stdout.contains("8192"),
+        "the loaded model's context: {run:?}"
+    );
     assert!(
         run.stdout.contains("REJECTED") && run.stdout.contains("--jinja"),
         "{run:?}"

@@ -108,6 +108,21 @@ pub fn server_root(api_base: &str) -> &str {
 }
 
 /// Identifies the server behind the first endpoint that answers.
+/// `context_length` of the named model (else the first) in Ollama's `/api/ps` answer.
+fn ollama_context(ps: &Value, model: Option<&str>) -> Option<u64> {
+    let loaded = ps.get("models")?.as_array()?;
+    let named = model.and_then(|m| {
+        loaded.iter().find(|x| {
+            x.get("name").and_then(Value::as_str) == Some(m)
+                || x.get("model").and_then(Value::as_str) == Some(m)
+        })
+    });
+    named
+        .or_else(|| loaded.first())?
+        .get("context_length")
+        .and_then(Value::as_u64)
+}
+
 pub async fn identify(client: &Client) -> Result<ServerFacts, LlmError> {
     let (endpoint, models_json) = client.get_json("/models").await?;
     let models = parse_models(&models_json);
@@ -142,11 +157,16 @@ pub async fn identify(client: &Client) -> Result<ServerFacts, LlmError> {
         .await?
     {
         let version = v.get("version").and_then(Value::as_str).map(str::to_owned);
+        // the context a loaded model really runs with (Ollama truncates beyond it)
+        let context = client
+            .probe_json(&endpoint, &format!("{root}/api/ps"))
+            .await?
+            .and_then(|ps| ollama_context(&ps, models.first().map(|m| m.id.as_str())));
         return Ok(ServerFacts {
             endpoint,
             kind: ServerKind::Ollama,
             version,
-            context: None,
+            context,
             models,
         });
     }
