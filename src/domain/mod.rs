@@ -2,6 +2,7 @@
 //! the patch/diff model and path confinement.
 
 pub mod conversation;
+pub mod live_edit;
 pub mod partial_json;
 pub mod patch;
 pub mod paths;

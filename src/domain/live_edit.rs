@@ -1,0 +1,267 @@
+//! A file change while the model is still writing it: from the partial arguments of an
+//! `edit_file`, `write_file` or `apply_patch` call and the file as it is on disk, the change
+//! so far. Pure; the caller reads the file.
+//!
+//! Work per fragment stays proportional to the edit, not to the file: an `edit_file` is
+//! diffed only over the lines around its `old_string` (line numbers kept), and a partial
+//! `write_file` only over the lines written so far.
+
+use super::partial_json::PartialObject;
+use super::patch::{Hunk, diff_hunks};
+
+/// The tools whose calls change files and can be previewed as they stream.
+pub fn previews(tool: &str) -> bool {
+    matches!(tool, "edit_file" | "write_file" | "apply_patch")
+}
+
+/// What the change looks like so far.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveView {
+    /// Not enough has arrived (no path yet, `old_string` still coming).
+    Waiting(String),
+    /// Hunks against the file on disk; `complete` once the arguments are whole.
+    Hunks {
+        path: String,
+        new_file: bool,
+        hunks: Vec<Hunk>,
+        complete: bool,
+    },
+    /// `apply_patch`: the patch text as written so far.
+    Patch { text: String, complete: bool },
+    /// The change cannot apply (e.g. `old_string` is not in the file).
+    Problem { path: String, message: String },
+}
+
+/// The change so far. `base` is the file's current text (`None` = it does not exist) once
+/// read; `None` while the caller has not read it yet.
+pub fn view(tool: &str, args: &PartialObject, base: Option<Option<&str>>) -> LiveView {
+    if tool == "apply_patch" {
+        return LiveView::Patch {
+            text: args.get("patch").unwrap_or("").to_owned(),
+            complete: args.complete("patch"),
+        };
+    }
+    let Some(path) = args.get("path").filter(|_| args.complete("path")) else {
+        return LiveView::Waiting("waiting for the path…".into());
+    };
+    let Some(base) = base else {
+        return LiveView::Waiting(format!("reading {path}…"));
+    };
+    match tool {
+        "write_file" => write_view(path, base, args),
+        "edit_file" => edit_view(path, base, args),
+        _ => LiveView::Waiting(String::new()),
+    }
+}
+
+fn write_view(path: &str, base: Option<&str>, args: &PartialObject) -> LiveView {
+    let content = args.get("content").unwrap_or("");
+    let complete = args.complete("content");
+    let old = base.unwrap_or("");
+    let hunks = if complete {
+        diff_hunks(old, content, 3)
+    } else {
+        // only the whole lines written so far, against as many lines of the old file
+        let written = &content[..content.rfind('\n').map_or(0, |i| i + 1)];
+        let lines = written.matches('\n').count();
+        let old_part = &old[..nth_line_end(old, lines)];
+        diff_hunks(old_part, written, 3)
+    };
+    LiveView::Hunks {
+        path: path.to_owned(),
+        new_file: base.is_none(),
+        hunks,
+        complete,
+    }
+}
+
+fn edit_view(path: &str, base: Option<&str>, args: &PartialObject) -> LiveView {
+    let problem = |message: String| LiveView::Problem {
+        path: path.to_owned(),
+        message,
+    };
+    let Some(old) = base else {
+        return problem(format!("{path} does not exist"));
+    };
+    if !args.complete("old_string") {
+        return LiveView::Waiting("reading old_string…".into());
+    }
+    let find = args.get("old_string").unwrap_or("");
+    if find.is_empty() {
+        return problem("old_string is empty".into());
+    }
+    let replace_all = args
+        .field("replace_all")
+        .is_some_and(|f| !f.is_string && f.complete);
+    let Some(at) = old.find(find) else {
+        return problem(format!("old_string is not in {path}"));
+    };
+    if !replace_all && old[at + find.len()..].contains(find) {
+        let n = old.matches(find).count();
+        return problem(format!(
+            "old_string matches {n} places in {path}; it must match exactly one"
+        ));
+    }
+    let with = args.get("new_string").unwrap_or("");
+    let complete = args.complete("new_string");
+    let hunks = if replace_all {
+        diff_hunks(old, &old.replace(find, with), 3)
+    } else {
+        region_hunks(old, at, find.len(), with)
+    };
+    LiveView::Hunks {
+        path: path.to_owned(),
+        new_file: false,
+        hunks,
+        complete,
+    }
+}
+
+/// Hunks for replacing `old[at..at + len]` with `with`, diffing only the lines the edit
+/// touches (plus context) and numbering them as in the whole file.
+fn region_hunks(old: &str, at: usize, len: usize, with: &str) -> Vec<Hunk> {
+    const CONTEXT: usize = 3;
+    let start_line = old[..at].matches('\n').count();
+    let end_line = start_line + old[at..at + len].matches('\n').count();
+    let from_line = start_line.saturating_sub(CONTEXT);
+    let from = nth_line_end(old, from_line);
+    let to = nth_line_end(old, end_line + 1 + CONTEXT);
+    let old_region = &old[from..to];
+    let mut new_region = String::with_capacity(old_region.len() + with.len());
+    new_region.push_str(&old[from..at]);
+    new_region.push_str(with);
+    new_region.push_str(&old[(at + len).min(to)..to]);
+    let mut hunks = diff_hunks(old_region, &new_region, CONTEXT);
+    for h in &mut hunks {
+        h.old_start += from_line;
+        h.new_start += from_line;
+    }
+    hunks
+}
+
+/// The byte offset just past the `n`th newline (the start of line `n`, 0-based); the end
+/// of the text when it has fewer lines.
+fn nth_line_end(text: &str, n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    text.match_indices('\n')
+        .nth(n - 1)
+        .map_or(text.len(), |(i, _)| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::patch::HunkLine;
+
+    fn args(json: &str) -> PartialObject {
+        let mut p = PartialObject::new();
+        p.feed(json);
+        p
+    }
+
+    fn file(n: usize) -> String {
+        (1..=n).map(|i| format!("line {i}\n")).collect()
+    }
+
+    #[test]
+    fn an_edit_in_a_big_file_is_numbered_as_in_the_file() {
+        let old = file(10_000);
+        let a = args(
+            r#"{"path":"big.txt","old_string":"line 5000\nline 5001\n","new_string":"LINE 5000\nline 5001\nnew li"#,
+        );
+        let LiveView::Hunks {
+            hunks, complete, ..
+        } = view("edit_file", &a, Some(Some(&old)))
+        else {
+            panic!()
+        };
+        assert!(!complete);
+        assert_eq!(hunks.len(), 1);
+        let h = &hunks[0];
+        assert_eq!(h.old_start, 4997, "context starts three lines before");
+        assert!(h.lines.contains(&HunkLine::Remove("line 5000".into())));
+        assert!(h.lines.contains(&HunkLine::Add("LINE 5000".into())));
+        // the partial last line shows as written so far, joined to what follows it
+        assert!(h.lines.contains(&HunkLine::Add("new liline 5002".into())));
+        assert!(h.lines.contains(&HunkLine::Remove("line 5002".into())));
+    }
+
+    #[test]
+    fn edits_that_cannot_apply_say_why() {
+        let old = "a\nb\na\n";
+        let v = view(
+            "edit_file",
+            &args(r#"{"path":"f","old_string":"a\n","new_string":"x"}"#),
+            Some(Some(old)),
+        );
+        assert!(matches!(v, LiveView::Problem { message, .. } if message.contains("2 places")));
+        let v = view(
+            "edit_file",
+            &args(r#"{"path":"f","old_string":"zz","new_string":"x"}"#),
+            Some(Some(old)),
+        );
+        assert!(matches!(v, LiveView::Problem { message, .. } if message.contains("not in")));
+        let v = view(
+            "edit_file",
+            &args(r#"{"path":"f","old_string":"a\n","new_string":"x\n","replace_all":true}"#),
+            Some(Some(old)),
+        );
+        assert!(matches!(v, LiveView::Hunks { hunks, .. } if hunks.len() == 1));
+        let v = view(
+            "edit_file",
+            &args(r#"{"path":"f","old_str"#),
+            Some(Some(old)),
+        );
+        assert!(matches!(v, LiveView::Waiting(_)));
+    }
+
+    #[test]
+    fn a_file_being_written_grows_line_by_line() {
+        let old = "one\ntwo\nthree\n";
+        let v = view(
+            "write_file",
+            &args(r#"{"path":"f","content":"one\nTWO\nthr"#),
+            Some(Some(old)),
+        );
+        let LiveView::Hunks {
+            hunks,
+            complete,
+            new_file,
+            ..
+        } = v
+        else {
+            panic!()
+        };
+        assert!(!complete && !new_file);
+        let added: Vec<&str> = hunks
+            .iter()
+            .flat_map(|h| h.lines.iter())
+            .filter(|l| matches!(l, HunkLine::Add(_)))
+            .map(HunkLine::text)
+            .collect();
+        assert_eq!(
+            added,
+            ["TWO"],
+            "only whole lines, against as many old lines"
+        );
+        let v = view(
+            "write_file",
+            &args(r#"{"path":"new.rs","content":"fn main() {}\n"}"#),
+            Some(None),
+        );
+        assert!(matches!(
+            v,
+            LiveView::Hunks {
+                new_file: true,
+                complete: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            view("write_file", &args(r#"{"path":"f"}"#), None),
+            LiveView::Waiting(_)
+        ));
+    }
+}
