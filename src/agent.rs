@@ -628,6 +628,22 @@ impl Agent {
                                         }
                                     }
                                 }
+                                Decision::ApproveHunks { declined }
+                                    if !declined.is_empty()
+                                        && crate::domain::live_edit::previews(&call.name) =>
+                                {
+                                    self.send(AgentEvent::ToolStarted {
+                                        turn,
+                                        call_id: call.id.clone(),
+                                    });
+                                    let out = crate::tools::hunks::apply_selected(
+                                        &ctx, &call.name, &args, declined,
+                                    );
+                                    let (text, kind, summary, changes) =
+                                        self.tool_result(&ctx, changed, out);
+                                    self.finish_call(turn, call, &text, kind, summary, changes);
+                                    continue;
+                                }
                                 _ => {}
                             }
                             match self.run_tool(turn, &ctx, call, &args, changed, ops).await {

@@ -165,6 +165,11 @@ pub enum Decision {
     /// Approve, and run shell commands starting with this prefix (which the user confirmed
     /// or changed) without asking for the rest of the session.
     AllowPrefix(String),
+    /// Approve only part of a file change: these hunks (`(file index, hunk index)`, as
+    /// the diff pane numbers them) are left out.
+    ApproveHunks {
+        declined: Vec<(usize, usize)>,
+    },
     /// Approve with arguments the user edited (JSON text for tools, the command for shell).
     ApproveEdited(String),
     Reject {

@@ -47,6 +47,9 @@ pub struct UiColors {
     pub selection: Color,
     pub diff_add_bg: Color,
     pub diff_del_bg: Color,
+    /// The changed words inside an added / removed line.
+    pub diff_add_word_bg: Color,
+    pub diff_del_word_bg: Color,
 }
 
 /// Every colour key of a theme file, in file order.
@@ -72,6 +75,8 @@ pub const COLOR_KEYS: &[&str] = &[
     "selection",
     "diff_add_bg",
     "diff_del_bg",
+    "diff_add_word_bg",
+    "diff_del_word_bg",
 ];
 
 impl UiColors {
@@ -99,6 +104,8 @@ impl UiColors {
             selection: c,
             diff_add_bg: c,
             diff_del_bg: c,
+            diff_add_word_bg: c,
+            diff_del_word_bg: c,
         }
     }
 
@@ -125,6 +132,8 @@ impl UiColors {
             "selection" => &mut self.selection,
             "diff_add_bg" => &mut self.diff_add_bg,
             "diff_del_bg" => &mut self.diff_del_bg,
+            "diff_add_word_bg" => &mut self.diff_add_word_bg,
+            "diff_del_word_bg" => &mut self.diff_del_word_bg,
             _ => return None,
         })
     }

@@ -5,6 +5,7 @@ pub mod atomic;
 pub mod context;
 mod danger;
 pub mod fs;
+pub mod hunks;
 pub mod patch;
 pub mod registry;
 mod schema;

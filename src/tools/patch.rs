@@ -289,7 +289,7 @@ fn rename(
 }
 
 /// Writes every change; on a failure, restores what was already written.
-fn write_all(ctx: &ToolContext, changes: &[FileChange]) -> Result<(), String> {
+pub(crate) fn write_all(ctx: &ToolContext, changes: &[FileChange]) -> Result<(), String> {
     let mut done: Vec<&FileChange> = Vec::new();
     let mut created_dirs: Vec<PathBuf> = Vec::new();
     for change in changes {

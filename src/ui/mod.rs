@@ -3,6 +3,7 @@
 
 pub mod chat;
 mod composer;
+pub mod diff_view;
 pub mod help;
 pub mod highlight;
 mod image_preview;

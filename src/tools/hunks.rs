@@ -1,0 +1,110 @@
+//! Taking part of a proposed change: of an `edit_file`, `write_file` or `apply_patch`
+//! call, only the hunks the user kept are written (all files or none), and the result tells
+//! the model which hunks were applied and which declined, so it goes on from the file as it
+//! really is.
+//!
+//! Hunks are numbered as the diff pane shows them: `domain::patch::diff_hunks(old, new, 3)`
+//! of each changed file, in the order the call changes the files.
+
+use serde_json::Value;
+
+use super::context::{FileChange, ToolContext, ToolOutput};
+use super::{fs, patch};
+use crate::domain::patch::{Hunk, apply, diff_hunks};
+
+/// Writes the call's change without the `declined` hunks (`(file index, hunk index)`).
+pub fn apply_selected(
+    ctx: &ToolContext,
+    tool: &str,
+    args: &Value,
+    declined: &[(usize, usize)],
+) -> ToolOutput {
+    let planned = match tool {
+        "apply_patch" => patch::preview(ctx, args),
+        _ => fs::preview(ctx, tool, args),
+    };
+    let changes = match planned {
+        Ok(c) => c,
+        Err(e) => return ToolOutput::error(e),
+    };
+    let mut writes: Vec<FileChange> = Vec::new();
+    let mut report = Vec::new();
+    for (fi, ch) in changes.iter().enumerate() {
+        let shown = ch
+            .path
+            .strip_prefix(&ctx.root)
+            .unwrap_or(&ch.path)
+            .display()
+            .to_string();
+        let old = String::from_utf8_lossy(ch.old.as_deref().unwrap_or_default()).into_owned();
+        let new = String::from_utf8_lossy(ch.new.as_deref().unwrap_or_default()).into_owned();
+        let hunks = diff_hunks(&old, &new, 3);
+        type Numbered<'a> = Vec<(usize, &'a Hunk)>;
+        let (kept, dropped): (Numbered, Numbered) = hunks
+            .iter()
+            .enumerate()
+            .partition(|(hi, _)| !declined.contains(&(fi, *hi)));
+        let list = |hs: &[(usize, &Hunk)]| {
+            hs.iter()
+                .map(|(i, h)| format!("{} ({})", i + 1, h.computed_header()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if kept.is_empty() {
+            report.push(format!(
+                "{shown}: every hunk declined ({}); the file is unchanged",
+                list(&dropped)
+            ));
+            continue;
+        }
+        if ch.new.is_none() && !dropped.is_empty() {
+            report.push(format!(
+                "{shown}: not deleted (the user kept part of it: hunks {} declined)",
+                list(&dropped)
+            ));
+            continue;
+        }
+        if dropped.is_empty() {
+            writes.push(ch.clone());
+            report.push(format!("{shown}: applied in full"));
+            continue;
+        }
+        let keep: Vec<Hunk> = kept.iter().map(|(_, h)| (*h).clone()).collect();
+        let result = match apply(&old, &keep) {
+            Ok(r) => r,
+            Err(failures) => {
+                return ToolOutput::error(format!(
+                    "{shown}: the kept hunks do not apply ({} failed); nothing was written",
+                    failures.len()
+                ));
+            }
+        };
+        writes.push(FileChange {
+            path: ch.path.clone(),
+            old: ch.old.clone(),
+            new: Some(result.into_bytes()),
+        });
+        report.push(format!(
+            "{shown}: applied hunks {}; declined hunks {}",
+            list(&kept),
+            list(&dropped)
+        ));
+    }
+    if let Err(e) = patch::write_all(ctx, &writes) {
+        return ToolOutput::error(e);
+    }
+    let mut text = String::from("The user took part of this change, hunk by hunk:\n");
+    for line in &report {
+        text.push_str("- ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str(
+        "The declined hunks were not written. Read a file again before changing it further.",
+    );
+    ToolOutput {
+        text,
+        is_error: false,
+        changes: writes,
+    }
+}

@@ -1,0 +1,531 @@
+//! One file's hunks as screen lines: a header per hunk (with the enclosing function or
+//! heading when one is found above it), old and new line numbers, syntax highlighting by
+//! file type under the diff colours, and the changed words inside a changed line marked.
+//! Unified or side by side. Only the hunks handed in are highlighted; a hunk's sides are
+//! highlighted as whole blocks, which the highlighter caches, so a growing hunk costs only
+//! its new lines.
+
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
+
+use super::highlight;
+use crate::config::theme::Theme;
+use crate::domain::patch::{Hunk, HunkLine};
+
+/// How to draw the hunks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Look<'a> {
+    pub side_by_side: bool,
+    /// The hunk the cursor is on.
+    pub cursor: Option<usize>,
+    /// Per hunk: declined by the user (drawn struck through). Empty = no selection shown.
+    pub declined: &'a [bool],
+}
+
+/// The lines, and the index of each hunk's header among them.
+pub struct Drawn {
+    pub lines: Vec<Line<'static>>,
+    pub hunk_rows: Vec<usize>,
+}
+
+pub fn draw(
+    path: &str,
+    old: Option<&str>,
+    hunks: &[Hunk],
+    look: Look<'_>,
+    width: usize,
+    theme: &Theme,
+) -> Drawn {
+    let max_no = hunks
+        .iter()
+        .map(|h| h.old_start.max(h.new_start) + h.lines.len())
+        .max()
+        .unwrap_or(1);
+    let num_w = max_no.to_string().len();
+    let mut out = Drawn {
+        lines: Vec::new(),
+        hunk_rows: Vec::new(),
+    };
+    for (i, h) in hunks.iter().enumerate() {
+        out.hunk_rows.push(out.lines.len());
+        let declined = look.declined.get(i).copied();
+        out.lines.push(header(
+            h,
+            i,
+            old,
+            declined,
+            look.cursor == Some(i),
+            width,
+            theme,
+        ));
+        let rows = hunk_rows(h, path, theme);
+        if look.side_by_side && width >= 40 {
+            side_by_side(&mut out.lines, &rows, num_w, width, theme, declined);
+        } else {
+            unified(&mut out.lines, &rows, num_w, width, theme, declined);
+        }
+    }
+    out
+}
+
+/// One line of a hunk, ready to draw.
+struct Row {
+    kind: Kind,
+    old_no: Option<usize>,
+    new_no: Option<usize>,
+    code: Line<'static>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Same,
+    Del,
+    Add,
+}
+
+fn hunk_rows(h: &Hunk, path: &str, theme: &Theme) -> Vec<Row> {
+    let lang = path.rsplit('/').next().unwrap_or(path);
+    let side = |lines: Vec<&str>| -> Vec<Line<'static>> {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        highlight::global().highlight(&text, lang, theme)
+    };
+    let old_hl = side(h.old_lines().collect());
+    let new_hl = side(h.new_lines().collect());
+    let (mut o, mut n) = (0usize, 0usize);
+    let (mut old_no, mut new_no) = (h.old_start.max(1), h.new_start.max(1));
+    if h.old_lines().count() == 0 {
+        old_no = h.old_start + 1;
+    }
+    if h.new_lines().count() == 0 {
+        new_no = h.new_start + 1;
+    }
+    let mut rows = Vec::with_capacity(h.lines.len());
+    for l in &h.lines {
+        let row = match l {
+            HunkLine::Context(_) => {
+                let r = Row {
+                    kind: Kind::Same,
+                    old_no: Some(old_no),
+                    new_no: Some(new_no),
+                    code: new_hl.get(n).cloned().unwrap_or_default(),
+                };
+                o += 1;
+                n += 1;
+                old_no += 1;
+                new_no += 1;
+                r
+            }
+            HunkLine::Remove(_) => {
+                let r = Row {
+                    kind: Kind::Del,
+                    old_no: Some(old_no),
+                    new_no: None,
+                    code: old_hl.get(o).cloned().unwrap_or_default(),
+                };
+                o += 1;
+                old_no += 1;
+                r
+            }
+            HunkLine::Add(_) => {
+                let r = Row {
+                    kind: Kind::Add,
+                    old_no: None,
+                    new_no: Some(new_no),
+                    code: new_hl.get(n).cloned().unwrap_or_default(),
+                };
+                n += 1;
+                new_no += 1;
+                r
+            }
+        };
+        rows.push(row);
+    }
+    mark_changed_words(&mut rows, theme);
+    rows
+}
+
+/// Pairs each run of removed lines with the added lines after it and marks, in each pair,
+/// the words that differ.
+fn mark_changed_words(rows: &mut [Row], theme: &Theme) {
+    let c = &theme.colors;
+    let mut i = 0;
+    while i < rows.len() {
+        if rows[i].kind != Kind::Del {
+            i += 1;
+            continue;
+        }
+        let dels = i;
+        while i < rows.len() && rows[i].kind == Kind::Del {
+            i += 1;
+        }
+        let adds = i;
+        while i < rows.len() && rows[i].kind == Kind::Add {
+            i += 1;
+        }
+        let pairs = (adds - dels).min(i - adds);
+        for k in 0..pairs {
+            let old = plain(&rows[dels + k].code);
+            let new = plain(&rows[adds + k].code);
+            if old.len() + new.len() > 4_000 {
+                continue;
+            }
+            let diff = similar::TextDiff::from_words(old.as_str(), new.as_str());
+            let (mut oi, mut ni) = (0usize, 0usize);
+            let (mut old_marks, mut new_marks) = (Vec::new(), Vec::new());
+            for ch in diff.iter_all_changes() {
+                let len = ch.value().len();
+                match ch.tag() {
+                    similar::ChangeTag::Equal => {
+                        oi += len;
+                        ni += len;
+                    }
+                    similar::ChangeTag::Delete => {
+                        old_marks.push((oi, oi + len));
+                        oi += len;
+                    }
+                    similar::ChangeTag::Insert => {
+                        new_marks.push((ni, ni + len));
+                        ni += len;
+                    }
+                }
+            }
+            // a line changed all over is not helped by marking all of it
+            let all = |marks: &[(usize, usize)], n: usize| {
+                marks.iter().map(|(a, b)| b - a).sum::<usize>() * 10 >= n.max(1) * 9
+            };
+            if !all(&old_marks, old.len()) {
+                paint(
+                    &mut rows[dels + k].code,
+                    &old_marks,
+                    c.diff_del_word_bg,
+                    theme,
+                );
+            }
+            if !all(&new_marks, new.len()) {
+                paint(
+                    &mut rows[adds + k].code,
+                    &new_marks,
+                    c.diff_add_word_bg,
+                    theme,
+                );
+            }
+        }
+    }
+}
+
+fn plain(line: &Line<'_>) -> String {
+    line.spans.iter().map(|s| s.content.as_ref()).collect()
+}
+
+/// Sets the background of the byte ranges `marks` of `line`'s text, splitting spans.
+fn paint(
+    line: &mut Line<'static>,
+    marks: &[(usize, usize)],
+    bg: ratatui::style::Color,
+    theme: &Theme,
+) {
+    if marks.is_empty() {
+        return;
+    }
+    let mut spans = Vec::new();
+    let mut at = 0usize;
+    for span in line.spans.drain(..) {
+        let text = span.content.to_string();
+        let (start, end) = (at, at + text.len());
+        let mut cuts = vec![0, text.len()];
+        for &(a, b) in marks {
+            for x in [a, b] {
+                if x > start && x < end && text.is_char_boundary(x - start) {
+                    cuts.push(x - start);
+                }
+            }
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        for w in cuts.windows(2) {
+            let piece = &text[w[0]..w[1]];
+            let mid = start + w[0];
+            let marked = marks.iter().any(|&(a, b)| mid >= a && mid < b);
+            let style = if marked {
+                theme
+                    .with_bg(span.style, bg)
+                    .add_modifier(if theme.no_color {
+                        Modifier::UNDERLINED
+                    } else {
+                        Modifier::empty()
+                    })
+            } else {
+                span.style
+            };
+            spans.push(Span::styled(piece.to_owned(), style));
+        }
+        at = end;
+    }
+    line.spans = spans;
+}
+
+fn header(
+    h: &Hunk,
+    index: usize,
+    old: Option<&str>,
+    declined: Option<bool>,
+    cursor: bool,
+    width: usize,
+    theme: &Theme,
+) -> Line<'static> {
+    let c = &theme.colors;
+    let mut text = String::new();
+    if let Some(d) = declined {
+        text.push_str(if d { "[ ] " } else { "[x] " });
+    }
+    text.push_str(&format!("hunk {} {}", index + 1, h.computed_header()));
+    if let Some(f) = old.and_then(|o| enclosing(o, h.old_start)) {
+        text.push(' ');
+        text.push_str(&f);
+    }
+    let mut style = theme.style(c.accent).add_modifier(Modifier::BOLD);
+    if cursor {
+        style = style.add_modifier(Modifier::REVERSED);
+    }
+    Line::from(Span::styled(fit(&text, width), style))
+}
+
+/// The nearest line above `line` (1-based) that opens a function, type or section.
+fn enclosing(old: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = old.lines().take(line.saturating_sub(1)).collect();
+    lines
+        .iter()
+        .rev()
+        .take(3_000)
+        .find(|l| opens_scope(l))
+        .map(|l| fit(l.trim(), 48))
+}
+
+fn opens_scope(line: &str) -> bool {
+    let t = line.trim_start();
+    if t.starts_with('#') && t.trim_start_matches('#').starts_with(' ') && line.starts_with('#') {
+        return true; // a Markdown heading
+    }
+    let first = t
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .next()
+        .unwrap_or("");
+    const OPENERS: &[&str] = &[
+        "fn",
+        "pub",
+        "impl",
+        "struct",
+        "enum",
+        "trait",
+        "mod",
+        "def",
+        "class",
+        "func",
+        "function",
+        "interface",
+        "module",
+        "async",
+        "export",
+        "public",
+        "private",
+        "protected",
+        "static",
+        "type",
+        "macro_rules",
+    ];
+    OPENERS.contains(&first) && !t.ends_with(';') && t.len() > first.len()
+}
+
+fn fit(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    for ch in text.chars() {
+        if out.width() + 2 > width {
+            break;
+        }
+        out.push(ch);
+    }
+    out.push('…');
+    out
+}
+
+fn bg_for(kind: Kind, theme: &Theme) -> Option<ratatui::style::Color> {
+    match kind {
+        Kind::Same => None,
+        Kind::Del => Some(theme.colors.diff_del_bg),
+        Kind::Add => Some(theme.colors.diff_add_bg),
+    }
+}
+
+/// `code` cut to `width` cells (a `›` marks the cut), on the row's background.
+fn code_spans(
+    code: &Line<'static>,
+    width: usize,
+    bg: Option<ratatui::style::Color>,
+    theme: &Theme,
+    struck: bool,
+) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    let mut used = 0usize;
+    for s in &code.spans {
+        let w = s.content.width();
+        let mut style = match bg {
+            Some(b) if s.style.bg.is_none() => theme.with_bg(s.style, b),
+            _ => s.style,
+        };
+        if struck {
+            style = style.add_modifier(Modifier::CROSSED_OUT | Modifier::DIM);
+        }
+        if used + w <= width {
+            out.push(Span::styled(s.content.to_string(), style));
+            used += w;
+            continue;
+        }
+        let mut piece = String::new();
+        for ch in s.content.chars() {
+            let cw = ch.to_string().width();
+            if used + cw + 1 > width {
+                break;
+            }
+            piece.push(ch);
+            used += cw;
+        }
+        out.push(Span::styled(piece, style));
+        out.push(Span::styled("›", theme.style(theme.colors.dim)));
+        used += 1;
+        break;
+    }
+    // the row's colour runs to the edge
+    if let Some(b) = bg {
+        out.push(Span::styled(
+            " ".repeat(width.saturating_sub(used)),
+            theme.with_bg(Style::default(), b),
+        ));
+    }
+    out
+}
+
+fn number(n: Option<usize>, w: usize) -> String {
+    match n {
+        Some(n) => format!("{n:>w$}"),
+        None => " ".repeat(w),
+    }
+}
+
+fn unified(
+    out: &mut Vec<Line<'static>>,
+    rows: &[Row],
+    num_w: usize,
+    width: usize,
+    theme: &Theme,
+    declined: Option<bool>,
+) {
+    let dim = theme.style(theme.colors.dim);
+    let struck = declined == Some(true);
+    for r in rows {
+        let sign = match r.kind {
+            Kind::Same => ' ',
+            Kind::Del => '-',
+            Kind::Add => '+',
+        };
+        let gutter = format!(
+            "{} {} {sign}",
+            number(r.old_no, num_w),
+            number(r.new_no, num_w)
+        );
+        let code_w = width.saturating_sub(gutter.width() + 1);
+        let bg = bg_for(r.kind, theme);
+        let mut spans = vec![Span::styled(gutter, dim), Span::raw(" ")];
+        spans.extend(code_spans(
+            &r.code,
+            code_w,
+            bg,
+            theme,
+            struck && r.kind != Kind::Same,
+        ));
+        out.push(Line::from(spans));
+    }
+}
+
+fn side_by_side(
+    out: &mut Vec<Line<'static>>,
+    rows: &[Row],
+    num_w: usize,
+    width: usize,
+    theme: &Theme,
+    declined: Option<bool>,
+) {
+    let dim = theme.style(theme.colors.dim);
+    let struck = declined == Some(true);
+    let half = (width.saturating_sub(1)) / 2;
+    // pair rows: context on both sides; a run of removals beside the additions after it
+    let mut pairs: Vec<(Option<&Row>, Option<&Row>)> = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        if rows[i].kind == Kind::Same {
+            pairs.push((Some(&rows[i]), Some(&rows[i])));
+            i += 1;
+            continue;
+        }
+        let dels: Vec<&Row> = rows[i..]
+            .iter()
+            .take_while(|r| r.kind == Kind::Del)
+            .collect();
+        i += dels.len();
+        let adds: Vec<&Row> = rows[i..]
+            .iter()
+            .take_while(|r| r.kind == Kind::Add)
+            .collect();
+        i += adds.len();
+        for k in 0..dels.len().max(adds.len()) {
+            pairs.push((dels.get(k).copied(), adds.get(k).copied()));
+        }
+    }
+    for (l, r) in pairs {
+        let mut spans = half_row(l, l.and_then(|x| x.old_no), num_w, half, theme, struck);
+        spans.push(Span::styled("│", dim));
+        spans.extend(half_row(
+            r,
+            r.and_then(|x| x.new_no),
+            num_w,
+            half,
+            theme,
+            struck,
+        ));
+        out.push(Line::from(spans));
+    }
+}
+
+/// One side of a side-by-side row, exactly `half` cells wide.
+fn half_row(
+    row: Option<&Row>,
+    no: Option<usize>,
+    num_w: usize,
+    half: usize,
+    theme: &Theme,
+    struck: bool,
+) -> Vec<Span<'static>> {
+    let code_w = half.saturating_sub(num_w + 1);
+    let mut spans = vec![Span::styled(
+        format!("{} ", number(no, num_w)),
+        theme.style(theme.colors.dim),
+    )];
+    if let Some(row) = row {
+        spans.extend(code_spans(
+            &row.code,
+            code_w,
+            bg_for(row.kind, theme),
+            theme,
+            struck && row.kind != Kind::Same,
+        ));
+    }
+    let used: usize = spans.iter().map(|s| s.content.width()).sum();
+    if used < half {
+        spans.push(Span::raw(" ".repeat(half - used)));
+    }
+    spans
+}
