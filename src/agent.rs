@@ -427,12 +427,23 @@ impl Agent {
         let events = self.events.clone();
         let mut streamed = String::new();
         let mut shutdown = false;
+        let root = self.settings.ctx.root.clone();
+        let mut bases = crate::tools::live_base::BaseWatcher::default();
         let result = {
             let mut on_event = |ev: StreamEvent| {
                 if let StreamEvent::Content { text } = &ev {
                     streamed.push_str(text);
                 }
+                let base = bases.see(&root, &ev);
                 let _ = events.send(AgentEvent::Stream { turn, event: ev });
+                if let Some((index, path, text)) = base {
+                    let _ = events.send(AgentEvent::LiveBase {
+                        turn,
+                        index,
+                        path,
+                        text,
+                    });
+                }
             };
             let stream = client.stream_chat(req, &mut on_event);
             tokio::pin!(stream);

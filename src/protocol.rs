@@ -78,6 +78,14 @@ pub enum AgentEvent {
     /// A model response of the turn ended; the agent goes on with its tool calls.
     /// The UI starts a fresh reply entry for the next response.
     StepDone { turn: u64, outcome: TurnOutcome },
+    /// The file a streaming edit (tool call `index` of the current reply) is about, read as
+    /// soon as its path arrived: `Ok(None)` = it does not exist yet.
+    LiveBase {
+        turn: u64,
+        index: usize,
+        path: String,
+        text: Result<Option<String>, String>,
+    },
     /// A tool call needs the user's decision.
     ApprovalNeeded { turn: u64, request: ApprovalRequest },
     /// A tool call started running (approved or allowed by policy).

@@ -240,7 +240,7 @@ fn approvals_with_single_keystrokes_in_a_real_terminal() {
     let screen = t.wait_for(|s| s.contains("approvals · 2"), Duration::from_secs(15));
     assert!(screen.contains("notes.txt +1 -1"), "{screen}");
     assert!(
-        screen.contains("+gamma") && screen.contains("-beta"),
+        screen.contains("+ gamma") && screen.contains("- beta"),
         "the proposed diff is shown:\n{screen}"
     );
     assert_eq!(

@@ -19,7 +19,15 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
                 a.model = model;
             }
         }
-        AgentEvent::Stream { turn, event } => on_stream(s, turn, event),
+        AgentEvent::Stream { turn, event } => {
+            if is_current(s, turn) {
+                super::diffs::on_stream(s, turn, &event);
+            }
+            on_stream(s, turn, event)
+        }
+        AgentEvent::LiveBase {
+            turn, index, text, ..
+        } => super::diffs::on_base(s, turn, index, text),
         AgentEvent::Responder { turn, model } => {
             if is_current(s, turn)
                 && let Some(entry) = current_entry(s)
@@ -37,6 +45,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
         }
         AgentEvent::StepDone { turn, outcome } => {
             if is_current(s, turn) {
+                s.live = None;
                 finish_entry(s, &outcome);
                 if let Some(t) = s.turn.as_mut() {
                     t.entry = None;
@@ -49,9 +58,16 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
                 return;
             }
             set_card(s, &request.call_id, ToolState::Waiting);
-            s.approvals.push(Queued { turn, request });
+            let (files, declined) = super::diffs::queued(&request);
+            s.approvals.push(Queued {
+                turn,
+                request,
+                files,
+                declined,
+            });
             if s.approvals.len() == 1 {
                 s.approval_selected = 0;
+                s.diff_cursor = 0;
             }
             // one keystroke decides: the queue takes focus (the composer keeps its text)
             s.focus = Focus::Approvals;
@@ -136,6 +152,7 @@ fn current_entry(s: &mut State) -> Option<&mut Entry> {
 
 fn end_turn(s: &mut State) {
     s.turn = None;
+    s.live = None;
     s.approvals.clear();
     s.approval_input = None;
     if s.focus == Focus::Approvals {
@@ -280,5 +297,5 @@ fn record_changes(s: &mut State, changes: Vec<ProposedChange>) {
     for c in &changes {
         s.changed_files.insert(c.path.clone());
     }
-    s.last_changes = changes;
+    s.last_changes = changes.iter().map(super::diffs::FileDiff::of).collect();
 }

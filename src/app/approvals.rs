@@ -16,7 +16,10 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
         return false;
     };
     match key.code {
-        KeyCode::Char('y') => decide(s, cmds, &selected.request.call_id, Decision::Approve),
+        KeyCode::Char('y') => super::diffs::approve_selected(s, cmds),
+        KeyCode::Char(' ' | ']' | '[' | 's') => {
+            super::diffs::diff_key(s, &key);
+        }
         KeyCode::Char('a') => match &selected.request.session_prefix {
             // shell: the user sees, and may narrow, the prefix that will stop asking
             Some(p) if selected.request.tool == "shell" => {
@@ -51,8 +54,13 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
             open_input(s, InputMode::Edit, &selected.request.call_id, &initial);
         }
         KeyCode::Char('Y') => {
-            for id in ids(s) {
-                decide(s, cmds, &id, Decision::Approve);
+            let all: Vec<(String, Decision)> = s
+                .approvals
+                .iter()
+                .map(|q| (q.request.call_id.clone(), super::diffs::approval(q)))
+                .collect();
+            for (id, decision) in all {
+                decide(s, cmds, &id, decision);
             }
         }
         KeyCode::Char('N') => {
@@ -61,10 +69,12 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
             }
         }
         KeyCode::Char('j') | KeyCode::Down => {
-            s.approval_selected = (s.approval_selected + 1).min(s.approvals.len() - 1)
+            s.approval_selected = (s.approval_selected + 1).min(s.approvals.len() - 1);
+            s.diff_cursor = 0;
         }
         KeyCode::Char('k') | KeyCode::Up => {
-            s.approval_selected = s.approval_selected.saturating_sub(1)
+            s.approval_selected = s.approval_selected.saturating_sub(1);
+            s.diff_cursor = 0;
         }
         // not a quit key while something waits for a decision
         KeyCode::Char('q') => {
@@ -150,13 +160,14 @@ fn ids(s: &State) -> Vec<String> {
         .collect()
 }
 
-fn decide(s: &mut State, cmds: &mut Vec<Command>, call_id: &str, decision: Decision) {
+pub(super) fn decide(s: &mut State, cmds: &mut Vec<Command>, call_id: &str, decision: Decision) {
     cmds.push(Command::Agent(Op::Decide {
         call_id: call_id.to_owned(),
         decision,
     }));
     s.approvals.retain(|q| q.request.call_id != call_id);
     s.approval_selected = s.approval_selected.min(s.approvals.len().saturating_sub(1));
+    s.diff_cursor = 0;
     if s.approvals.is_empty() {
         s.focus = Focus::Input;
         s.main_tab = Focus::Chat;

@@ -5,6 +5,7 @@ mod agent_events;
 mod approvals;
 pub mod attachments;
 pub mod commands;
+pub mod diffs;
 pub mod event_loop;
 pub mod history;
 pub mod image_jobs;

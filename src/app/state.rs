@@ -10,7 +10,7 @@ use ratatui_textarea::{TextArea, WrapMode};
 
 use super::history::InputHistory;
 use crate::config::theme::Theme;
-use crate::protocol::{ApprovalRequest, ProposedChange, ServerStatus};
+use crate::protocol::{ApprovalRequest, ServerStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -170,6 +170,10 @@ pub struct RunningTurn {
 pub struct Queued {
     pub turn: u64,
     pub request: ApprovalRequest,
+    /// The change per file, with hunks as the diff pane numbers them.
+    pub files: Vec<super::diffs::FileDiff>,
+    /// Per file, per hunk: left out by the user (Space in the diff pane).
+    pub declined: Vec<Vec<bool>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,7 +225,12 @@ pub struct State {
     pub approval_selected: usize,
     pub approval_input: Option<ApprovalInput>,
     /// The changes of the last tool call that changed files (for the diff pane).
-    pub last_changes: Vec<ProposedChange>,
+    pub last_changes: Vec<super::diffs::FileDiff>,
+    /// The file change a streaming tool call is writing.
+    pub live: Option<super::diffs::LiveCall>,
+    /// The hunk under the cursor in the selected call's diff (over all its files).
+    pub diff_cursor: usize,
+    pub diff_side_by_side: bool,
     /// Every file cove changed in this session.
     pub changed_files: std::collections::BTreeSet<String>,
     pub composer: TextArea<'static>,
@@ -275,6 +284,9 @@ impl State {
             approval_selected: 0,
             approval_input: None,
             last_changes: Vec::new(),
+            live: None,
+            diff_cursor: 0,
+            diff_side_by_side: false,
             changed_files: Default::default(),
             composer: new_composer(""),
             history,

@@ -182,6 +182,20 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         }
         return;
     }
+    if s.focus == Focus::Diff && key.modifiers.is_empty() {
+        if super::diffs::diff_key(s, &key) {
+            return;
+        }
+        match key.code {
+            KeyCode::Char('y') if !s.approvals.is_empty() => {
+                return super::diffs::approve_selected(s, cmds);
+            }
+            KeyCode::Char('n') if !s.approvals.is_empty() => {
+                return super::diffs::reject_selected(s, cmds);
+            }
+            _ => {}
+        }
+    }
     match s.focus {
         Focus::Input => input_key(s, key, cmds),
         Focus::Chat | Focus::Diff | Focus::Approvals => match key.code {

@@ -338,7 +338,7 @@ fn opens_scope(line: &str) -> bool {
     OPENERS.contains(&first) && !t.ends_with(';') && t.len() > first.len()
 }
 
-fn fit(text: &str, width: usize) -> String {
+pub fn fit(text: &str, width: usize) -> String {
     if text.width() <= width {
         return text.to_owned();
     }

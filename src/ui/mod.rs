@@ -3,6 +3,7 @@
 
 pub mod chat;
 mod composer;
+mod diff_pane;
 pub mod diff_view;
 pub mod help;
 pub mod highlight;
@@ -26,7 +27,7 @@ pub fn render(f: &mut Frame, s: &State) {
         chat::render(f, chat, s);
     }
     if let Some(diff) = areas.diff {
-        panes::render_diff(f, diff, s);
+        diff_pane::render(f, diff, s);
     }
     if let Some(approvals) = areas.approvals {
         panes::render_approvals(f, approvals, s);

@@ -1,4 +1,4 @@
-//! The diff pane, the approval queue, and the tab bar of the narrow layout.
+//! The approval queue and the tab bar of the narrow layout (the diff pane is `diff_pane`).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,7 +8,6 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::chat::wrap_plain;
 use crate::app::state::{Focus, InputMode, State};
-use crate::protocol::ProposedChange;
 
 /// A bordered pane whose border and title show whether it has focus.
 pub(super) fn pane_block<'a>(title: String, focused: bool, s: &State) -> Block<'a> {
@@ -38,96 +37,6 @@ fn dim_lines(s: &State, text: &[&str]) -> Vec<Line<'static>> {
             ))
         })
         .collect()
-}
-
-pub fn render_diff(f: &mut Frame, area: Rect, s: &State) {
-    let focused = s.focus == Focus::Diff;
-    let (title, changes): (String, &[ProposedChange]) = match s.selected_approval() {
-        Some(q) if !q.request.changes.is_empty() => (
-            format!(" diff · proposed: {} ", q.request.summary),
-            &q.request.changes,
-        ),
-        _ if !s.last_changes.is_empty() => (" diff · last change ".to_string(), &s.last_changes),
-        _ => (" diff ".to_string(), &[]),
-    };
-    let block = pane_block(title, focused, s);
-    if changes.is_empty() {
-        let text = dim_lines(
-            s,
-            &[
-                "No changes yet.",
-                "",
-                "When the model proposes a file edit, the change shows here before you approve it.",
-            ],
-        );
-        f.render_widget(
-            Paragraph::new(text).wrap(Wrap { trim: false }).block(block),
-            area,
-        );
-        return;
-    }
-    let width = area.width.saturating_sub(2) as usize;
-    let lines = diff_lines(
-        s,
-        changes,
-        width,
-        area.height.saturating_sub(2) as usize * 4,
-    );
-    f.render_widget(Paragraph::new(lines).block(block), area);
-}
-
-/// A plain unified rendering of changes (the highlighted, hunk-by-hunk view is the diff
-/// pane's next step).
-fn diff_lines(
-    s: &State,
-    changes: &[ProposedChange],
-    width: usize,
-    max: usize,
-) -> Vec<Line<'static>> {
-    let c = &s.theme.colors;
-    let mut out = Vec::new();
-    for ch in changes {
-        let label = match (&ch.old, &ch.new) {
-            (None, _) => format!("{} (new file)", ch.path),
-            (_, None) => format!("{} (deleted)", ch.path),
-            _ => ch.path.clone(),
-        };
-        out.push(Line::from(Span::styled(
-            label,
-            s.theme.style(c.heading).add_modifier(Modifier::BOLD),
-        )));
-        let old = ch.old.clone().unwrap_or_default();
-        let new = ch.new.clone().unwrap_or_default();
-        let diff = similar::TextDiff::from_lines(&old, &new);
-        for group in diff.grouped_ops(2) {
-            out.push(Line::from(Span::styled("⋯", s.theme.style(c.dim))));
-            for op in group {
-                for change in diff.iter_changes(&op) {
-                    let (sign, style) = match change.tag() {
-                        similar::ChangeTag::Delete => {
-                            ("-", s.theme.with_bg(s.theme.style(c.fg), c.diff_del_bg))
-                        }
-                        similar::ChangeTag::Insert => {
-                            ("+", s.theme.with_bg(s.theme.style(c.fg), c.diff_add_bg))
-                        }
-                        similar::ChangeTag::Equal => (" ", s.theme.style(c.dim)),
-                    };
-                    let text = change.value().trim_end_matches('\n');
-                    for l in wrap_plain(&format!("{sign}{text}"), width, style, "") {
-                        out.push(l);
-                    }
-                    if out.len() >= max {
-                        out.push(Line::from(Span::styled(
-                            "… (more below)",
-                            s.theme.style(c.dim),
-                        )));
-                        return out;
-                    }
-                }
-            }
-        }
-    }
-    out
 }
 
 pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {

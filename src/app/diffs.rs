@@ -1,0 +1,204 @@
+//! The diff pane's state in `update`: the change a streaming call is writing (live), the
+//! hunks of each queued call with the user's hunk choices, the last change made, and the
+//! keys that move between hunks and take or leave them.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::msg::Command;
+use super::state::*;
+use crate::domain::live_edit::{LiveView, previews, view};
+use crate::domain::partial_json::PartialObject;
+use crate::domain::patch::{Hunk, diff_hunks};
+use crate::protocol::{Decision, ProposedChange, StreamEvent};
+
+/// One file of a change, with its hunks as the pane numbers them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileDiff {
+    pub path: String,
+    pub old: Option<String>,
+    pub new_file: bool,
+    pub deleted: bool,
+    pub hunks: Vec<Hunk>,
+}
+
+impl FileDiff {
+    pub fn of(c: &ProposedChange) -> FileDiff {
+        let old = c.old.clone().unwrap_or_default();
+        let new = c.new.clone().unwrap_or_default();
+        FileDiff {
+            path: c.path.clone(),
+            hunks: diff_hunks(&old, &new, 3),
+            old: c.old.clone(),
+            new_file: c.old.is_none(),
+            deleted: c.new.is_none(),
+        }
+    }
+}
+
+/// A file-changing tool call of the reply being streamed.
+#[derive(Debug, Clone)]
+pub struct LiveCall {
+    pub turn: u64,
+    pub index: usize,
+    pub tool: String,
+    pub args: PartialObject,
+    /// The file on disk, once the agent has read it (`Ok(None)`: a new file).
+    pub base: Option<Result<Option<String>, String>>,
+    pub view: LiveView,
+}
+
+impl LiveCall {
+    fn refresh(&mut self) {
+        self.view = match &self.base {
+            Some(Err(e)) => LiveView::Problem {
+                path: self.args.get("path").unwrap_or("").to_owned(),
+                message: e.clone(),
+            },
+            Some(Ok(text)) => view(&self.tool, &self.args, Some(text.as_deref())),
+            None => view(&self.tool, &self.args, None),
+        };
+    }
+}
+
+/// A stream event of the current turn: starts or feeds the live view.
+pub fn on_stream(s: &mut State, turn: u64, ev: &StreamEvent) {
+    match ev {
+        StreamEvent::ToolCallStart { index, name, .. } if previews(name) => {
+            let mut call = LiveCall {
+                turn,
+                index: *index,
+                tool: name.clone(),
+                args: PartialObject::new(),
+                base: None,
+                view: LiveView::Waiting(String::new()),
+            };
+            call.refresh();
+            s.live = Some(call);
+            if s.approvals.is_empty() && s.size.0 < super::super::ui::layout::WIDE {
+                // narrow: the diff tab comes forward while the change is written
+                s.main_tab = Focus::Diff;
+            }
+        }
+        StreamEvent::ToolCallArgs { index, fragment } => {
+            if let Some(call) = s
+                .live
+                .as_mut()
+                .filter(|c| c.turn == turn && c.index == *index)
+            {
+                call.args.feed(fragment);
+                call.refresh();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The agent read the file a live call is about.
+pub fn on_base(s: &mut State, turn: u64, index: usize, text: Result<Option<String>, String>) {
+    if let Some(call) = s
+        .live
+        .as_mut()
+        .filter(|c| c.turn == turn && c.index == index)
+    {
+        call.base = Some(text);
+        call.refresh();
+    }
+}
+
+/// A call entered the queue: its hunks, all taken to begin with.
+pub fn queued(request: &crate::protocol::ApprovalRequest) -> (Vec<FileDiff>, Vec<Vec<bool>>) {
+    let files: Vec<FileDiff> = request.changes.iter().map(FileDiff::of).collect();
+    let declined = files.iter().map(|f| vec![false; f.hunks.len()]).collect();
+    (files, declined)
+}
+
+/// Hunks of the selected queued call, flattened: `(file, hunk)` in pane order.
+pub fn hunk_ids(q: &Queued) -> Vec<(usize, usize)> {
+    q.files
+        .iter()
+        .enumerate()
+        .flat_map(|(f, d)| (0..d.hunks.len()).map(move |h| (f, h)))
+        .collect()
+}
+
+/// Diff keys (in the diff pane, and in the queue): Space takes/leaves the hunk under the
+/// cursor, `]`/`[` move between hunks, `s` switches unified / side by side. False when the
+/// key is not one of them.
+pub fn diff_key(s: &mut State, key: &KeyEvent) -> bool {
+    if !key.modifiers.is_empty() && key.code != KeyCode::Char(']') && key.code != KeyCode::Char('[')
+    {
+        return false;
+    }
+    match key.code {
+        KeyCode::Char('s') => {
+            s.diff_side_by_side = !s.diff_side_by_side;
+            s.flash(if s.diff_side_by_side {
+                "Diff: side by side (s for unified)"
+            } else {
+                "Diff: unified (s for side by side)"
+            });
+        }
+        KeyCode::Char(']') | KeyCode::Char('[') => {
+            let n = s.selected_approval().map_or(0, |q| hunk_ids(q).len());
+            if n == 0 {
+                return true;
+            }
+            s.diff_cursor = if key.code == KeyCode::Char(']') {
+                (s.diff_cursor + 1).min(n - 1)
+            } else {
+                s.diff_cursor.saturating_sub(1)
+            };
+        }
+        KeyCode::Char(' ') => {
+            let cursor = s.diff_cursor;
+            let i = s.approval_selected;
+            let Some(q) = s.approvals.get_mut(i) else {
+                return true;
+            };
+            let ids = hunk_ids(q);
+            let Some(&(f, h)) = ids.get(cursor) else {
+                return true;
+            };
+            if let Some(d) = q.declined.get_mut(f).and_then(|v| v.get_mut(h)) {
+                *d = !*d;
+            }
+            let left = q.declined.iter().flatten().filter(|d| **d).count();
+            let total = ids.len();
+            s.flash(format!(
+                "{} of {total} hunks taken · y applies them · Space toggles · ]/[ move",
+                total - left
+            ));
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// `y` on a call: the hunks the user left out, if any, go with the approval.
+pub fn approval(q: &Queued) -> Decision {
+    let declined: Vec<(usize, usize)> = hunk_ids(q)
+        .into_iter()
+        .filter(|&(f, h)| q.declined.get(f).and_then(|v| v.get(h)).copied() == Some(true))
+        .collect();
+    if declined.is_empty() {
+        Decision::Approve
+    } else {
+        Decision::ApproveHunks { declined }
+    }
+}
+
+/// Approves the selected call with the user's hunk choices (the diff pane's `y`).
+pub fn approve_selected(s: &mut State, cmds: &mut Vec<Command>) {
+    let Some(q) = s.selected_approval() else {
+        return;
+    };
+    let (id, decision) = (q.request.call_id.clone(), approval(q));
+    super::approvals::decide(s, cmds, &id, decision);
+}
+
+/// Rejects the selected call (the diff pane's `n`).
+pub fn reject_selected(s: &mut State, cmds: &mut Vec<Command>) {
+    if let Some(id) = s.selected_approval().map(|q| q.request.call_id.clone()) {
+        super::approvals::decide(s, cmds, &id, Decision::Reject { reason: None });
+    }
+}

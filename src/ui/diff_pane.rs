@@ -1,0 +1,191 @@
+//! The diff pane: the selected queued call's change (hunks to take or leave), the change a
+//! streaming call is writing (live, following its end), or the last change made.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::chat::wrap_plain;
+use super::diff_view::{self, Look};
+use super::panes::pane_block;
+use crate::app::diffs::{FileDiff, LiveCall, hunk_ids};
+use crate::app::state::{Focus, Queued, State};
+use crate::domain::live_edit::LiveView;
+
+pub fn render(f: &mut Frame, area: Rect, s: &State) {
+    let focused = s.focus == Focus::Diff;
+    let width = area.width.saturating_sub(2) as usize;
+    let height = area.height.saturating_sub(2) as usize;
+    let (title, lines, top) = match (s.selected_approval(), &s.live) {
+        (Some(q), _) if !q.files.is_empty() => queued(s, q, width, height),
+        (_, Some(live)) => live_lines(s, live, width, height),
+        _ if !s.last_changes.is_empty() => {
+            let (lines, _) = files(s, &s.last_changes, None, width);
+            (" diff · last change ".to_owned(), lines, 0)
+        }
+        _ => {
+            let c = &s.theme.colors;
+            let text: Vec<Line<'static>> = [
+                "No changes yet.",
+                "",
+                "When the model writes a file edit, the change shows here as it is written; \
+                 before you approve it you can take it hunk by hunk.",
+            ]
+            .iter()
+            .map(|t| Line::from(Span::styled(t.to_string(), s.theme.style(c.dim))))
+            .collect();
+            let block = pane_block(" diff ".to_owned(), focused, s);
+            f.render_widget(
+                Paragraph::new(text).wrap(Wrap { trim: false }).block(block),
+                area,
+            );
+            return;
+        }
+    };
+    let block = pane_block(title, focused, s);
+    let visible: Vec<Line<'static>> = lines.into_iter().skip(top).take(height).collect();
+    f.render_widget(Paragraph::new(visible).block(block), area);
+}
+
+/// Every file's header and hunks; `declined`/`cursor` for a queued call. Returns the lines
+/// and, per flattened hunk, its row.
+fn files(
+    s: &State,
+    files: &[FileDiff],
+    queued: Option<(&[Vec<bool>], usize)>,
+    width: usize,
+) -> (Vec<Line<'static>>, Vec<usize>) {
+    let c = &s.theme.colors;
+    let mut lines = Vec::new();
+    let mut rows = Vec::new();
+    let mut flat = 0usize;
+    for (fi, d) in files.iter().enumerate() {
+        let added: usize = d.hunks.iter().map(|h| h.added()).sum();
+        let removed: usize = d.hunks.iter().map(|h| h.removed()).sum();
+        let what = if d.new_file {
+            " (new file)"
+        } else if d.deleted {
+            " (deleted)"
+        } else {
+            ""
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{}{what}", d.path),
+                s.theme.style(c.heading).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(format!("  +{added} -{removed}"), s.theme.style(c.dim)),
+        ]));
+        let (declined, cursor): (&[bool], Option<usize>) = match queued {
+            Some((declined, cursor)) => (
+                declined.get(fi).map_or(&[][..], Vec::as_slice),
+                cursor.checked_sub(flat).filter(|c| *c < d.hunks.len()),
+            ),
+            None => (&[], None),
+        };
+        let look = Look {
+            side_by_side: s.diff_side_by_side,
+            cursor,
+            declined,
+        };
+        let drawn = diff_view::draw(&d.path, d.old.as_deref(), &d.hunks, look, width, &s.theme);
+        let base = lines.len();
+        rows.extend(drawn.hunk_rows.iter().map(|r| base + r));
+        lines.extend(drawn.lines);
+        flat += d.hunks.len();
+    }
+    (lines, rows)
+}
+
+fn queued(
+    s: &State,
+    q: &Queued,
+    width: usize,
+    height: usize,
+) -> (String, Vec<Line<'static>>, usize) {
+    let c = &s.theme.colors;
+    let total = hunk_ids(q).len();
+    let cursor = s.diff_cursor.min(total.saturating_sub(1));
+    let (mut lines, rows) = files(s, &q.files, Some((&q.declined, cursor)), width);
+    let taken = total - q.declined.iter().flatten().filter(|d| **d).count();
+    let hint = "Space take/leave · ]/[ hunk · y apply taken · n reject · s side by side";
+    lines.insert(
+        0,
+        Line::from(Span::styled(
+            diff_view::fit(hint, width),
+            s.theme.style(c.dim),
+        )),
+    );
+    // keep the cursor's hunk in view
+    let row = rows.get(cursor).map_or(0, |r| r + 1);
+    let top = if row + 3 > height {
+        row.saturating_sub(1)
+    } else {
+        0
+    };
+    let title = format!(
+        " diff · proposed: {} · hunk {}/{total} · {taken} taken ",
+        q.request.summary,
+        cursor + 1
+    );
+    (title, lines, top)
+}
+
+fn live_lines(
+    s: &State,
+    live: &LiveCall,
+    width: usize,
+    height: usize,
+) -> (String, Vec<Line<'static>>, usize) {
+    let c = &s.theme.colors;
+    let path = live.args.get("path").unwrap_or("");
+    let mut title = format!(" diff · writing: {} {path} ", live.tool);
+    let lines = match &live.view {
+        LiveView::Waiting(why) => vec![Line::from(Span::styled(why.clone(), s.theme.style(c.dim)))],
+        LiveView::Problem { message, .. } => {
+            wrap_plain(message, width, s.theme.style(c.warning), "")
+        }
+        LiveView::Patch { text, .. } => text
+            .lines()
+            .map(|l| {
+                let style = match l.chars().next() {
+                    Some('+') if !l.starts_with("+++") => {
+                        s.theme.with_bg(s.theme.style(c.fg), c.diff_add_bg)
+                    }
+                    Some('-') if !l.starts_with("---") => {
+                        s.theme.with_bg(s.theme.style(c.fg), c.diff_del_bg)
+                    }
+                    Some('@') => s.theme.style(c.accent),
+                    _ => s.theme.style(c.dim),
+                };
+                Line::from(Span::styled(diff_view::fit(l, width), style))
+            })
+            .collect(),
+        LiveView::Hunks {
+            path,
+            new_file,
+            hunks,
+            complete,
+        } => {
+            if *complete {
+                title = format!(" diff · written: {} {path} ", live.tool);
+            }
+            let d = FileDiff {
+                path: path.clone(),
+                old: live
+                    .base
+                    .as_ref()
+                    .and_then(|b| b.as_ref().ok().cloned().flatten()),
+                new_file: *new_file,
+                deleted: false,
+                hunks: hunks.clone(),
+            };
+            files(s, std::slice::from_ref(&d), None, width).0
+        }
+    };
+    // follow the end of what is being written
+    let top = lines.len().saturating_sub(height);
+    (title, lines, top)
+}
