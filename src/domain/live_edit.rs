@@ -26,6 +26,9 @@ pub enum LiveView {
         hunks: Vec<Hunk>,
         complete: bool,
     },
+    /// Text of the change arriving before the path it belongs to (arguments in another
+    /// order): shown as it comes, without line numbers.
+    Draft { what: String, text: String },
     /// `apply_patch`: the patch text as written so far.
     Patch { text: String, complete: bool },
     /// The change cannot apply (e.g. `old_string` is not in the file).
@@ -42,7 +45,18 @@ pub fn view(tool: &str, args: &PartialObject, base: Option<Option<&str>>) -> Liv
         };
     }
     let Some(path) = args.get("path").filter(|_| args.complete("path")) else {
-        return LiveView::Waiting("waiting for the path…".into());
+        let key = if tool == "write_file" {
+            "content"
+        } else {
+            "new_string"
+        };
+        return match args.get(key) {
+            Some(text) if !text.is_empty() => LiveView::Draft {
+                what: format!("{key} (the path has not arrived yet)"),
+                text: text.to_owned(),
+            },
+            _ => LiveView::Waiting("waiting for the path…".into()),
+        };
     };
     let Some(base) = base else {
         return LiveView::Waiting(format!("reading {path}…"));

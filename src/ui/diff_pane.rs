@@ -126,9 +126,9 @@ fn queued(
         0
     };
     let title = format!(
-        " diff · proposed: {} · hunk {}/{total} · {taken} taken ",
-        q.request.summary,
-        cursor + 1
+        " diff · hunk {}/{total} · {taken} taken · {} ",
+        cursor + 1,
+        q.request.summary
     );
     (title, lines, top)
 }
@@ -146,6 +146,16 @@ fn live_lines(
         LiveView::Waiting(why) => vec![Line::from(Span::styled(why.clone(), s.theme.style(c.dim)))],
         LiveView::Problem { message, .. } => {
             wrap_plain(message, width, s.theme.style(c.warning), "")
+        }
+        LiveView::Draft { what, text } => {
+            let mut lines = vec![Line::from(Span::styled(what.clone(), s.theme.style(c.dim)))];
+            let add = s.theme.with_bg(s.theme.style(c.fg), c.diff_add_bg);
+            lines.extend(
+                text.lines().map(|l| {
+                    Line::from(Span::styled(diff_view::fit(&format!("+ {l}"), width), add))
+                }),
+            );
+            lines
         }
         LiveView::Patch { text, .. } => text
             .lines()
