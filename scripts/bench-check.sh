@@ -68,6 +68,20 @@ if clip >= 150:
     sys.exit(1)
 PY
 
+run_bench diff
+python3 - <<'PY'
+import json, sys
+def median_ms(name):
+    est = json.load(open(f"target/criterion/live_diff/{name}/new/estimates.json"))
+    return est["median"]["point_estimate"] / 1e6
+per = median_ms("edit_10k_lines_all_fragments") / 39
+last = median_ms("edit_10k_lines_last_fragment")
+print(f"live diff, 10,000-line file, 8-character fragments: {per:.2f} ms per fragment, {last:.2f} ms for the costliest (median)")
+if max(per, last) >= 1.0:
+    print(f"REGRESSION: a fragment takes {max(per, last):.2f} ms >= 1 ms", file=sys.stderr)
+    sys.exit(1)
+PY
+
 if [ $# -ge 1 ]; then
   cargo build --quiet --release
   python3 benches/ttft_overhead.py "$1" --runs 20 --max-ms "$MAX_TTFT_OVERHEAD_MS"

@@ -292,11 +292,17 @@ fn header(
     Line::from(Span::styled(fit(&text, width), style))
 }
 
-/// The nearest line above `line` (1-based) that opens a function, type or section.
+/// The nearest line above `line` (1-based) that opens a function, type or section. Only the
+/// text above the hunk is read, backwards from it.
 fn enclosing(old: &str, line: usize) -> Option<String> {
-    let lines: Vec<&str> = old.lines().take(line.saturating_sub(1)).collect();
-    lines
-        .iter()
+    if line <= 1 {
+        return None;
+    }
+    let start = memchr::memchr_iter(b'\n', old.as_bytes())
+        .nth(line - 2)
+        .map_or(old.len(), |i| i + 1);
+    old[..start]
+        .lines()
         .rev()
         .take(3_000)
         .find(|l| opens_scope(l))
