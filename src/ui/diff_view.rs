@@ -377,8 +377,10 @@ fn code_spans(
 ) -> Vec<Span<'static>> {
     let mut out = Vec::new();
     let mut used = 0usize;
+    let total: usize = code.spans.iter().map(|s| s.content.width()).sum();
+    // one column is kept for the `›` that marks a cut
+    let room = if total > width { width.saturating_sub(1) } else { width };
     for s in &code.spans {
-        let w = s.content.width();
         let mut style = match bg {
             Some(b) if s.style.bg.is_none() => theme.with_bg(s.style, b),
             _ => s.style,
@@ -386,24 +388,24 @@ fn code_spans(
         if struck {
             style = style.add_modifier(Modifier::CROSSED_OUT | Modifier::DIM);
         }
-        if used + w <= width {
-            out.push(Span::styled(s.content.to_string(), style));
-            used += w;
-            continue;
-        }
         let mut piece = String::new();
         for ch in s.content.chars() {
             let cw = ch.to_string().width();
-            if used + cw + 1 > width {
+            if used + cw > room {
                 break;
             }
             piece.push(ch);
             used += cw;
         }
+        let cut = piece.len() < s.content.len();
         out.push(Span::styled(piece, style));
+        if cut {
+            break;
+        }
+    }
+    if total > width && width > 0 {
         out.push(Span::styled("›", theme.style(theme.colors.dim)));
         used += 1;
-        break;
     }
     // the row's colour runs to the edge
     if let Some(b) = bg {
@@ -515,9 +517,14 @@ fn half_row(
     theme: &Theme,
     struck: bool,
 ) -> Vec<Span<'static>> {
-    let code_w = half.saturating_sub(num_w + 1);
+    let code_w = half.saturating_sub(num_w + 2);
+    let sign = match row.map(|r| r.kind) {
+        Some(Kind::Del) => '-',
+        Some(Kind::Add) => '+',
+        _ => ' ',
+    };
     let mut spans = vec![Span::styled(
-        format!("{} ", number(no, num_w)),
+        format!("{}{sign} ", number(no, num_w)),
         theme.style(theme.colors.dim),
     )];
     if let Some(row) = row {
