@@ -639,6 +639,27 @@ impl Agent {
                                         }
                                     }
                                 }
+                                Decision::ApproveContent(content)
+                                    if matches!(call.name.as_str(), "edit_file" | "write_file") =>
+                                {
+                                    let path = args.get("path").cloned().unwrap_or_default();
+                                    args = serde_json::json!({ "path": path, "content": content });
+                                    self.send(AgentEvent::ToolStarted {
+                                        turn,
+                                        call_id: call.id.clone(),
+                                    });
+                                    let mut out = crate::tools::fs::write_file(&ctx, &args);
+                                    if !out.is_error {
+                                        out.text = format!(
+                                            "(The user edited your proposed change in their editor and applied their version instead; the file now holds exactly what they saved. Read it before changing it further.)\n{}",
+                                            out.text
+                                        );
+                                    }
+                                    let (text, kind, summary, changes) =
+                                        self.tool_result(&ctx, changed, out);
+                                    self.finish_call(turn, call, &text, kind, summary, changes);
+                                    continue;
+                                }
                                 Decision::ApproveHunks { declined }
                                     if !declined.is_empty()
                                         && crate::domain::live_edit::previews(&call.name) =>

@@ -178,6 +178,9 @@ pub enum Decision {
     ApproveHunks {
         declined: Vec<(usize, usize)>,
     },
+    /// Approve with the file content the user saved in their editor (edit_file and
+    /// write_file): that content is written instead of the model's.
+    ApproveContent(String),
     /// Approve with arguments the user edited (JSON text for tools, the command for shell).
     ApproveEdited(String),
     Reject {

@@ -25,31 +25,39 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     pub fn enter(mouse: bool) -> io::Result<Self> {
         install_panic_hook();
-        enable_raw_mode()?;
-        ACTIVE.store(true, Ordering::SeqCst);
-        let mut out = io::stdout();
-        execute!(
-            out,
-            EnterAlternateScreen,
-            EnableBracketedPaste,
-            cursor::Hide
-        )?;
-        if mouse {
-            execute!(out, EnableMouseCapture)?;
-        }
-        if matches!(
-            crossterm::terminal::supports_keyboard_enhancement(),
-            Ok(true)
-        ) {
-            execute!(
-                out,
-                PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
-            )?;
-            KEYBOARD_FLAGS.store(true, Ordering::SeqCst);
-        }
+        activate(mouse)?;
         Ok(TerminalGuard { mouse })
     }
+}
 
+/// Raw mode, the alternate screen, bracketed paste, mouse capture, keyboard protocol.
+fn activate(mouse: bool) -> io::Result<()> {
+    enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    let mut out = io::stdout();
+    execute!(
+        out,
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        cursor::Hide
+    )?;
+    if mouse {
+        execute!(out, EnableMouseCapture)?;
+    }
+    if matches!(
+        crossterm::terminal::supports_keyboard_enhancement(),
+        Ok(true)
+    ) {
+        execute!(
+            out,
+            PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
+        )?;
+        KEYBOARD_FLAGS.store(true, Ordering::SeqCst);
+    }
+    Ok(())
+}
+
+impl TerminalGuard {
     /// Mouse capture on (wheel scrolling) or off (the terminal's own text selection).
     pub fn set_mouse(&mut self, on: bool) -> io::Result<()> {
         if on != self.mouse {
@@ -62,6 +70,66 @@ impl TerminalGuard {
         }
         Ok(())
     }
+}
+
+impl TerminalGuard {
+    /// Gives the terminal back (cooked mode, normal screen) while `f` runs, e.g. an
+    /// editor, then takes it again. The caller must not read terminal events meanwhile.
+    pub fn suspend<T>(&mut self, f: impl FnOnce() -> T) -> io::Result<T> {
+        restore();
+        let out = f();
+        // (not a new guard: replacing this one would run its Drop, which restores)
+        activate(self.mouse)?;
+        Ok(out)
+    }
+}
+
+/// The user's editor command (`$VISUAL`, else `$EDITOR`), when one is set.
+pub fn editor_command() -> Option<String> {
+    ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.trim().is_empty())
+}
+
+/// Opens `content` in the user's editor as a file named `name` (so it gets the right syntax)
+/// and returns what was saved. Blocking; call inside [`TerminalGuard::suspend`].
+pub fn edit_in_editor(name: &str, content: &str) -> Result<String, String> {
+    let editor = editor_command().ok_or("no editor: set $VISUAL or $EDITOR")?;
+    let dir = tempfile::Builder::new()
+        .prefix("cove-edit-")
+        .tempdir()
+        .map_err(|e| format!("cannot make a temporary file: {e}"))?;
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = dir.path().join(if safe.is_empty() {
+        "edit.txt".into()
+    } else {
+        safe
+    });
+    std::fs::write(&path, content).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    // through sh, so `code --wait` or `emacs -nw` work as people set them
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&path)
+        .status()
+        .map_err(|e| format!("cannot run {editor}: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "{editor} exited with {status}; nothing was changed"
+        ));
+    }
+    std::fs::read_to_string(&path).map_err(|e| format!("cannot read back {}: {e}", path.display()))
 }
 
 impl Drop for TerminalGuard {

@@ -106,3 +106,48 @@ fn the_diff_streams_in_and_one_hunk_of_two_is_taken() {
     assert!(result.to_string().contains("declined hunks 1"), "{result}");
     t.keys(&["C-c", "C-c"]);
 }
+
+#[test]
+fn e_opens_the_proposed_file_in_the_editor_and_what_is_saved_is_written() {
+    let args = r#"{"path":"notes.txt","old_string":"beta","new_string":"gamma"}"#;
+    let server = FakeServer::start(vec![
+        slow_edit(args, Duration::from_millis(1)),
+        answer("Noted."),
+    ]);
+    let sb = Sandbox::new();
+    let notes = sb.workspace().join("notes.txt");
+    std::fs::write(&notes, "alpha\nbeta\n").unwrap();
+    let home = sb.dir.path();
+    let (h, c, st) = (
+        home.display().to_string(),
+        home.join("config").display().to_string(),
+        home.join("state").display().to_string(),
+    );
+    let url = server.base_url();
+    let t = Tmux::start(120, 40);
+    // the "editor" changes the proposed content the way a person would
+    t.run_cove(
+        &sb.workspace(),
+        &[
+            ("HOME", &h),
+            ("XDG_CONFIG_HOME", &c),
+            ("XDG_STATE_HOME", &st),
+            ("COVE_BASE_URL", &url),
+            ("COVE_MODEL", "fake-model"),
+            ("EDITOR", "sed -i s/gamma/DELTA/"),
+        ],
+        "",
+    );
+    t.wait_for(|s| s.contains("message"), Duration::from_secs(20));
+    t.send_literal("rename beta");
+    t.keys(&["Enter"]);
+    t.wait_for(|s| s.contains("approvals · 1"), Duration::from_secs(20));
+    t.keys(&["e"]);
+    // back in cove, redrawn, with the user's version written
+    t.wait_for(|s| s.contains("Noted."), Duration::from_secs(20));
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "alpha\nDELTA\n");
+    let result = server.posts()[1].json()["messages"].to_string();
+    assert!(result.contains("edited your proposed change"), "{result}");
+    t.keys(&["C-c", "C-c"]);
+    t.wait_for(|s| s.contains("ended"), Duration::from_secs(15));
+}

@@ -360,3 +360,55 @@ fn the_status_bar_keeps_the_pending_count_at_every_width() {
         assert!(status.contains("2 pending"), "{w}: {status}");
     }
 }
+
+#[test]
+fn e_with_an_editor_opens_the_new_content_and_a_saved_change_approves_it() {
+    let mut s = queued(vec![request("c1", "edit_file", "{}", "a.txt")]);
+    s.editor = true;
+    let cmds = update(&mut s, key(KeyCode::Char('e')));
+    assert_eq!(
+        cmds,
+        vec![Command::EditInEditor {
+            call_id: "c1".into(),
+            name: "a.txt".into(),
+            content: "two\n".into()
+        }]
+    );
+    // saved unchanged: nothing is decided
+    let cmds = update(
+        &mut s,
+        cove::app::Msg::Edited {
+            call_id: "c1".into(),
+            result: Ok("two\n".into()),
+        },
+    );
+    assert!(cmds.is_empty());
+    assert_eq!(s.approvals.len(), 1);
+    // an editor that failed: said, nothing decided
+    update(
+        &mut s,
+        cove::app::Msg::Edited {
+            call_id: "c1".into(),
+            result: Err("vi exited with 1".into()),
+        },
+    );
+    assert!(s.flash.as_ref().unwrap().0.contains("vi exited"));
+    assert_eq!(s.approvals.len(), 1);
+    // changed: approved with the user's content
+    let cmds = update(
+        &mut s,
+        cove::app::Msg::Edited {
+            call_id: "c1".into(),
+            result: Ok("mine\n".into()),
+        },
+    );
+    assert_eq!(
+        cmds,
+        vec![decide("c1", Decision::ApproveContent("mine\n".into()))]
+    );
+    assert!(s.approvals.is_empty());
+    // without an editor, `e` edits the arguments inline as before
+    let mut s = queued(vec![request("c2", "edit_file", "{}", "a.txt")]);
+    assert!(update(&mut s, key(KeyCode::Char('e'))).is_empty());
+    assert!(s.approval_input.is_some());
+}

@@ -39,6 +39,20 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
             }
         },
         KeyCode::Char('n') => open_input(s, InputMode::Reason, &selected.request.call_id, ""),
+        KeyCode::Char('e') if s.editor && editable_in_editor(&selected) => {
+            let change = &selected.request.changes[0];
+            let name = change
+                .path
+                .rsplit('/')
+                .next()
+                .unwrap_or(&change.path)
+                .to_owned();
+            cmds.push(Command::EditInEditor {
+                call_id: selected.request.call_id.clone(),
+                name,
+                content: change.new.clone().unwrap_or_default(),
+            });
+        }
         KeyCode::Char('e') => {
             let initial = if selected.request.tool == "shell" {
                 serde_json::from_str::<serde_json::Value>(&selected.request.arguments)
@@ -151,6 +165,36 @@ fn open_input(s: &mut State, mode: InputMode, call_id: &str, initial: &str) {
         call_id: call_id.to_owned(),
         text,
     });
+}
+
+/// A one-file edit or write: its new content can be edited as a whole file.
+fn editable_in_editor(q: &Queued) -> bool {
+    matches!(q.request.tool.as_str(), "edit_file" | "write_file")
+        && q.request.changes.len() == 1
+        && q.request.changes[0].new.is_some()
+}
+
+/// The editor closed: a changed content approves the call with it.
+pub fn edited(
+    s: &mut State,
+    call_id: &str,
+    result: Result<String, String>,
+    cmds: &mut Vec<Command>,
+) {
+    let Some(q) = s.approvals.iter().find(|q| q.request.call_id == call_id) else {
+        return;
+    };
+    let proposed = q.request.changes.first().and_then(|c| c.new.clone());
+    match result {
+        Err(e) => s.flash(e),
+        Ok(text) if Some(&text) == proposed.as_ref() => {
+            s.flash("Nothing changed in the editor: y approves the model's version, n rejects")
+        }
+        Ok(text) => {
+            decide(s, cmds, call_id, Decision::ApproveContent(text));
+            s.flash("Applying your edited version");
+        }
+    }
 }
 
 fn ids(s: &State) -> Vec<String> {

@@ -113,6 +113,20 @@ pub async fn run(
                     Command::Screenshot => jobs.spawn(image_jobs::screenshot),
                     Command::CheckPaste(text) => jobs.spawn(move |_| image_jobs::check_paste(text)),
                     Command::SetMouseCapture(on) => guard.set_mouse(on)?,
+                    Command::EditInEditor {
+                        call_id,
+                        name,
+                        content,
+                    } => {
+                        // the editor gets the keyboard: stop reading events until it is done
+                        drop(events);
+                        let result =
+                            guard.suspend(|| crate::term::edit_in_editor(&name, &content))?;
+                        events = EventStream::new();
+                        terminal.clear()?;
+                        state.dirty = true;
+                        jobs.send(Msg::Edited { call_id, result });
+                    }
                     Command::Quit => {}
                 }
             }

@@ -33,6 +33,11 @@ impl Jobs {
         )
     }
 
+    /// A message for `update` from the loop itself (after the editor closed, say).
+    pub fn send(&self, msg: Msg) {
+        let _ = self.tx.send(msg);
+    }
+
     /// Runs `job` on a blocking thread; its message comes back through the receiver.
     pub fn spawn(&mut self, job: impl FnOnce(&ImageSettings) -> Msg + Send + 'static) {
         let settings = Arc::clone(&self.settings);

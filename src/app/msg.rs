@@ -18,6 +18,11 @@ pub enum Msg {
     Terminate,
     /// An image is ready to attach to the next message, or could not be read.
     Attached(Result<ImageAttachment, String>),
+    /// The user's editor closed on a proposed change: what they saved, or why not.
+    Edited {
+        call_id: String,
+        result: Result<String, String>,
+    },
     /// The clipboard held text (not an image): paste it.
     ClipboardText(String),
     /// A pasted text that looked like a path, checked: `image` is the image file it names.
@@ -39,6 +44,12 @@ pub enum Command {
     ReadClipboard,
     /// Read, downscale and encode an image file to attach.
     AttachFile(std::path::PathBuf),
+    /// Open a proposed file content in the user's editor (answered with `Msg::Edited`).
+    EditInEditor {
+        call_id: String,
+        name: String,
+        content: String,
+    },
     /// Check whether pasted text names an image file (answered with `Msg::PasteChecked`).
     CheckPaste(String),
     /// Take a screenshot with the configured or first available tool and attach it.

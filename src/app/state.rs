@@ -245,6 +245,8 @@ pub struct State {
     pub help_scroll: u16,
     pub reasoning_expanded: bool,
     pub mouse_capture: bool,
+    /// `$VISUAL`/`$EDITOR` is set: `e` on a file change opens it there.
+    pub editor: bool,
     pub quit_armed_at: Option<Instant>,
     pub flash: Option<(String, Instant)>,
     pub size: (u16, u16),
@@ -298,6 +300,7 @@ impl State {
             help_scroll: 0,
             reasoning_expanded: false,
             mouse_capture: true,
+            editor: false,
             quit_armed_at: None,
             flash: None,
             size: (80, 24),

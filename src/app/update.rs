@@ -40,6 +40,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
         Msg::Terminate => quit(s, &mut cmds),
         Msg::Attached(result) => attachments::attached(s, result),
         Msg::ClipboardText(text) => attachments::clipboard_text(s, &text),
+        Msg::Edited { call_id, result } => super::approvals::edited(s, &call_id, result, &mut cmds),
     }
     s.dirty = true;
     cmds

@@ -48,6 +48,7 @@ pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>) -> u8 {
     let session_id = session_id();
     let mut state = State::new(workspace.clone(), session_id.clone(), theme, history);
     state.max_images = loaded.config.vision.max_images.max(1) as usize;
+    state.editor = cove::term::editor_command().is_some();
     state.max_steps = loaded.config.tools.max_iterations.unwrap_or(25).max(1);
     state.profile = profile
         .or_else(|| loaded.config.profile.clone())

@@ -379,7 +379,11 @@ fn code_spans(
     let mut used = 0usize;
     let total: usize = code.spans.iter().map(|s| s.content.width()).sum();
     // one column is kept for the `›` that marks a cut
-    let room = if total > width { width.saturating_sub(1) } else { width };
+    let room = if total > width {
+        width.saturating_sub(1)
+    } else {
+        width
+    };
     for s in &code.spans {
         let mut style = match bg {
             Some(b) if s.style.bg.is_none() => theme.with_bg(s.style, b),
