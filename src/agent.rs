@@ -91,6 +91,8 @@ struct Agent {
     undo_stack: Vec<Vec<FileChange>>,
     /// Told to the model with the next user message (e.g. that the user undid changes).
     pending_note: Option<String>,
+    /// Each file cove changed this session, as it was before the first change (in order).
+    session_base: Vec<(PathBuf, Option<Vec<u8>>)>,
     /// What the status bar was last told about the server.
     status: ServerStatus,
 }
@@ -120,6 +122,7 @@ async fn run(
         undo_stack: Vec::new(),
         pending_note: None,
         status: ServerStatus::default(),
+        session_base: Vec::new(),
     };
     agent.probe().await;
     while let Some(op) = ops.recv().await {
@@ -141,6 +144,7 @@ async fn run(
             }
             Op::Undo => agent.undo(),
             Op::Permissions => agent.show_permissions(),
+            Op::SessionDiff => agent.session_diff(),
             Op::Revoke { which } => agent.revoke(which),
             Op::Interrupt | Op::Decide { .. } => {}
             Op::Shutdown => break,
@@ -836,8 +840,34 @@ impl Agent {
             if !changed.contains(&c.path) {
                 changed.push(c.path.clone());
             }
+            if !self.session_base.iter().any(|(p, _)| p == &c.path) {
+                self.session_base.push((c.path.clone(), c.old.clone()));
+            }
             self.turn_changes.push(c.clone());
         }
+    }
+
+    /// `/diff`: each changed file now against how it was before cove first changed it.
+    fn session_diff(&self) {
+        let ctx = &self.settings.ctx;
+        let changes = self
+            .session_base
+            .iter()
+            .filter_map(|(path, before)| {
+                let now = std::fs::read(path).ok();
+                (now != *before).then(|| {
+                    registry::proposed(
+                        ctx,
+                        &FileChange {
+                            path: path.clone(),
+                            old: before.clone(),
+                            new: now,
+                        },
+                    )
+                })
+            })
+            .collect();
+        self.send(AgentEvent::SessionDiff { changes });
     }
 
     /// After a turn: keep its changes for `/undo`, and commit them when configured.

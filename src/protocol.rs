@@ -49,6 +49,8 @@ pub enum Op {
     Undo,
     /// List the session's allowances.
     Permissions,
+    /// Everything cove changed this session, against the files as they were before.
+    SessionDiff,
     /// Take back allowance number N (1-based), or all.
     Revoke {
         which: Option<usize>,
@@ -86,6 +88,9 @@ pub enum AgentEvent {
         path: String,
         text: Result<Option<String>, String>,
     },
+    /// The answer to `Op::SessionDiff`: per file, its text before cove's first change
+    /// (`None`: it did not exist) and now (`None`: deleted).
+    SessionDiff { changes: Vec<ProposedChange> },
     /// A tool call needs the user's decision.
     ApprovalNeeded { turn: u64, request: ApprovalRequest },
     /// A tool call started running (approved or allowed by policy).

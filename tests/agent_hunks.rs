@@ -71,3 +71,65 @@ async fn only_the_kept_hunk_is_written_and_the_model_hears_which() {
         "{result}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_diff_shows_every_changed_file_against_how_it_was_before() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[(
+            "w1",
+            "edit_file",
+            json!({"path":"notes.txt","old_string":"alpha","new_string":"ALPHA"}),
+        )]),
+        tool_call_reply(&[(
+            "w2",
+            "edit_file",
+            json!({"path":"notes.txt","old_string":"beta","new_string":"BETA"}),
+        )]),
+        tool_call_reply(&[(
+            "w3",
+            "write_file",
+            json!({"path":"new.txt","content":"fresh\n"}),
+        )]),
+        answer("done"),
+    ]);
+    let mut h = start(
+        &server.base_url(),
+        "[tools]\nedit_file = \"always\"\nwrite_file = \"always\"\n",
+    )
+    .await;
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "edit".into(),
+            images: vec![],
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    h.ops.send(Op::SessionDiff).unwrap();
+    let AgentEvent::SessionDiff { changes } = h
+        .until(|e| matches!(e, AgentEvent::SessionDiff { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes[0].path, "notes.txt");
+    assert_eq!(
+        changes[0].old.as_deref(),
+        Some("alpha\nbeta\n"),
+        "before the first change"
+    );
+    assert_eq!(changes[0].new.as_deref(), Some("ALPHA\nBETA\n"));
+    assert_eq!(changes[1].path, "new.txt");
+    assert_eq!(changes[1].old, None);
+    // a file put back as it was drops out
+    std::fs::write(h.root.join("notes.txt"), "alpha\nbeta\n").unwrap();
+    h.ops.send(Op::SessionDiff).unwrap();
+    let AgentEvent::SessionDiff { changes } = h
+        .until(|e| matches!(e, AgentEvent::SessionDiff { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(changes.len(), 1);
+}

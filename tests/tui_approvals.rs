@@ -412,3 +412,58 @@ fn e_with_an_editor_opens_the_new_content_and_a_saved_change_approves_it() {
     assert!(update(&mut s, key(KeyCode::Char('e'))).is_empty());
     assert!(s.approval_input.is_some());
 }
+
+#[test]
+fn slash_diff_asks_the_agent_and_d_shows_a_tool_cards_change() {
+    use cove::protocol::StreamEvent;
+    let mut s = state();
+    type_text(&mut s, "/diff");
+    assert!(update(&mut s, key(KeyCode::Enter)).contains(&Command::Agent(Op::SessionDiff)));
+    update(&mut s, agent(AgentEvent::SessionDiff { changes: vec![] }));
+    assert!(s.flash.as_ref().unwrap().0.contains("no files"));
+    let change = ProposedChange {
+        path: "a.txt".into(),
+        old: Some("one\n".into()),
+        new: Some("two\n".into()),
+    };
+    update(
+        &mut s,
+        agent(AgentEvent::SessionDiff {
+            changes: vec![change.clone()],
+        }),
+    );
+    assert_eq!(s.focus, Focus::Diff);
+    assert!(s.diff_shown.as_ref().unwrap().title.contains("1 file"));
+    update(&mut s, key(KeyCode::Esc));
+    assert!(s.diff_shown.is_none());
+
+    // a finished call keeps its change on its card; `d` in the chat shows it
+    type_text(&mut s, "edit");
+    update(&mut s, key(KeyCode::Enter));
+    update(
+        &mut s,
+        agent(AgentEvent::Stream {
+            turn: 1,
+            event: StreamEvent::ToolCallStart {
+                index: 0,
+                id: "c1".into(),
+                name: "edit_file".into(),
+            },
+        }),
+    );
+    update(
+        &mut s,
+        agent(AgentEvent::ToolFinished {
+            turn: 1,
+            call_id: "c1".into(),
+            kind: ToolResultKind::Done,
+            summary: "ok".into(),
+            changes: vec![change],
+        }),
+    );
+    s.focus = Focus::Chat;
+    update(&mut s, key(KeyCode::Char('d')));
+    let shown = s.diff_shown.as_ref().expect("the card's diff");
+    assert!(shown.title.contains("edit_file a.txt"), "{}", shown.title);
+    assert_eq!(shown.files[0].hunks.len(), 1);
+}

@@ -19,6 +19,21 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
                 a.model = model;
             }
         }
+        AgentEvent::SessionDiff { changes } => {
+            if changes.is_empty() {
+                s.flash("cove has changed no files in this session");
+            } else {
+                let n = changes.len();
+                super::diffs::show(
+                    s,
+                    format!(
+                        "session: {n} file{} changed by cove",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    &changes,
+                );
+            }
+        }
         AgentEvent::Stream { turn, event } => {
             if is_current(s, turn) {
                 super::diffs::on_stream(s, turn, &event);
@@ -96,6 +111,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
                 ToolResultKind::Rejected => ToolState::Rejected(summary),
             };
             set_card(s, &call_id, state);
+            set_card_changes(s, &call_id, &changes);
             record_changes(s, changes);
         }
         AgentEvent::TurnDone { turn, outcome } => {
@@ -199,6 +215,7 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
         StreamEvent::Content { text } => a.content.push_str(&text),
         StreamEvent::Reasoning { text } => a.reasoning.push_str(&text),
         StreamEvent::ToolCallStart { id, name, .. } => a.tools.push(ToolCard {
+            changes: Vec::new(),
             id,
             name,
             arguments: String::new(),
@@ -244,6 +261,7 @@ fn finish_entry(s: &mut State, o: &TurnOutcome) {
             .tool_calls
             .iter()
             .map(|t| ToolCard {
+                changes: Vec::new(),
                 id: t.id.clone(),
                 name: t.name.clone(),
                 arguments: t.arguments.clone(),
@@ -270,6 +288,17 @@ fn set_card(s: &mut State, call_id: &str, state: ToolState) {
         {
             card.state = state;
             entry.touch();
+            return;
+        }
+    }
+}
+
+fn set_card_changes(s: &mut State, call_id: &str, changes: &[ProposedChange]) {
+    for entry in s.transcript.iter_mut().rev() {
+        if let EntryKind::Assistant(a) = &mut entry.kind
+            && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
+        {
+            card.changes = changes.to_vec();
             return;
         }
     }

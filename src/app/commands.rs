@@ -5,6 +5,10 @@ use super::state::State;
 use crate::protocol::Op;
 
 pub const COMMANDS: &[(&str, &str)] = &[
+    (
+        "/diff",
+        "everything cove changed this session, file by file (d in the chat: one tool call's change)",
+    ),
     ("/image", "attach an image file: /image PATH"),
     ("/screenshot", "take a screenshot and attach it"),
     (
@@ -41,6 +45,7 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
             Ok(n) => cmds.push(Command::Agent(Op::Revoke { which: Some(n) })),
             Err(_) => s.flash("Usage: /permissions revoke N (a number from /permissions) or /permissions revoke all"),
         },
+        ("/diff", _) => cmds.push(Command::Agent(Op::SessionDiff)),
         ("/image", []) => s.flash("Usage: /image PATH"),
         ("/image", _) => {
             let path = trimmed["/image".len()..].trim();

@@ -35,6 +35,59 @@ impl FileDiff {
     }
 }
 
+/// A diff the user asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownDiff {
+    pub title: String,
+    pub files: Vec<FileDiff>,
+}
+
+/// Shows `changes` in the diff pane (and brings it forward) until Esc.
+pub fn show(s: &mut State, title: String, changes: &[ProposedChange]) {
+    s.diff_shown = Some(ShownDiff {
+        title,
+        files: changes.iter().map(FileDiff::of).collect(),
+    });
+    s.main_tab = Focus::Diff;
+    s.focus = Focus::Diff;
+    s.diff_scroll = 0;
+}
+
+/// `d` in the chat: the diff of the newest tool card that changed files, then older ones.
+pub fn next_card(s: &mut State) {
+    let cards: Vec<(String, Vec<ProposedChange>)> = s
+        .transcript
+        .iter()
+        .rev()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Assistant(a) => Some(a.tools.iter().rev()),
+            _ => None,
+        })
+        .flatten()
+        .filter(|c| !c.changes.is_empty())
+        .map(|c| (c.name.clone(), c.changes.clone()))
+        .collect();
+    if cards.is_empty() {
+        s.flash("No tool call has changed a file yet");
+        return;
+    }
+    let i = s.card_cursor.map_or(0, |i| (i + 1) % cards.len());
+    s.card_cursor = Some(i);
+    let (name, changes) = &cards[i];
+    let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+    show(
+        s,
+        format!(
+            "{name} {} ({} of {} changes, newest first)",
+            paths.join(", "),
+            i + 1,
+            cards.len()
+        ),
+        changes,
+    );
+    s.flash("d: an older change · Esc: close");
+}
+
 /// A file-changing tool call of the reply being streamed.
 #[derive(Debug, Clone)]
 pub struct LiveCall {

@@ -72,6 +72,8 @@ pub struct ToolCard {
     pub arguments: String,
     pub recovered: bool,
     pub state: ToolState,
+    /// The files the call changed (`d` in the chat shows them in the diff pane).
+    pub changes: Vec<crate::protocol::ProposedChange>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -231,6 +233,12 @@ pub struct State {
     /// The hunk under the cursor in the selected call's diff (over all its files).
     pub diff_cursor: usize,
     pub diff_side_by_side: bool,
+    /// Lines scrolled in a shown diff (PgUp/PgDn with the diff pane focused).
+    pub diff_scroll: usize,
+    /// A diff the user asked to see (`/diff`, or a tool card's with `d`), until Esc.
+    pub diff_shown: Option<super::diffs::ShownDiff>,
+    /// Which tool card with changes `d` showed last, counted from the newest.
+    pub card_cursor: Option<usize>,
     /// Every file cove changed in this session.
     pub changed_files: std::collections::BTreeSet<String>,
     pub composer: TextArea<'static>,
@@ -289,6 +297,9 @@ impl State {
             live: None,
             diff_cursor: 0,
             diff_side_by_side: false,
+            diff_scroll: 0,
+            diff_shown: None,
+            card_cursor: None,
             changed_files: Default::default(),
             composer: new_composer(""),
             history,

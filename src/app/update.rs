@@ -108,6 +108,10 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         KeyCode::Esc => {
             if s.is_running() {
                 interrupt(s, cmds);
+            } else if s.diff_shown.take().is_some() {
+                s.card_cursor = None;
+                s.main_tab = Focus::Chat;
+                s.focus = Focus::Input;
             } else {
                 s.focus = Focus::Input;
             }
@@ -145,6 +149,14 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             if s.focus != Focus::Input {
                 s.main_tab = s.focus;
             }
+            return;
+        }
+        KeyCode::PageUp if s.focus == Focus::Diff => {
+            s.diff_scroll = s.diff_scroll.saturating_sub(10);
+            return;
+        }
+        KeyCode::PageDown if s.focus == Focus::Diff => {
+            s.diff_scroll = s.diff_scroll.saturating_add(10);
             return;
         }
         KeyCode::PageUp => return scroll::up(s, scroll::page(s)),
@@ -202,6 +214,7 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         Focus::Chat | Focus::Diff | Focus::Approvals => match key.code {
             KeyCode::Char('q') if key.modifiers.is_empty() => quit(s, cmds),
             KeyCode::Up | KeyCode::Char('k') if s.focus == Focus::Chat => scroll::up(s, 1),
+            KeyCode::Char('d') if s.focus != Focus::Approvals => super::diffs::next_card(s),
             KeyCode::Down | KeyCode::Char('j') if s.focus == Focus::Chat => scroll::down(s, 1),
             KeyCode::Enter | KeyCode::Char('i') => s.focus = Focus::Input,
             KeyCode::Char(c)
@@ -313,6 +326,8 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
         steps: 0,
     });
     clear_composer(s);
+    s.diff_shown = None;
+    s.card_cursor = None;
     s.scroll = Scroll::Follow;
     s.unseen_below = false;
     cmds.push(Command::Agent(Op::UserTurn {

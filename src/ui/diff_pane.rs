@@ -21,6 +21,15 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let (title, lines, top) = match (s.selected_approval(), &s.live) {
         (Some(q), _) if !q.files.is_empty() => queued(s, q, width, height),
         (_, Some(live)) => live_lines(s, live, width, height),
+        _ if s.diff_shown.is_some() => {
+            let shown = s.diff_shown.as_ref().expect("checked");
+            let (mut lines, _) = files(s, &shown.files, None, width);
+            if shown.files.len() > 1 {
+                lines.insert(0, file_list(s, &shown.files, width));
+            }
+            let top = s.diff_scroll.min(lines.len().saturating_sub(height));
+            (format!(" diff · {} · Esc closes ", shown.title), lines, top)
+        }
         _ if !s.last_changes.is_empty() => {
             let (lines, _) = files(s, &s.last_changes, None, width);
             (" diff · last change ".to_owned(), lines, 0)
@@ -99,6 +108,34 @@ fn files(
     (lines, rows)
 }
 
+/// `2 files: a.rs +3 -1 · b.rs (new) +10 -0` for a change that touches several files.
+fn file_list(s: &State, files: &[FileDiff], width: usize) -> Line<'static> {
+    let parts: Vec<String> = files
+        .iter()
+        .map(|d| {
+            let (a, r): (usize, usize) = (
+                d.hunks.iter().map(|h| h.added()).sum(),
+                d.hunks.iter().map(|h| h.removed()).sum(),
+            );
+            let what = if d.new_file {
+                " (new)"
+            } else if d.deleted {
+                " (deleted)"
+            } else {
+                ""
+            };
+            format!("{}{what} +{a} -{r}", d.path)
+        })
+        .collect();
+    Line::from(Span::styled(
+        diff_view::fit(
+            &format!("{} files: {}", files.len(), parts.join(" · ")),
+            width,
+        ),
+        s.theme.style(s.theme.colors.heading),
+    ))
+}
+
 fn queued(
     s: &State,
     q: &Queued,
@@ -118,8 +155,13 @@ fn queued(
             s.theme.style(c.dim),
         )),
     );
+    let mut above = 1;
+    if q.files.len() > 1 {
+        lines.insert(1, file_list(s, &q.files, width));
+        above += 1;
+    }
     // keep the cursor's hunk in view
-    let row = rows.get(cursor).map_or(0, |r| r + 1);
+    let row = rows.get(cursor).map_or(0, |r| r + above);
     let top = if row + 3 > height {
         row.saturating_sub(1)
     } else {
