@@ -197,3 +197,29 @@ fn the_live_change_shows_while_it_streams() {
     assert!(screen.contains("-         Point { x, y }"), "{screen}");
     insta::assert_snapshot!("diff_live_edit_120x40", screen);
 }
+
+#[test]
+fn enter_shows_more_of_the_file_around_each_hunk() {
+    let mut s = queued(
+        "src/point.rs",
+        RUST_OLD,
+        &rust_new(),
+        Theme::monochrome(),
+        120,
+    );
+    let before = text(&draw(&mut s, 120, 40));
+    assert!(!before.contains("use std::fmt;"), "{before}");
+    update(&mut s, key(KeyCode::Enter));
+    s.flash = None;
+    let after = text(&draw(&mut s, 120, 40));
+    assert!(after.contains(" 1  1   use std::fmt;"), "{after}");
+    assert!(
+        after.contains("16 16   }"),
+        "the lines after the hunk, numbered: {after}"
+    );
+    assert!(
+        !s.is_running() || s.approvals.len() == 1,
+        "Enter did not approve or send"
+    );
+    insta::assert_snapshot!("diff_rust_expanded_120x40", after);
+}

@@ -183,6 +183,14 @@ pub fn diff_key(s: &mut State, key: &KeyEvent) -> bool {
         return false;
     }
     match key.code {
+        KeyCode::Enter => {
+            s.diff_expanded = !s.diff_expanded;
+            s.flash(if s.diff_expanded {
+                "Diff: 15 more lines around each hunk (Enter to collapse)"
+            } else {
+                "Diff: 3 lines of context (Enter to expand)"
+            });
+        }
         KeyCode::Char('s') => {
             s.diff_side_by_side = !s.diff_side_by_side;
             s.flash(if s.diff_side_by_side {

@@ -233,6 +233,8 @@ pub struct State {
     /// The hunk under the cursor in the selected call's diff (over all its files).
     pub diff_cursor: usize,
     pub diff_side_by_side: bool,
+    /// Enter in the diff pane: more of the file around each hunk.
+    pub diff_expanded: bool,
     /// Lines scrolled in a shown diff (PgUp/PgDn with the diff pane focused).
     pub diff_scroll: usize,
     /// A diff the user asked to see (`/diff`, or a tool card's with `d`), until Esc.
@@ -297,6 +299,7 @@ impl State {
             live: None,
             diff_cursor: 0,
             diff_side_by_side: false,
+            diff_expanded: false,
             diff_scroll: 0,
             diff_shown: None,
             card_cursor: None,

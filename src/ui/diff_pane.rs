@@ -98,6 +98,7 @@ fn files(
             side_by_side: s.diff_side_by_side,
             cursor,
             declined,
+            expand: if s.diff_expanded { 15 } else { 0 },
         };
         let drawn = diff_view::draw(&d.path, d.old.as_deref(), &d.hunks, look, width, &s.theme);
         let base = lines.len();

@@ -21,6 +21,8 @@ pub struct Look<'a> {
     pub cursor: Option<usize>,
     /// Per hunk: declined by the user (drawn struck through). Empty = no selection shown.
     pub declined: &'a [bool],
+    /// Extra lines of the old file shown around each hunk (Enter in the diff pane).
+    pub expand: usize,
 }
 
 /// The lines, and the index of each hunk's header among them.
@@ -47,6 +49,11 @@ pub fn draw(
         lines: Vec::new(),
         hunk_rows: Vec::new(),
     };
+    let old_lines: Vec<&str> = match (look.expand, old) {
+        (0, _) | (_, None) => Vec::new(),
+        (_, Some(o)) => o.lines().collect(),
+    };
+    let mut prev_end = 0usize; // old lines (0-based, exclusive) already shown
     for (i, h) in hunks.iter().enumerate() {
         out.hunk_rows.push(out.lines.len());
         let declined = look.declined.get(i).copied();
@@ -59,7 +66,47 @@ pub fn draw(
             width,
             theme,
         ));
-        let rows = hunk_rows(h, path, theme);
+        let mut rows = hunk_rows(h, path, theme);
+        if !old_lines.is_empty() {
+            let old_count = h.old_lines().count();
+            let start = if old_count == 0 {
+                h.old_start
+            } else {
+                h.old_start - 1
+            };
+            let end = start + old_count;
+            let next_start = hunks
+                .get(i + 1)
+                .map_or(old_lines.len(), |n| n.old_start.saturating_sub(1));
+            let before = start.saturating_sub(look.expand).max(prev_end);
+            let after = (end + look.expand).min(next_start).min(old_lines.len());
+            // the first new line of the hunk, and the new line just after it
+            let new_count = h.new_lines().count();
+            let new_first = if new_count == 0 {
+                h.new_start + 1
+            } else {
+                h.new_start
+            };
+            let new_after = new_first + new_count;
+            let extra = |k: usize, new_no: usize| Row {
+                kind: Kind::Same,
+                old_no: Some(k + 1),
+                new_no: Some(new_no),
+                code: Line::from(Span::styled(
+                    old_lines[k].replace('\t', "    "),
+                    theme.style(theme.colors.dim),
+                )),
+            };
+            let head: Vec<Row> = (before..start.min(old_lines.len()))
+                .map(|k| extra(k, (new_first + k).saturating_sub(start).max(1)))
+                .collect();
+            let tail: Vec<Row> = (end..after)
+                .map(|k| extra(k, new_after + k - end))
+                .collect();
+            prev_end = after;
+            rows.splice(0..0, head);
+            rows.extend(tail);
+        }
         if look.side_by_side && width >= 40 {
             side_by_side(&mut out.lines, &rows, num_w, width, theme, declined);
         } else {
