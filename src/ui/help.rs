@@ -65,6 +65,19 @@ pub const APPROVAL_KEYS: &[(&str, &str)] = &[
     ("j / k", "select the next / previous call"),
 ];
 
+/// Keys of the diff pane (Space, ]/[, s also work in the approval queue).
+pub const DIFF_KEYS: &[(&str, &str)] = &[
+    ("Space", "take / leave the hunk under the cursor"),
+    ("] / [", "next / previous hunk"),
+    ("y", "apply the taken hunks only (all of them when none was left)"),
+    ("n", "reject the change"),
+    ("e", "open the proposed file in $VISUAL / $EDITOR; what you save is written"),
+    ("s", "unified / side by side"),
+    ("Enter", "more of the file around each hunk"),
+    ("PgUp / PgDn", "scroll a shown diff"),
+    ("d (chat)", "the change of a tool call, newest first; Esc closes"),
+];
+
 /// Keys for images.
 pub const IMAGE_KEYS: &[(&str, &str)] = &[
     (
@@ -91,9 +104,10 @@ pub fn render(f: &mut Frame, screen: Rect, s: &State) {
     let w = (screen.width.saturating_sub(4))
         .min(96)
         .max(20.min(screen.width));
-    let sections: [(&str, Vec<(&str, &str)>); 4] = [
+    let sections: [(&str, Vec<(&str, &str)>); 5] = [
         ("keys", KEYS.to_vec()),
         ("approval queue", APPROVAL_KEYS.to_vec()),
+        ("diff pane", DIFF_KEYS.to_vec()),
         ("images", IMAGE_KEYS.to_vec()),
         (
             "commands (type in the input)",
