@@ -223,3 +223,56 @@ fn enter_shows_more_of_the_file_around_each_hunk() {
     );
     insta::assert_snapshot!("diff_rust_expanded_120x40", after);
 }
+
+#[test]
+fn a_window_draws_the_same_rows_as_the_whole_and_nothing_else() {
+    use cove::ui::diff_view::{Look, draw};
+    let theme = Theme::builtin("dark").unwrap();
+    let old: String = (0..3_000).map(|i| format!("x = {i}\n")).collect();
+    let new = old
+        .replace("x = 10\n", "x = ten\n")
+        .replace("x = 2000\n", "y = 2000\n");
+    let new: String = new + &(0..2_000).map(|i| format!("z = {i}\n")).collect::<String>();
+    let hunks = cove::domain::patch::diff_hunks(&old, &new, 3);
+    let plain = |l: &ratatui::text::Line| {
+        l.spans
+            .iter()
+            .map(|s| s.content.to_string())
+            .collect::<String>()
+    };
+    for side_by_side in [false, true] {
+        let whole = draw(
+            "a.py",
+            Some(&old),
+            &hunks,
+            Look {
+                side_by_side,
+                ..Default::default()
+            },
+            80,
+            &theme,
+        );
+        for (first, n) in [
+            (0usize, 30usize),
+            (20, 10),
+            (1_000, 40),
+            (whole.lines.len() - 25, 40),
+        ] {
+            let look = Look {
+                side_by_side,
+                window: Some((first, n)),
+                ..Default::default()
+            };
+            let part = draw("a.py", Some(&old), &hunks, look, 80, &theme);
+            assert_eq!(part.lines.len(), whole.lines.len(), "row numbers stay true");
+            assert_eq!(part.hunk_rows, whole.hunk_rows);
+            for r in first..(first + n).min(whole.lines.len()) {
+                assert_eq!(
+                    plain(&part.lines[r]),
+                    plain(&whole.lines[r]),
+                    "row {r} (side by side {side_by_side})"
+                );
+            }
+        }
+    }
+}

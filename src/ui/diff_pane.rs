@@ -23,15 +23,23 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
         (_, Some(live)) => live_lines(s, live, width, height),
         _ if s.diff_shown.is_some() => {
             let shown = s.diff_shown.as_ref().expect("checked");
-            let (mut lines, _) = files(s, &shown.files, None, width);
+            let above = usize::from(shown.files.len() > 1);
+            let total = layout(s, &shown.files, width).map(|(_, t)| t);
+            let top = match total {
+                Some(t) => s.diff_scroll.min((t + above).saturating_sub(height)),
+                None => s.diff_scroll,
+            };
+            let window = total.map(|_| (top.saturating_sub(above), height));
+            let (mut lines, _) = files(s, &shown.files, None, width, window);
             if shown.files.len() > 1 {
                 lines.insert(0, file_list(s, &shown.files, width));
             }
-            let top = s.diff_scroll.min(lines.len().saturating_sub(height));
+            let top = top.min(lines.len().saturating_sub(height));
             (format!(" diff · {} · Esc closes ", shown.title), lines, top)
         }
         _ if !s.last_changes.is_empty() => {
-            let (lines, _) = files(s, &s.last_changes, None, width);
+            let window = layout(s, &s.last_changes, width).map(|_| (0, height));
+            let (lines, _) = files(s, &s.last_changes, None, width, window);
             (" diff · last change ".to_owned(), lines, 0)
         }
         _ => {
@@ -60,11 +68,33 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
 
 /// Every file's header and hunks; `declined`/`cursor` for a queued call. Returns the lines
 /// and, per flattened hunk, its row.
+/// Where each hunk's header falls (counting each file's header line) and how many rows all
+/// files take, without drawing anything. `None` with extra context (rows differ then).
+fn layout(s: &State, files: &[FileDiff], width: usize) -> Option<(Vec<usize>, usize)> {
+    if s.diff_expanded {
+        return None;
+    }
+    let mut rows = Vec::new();
+    let mut row = 0;
+    for d in files {
+        row += 1;
+        for h in &d.hunks {
+            rows.push(row);
+            row += 1 + diff_view::body_rows(h, s.diff_side_by_side, width);
+        }
+    }
+    Some((rows, row))
+}
+
+/// Every file's header and hunks; `declined`/`cursor` for a queued call. Only the rows in
+/// `window` (first, count) are drawn; the rest are empty placeholders. Returns the lines
+/// and, per flattened hunk, its row.
 fn files(
     s: &State,
     files: &[FileDiff],
     queued: Option<(&[Vec<bool>], usize)>,
     width: usize,
+    window: Option<(usize, usize)>,
 ) -> (Vec<Line<'static>>, Vec<usize>) {
     let c = &s.theme.colors;
     let mut lines = Vec::new();
@@ -94,11 +124,18 @@ fn files(
             ),
             None => (&[], None),
         };
+        let body_start = lines.len();
+        let window = window.map(|(first, n)| {
+            let a = first.saturating_sub(body_start);
+            let b = (first + n).saturating_sub(body_start);
+            (a, b - a)
+        });
         let look = Look {
             side_by_side: s.diff_side_by_side,
             cursor,
             declined,
             expand: if s.diff_expanded { 15 } else { 0 },
+            window,
         };
         let drawn = diff_view::draw(&d.path, d.old.as_deref(), &d.hunks, look, width, &s.theme);
         let base = lines.len();
@@ -146,7 +183,18 @@ fn queued(
     let c = &s.theme.colors;
     let total = hunk_ids(q).len();
     let cursor = s.diff_cursor.min(total.saturating_sub(1));
-    let (mut lines, rows) = files(s, &q.files, Some((&q.declined, cursor)), width);
+    let above = if q.files.len() > 1 { 2 } else { 1 };
+    // the rows to draw: from the cursor's hunk when it would be below the fold
+    let window = layout(s, &q.files, width).map(|(rows, _)| {
+        let row = rows.get(cursor).map_or(0, |r| r + above);
+        let top = if row + 3 > height {
+            row.saturating_sub(1)
+        } else {
+            0
+        };
+        (top.saturating_sub(above), height)
+    });
+    let (mut lines, rows) = files(s, &q.files, Some((&q.declined, cursor)), width, window);
     let taken = total - q.declined.iter().flatten().filter(|d| **d).count();
     let hint = "Space take/leave · ]/[ hunk · y apply taken · n reject · s side by side";
     lines.insert(
@@ -156,10 +204,8 @@ fn queued(
             s.theme.style(c.dim),
         )),
     );
-    let mut above = 1;
     if q.files.len() > 1 {
         lines.insert(1, file_list(s, &q.files, width));
-        above += 1;
     }
     // keep the cursor's hunk in view
     let row = rows.get(cursor).map_or(0, |r| r + above);
@@ -235,7 +281,11 @@ fn live_lines(
                 deleted: false,
                 hunks: hunks.clone(),
             };
-            files(s, std::slice::from_ref(&d), None, width).0
+            // follow the end: draw only the last screenful
+            let one = std::slice::from_ref(&d);
+            let window =
+                layout(s, one, width).map(|(_, total)| (total.saturating_sub(height), height));
+            files(s, one, None, width, window).0
         }
     };
     // follow the end of what is being written

@@ -23,6 +23,45 @@ pub struct Look<'a> {
     pub declined: &'a [bool],
     /// Extra lines of the old file shown around each hunk (Enter in the diff pane).
     pub expand: usize,
+    /// Only rows `first..first + count` are drawn (highlighted); the others are empty
+    /// placeholders, so row numbers stay true. Ignored with `expand`.
+    pub window: Option<(usize, usize)>,
+}
+
+/// Rows a hunk's body takes (without its header), when not expanded.
+pub fn body_rows(h: &Hunk, side_by_side: bool, width: usize) -> usize {
+    if !(side_by_side && width >= 40) {
+        return h.lines.len();
+    }
+    let (mut rows, mut dels, mut adds) = (0, 0, 0);
+    for l in &h.lines {
+        match l {
+            HunkLine::Context(_) => {
+                rows += dels.max(adds) + 1;
+                (dels, adds) = (0, 0);
+            }
+            HunkLine::Remove(_) if adds > 0 => {
+                rows += dels.max(adds);
+                (dels, adds) = (1, 0);
+            }
+            HunkLine::Remove(_) => dels += 1,
+            HunkLine::Add(_) => adds += 1,
+        }
+    }
+    rows + dels.max(adds)
+}
+
+/// The part of `h` from line `from` on, numbered as in the whole hunk.
+fn tail_of(h: &Hunk, from: usize, to: usize) -> Hunk {
+    let before = &h.lines[..from];
+    let old_before = before.iter().filter(|l| l.in_old()).count();
+    let new_before = before.iter().filter(|l| l.in_new()).count();
+    Hunk {
+        old_start: h.old_start + old_before,
+        new_start: h.new_start + new_before,
+        lines: h.lines[from..to].to_vec(),
+        ..h.clone()
+    }
 }
 
 /// The lines, and the index of each hunk's header among them.
@@ -54,9 +93,49 @@ pub fn draw(
         (_, Some(o)) => o.lines().collect(),
     };
     let mut prev_end = 0usize; // old lines (0-based, exclusive) already shown
+    let window = look.window.filter(|_| look.expand == 0);
+    let visible = |row: usize| window.is_none_or(|(first, n)| row >= first && row < first + n);
     for (i, h) in hunks.iter().enumerate() {
         out.hunk_rows.push(out.lines.len());
         let declined = look.declined.get(i).copied();
+        if let Some((first, n)) = window {
+            // outside the window: placeholders; a long hunk cut to it (plus lines before it
+            // to start the highlighter in the right state)
+            let head = out.lines.len();
+            let body = body_rows(h, look.side_by_side, width);
+            out.lines.push(if visible(head) {
+                header(h, i, old, declined, look.cursor == Some(i), width, theme)
+            } else {
+                Line::default()
+            });
+            let (b0, b1) = (head + 1, head + 1 + body);
+            if b1 <= first || b0 >= first + n {
+                out.lines.extend(std::iter::repeat_n(Line::default(), body));
+                continue;
+            }
+            let unified = !(look.side_by_side && width >= 40);
+            if unified && body > 2 * n {
+                let a = first.saturating_sub(b0);
+                let b = (first + n - b0).min(body);
+                let warm = a.saturating_sub(40);
+                let part = tail_of(h, warm, b);
+                let rows = hunk_rows(&part, path, theme);
+                out.lines.extend(std::iter::repeat_n(Line::default(), a));
+                let mut drawn = Vec::new();
+                unified_rows(&mut drawn, &rows[a - warm..], num_w, width, theme, declined);
+                out.lines.extend(drawn);
+                out.lines
+                    .extend(std::iter::repeat_n(Line::default(), body - b));
+                continue;
+            }
+            let rows = hunk_rows(h, path, theme);
+            if look.side_by_side && width >= 40 {
+                side_by_side(&mut out.lines, &rows, num_w, width, theme, declined);
+            } else {
+                unified_rows(&mut out.lines, &rows, num_w, width, theme, declined);
+            }
+            continue;
+        }
         out.lines.push(header(
             h,
             i,
@@ -110,7 +189,7 @@ pub fn draw(
         if look.side_by_side && width >= 40 {
             side_by_side(&mut out.lines, &rows, num_w, width, theme, declined);
         } else {
-            unified(&mut out.lines, &rows, num_w, width, theme, declined);
+            unified_rows(&mut out.lines, &rows, num_w, width, theme, declined);
         }
     }
     out
@@ -475,7 +554,7 @@ fn number(n: Option<usize>, w: usize) -> String {
     }
 }
 
-fn unified(
+fn unified_rows(
     out: &mut Vec<Line<'static>>,
     rows: &[Row],
     num_w: usize,

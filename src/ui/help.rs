@@ -69,13 +69,22 @@ pub const APPROVAL_KEYS: &[(&str, &str)] = &[
 pub const DIFF_KEYS: &[(&str, &str)] = &[
     ("Space", "take / leave the hunk under the cursor"),
     ("] / [", "next / previous hunk"),
-    ("y", "apply the taken hunks only (all of them when none was left)"),
+    (
+        "y",
+        "apply the taken hunks only (all of them when none was left)",
+    ),
     ("n", "reject the change"),
-    ("e", "open the proposed file in $VISUAL / $EDITOR; what you save is written"),
+    (
+        "e",
+        "open the proposed file in $VISUAL / $EDITOR; what you save is written",
+    ),
     ("s", "unified / side by side"),
     ("Enter", "more of the file around each hunk"),
     ("PgUp / PgDn", "scroll a shown diff"),
-    ("d (chat)", "the change of a tool call, newest first; Esc closes"),
+    (
+        "d (chat)",
+        "the change of a tool call, newest first; Esc closes",
+    ),
 ];
 
 /// Keys for images.
