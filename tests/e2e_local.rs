@@ -149,7 +149,7 @@ fn the_full_screen_session_streams_a_real_reply_and_quits_cleanly() {
         home.join("config").display().to_string(),
         home.join("state").display().to_string(),
     );
-    sb.write_workspace_config("[model]\nmax_tokens = 80\n");
+    sb.write_workspace_config("[model]\nmax_tokens = 300\n");
     let t = tmux_support::Tmux::start(100, 30);
     t.run_cove(
         &sb.workspace(),
@@ -166,7 +166,7 @@ fn the_full_screen_session_streams_a_real_reply_and_quits_cleanly() {
         |s| s.contains("smollm2") && s.contains("●"),
         std::time::Duration::from_secs(15),
     );
-    t.send_literal("Tell me a short story about a cat.");
+    t.send_literal("Say hello in five words.");
     t.keys(&["Enter"]);
     // while it streams, the status bar shows a spinner and the elapsed time
     let streaming = |s: &str| {
@@ -178,8 +178,24 @@ fn the_full_screen_session_streams_a_real_reply_and_quits_cleanly() {
         |s| streaming(s) || s.contains("tok/s"),
         std::time::Duration::from_secs(30),
     );
-    assert!(seen.contains("Tell me a short story"), "{seen}");
+    assert!(seen.contains("Say hello in five words"), "{seen}");
     t.wait_for(|s| s.contains("tok/s"), std::time::Duration::from_secs(60));
+
+    // a long reply: seen while it streams, then Esc stops it and what came stays
+    t.send_literal("Write a very long story about a lighthouse keeper, at least 2000 words.");
+    t.keys(&["Enter"]);
+    let mid = t.wait_for(
+        |s| streaming(s) && s.matches("smollm2").count() >= 3,
+        std::time::Duration::from_secs(30),
+    );
+    assert!(streaming(&mid), "{mid}");
+    t.keys(&["Escape"]);
+    let after = t.wait_for(
+        |s| s.contains("interrupted"),
+        std::time::Duration::from_secs(10),
+    );
+    assert!(!streaming(&after), "the spinner stops:\n{after}");
+
     t.keys(&["C-c"]);
     t.wait_for(
         |s| s.contains("Ctrl+C again"),
@@ -187,8 +203,16 @@ fn the_full_screen_session_streams_a_real_reply_and_quits_cleanly() {
     );
     t.keys(&["C-c"]);
     t.wait_for(
-        |s| s.contains("session") && s.contains("ended · 1 turn"),
+        |s| s.contains("session") && s.contains("ended · 2 turns"),
         std::time::Duration::from_secs(5),
+    );
+    // the shell is back in cooked mode
+    t.send_literal("stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; echo END-$((6*7))");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(|s| s.contains("END-42"), std::time::Duration::from_secs(10));
+    assert!(
+        screen.lines().any(|l| l.trim() == "icanon"),
+        "terminal not restored:\n{screen}"
     );
 }
 
