@@ -276,3 +276,22 @@ fn a_window_draws_the_same_rows_as_the_whole_and_nothing_else() {
         }
     }
 }
+
+#[test]
+fn page_down_scrolls_a_long_queued_diff() {
+    let mut s = queued(
+        "src/point.rs",
+        RUST_OLD,
+        &rust_new(),
+        Theme::monochrome(),
+        80,
+    );
+    let before = text(&draw(&mut s, 80, 24));
+    assert!(!before.contains("21 21"), "{before}");
+    update(&mut s, key(KeyCode::PageDown));
+    let after = text(&draw(&mut s, 80, 24));
+    assert!(after.contains("21 21   }"), "{after}");
+    // moving to another hunk brings the view back to the cursor
+    update(&mut s, key(KeyCode::Char(']')));
+    assert_eq!(s.diff_scroll, 0);
+}

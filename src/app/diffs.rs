@@ -204,6 +204,7 @@ pub fn diff_key(s: &mut State, key: &KeyEvent) -> bool {
             if n == 0 {
                 return true;
             }
+            s.diff_scroll = 0;
             s.diff_cursor = if key.code == KeyCode::Char(']') {
                 (s.diff_cursor + 1).min(n - 1)
             } else {

@@ -185,13 +185,13 @@ fn queued(
     let cursor = s.diff_cursor.min(total.saturating_sub(1));
     let above = if q.files.len() > 1 { 2 } else { 1 };
     // the rows to draw: from the cursor's hunk when it would be below the fold
-    let window = layout(s, &q.files, width).map(|(rows, _)| {
+    let window = layout(s, &q.files, width).map(|(rows, total_rows)| {
         let row = rows.get(cursor).map_or(0, |r| r + above);
-        let top = if row + 3 > height {
-            row.saturating_sub(1)
-        } else {
-            0
-        };
+        let top = scrolled(
+            cursor_top(row, height) + s.diff_scroll,
+            total_rows + above,
+            height,
+        );
         (top.saturating_sub(above), height)
     });
     let (mut lines, rows) = files(s, &q.files, Some((&q.declined, cursor)), width, window);
@@ -209,11 +209,7 @@ fn queued(
     }
     // keep the cursor's hunk in view
     let row = rows.get(cursor).map_or(0, |r| r + above);
-    let top = if row + 3 > height {
-        row.saturating_sub(1)
-    } else {
-        0
-    };
+    let top = scrolled(cursor_top(row, height) + s.diff_scroll, lines.len(), height);
     let title = format!(
         " diff · hunk {}/{total} · {taken} taken · {} ",
         cursor + 1,
@@ -291,4 +287,18 @@ fn live_lines(
     // follow the end of what is being written
     let top = lines.len().saturating_sub(height);
     (title, lines, top)
+}
+
+/// The first row shown so that the cursor's hunk header (at `row`) is in view.
+fn cursor_top(row: usize, height: usize) -> usize {
+    if row + 3 > height {
+        row.saturating_sub(1)
+    } else {
+        0
+    }
+}
+
+/// `top` kept so the last screenful is full.
+fn scrolled(top: usize, total: usize, height: usize) -> usize {
+    top.min(total.saturating_sub(height))
 }
