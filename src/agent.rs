@@ -126,6 +126,7 @@ async fn run(
     };
     agent.probe().await;
     while let Some(op) = ops.recv().await {
+        tracing::debug!(op = ?std::mem::discriminant(&op), "op between turns");
         match op {
             Op::UserTurn { turn, text, images } => {
                 let text = match agent.pending_note.take() {
@@ -455,7 +456,10 @@ impl Agent {
                 tokio::select! {
                     r = &mut stream => break Some(r),
                     op = ops.recv() => match op {
-                        Some(Op::Interrupt) => break None,
+                        Some(Op::Interrupt) => {
+                            tracing::debug!(turn, "interrupt while streaming");
+                            break None;
+                        }
                         Some(Op::Shutdown) | None => { shutdown = true; break None }
                         // the UI sends nothing else while a turn runs
                         Some(_) => {}

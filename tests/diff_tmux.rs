@@ -55,24 +55,13 @@ fn the_diff_streams_in_and_one_hunk_of_two_is_taken() {
     let sb = Sandbox::new();
     let notes = sb.workspace().join("notes.txt");
     std::fs::write(&notes, twenty()).unwrap();
-    let home = sb.dir.path();
-    let (h, c, st) = (
-        home.display().to_string(),
-        home.join("config").display().to_string(),
-        home.join("state").display().to_string(),
-    );
     let url = server.base_url();
     let t = Tmux::start(120, 40);
-    t.run_cove(
+    t.run_cove_in(
+        sb.dir.path(),
         &sb.workspace(),
-        &[
-            ("HOME", &h),
-            ("XDG_CONFIG_HOME", &c),
-            ("XDG_STATE_HOME", &st),
-            ("COVE_BASE_URL", &url),
-            ("COVE_MODEL", "fake-model"),
-        ],
-        "",
+        &url,
+        &[("COVE_MODEL", "fake-model")],
     );
     t.wait_for(|s| s.contains("message"), Duration::from_secs(20));
     t.send_literal("shout two lines");
@@ -117,26 +106,17 @@ fn e_opens_the_proposed_file_in_the_editor_and_what_is_saved_is_written() {
     let sb = Sandbox::new();
     let notes = sb.workspace().join("notes.txt");
     std::fs::write(&notes, "alpha\nbeta\n").unwrap();
-    let home = sb.dir.path();
-    let (h, c, st) = (
-        home.display().to_string(),
-        home.join("config").display().to_string(),
-        home.join("state").display().to_string(),
-    );
     let url = server.base_url();
     let t = Tmux::start(120, 40);
     // the "editor" changes the proposed content the way a person would
-    t.run_cove(
+    t.run_cove_in(
+        sb.dir.path(),
         &sb.workspace(),
+        &url,
         &[
-            ("HOME", &h),
-            ("XDG_CONFIG_HOME", &c),
-            ("XDG_STATE_HOME", &st),
-            ("COVE_BASE_URL", &url),
             ("COVE_MODEL", "fake-model"),
             ("EDITOR", "sed -i s/gamma/DELTA/"),
         ],
-        "",
     );
     t.wait_for(|s| s.contains("message"), Duration::from_secs(20));
     t.send_literal("rename beta");

@@ -142,25 +142,10 @@ fn models_and_doctor_describe_the_server() {
 #[test]
 fn the_full_screen_session_streams_a_real_reply_and_quits_cleanly() {
     let sb = Sandbox::new();
-    let home = sb.dir.path();
     let url = base_url();
-    let (h, c, st) = (
-        home.display().to_string(),
-        home.join("config").display().to_string(),
-        home.join("state").display().to_string(),
-    );
     sb.write_workspace_config("[model]\nmax_tokens = 300\n");
     let t = tmux_support::Tmux::start(100, 30);
-    t.run_cove(
-        &sb.workspace(),
-        &[
-            ("HOME", &h),
-            ("XDG_CONFIG_HOME", &c),
-            ("XDG_STATE_HOME", &st),
-            ("COVE_BASE_URL", &url),
-        ],
-        "",
-    );
+    t.run_cove_in(sb.dir.path(), &sb.workspace(), &url, &[]);
     // the start-up probe finds the real server and its model
     t.wait_for(
         |s| s.contains("smollm2") && s.contains("●"),
@@ -254,24 +239,13 @@ fn the_first_request_stays_under_1500_tokens() {
             .unwrap()
             .success()
     );
-    let home = sb.dir.path();
-    let (h, c, st) = (
-        home.display().to_string(),
-        home.join("config").display().to_string(),
-        home.join("state").display().to_string(),
-    );
     let url = server.base_url();
     let t = tmux_support::Tmux::start(100, 30);
-    t.run_cove(
+    t.run_cove_in(
+        sb.dir.path(),
         &sb.workspace(),
-        &[
-            ("HOME", &h),
-            ("XDG_CONFIG_HOME", &c),
-            ("XDG_STATE_HOME", &st),
-            ("COVE_BASE_URL", &url),
-            ("COVE_MODEL", "fake-model"),
-        ],
-        "",
+        &url,
+        &[("COVE_MODEL", "fake-model")],
     );
     t.wait_for(
         |s| s.contains("message"),

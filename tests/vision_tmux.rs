@@ -87,27 +87,11 @@ fn png(dir: &Path, name: &str, w: u32, h: u32) -> PathBuf {
     path
 }
 
-fn env_for(sb: &Sandbox, url: &str) -> Vec<(String, String)> {
-    let home = sb.dir.path();
-    vec![
-        ("HOME".into(), home.display().to_string()),
-        (
-            "XDG_CONFIG_HOME".into(),
-            home.join("config").display().to_string(),
-        ),
-        (
-            "XDG_STATE_HOME".into(),
-            home.join("state").display().to_string(),
-        ),
-        ("COVE_BASE_URL".into(), url.into()),
-        ("COVE_MODEL".into(), "fake-model".into()),
-    ]
-}
-
-fn start_cove(sb: &Sandbox, env: &[(String, String)]) -> Tmux {
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+fn start_cove(sb: &Sandbox, url: &str, display: Option<&str>) -> Tmux {
+    let mut extra = vec![("COVE_MODEL", "fake-model")];
+    extra.extend(display.map(|d| ("DISPLAY", d)));
     let t = Tmux::start(120, 40);
-    t.run_cove(&sb.workspace(), &env, "");
+    t.run_cove_in(sb.dir.path(), &sb.workspace(), url, &extra);
     t.wait_for(
         |s| s.contains("message") && s.contains("fake-model"),
         Duration::from_secs(20),
@@ -154,9 +138,7 @@ fn ctrl_v_attaches_the_image_on_the_x_clipboard() {
         .status()
         .unwrap();
     assert!(status.success());
-    let mut env = env_for(&sb, &server.base_url());
-    env.push(("DISPLAY".into(), x.display.clone()));
-    let t = start_cove(&sb, &env);
+    let t = start_cove(&sb, &server.base_url(), Some(&x.display));
     t.keys(&["C-v"]);
     let screen = t.wait_for(
         |s| s.contains("[image 1: 2400x1200 clipboard"),
@@ -193,8 +175,7 @@ fn a_dropped_image_path_is_offered_and_screenshot_runs_the_configured_command() 
         "[vision]\nscreenshot_command = \"cp '{}' {{path}}\"\n",
         captured.display()
     ));
-    let env = env_for(&sb, &server.base_url());
-    let t = start_cove(&sb, &env);
+    let t = start_cove(&sb, &server.base_url(), None);
     // a terminal pastes a dropped file as its quoted path, in a bracketed paste
     t.paste(&format!("'{}' ", dropped.display()));
     t.wait_for(

@@ -60,7 +60,10 @@ pub async fn run(
         let mut msgs = Vec::new();
         tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(ev)) => msgs.extend(term_msg(ev)),
+                Some(Ok(ev)) => {
+                    tracing::trace!(?ev, "terminal event");
+                    msgs.extend(term_msg(ev))
+                }
                 Some(Err(e)) => return Err(e),
                 None => msgs.push(Msg::Terminate),
             },

@@ -65,6 +65,22 @@ impl Tmux {
         self.keys(&["Enter"]);
     }
 
+    /// Runs cove in `workspace` with an isolated `home` (HOME and XDG dirs inside it),
+    /// against `url`, with `extra` variables (a model name, say) on top.
+    pub fn run_cove_in(&self, home: &Path, workspace: &Path, url: &str, extra: &[(&str, &str)]) {
+        let home_s = home.display().to_string();
+        let config = home.join("config").display().to_string();
+        let state = home.join("state").display().to_string();
+        let mut env: Vec<(&str, &str)> = vec![
+            ("HOME", &home_s),
+            ("XDG_CONFIG_HOME", &config),
+            ("XDG_STATE_HOME", &state),
+            ("COVE_BASE_URL", url),
+        ];
+        env.extend_from_slice(extra);
+        self.run_cove(workspace, &env, "");
+    }
+
     pub fn send_literal(&self, text: &str) {
         let ok = Command::new("tmux")
             .args(["-L", &self.socket, "send-keys", "-t", "main", "-l", text])
