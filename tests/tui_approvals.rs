@@ -467,3 +467,15 @@ fn slash_diff_asks_the_agent_and_d_shows_a_tool_cards_change() {
     assert!(shown.title.contains("edit_file a.txt"), "{}", shown.title);
     assert_eq!(shown.files[0].hunks.len(), 1);
 }
+
+#[test]
+fn approve_all_leaves_dangerous_calls_to_be_decided_one_by_one() {
+    let mut danger = request("d1", "shell", r#"{"command":"rm -rf /"}"#, "rm -rf /");
+    danger.danger = Some("recursive delete of /".into());
+    let mut s = queued(vec![request("c1", "edit_file", "{}", "a.txt"), danger]);
+    let cmds = update(&mut s, key(KeyCode::Char('Y')));
+    assert_eq!(cmds, vec![decide("c1", Decision::Approve)]);
+    assert_eq!(s.approvals.len(), 1);
+    assert_eq!(s.approvals[0].request.call_id, "d1");
+    assert!(s.flash.as_ref().unwrap().0.contains("dangerous"));
+}

@@ -68,13 +68,23 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
             open_input(s, InputMode::Edit, &selected.request.call_id, &initial);
         }
         KeyCode::Char('Y') => {
+            // a dangerous command is approved on its own, with `y`, never in a batch
             let all: Vec<(String, Decision)> = s
                 .approvals
                 .iter()
+                .filter(|q| q.request.danger.is_none())
                 .map(|q| (q.request.call_id.clone(), super::diffs::approval(q)))
                 .collect();
+            let left = s.approvals.len() - all.len();
             for (id, decision) in all {
                 decide(s, cmds, &id, decision);
+            }
+            if left > 0 {
+                s.flash(format!(
+                    "{left} dangerous call{} left: decide {} one by one (y / n)",
+                    if left == 1 { "" } else { "s" },
+                    if left == 1 { "it" } else { "them" }
+                ));
             }
         }
         KeyCode::Char('N') => {

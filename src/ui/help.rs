@@ -61,7 +61,10 @@ pub const APPROVAL_KEYS: &[(&str, &str)] = &[
         "e",
         "edit the arguments (the command, for shell) before approving",
     ),
-    ("Y / N", "approve / reject everything queued"),
+    (
+        "Y / N",
+        "approve / reject everything queued (Y leaves dangerous commands to decide one by one)",
+    ),
     ("j / k", "select the next / previous call"),
 ];
 
