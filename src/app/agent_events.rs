@@ -169,6 +169,10 @@ fn current_entry(s: &mut State) -> Option<&mut Entry> {
 fn end_turn(s: &mut State) {
     s.turn = None;
     s.live = None;
+    // the diff tab came forward for a change being written: the reply is what to see now
+    if s.main_tab == Focus::Diff && s.diff_shown.is_none() && s.approvals.is_empty() {
+        s.main_tab = Focus::Chat;
+    }
     s.approvals.clear();
     s.approval_input = None;
     if s.focus == Focus::Approvals {

@@ -98,10 +98,26 @@ pub struct LiveCall {
     /// The file on disk, once the agent has read it (`Ok(None)`: a new file).
     pub base: Option<Result<Option<String>, String>>,
     pub view: LiveView,
+    /// What the last view was computed from, for `write_file`: whole lines written, whether
+    /// complete, whether the file was read. The view only changes at a new line, so a
+    /// fragment inside a line costs nothing.
+    seen: Option<(usize, bool, bool)>,
 }
 
 impl LiveCall {
     fn refresh(&mut self) {
+        if self.tool == "write_file" && self.args.complete("path") {
+            let content = self.args.get("content").unwrap_or("");
+            let key = (
+                content.matches('\n').count(),
+                self.args.complete("content"),
+                self.base.is_some(),
+            );
+            if self.seen == Some(key) {
+                return;
+            }
+            self.seen = Some(key);
+        }
         self.view = match &self.base {
             Some(Err(e)) => LiveView::Problem {
                 path: self.args.get("path").unwrap_or("").to_owned(),
@@ -124,6 +140,7 @@ pub fn on_stream(s: &mut State, turn: u64, ev: &StreamEvent) {
                 args: PartialObject::new(),
                 base: None,
                 view: LiveView::Waiting(String::new()),
+                seen: None,
             };
             call.refresh();
             s.live = Some(call);
