@@ -129,13 +129,14 @@ async fn run(
         tracing::debug!(op = ?std::mem::discriminant(&op), "op between turns");
         match op {
             Op::UserTurn { turn, text, images } => {
-                let text = match agent.pending_note.take() {
-                    Some(note) => format!("{note}\n\n{text}"),
-                    None => text,
-                };
+                // a vision turn keeps the pending note for the coding model's next request
                 let shutdown = if !images.is_empty() && agent.settings.vision.is_some() {
                     agent.vision_turn(turn, text, images, &mut ops).await
                 } else {
+                    let text = match agent.pending_note.take() {
+                        Some(note) => format!("{note}\n\n{text}"),
+                        None => text,
+                    };
                     agent.turn(turn, text, images, &mut ops).await
                 };
                 agent.end_turn();
@@ -408,14 +409,22 @@ impl Agent {
                 self.send(AgentEvent::StepDone { turn, outcome });
                 let model = self.model.clone().unwrap_or_default();
                 self.send(AgentEvent::Responder { turn, model });
-                let go_on =
-                    format!("{note}\n\nNow act on the user's request using that description.");
+                let earlier = self
+                    .pending_note
+                    .take()
+                    .map_or(String::new(), |n| format!("{n}\n\n"));
+                let go_on = format!(
+                    "{earlier}{note}\n\nNow act on the user's request using that description."
+                );
                 self.turn(turn, go_on, Vec::new(), ops).await
             }
             (done, note) => {
                 let outcome = done.unwrap_or_else(|o| o);
                 self.send(AgentEvent::TurnDone { turn, outcome });
-                self.pending_note = note;
+                self.pending_note = match (self.pending_note.take(), note) {
+                    (Some(a), Some(b)) => Some(format!("{a}\n\n{b}")),
+                    (a, b) => a.or(b),
+                };
                 shutdown
             }
         }
@@ -498,12 +507,15 @@ impl Agent {
             let tools = &self.settings.tools;
             let parts = crate::tools::shell_split::simple_commands(cmd);
             // deny patterns see the whole line and each of its commands
+            // an opaque line is cut at every operator and bracket instead, so that a denied
+            // command inside `( … )` or `$( … )` is still seen
+            let pieces: Vec<String> = match &parts {
+                Some(p) => p.clone(),
+                None => crate::tools::shell_split::rough_pieces(cmd),
+            };
             let denied = tools.shell_deny.iter().find(|p| {
                 shell_pattern_matches(p, cmd)
-                    || parts
-                        .iter()
-                        .flatten()
-                        .any(|part| shell_pattern_matches(p, part))
+                    || pieces.iter().any(|part| shell_pattern_matches(p, part))
             });
             if let Some(p) = denied {
                 return Gate::Refuse(format!(

@@ -84,7 +84,14 @@ async fn allow_patterns_cover_every_command_of_a_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deny_patterns_catch_a_command_anywhere_in_the_line() {
     let server = FakeServer::start(vec![
-        tool_call_reply(&[("d1", "shell", json!({"command":"cd . && git push --force"}))]),
+        tool_call_reply(&[
+            ("d1", "shell", json!({"command":"cd . && git push --force"})),
+            (
+                "d2",
+                "shell",
+                json!({"command":"true && (git push origin main)"}),
+            ),
+        ]),
         answer("done"),
     ]);
     let mut h = start(
@@ -99,6 +106,10 @@ async fn deny_patterns_catch_a_command_anywhere_in_the_line() {
     assert!(
         results[0].contains("denied") && results[0].contains("git push*"),
         "{results:?}"
+    );
+    assert!(
+        results[1].contains("denied"),
+        "inside a subshell too: {results:?}"
     );
 }
 

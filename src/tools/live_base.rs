@@ -60,6 +60,8 @@ pub fn read(root: &Path, path: &str) -> Base {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {path}: {e}")),
         Ok(m) if m.is_dir() => return Err(format!("{path} is a directory")),
+        // a FIFO or device would block the stream while it is read
+        Ok(m) if !m.is_file() => return Err(format!("{path} is not a regular file")),
         Ok(m) if m.len() > MAX_PREVIEW_BYTES => {
             return Err(format!("{path} is too large to preview while streaming"));
         }

@@ -43,12 +43,21 @@ pub fn simple_commands(line: &str) -> Option<Vec<String>> {
                 single = true;
                 cur.push(c);
             }
+            // a comment hides the rest of its line from the patterns, quotes included
+            '#' if cur.is_empty() || cur.ends_with(char::is_whitespace) => return None,
             ';' | '\n' => push(&mut cur, &mut out),
             '&' | '|' => {
                 if chars.peek() == Some(&c) {
                     chars.next();
                 } else if c == '&' && cur.ends_with('>') {
-                    // `2>&1`: a descriptor copy, part of this command
+                    // `2>&1`: a descriptor copy, part of this command; `>&file` (bash:
+                    // both streams to a file) is a write like any other redirection
+                    if !chars
+                        .peek()
+                        .is_some_and(|n| n.is_ascii_digit() || *n == '-')
+                    {
+                        return None;
+                    }
                     cur.push(c);
                     continue;
                 }
@@ -71,6 +80,17 @@ pub fn simple_commands(line: &str) -> Option<Vec<String>> {
     }
     push(&mut cur, &mut out);
     Some(out)
+}
+
+/// Every stretch of `line` between operators, brackets, quotes and substitutions, trimmed:
+/// a superset of the commands it could run, for deny patterns on a line that
+/// [`simple_commands`] cannot cut.
+pub fn rough_pieces(line: &str) -> Vec<String> {
+    line.split(|c: char| ";&|()`{}<>\n\"'".contains(c) || c == '$')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(test)]
@@ -108,6 +128,13 @@ mod tests {
     }
 
     #[test]
+    fn rough_pieces_find_commands_inside_brackets_and_substitutions() {
+        let p = rough_pieces("true && (git push origin main) $(rm -rf x)");
+        assert!(p.contains(&"git push origin main".to_owned()), "{p:?}");
+        assert!(p.contains(&"rm -rf x".to_owned()), "{p:?}");
+    }
+
+    #[test]
     fn hidden_commands_and_file_writes_are_opaque() {
         for s in [
             "cargo test $(rm -rf ~)",
@@ -118,6 +145,8 @@ mod tests {
             "(cd / && rm -rf x)",
             "{ rm -rf x; }",
             "echo 'unterminated",
+            "cargo test # '\nrm -rf src\n# '",
+            "cargo test >& ~/.bashrc",
         ] {
             assert_eq!(split(s), None, "{s}");
         }
