@@ -565,11 +565,14 @@ impl Agent {
             .map(|c| registry::parse_args(&c.arguments))
             .collect();
         let mut decisions: HashMap<String, Decision> = HashMap::new();
+        let mut proposals: HashMap<String, Vec<crate::protocol::ProposedChange>> = HashMap::new();
         let mut gates = Vec::new();
         for (call, args) in calls.iter().zip(&parsed) {
             let g = self.gate(call, args);
             if let (Gate::Ask, Ok(a)) = (&g, args) {
                 let request = registry::describe(&ctx, &call.id, &call.name, &call.arguments, a);
+                // the change as the user sees it: hunk choices refer to these hunks
+                proposals.insert(call.id.clone(), request.changes.clone());
                 self.send(AgentEvent::ApprovalNeeded { turn, request });
             }
             gates.push(g);
@@ -688,8 +691,10 @@ impl Agent {
                                         turn,
                                         call_id: call.id.clone(),
                                     });
+                                    let proposed =
+                                        proposals.get(&call.id).map_or(&[][..], Vec::as_slice);
                                     let out = crate::tools::hunks::apply_selected(
-                                        &ctx, &call.name, &args, declined,
+                                        &ctx, &call.name, &args, declined, proposed,
                                     );
                                     let (text, kind, summary, changes) =
                                         self.tool_result(&ctx, changed, out);

@@ -133,3 +133,69 @@ async fn session_diff_shows_every_changed_file_against_how_it_was_before() {
     };
     assert_eq!(changes.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hunk_choices_refer_to_the_change_as_proposed_even_after_an_earlier_call_ran() {
+    let sixty: String = (1..=60).map(|i| format!("line {i}\n")).collect();
+    let b_content = sixty
+        .replace("line 10\n", "B10\n")
+        .replace("line 50\n", "B50\n");
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[
+            (
+                "a",
+                "edit_file",
+                json!({"path":"f.txt","old_string":"line 10\n","new_string":"B10\n"}),
+            ),
+            (
+                "b",
+                "write_file",
+                json!({"path":"f.txt","content":b_content}),
+            ),
+        ]),
+        answer("done"),
+    ]);
+    let mut h = start(&server.base_url(), "").await;
+    std::fs::write(h.root.join("f.txt"), &sixty).unwrap();
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "edit".into(),
+            images: vec![],
+        })
+        .unwrap();
+    let mut b_hunks = 0;
+    for _ in 0..2 {
+        let AgentEvent::ApprovalNeeded { request, .. } = h
+            .until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
+            .await
+        else {
+            unreachable!()
+        };
+        if request.call_id == "b" {
+            let ch = &request.changes[0];
+            b_hunks = diff_hunks(ch.old.as_deref().unwrap(), ch.new.as_deref().unwrap(), 3).len();
+        }
+    }
+    assert_eq!(b_hunks, 2, "as proposed, b changes lines 10 and 50");
+    h.ops
+        .send(Op::Decide {
+            call_id: "a".into(),
+            decision: Decision::Approve,
+        })
+        .unwrap();
+    // leave out b's hunk 1 (line 10), keep hunk 2 (line 50)
+    h.ops
+        .send(Op::Decide {
+            call_id: "b".into(),
+            decision: Decision::ApproveHunks {
+                declined: vec![(0, 0)],
+            },
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    assert_eq!(
+        std::fs::read_to_string(h.root.join("f.txt")).unwrap(),
+        b_content
+    );
+}

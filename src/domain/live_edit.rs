@@ -106,7 +106,15 @@ fn edit_view(path: &str, base: Option<&str>, args: &PartialObject) -> LiveView {
     }
     let replace_all = args
         .field("replace_all")
-        .is_some_and(|f| !f.is_string && f.complete);
+        .is_some_and(|f| !f.is_string && f.complete && f.value == "true");
+    // a file with CRLF endings matches an old_string written with LF, as the tool does
+    let crlf;
+    let find = if !old.contains(find) && old.contains("\r\n") && find.contains('\n') {
+        crlf = find.replace("\r\n", "\n").replace('\n', "\r\n");
+        crlf.as_str()
+    } else {
+        find
+    };
     let Some(at) = old.find(find) else {
         return problem(format!("old_string is not in {path}"));
     };
@@ -223,6 +231,18 @@ mod tests {
             Some(Some(old)),
         );
         assert!(matches!(v, LiveView::Hunks { hunks, .. } if hunks.len() == 1));
+        let a = args(r#"{"path":"f","old_string":"a\n","new_string":"x\n","replace_all":false}"#);
+        let v = view("edit_file", &a, Some(Some(old)));
+        assert!(
+            matches!(v, LiveView::Problem { .. }),
+            "replace_all false is not true"
+        );
+        let a = args(r#"{"path":"f","old_string":"a\nb","new_string":"A\nB"}"#);
+        let v = view("edit_file", &a, Some(Some("a\r\nb\r\n")));
+        assert!(
+            matches!(v, LiveView::Hunks { .. }),
+            "CRLF file, LF old_string: {v:?}"
+        );
         let v = view(
             "edit_file",
             &args(r#"{"path":"f","old_str"#),

@@ -11,7 +11,8 @@
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
     pub key: String,
-    /// The string value decoded so far (empty for values that are not strings).
+    /// The string value decoded so far; for numbers, booleans and null their text; empty
+    /// for objects and arrays.
     pub value: String,
     /// The closing quote has arrived.
     pub complete: bool,
@@ -153,9 +154,10 @@ impl PartialObject {
                     return;
                 }
                 let key = std::mem::take(&mut self.key);
+                let scalar = !matches!(c, '"' | '{' | '[');
                 self.fields.push(Field {
                     key,
-                    value: String::new(),
+                    value: if scalar { c.to_string() } else { String::new() },
                     complete: false,
                     is_string: c == '"',
                 });
@@ -189,7 +191,14 @@ impl PartialObject {
             St::Scalar => match c {
                 ',' => self.end_value(St::ExpectKey),
                 '}' => self.end_value(St::Done),
-                _ => {}
+                c if c.is_whitespace() => {}
+                c => {
+                    if let Some(f) = self.fields.last_mut()
+                        && f.value.len() < 64
+                    {
+                        f.value.push(c);
+                    }
+                }
             },
             St::Nested { depth, in_str, esc } => {
                 self.st = match (in_str, esc, c) {
@@ -399,6 +408,8 @@ mod tests {
         let p = read(r#"{"n": 12, "o": {"k": ["}", "\""]}, "b": true, "s": "yes", "z": null}"#);
         assert_eq!(p.get("s"), Some("yes"));
         assert_eq!(p.get("n"), None);
+        assert_eq!(p.field("n").map(|f| f.value.as_str()), Some("12"));
+        assert_eq!(p.field("b").map(|f| f.value.as_str()), Some("true"));
         assert!(p.complete("o") && p.complete("b"));
         assert!(p.done(), "{:?}", p.error());
     }

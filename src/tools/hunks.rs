@@ -3,14 +3,17 @@
 //! the model which hunks were applied and which declined, so it goes on from the file as it
 //! really is.
 //!
-//! Hunks are numbered as the diff pane shows them: `domain::patch::diff_hunks(old, new, 3)`
-//! of each changed file, in the order the call changes the files.
+//! Hunks are numbered as the diff pane showed them: `domain::patch::diff_hunks(old, new, 3)`
+//! of each file of the change as proposed. The kept ones are applied to the file as it is
+//! now (located by their context, so an earlier call of the same reply may have changed
+//! it); if they no longer fit, nothing is written.
 
 use serde_json::Value;
 
 use super::context::{FileChange, ToolContext, ToolOutput};
 use super::{fs, patch};
 use crate::domain::patch::{Hunk, apply, diff_hunks};
+use crate::protocol::ProposedChange;
 
 /// Writes the call's change without the `declined` hunks (`(file index, hunk index)`).
 pub fn apply_selected(
@@ -18,6 +21,7 @@ pub fn apply_selected(
     tool: &str,
     args: &Value,
     declined: &[(usize, usize)],
+    proposed: &[ProposedChange],
 ) -> ToolOutput {
     let planned = match tool {
         "apply_patch" => patch::preview(ctx, args),
@@ -36,9 +40,29 @@ pub fn apply_selected(
             .unwrap_or(&ch.path)
             .display()
             .to_string();
-        let old = String::from_utf8_lossy(ch.old.as_deref().unwrap_or_default()).into_owned();
-        let new = String::from_utf8_lossy(ch.new.as_deref().unwrap_or_default()).into_owned();
-        let hunks = diff_hunks(&old, &new, 3);
+        let Ok(now) = std::str::from_utf8(ch.old.as_deref().unwrap_or_default()) else {
+            return ToolOutput::error(format!(
+                "{shown} is not UTF-8 text: take the change whole or not at all; nothing was written"
+            ));
+        };
+        // the hunks the user chose among: those of the proposal (same file, same order)
+        let (p_old, p_new) = match proposed.iter().find(|p| p.path == shown) {
+            Some(p) => (
+                p.old.clone().unwrap_or_default(),
+                p.new.clone().unwrap_or_default(),
+            ),
+            None => (
+                now.to_owned(),
+                String::from_utf8_lossy(ch.new.as_deref().unwrap_or_default()).into_owned(),
+            ),
+        };
+        let hunks = diff_hunks(&p_old, &p_new, 3);
+        if hunks.is_empty() {
+            // an empty file created or deleted: nothing to choose among
+            writes.push(ch.clone());
+            report.push(format!("{shown}: applied in full"));
+            continue;
+        }
         type Numbered<'a> = Vec<(usize, &'a Hunk)>;
         let (kept, dropped): (Numbered, Numbered) = hunks
             .iter()
@@ -70,11 +94,11 @@ pub fn apply_selected(
             continue;
         }
         let keep: Vec<Hunk> = kept.iter().map(|(_, h)| (*h).clone()).collect();
-        let result = match apply(&old, &keep) {
+        let result = match apply(now, &keep) {
             Ok(r) => r,
             Err(failures) => {
                 return ToolOutput::error(format!(
-                    "{shown}: the kept hunks do not apply ({} failed); nothing was written",
+                    "{shown} changed since the change was proposed and the kept hunks no longer fit ({} failed); nothing was written",
                     failures.len()
                 ));
             }
