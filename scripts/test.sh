@@ -31,6 +31,12 @@ for comp in rustfmt clippy; do
   fi
 done
 
+# The local model's llama.cpp build (about 10 minutes on 2 cores when it is not cached)
+# runs beside the Rust build, at a lower priority; it is waited for before the model starts.
+prebuild_log=$(mktemp)
+nice -n 10 scripts/local-model.sh --build >"$prebuild_log" 2>&1 &
+prebuild_pid=$!
+
 step "format"
 cargo fmt --all -- --check
 
@@ -41,6 +47,11 @@ step "unit, property and integration tests (fake server)"
 cargo test --quiet
 
 step "local model (llama-server + SmolLM2-135M)"
+if ! wait "$prebuild_pid"; then
+  cat "$prebuild_log" >&2
+  echo "the local model could not be built (log above)" >&2
+  exit 1
+fi
 started_here=0
 if ! url=$(scripts/local-model.sh --status); then
   url=$(scripts/local-model.sh)
