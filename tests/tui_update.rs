@@ -426,3 +426,37 @@ fn the_mouse_wheel_scrolls_and_a_resize_keeps_the_view_whole() {
         "the newest message is in view after the resize"
     );
 }
+
+#[test]
+fn tab_completes_a_command_and_a_typo_gets_the_closest_match() {
+    let mut s = state();
+    type_text(&mut s, "/pe");
+    update(&mut s, key(KeyCode::Tab));
+    assert_eq!(s.composer_text(), "/permissions ");
+    assert_eq!(
+        s.focus,
+        Focus::Input,
+        "Tab completed instead of moving focus"
+    );
+    let mut s = state();
+    type_text(&mut s, "/permisions");
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert!(
+        cmds.iter().all(|c| !matches!(c, Command::Agent(_))),
+        "{cmds:?}"
+    );
+    assert!(
+        s.flash
+            .as_ref()
+            .unwrap()
+            .0
+            .contains("did you mean /permissions"),
+        "{:?}",
+        s.flash
+    );
+    // plain text: Tab still moves focus
+    let mut s = state();
+    type_text(&mut s, "hello");
+    update(&mut s, key(KeyCode::Tab));
+    assert_ne!(s.focus, Focus::Input);
+}

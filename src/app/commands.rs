@@ -64,10 +64,84 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
             s.should_quit = true;
             cmds.push(Command::Quit);
         }
-        _ => {
-            let known: Vec<&str> = COMMANDS.iter().map(|(c, _)| *c).collect();
-            s.flash(format!("Unknown command {name}; commands: {} (start with // to send a literal /)", known.join(" ")));
-        }
+        _ => match closest(name) {
+            Some(near) => s.flash(format!(
+                "Unknown command {name}: did you mean {near}? (start with // to send a literal /)"
+            )),
+            None => {
+                let known: Vec<&str> = COMMANDS.iter().map(|(c, _)| *c).collect();
+                s.flash(format!(
+                    "Unknown command {name}; commands: {} (start with // to send a literal /)",
+                    known.join(" ")
+                ));
+            }
+        },
     }
     true
+}
+
+/// The known command nearest to `name` (edit distance at most 2, or a unique prefix).
+pub fn closest(name: &str) -> Option<&'static str> {
+    let names = COMMANDS.iter().map(|(c, _)| *c).chain(["/quit"]);
+    let prefixed: Vec<&str> = names.clone().filter(|c| c.starts_with(name)).collect();
+    if let [one] = prefixed.as_slice() {
+        return Some(one);
+    }
+    names
+        .map(|c| (distance(name, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// The completion of a partly typed command (`/pe` → `/permissions`), when only one fits.
+pub fn complete(typed: &str) -> Option<&'static str> {
+    let t = typed.trim_end();
+    if !t.starts_with('/') || t.contains(char::is_whitespace) {
+        return None;
+    }
+    let fits: Vec<&str> = COMMANDS
+        .iter()
+        .map(|(c, _)| *c)
+        .filter(|c| c.starts_with(t) && *c != t)
+        .collect();
+    match fits.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+/// Levenshtein distance, for short command names.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for j in 0..b.len() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != b[j]))
+                .min(row[j] + 1)
+                .min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_and_prefixes_find_their_command() {
+        assert_eq!(closest("/permisions"), Some("/permissions"));
+        assert_eq!(closest("/dif"), Some("/diff"));
+        assert_eq!(closest("/screen"), Some("/screenshot"));
+        assert_eq!(closest("/xyzzy"), None);
+        assert_eq!(complete("/pe"), Some("/permissions"));
+        assert_eq!(complete("/u"), Some("/undo"));
+        assert_eq!(complete("/image x"), None);
+        assert_eq!(complete("hello"), None);
+    }
 }

@@ -137,6 +137,16 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             });
             return;
         }
+        // Tab completes a partly typed /command
+        KeyCode::Tab
+            if s.focus == Focus::Input
+                && super::commands::complete(&s.composer_text()).is_some() =>
+        {
+            if let Some(c) = super::commands::complete(&s.composer_text()) {
+                set_composer(s, &format!("{c} "), true);
+            }
+            return;
+        }
         KeyCode::Tab => {
             s.focus = s.focus.next();
             if s.focus != Focus::Input {

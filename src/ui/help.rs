@@ -23,7 +23,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "Tab / Shift+Tab",
-        "cycle focus: chat, diff, approvals, input",
+        "cycle focus: chat, diff, approvals, input (Tab on a partly typed /command completes it)",
     ),
     ("PgUp / PgDn", "scroll the chat by a page"),
     (
