@@ -30,13 +30,7 @@ async fn only_the_kept_hunk_is_written_and_the_model_hears_which() {
     ]);
     let mut h = start(&server.base_url(), "").await;
     std::fs::write(h.root.join("f.txt"), twenty()).unwrap();
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "edit".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "edit");
     let AgentEvent::ApprovalNeeded { request, .. } = h
         .until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
         .await
@@ -97,13 +91,7 @@ async fn session_diff_shows_every_changed_file_against_how_it_was_before() {
         "[tools]\nedit_file = \"always\"\nwrite_file = \"always\"\n",
     )
     .await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "edit".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "edit");
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
     h.ops.send(Op::SessionDiff).unwrap();
     let AgentEvent::SessionDiff { changes } = h
@@ -157,13 +145,7 @@ async fn hunk_choices_refer_to_the_change_as_proposed_even_after_an_earlier_call
     ]);
     let mut h = start(&server.base_url(), "").await;
     std::fs::write(h.root.join("f.txt"), &sixty).unwrap();
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "edit".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "edit");
     let mut b_hunks = 0;
     for _ in 0..2 {
         let AgentEvent::ApprovalNeeded { request, .. } = h

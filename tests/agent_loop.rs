@@ -20,13 +20,7 @@ async fn approved_edit_runs_and_the_result_answers_the_call_id() {
         answer("Done: beta is now gamma."),
     ]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "rename beta".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "rename beta");
     let AgentEvent::ApprovalNeeded { request, .. } = h
         .until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
         .await
@@ -89,13 +83,7 @@ async fn rejected_calls_write_nothing_and_the_model_hears_the_reason() {
         answer("Understood."),
     ]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "go".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "go");
     h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
         .await;
     h.ops
@@ -143,13 +131,7 @@ async fn bad_arguments_unknown_tools_and_escapes_become_error_results() {
         answer("ok"),
     ]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "go".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "go");
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
     let msgs = server.posts()[1].json()["messages"]
         .as_array()
@@ -178,13 +160,7 @@ async fn allow_for_session_stops_asking_and_dangerous_commands_always_ask() {
         answer("finished"),
     ]);
     let mut h = start(&server.base_url(), "[tools]\nshell = \"always\"\n").await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "go".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "go");
     // shell = always: echo one runs without asking... and so does echo two
     let AgentEvent::ApprovalNeeded { request, .. } = h
         .until(|e| {
@@ -228,13 +204,7 @@ async fn allow_for_session_stops_asking_and_dangerous_commands_always_ask() {
         answer("finished"),
     ]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "go".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "go");
     let AgentEvent::ApprovalNeeded { request, .. } = h
         .until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
         .await
@@ -270,13 +240,7 @@ async fn interrupt_while_waiting_rejects_the_queue_and_ends_the_turn() {
         json!({"path":"x.txt","content":"x"}),
     )])]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "go".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "go");
     h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
         .await;
     h.ops.send(Op::Interrupt).unwrap();
@@ -326,21 +290,9 @@ async fn undo_reverts_a_turn_exactly_and_refuses_files_changed_since() {
     )
     .await;
     std::fs::write(h.root.join("other.txt"), "v1\n").unwrap();
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "one".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "one");
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 2,
-            text: "two".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(2, "two");
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
     assert_eq!(
         std::fs::read_to_string(h.root.join("other.txt")).unwrap(),
@@ -383,13 +335,7 @@ async fn undo_reverts_a_turn_exactly_and_refuses_files_changed_since() {
     assert!(text.contains("Nothing to undo"), "{text}");
 
     // the model hears about it with the next message
-    h.ops
-        .send(Op::UserTurn {
-            turn: 3,
-            text: "three".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(3, "three");
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
     let msgs = server.posts().last().unwrap().json()["messages"]
         .as_array()
@@ -408,13 +354,7 @@ async fn permissions_can_be_listed_and_revoked() {
         answer("ok"),
     ]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "test".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "test");
     h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
         .await;
     h.ops
@@ -435,13 +375,7 @@ async fn permissions_can_be_listed_and_revoked() {
     );
     h.ops.send(Op::Revoke { which: Some(1) }).unwrap();
     h.until(|e| matches!(e, AgentEvent::Notice { .. })).await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 2,
-            text: "again".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(2, "again");
     let ev = h
         .until(|e| {
             matches!(
@@ -464,21 +398,9 @@ async fn the_prompt_prefix_is_byte_identical_across_requests_and_one_request_per
         answer("second turn"),
     ]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "read notes".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "read notes");
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 2,
-            text: "again".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(2, "again");
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
     let posts = server.posts();
     assert_eq!(
@@ -517,13 +439,7 @@ async fn auto_commit_commits_what_the_turn_changed() {
     let mut cfg = repo.config().unwrap();
     cfg.set_str("user.name", "T").unwrap();
     cfg.set_str("user.email", "t@example.invalid").unwrap();
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "add it".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "add it");
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
     let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
     else {
@@ -548,13 +464,7 @@ async fn calls_of_a_cut_reply_do_not_run_and_leave_no_unanswered_call() {
     let chunk = json!({"choices":[{"index":0,"delta":{"role":"assistant","content":"Let me edit.","tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"write_file","arguments":"{\"path\":\"x.txt\",\"content\":\"hi\"}"}}]}}]}).to_string();
     let server = FakeServer::start(vec![Reply::sse(&[&chunk]).cut(), answer("ok")]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "go".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "go");
     let ev = h
         .until(|e| {
             matches!(
@@ -568,13 +478,7 @@ async fn calls_of_a_cut_reply_do_not_run_and_leave_no_unanswered_call() {
     };
     assert!(outcome.cut_short.is_some());
     assert!(!h.root.join("x.txt").exists());
-    h.ops
-        .send(Op::UserTurn {
-            turn: 2,
-            text: "again".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(2, "again");
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
     let msgs = server.posts()[1].json()["messages"]
         .as_array()
@@ -603,13 +507,7 @@ async fn read_only_calls_of_one_reply_run_together_and_answer_in_order() {
         answer("done"),
     ]);
     let mut h = start(&server.base_url(), "").await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "look".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "look");
     let mut order = Vec::new();
     loop {
         match h.next().await {
@@ -661,13 +559,7 @@ async fn esc_stops_a_running_command_and_what_is_left_does_not_run() {
         answer("unused"),
     ]);
     let mut h = start(&server.base_url(), "[tools]\nshell = \"always\"\n").await;
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "go".into(),
-            images: vec![],
-        })
-        .unwrap();
+    h.say(1, "go");
     h.until(|e| matches!(e, AgentEvent::ToolStarted { call_id, .. } if call_id == "s1"))
         .await;
     let asked = std::time::Instant::now();

@@ -10,16 +10,6 @@ use common::*;
 use cove::protocol::{AgentEvent, Decision, Op};
 use serde_json::json;
 
-fn go(h: &Harness) {
-    h.ops
-        .send(Op::UserTurn {
-            turn: 1,
-            text: "go".into(),
-            images: vec![],
-        })
-        .unwrap();
-}
-
 /// The tool results of the last request the server got, in order.
 fn tool_results(server: &FakeServer) -> Vec<String> {
     let posts = server.posts();
@@ -49,7 +39,7 @@ async fn allow_patterns_cover_every_command_of_a_line() {
         answer("done"),
     ]);
     let mut h = start(&server.base_url(), "[tools]\nshell_allow = [\"echo*\"]\n").await;
-    go(&h);
+    h.say(1, "go");
     // `echo plain` is allowed; the chained `touch` is not, so the second call asks
     let AgentEvent::ApprovalNeeded { request, .. } = h.until(asked_or_done).await else {
         panic!("the chained command ran without asking")
@@ -73,7 +63,7 @@ async fn allow_patterns_cover_every_command_of_a_line() {
         answer("done"),
     ]);
     let mut h = start(&server.base_url(), "[tools]\nshell_allow = [\"echo*\"]\n").await;
-    go(&h);
+    h.say(1, "go");
     assert!(matches!(
         h.until(asked_or_done).await,
         AgentEvent::ApprovalNeeded { .. }
@@ -99,7 +89,7 @@ async fn deny_patterns_catch_a_command_anywhere_in_the_line() {
         "[tools]\nshell = \"always\"\nshell_deny = [\"git push*\"]\n",
     )
     .await;
-    go(&h);
+    h.say(1, "go");
     let ev = h.until(asked_or_done).await;
     assert!(matches!(ev, AgentEvent::TurnDone { .. }), "{ev:?}");
     let results = tool_results(&server);
@@ -131,7 +121,7 @@ async fn never_tools_are_not_offered_and_refused_and_auto_approve_runs() {
         "[tools]\nwrite_file = \"never\"\nauto_approve = [\"edit_file\"]\n",
     )
     .await;
-    go(&h);
+    h.say(1, "go");
     let ev = h.until(asked_or_done).await;
     assert!(
         matches!(ev, AgentEvent::TurnDone { .. }),
@@ -164,7 +154,7 @@ async fn max_iterations_stops_a_model_that_never_finishes() {
         answer("never reached"),
     ]);
     let mut h = start(&server.base_url(), "[tools]\nmax_iterations = 2\n").await;
-    go(&h);
+    h.say(1, "go");
     let ev = h
         .until(|e| {
             matches!(
@@ -190,7 +180,7 @@ async fn a_confirmed_prefix_stops_asking_for_matching_commands_only() {
         answer("done"),
     ]);
     let mut h = start(&server.base_url(), "").await;
-    go(&h);
+    h.say(1, "go");
     let AgentEvent::ApprovalNeeded { request, .. } = h.until(asked_or_done).await else {
         panic!()
     };

@@ -127,25 +127,7 @@ async fn the_vision_answer_reaches_the_coding_models_next_request() {
     let vision = FakeServer::start(vec![answer(
         "An error dialog: ENOSPC, no space left on device.",
     )]);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join(".cove")).unwrap();
-    std::fs::write(
-        dir.path().join(".cove/config.toml"),
-        format!("[model]\nname = \"devstral\"\napi_base = \"{}\"\n[vision]\nname = \"qwen3-vl\"\napi_base = \"{}\"\n", code.base_url(), vision.base_url()),
-    )
-    .unwrap();
-    let config = load(&LoadInput {
-        user_file: None,
-        workspace: dir.path().to_owned(),
-        env: Default::default(),
-        flags: Overrides::default(),
-    })
-    .unwrap()
-    .config;
-    let settings =
-        AgentSettings::from_config(&config, "system".into(), dir.path().canonicalize().unwrap())
-            .unwrap();
-    let (ops, mut events) = agent::spawn(settings);
+    let (_dir, ops, mut events) = coding_and_vision_agent(&code, &vision);
     let image = ImageAttachment {
         data_url: "data:image/png;base64,iVBORw0KGgo=".into(),
         label: "1x1 PNG 1 KB".into(),
@@ -209,29 +191,7 @@ async fn next(events: &mut tokio::sync::mpsc::UnboundedReceiver<AgentEvent>) -> 
 async fn asked_for_a_fix_the_coding_model_acts_in_the_same_turn() {
     let code = FakeServer::start(vec![answer("I will free the disk: delete /tmp/cache.")]);
     let vision = FakeServer::start(vec![answer("A dialog: ENOSPC writing /var/log/app.log.")]);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join(".cove")).unwrap();
-    std::fs::write(
-        dir.path().join(".cove/config.toml"),
-        format!(
-            "[model]\nname = \"devstral\"\napi_base = \"{}\"\n[vision]\nname = \"qwen3-vl\"\napi_base = \"{}\"\n",
-            code.base_url(),
-            vision.base_url()
-        ),
-    )
-    .unwrap();
-    let config = load(&LoadInput {
-        user_file: None,
-        workspace: dir.path().to_owned(),
-        env: Default::default(),
-        flags: Overrides::default(),
-    })
-    .unwrap()
-    .config;
-    let settings =
-        AgentSettings::from_config(&config, "system".into(), dir.path().canonicalize().unwrap())
-            .unwrap();
-    let (ops, mut events) = agent::spawn(settings);
+    let (_dir, ops, mut events) = coding_and_vision_agent(&code, &vision);
     let image = ImageAttachment {
         data_url: "data:image/png;base64,iVBORw0KGgo=".into(),
         label: "1x1 PNG 1 KB".into(),
@@ -290,4 +250,40 @@ fn the_offline_rule_covers_the_vision_endpoint() {
         "{run:?}"
     );
     assert!(code.posts().is_empty(), "nothing went anywhere");
+}
+
+/// An agent with `code` as the coding model (devstral) and `vision` as the vision model
+/// (qwen3-vl), in a temporary workspace (kept alive by the returned guard).
+fn coding_and_vision_agent(
+    code: &FakeServer,
+    vision: &FakeServer,
+) -> (
+    tempfile::TempDir,
+    tokio::sync::mpsc::UnboundedSender<Op>,
+    tokio::sync::mpsc::UnboundedReceiver<AgentEvent>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".cove")).unwrap();
+    std::fs::write(
+        dir.path().join(".cove/config.toml"),
+        format!(
+            "[model]\nname = \"devstral\"\napi_base = \"{}\"\n[vision]\nname = \"qwen3-vl\"\napi_base = \"{}\"\n",
+            code.base_url(),
+            vision.base_url()
+        ),
+    )
+    .unwrap();
+    let config = load(&LoadInput {
+        user_file: None,
+        workspace: dir.path().to_owned(),
+        env: Default::default(),
+        flags: Overrides::default(),
+    })
+    .unwrap()
+    .config;
+    let settings =
+        AgentSettings::from_config(&config, "system".into(), dir.path().canonicalize().unwrap())
+            .unwrap();
+    let (ops, events) = agent::spawn(settings);
+    (dir, ops, events)
 }

@@ -69,6 +69,17 @@ pub async fn start(url: &str, extra: &str) -> Harness {
 }
 
 impl Harness {
+    /// The user sends `text` as turn `turn`.
+    pub fn say(&self, turn: u64, text: &str) {
+        self.ops
+            .send(Op::UserTurn {
+                turn,
+                text: text.into(),
+                images: vec![],
+            })
+            .unwrap();
+    }
+
     pub async fn next(&mut self) -> AgentEvent {
         tokio::time::timeout(Duration::from_secs(10), self.events.recv())
             .await
