@@ -9,6 +9,7 @@ pub mod domain;
 pub mod git;
 pub mod llm;
 pub mod protocol;
+pub mod session;
 pub mod term;
 pub mod tools;
 pub mod ui;

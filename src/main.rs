@@ -25,6 +25,12 @@ struct Cli {
     /// Read this config file on top of the user and workspace files (like COVE_CONFIG).
     #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
+    /// Continue the newest session of this workspace.
+    #[arg(long = "continue", short = 'c', conflicts_with = "resume")]
+    continue_: bool,
+    /// Continue session ID (a unique prefix is enough); without ID, pick one from a list.
+    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "")]
+    resume: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -43,6 +49,12 @@ enum Command {
     Config,
     /// Probe the configured server(s): kind, context size, tool calling.
     Doctor,
+    /// List this workspace's sessions: id, start, first prompt, turns, files changed.
+    Sessions {
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub const EXIT_OK: u8 = 0;
@@ -90,7 +102,19 @@ fn main() -> ExitCode {
         }
     }
     let code = match cli.command {
-        None => cli::tui::run(loaded, workspace, cli.profile.clone()),
+        None => {
+            let start = if cli.continue_ {
+                cli::tui::Start::Newest
+            } else {
+                match cli.resume.as_deref() {
+                    Some("") => cli::tui::Start::Pick,
+                    Some(id) => cli::tui::Start::Id(id.to_owned()),
+                    None => cli::tui::Start::New,
+                }
+            };
+            cli::tui::run(loaded, workspace, cli.profile.clone(), start)
+        }
+        Some(Command::Sessions { json }) => cli::sessions::run(&workspace, json),
         Some(Command::Config) => {
             print!("{}", config::render_effective(&loaded));
             EXIT_OK

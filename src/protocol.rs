@@ -55,6 +55,33 @@ pub enum Op {
     Revoke {
         which: Option<usize>,
     },
+    /// `/clear`: start a new session.
+    NewSession,
+    /// Continue the session journaled at this path.
+    Resume {
+        path: std::path::PathBuf,
+    },
+    /// The workspace's sessions, for the picker (`AgentEvent::Sessions`).
+    ListSessions,
+    /// `/export [PATH]`: the session as Markdown.
+    Export {
+        path: Option<String>,
+    },
+    /// `/compact`: summarise the older turns now.
+    Compact,
+    /// `!command`: run a command as the user (no approval) and tell the model its output.
+    UserShell {
+        turn: u64,
+        command: String,
+    },
+    /// `/commit MESSAGE`: commit the files cove changed this session.
+    Commit {
+        message: String,
+    },
+    /// `/model NAME`: switch to profile NAME (or model NAME on the same server).
+    SwitchModel {
+        name: Option<String>,
+    },
     Shutdown,
 }
 
@@ -95,6 +122,28 @@ pub enum AgentEvent {
     ApprovalNeeded { turn: u64, request: ApprovalRequest },
     /// A tool call started running (approved or allowed by policy).
     ToolStarted { turn: u64, call_id: String },
+    /// A session was loaded (`--continue`, `--resume`, `/sessions`) or a new one began
+    /// (`/clear`): the transcript to show instead of the current one.
+    SessionLoaded {
+        id: String,
+        transcript: Vec<TranscriptItem>,
+        /// The highest turn number in it (the UI numbers on from there).
+        turns: u64,
+    },
+    /// The workspace's sessions, newest first, and the running one's id.
+    Sessions {
+        sessions: Vec<SessionSummary>,
+        current: String,
+    },
+    /// A `!command` the user ran ended: the command, its output (capped) and whether it succeeded.
+    ShellDone {
+        turn: u64,
+        command: String,
+        output: String,
+        ok: bool,
+    },
+    /// The estimated size of the next request against the window.
+    ContextUsage { tokens: u64, window: Option<u64> },
     /// A tool call ended: its one-line result and the changes it made.
     ToolFinished {
         turn: u64,
@@ -218,4 +267,43 @@ pub struct Thumbnail {
     pub width: u32,
     pub height: u32,
     pub rgb: Vec<u8>,
+}
+
+/// A past entry of a resumed session, as the chat shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TranscriptItem {
+    User {
+        text: String,
+        /// Labels of the images that were attached.
+        images: Vec<String>,
+    },
+    Assistant {
+        model: String,
+        content: String,
+        reasoning: String,
+        tools: Vec<PastTool>,
+    },
+    Notice(String),
+}
+
+/// A tool call of a past reply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastTool {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+    /// `None`: the session ended before it finished.
+    pub result: Option<(ToolResultKind, String)>,
+}
+
+/// One session of the workspace, as `cove sessions` and the picker show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSummary {
+    pub id: String,
+    pub path: std::path::PathBuf,
+    /// `2026-11-30 10:44` (UTC)
+    pub started: String,
+    pub first_prompt: String,
+    pub turns: u64,
+    pub files_changed: u64,
 }

@@ -19,6 +19,41 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
                 a.model = model;
             }
         }
+        AgentEvent::SessionLoaded {
+            id,
+            transcript,
+            turns,
+        } => super::sessions::load(s, id, transcript, turns),
+        AgentEvent::Sessions { sessions, current } => {
+            let picker = s.sessions.get_or_insert_with(SessionPicker::loading);
+            picker.selected = sessions.iter().position(|x| x.id == current).unwrap_or(0);
+            picker.sessions = Some(sessions);
+            picker.current = current;
+        }
+        AgentEvent::ShellDone {
+            turn,
+            command,
+            output,
+            ok,
+        } => {
+            if s.shell_running == Some(turn) {
+                s.shell_running = None;
+            }
+            let status = if ok { "" } else { " (failed)" };
+            s.transcript.push(Entry::new(EntryKind::Notice(format!(
+                "$ {command}{status}\n{}",
+                output.trim_end()
+            ))));
+            if matches!(s.scroll, Scroll::Anchored { .. }) {
+                s.unseen_below = true;
+            }
+        }
+        AgentEvent::ContextUsage { tokens, window } => {
+            s.context_used = Some(tokens);
+            if window.is_some() {
+                s.server.context_window = window;
+            }
+        }
         AgentEvent::SessionDiff { changes } => {
             if changes.is_empty() {
                 s.flash("cove has changed no files in this session");
@@ -240,9 +275,6 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
 }
 
 fn finish_entry(s: &mut State, o: &TurnOutcome) {
-    if o.context_tokens.is_some() {
-        s.context_used = o.context_tokens;
-    }
     let Some(entry) = current_entry(s) else {
         return;
     };

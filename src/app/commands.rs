@@ -5,21 +5,42 @@ use super::state::State;
 use crate::protocol::Op;
 
 pub const COMMANDS: &[(&str, &str)] = &[
+    ("/help", "every key and command"),
     (
-        "/diff",
-        "everything cove changed this session, file by file (d in the chat: one tool call's change)",
+        "/clear",
+        "start a new session (this one stays in its journal)",
     ),
-    ("/image", "attach an image file: /image PATH"),
-    ("/screenshot", "take a screenshot and attach it"),
+    (
+        "/model",
+        "the model in use and the profiles; /model NAME switches profile (or model)",
+    ),
+    (
+        "/compact",
+        "summarise the older turns now to free context (the journal keeps everything)",
+    ),
     (
         "/undo",
         "revert the file changes of the last turn that made any (repeat to go further back)",
     ),
     (
+        "/diff",
+        "everything cove changed this session, file by file (d in the chat: one tool call's change)",
+    ),
+    (
+        "/commit",
+        "commit cove's changes: /commit MESSAGE, or /commit alone to have the model write it",
+    ),
+    ("/image", "attach an image file: /image PATH"),
+    ("/screenshot", "take a screenshot and attach it"),
+    ("/sessions", "this workspace's sessions; Enter resumes one"),
+    (
+        "/export",
+        "write this session as Markdown: /export [PATH] (default cove-session-ID.md)",
+    ),
+    (
         "/permissions",
         "list what was allowed for this session; `/permissions revoke N|all` takes it back",
     ),
-    ("/help", "every key and command"),
     ("/quit", "leave cove"),
 ];
 
@@ -32,7 +53,17 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
     let mut words = trimmed.split_whitespace();
     let name = words.next().unwrap_or("");
     let rest: Vec<&str> = words.collect();
-    let needs_idle = matches!(name, "/undo" | "/permissions");
+    let needs_idle = matches!(
+        name,
+        "/undo"
+            | "/permissions"
+            | "/clear"
+            | "/model"
+            | "/compact"
+            | "/commit"
+            | "/sessions"
+            | "/export"
+    );
     if needs_idle && s.is_running() {
         s.flash(format!("{name} waits until the reply has finished"));
         return true;
@@ -46,6 +77,35 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
             Err(_) => s.flash("Usage: /permissions revoke N (a number from /permissions) or /permissions revoke all"),
         },
         ("/diff", _) => cmds.push(Command::Agent(Op::SessionDiff)),
+        ("/clear", _) => cmds.push(Command::Agent(Op::NewSession)),
+        ("/model", []) => cmds.push(Command::Agent(Op::SwitchModel { name: None })),
+        ("/model", [name]) => cmds.push(Command::Agent(Op::SwitchModel {
+            name: Some((*name).to_owned()),
+        })),
+        ("/model", _) => s.flash("Usage: /model [NAME]"),
+        ("/compact", _) => {
+            s.flash("Compacting the conversation…");
+            cmds.push(Command::Agent(Op::Compact));
+        }
+        ("/commit", []) => {
+            // the model writes the message; the commit goes through the approval queue
+            let text = "Commit the changes you made in this session: look at them with git_diff, \
+                        then call git_commit with a concise message (a short subject line, a body if useful).";
+            super::update::start_turn(s, text.to_owned(), Some("/commit".to_owned()), cmds);
+        }
+        ("/commit", _) => cmds.push(Command::Agent(Op::Commit {
+            message: trimmed["/commit".len()..].trim().to_owned(),
+        })),
+        ("/sessions", _) => {
+            s.sessions = Some(super::state::SessionPicker::loading());
+            cmds.push(Command::Agent(Op::ListSessions));
+        }
+        ("/export", _) => {
+            let path = trimmed["/export".len()..].trim();
+            cmds.push(Command::Agent(Op::Export {
+                path: (!path.is_empty()).then(|| crate::domain::text::expand_home(path).display().to_string()),
+            }));
+        }
         ("/image", []) => s.flash("Usage: /image PATH"),
         ("/image", _) => {
             let path = trimmed["/image".len()..].trim();
@@ -141,6 +201,10 @@ mod tests {
         assert_eq!(closest("/xyzzy"), None);
         assert_eq!(complete("/pe"), Some("/permissions"));
         assert_eq!(complete("/u"), Some("/undo"));
+        assert_eq!(complete("/cl"), Some("/clear"));
+        assert_eq!(complete("/c"), None, "/clear, /compact, /commit");
+        assert_eq!(closest("/sesions"), Some("/sessions"));
+        assert_eq!(closest("/exprot"), Some("/export"));
         assert_eq!(complete("/image x"), None);
         assert_eq!(complete("hello"), None);
     }

@@ -35,6 +35,9 @@ pub struct Channels {
 
 /// Runs the interactive session until the user quits. The terminal is restored on
 /// return, on error and on panic.
+/// The most files the `@` picker lists.
+const FILE_INDEX_LIMIT: usize = 200_000;
+
 pub async fn run(
     mut state: State,
     mut ch: Channels,
@@ -114,6 +117,13 @@ pub async fn run(
                         jobs.spawn(move |images| image_jobs::attach_file(&path, images))
                     }
                     Command::Screenshot => jobs.spawn(image_jobs::screenshot),
+                    Command::IndexFiles => {
+                        let root = state.workspace.clone();
+                        jobs.spawn(move |_| {
+                            let index = crate::session::files::index(&root, FILE_INDEX_LIMIT);
+                            Msg::FileIndex(index.paths)
+                        });
+                    }
                     Command::CheckPaste(text) => jobs.spawn(move |_| image_jobs::check_paste(text)),
                     Command::SetMouseCapture(on) => guard.set_mouse(on)?,
                     Command::EditInEditor {

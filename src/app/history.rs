@@ -74,31 +74,10 @@ impl InputHistory {
 
 /// The history file for a workspace: `<state dir>/history/<name>-<hash>.jsonl`.
 pub fn history_path(state_dir: &Path, workspace: &Path) -> PathBuf {
-    let canonical = workspace
-        .canonicalize()
-        .unwrap_or_else(|_| workspace.to_owned());
-    // FNV-1a of the path's bytes: stable across Rust versions, unlike DefaultHasher
-    use std::os::unix::ffi::OsStrExt;
-    let hash = canonical
-        .as_os_str()
-        .as_bytes()
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-    let name: String = canonical
-        .file_name()
-        .map(|n| {
-            n.to_string_lossy()
-                .chars()
-                .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
-                .take(40)
-                .collect()
-        })
-        .unwrap_or_default();
-    state_dir
-        .join("history")
-        .join(format!("{name}-{hash:016x}.jsonl"))
+    state_dir.join("history").join(format!(
+        "{}.jsonl",
+        crate::domain::paths::workspace_key(workspace)
+    ))
 }
 
 /// Reads a history file; a missing or damaged file gives what could be read.

@@ -7,10 +7,13 @@ pub mod attachments;
 pub mod commands;
 pub mod diffs;
 pub mod event_loop;
+pub mod file_picker;
 pub mod history;
 pub mod image_jobs;
 pub mod msg;
+pub mod popups;
 pub mod scroll;
+pub mod sessions;
 pub mod state;
 pub mod update;
 

@@ -25,6 +25,8 @@ pub enum Msg {
     },
     /// The clipboard held text (not an image): paste it.
     ClipboardText(String),
+    /// The workspace's files for the `@` picker (relative paths).
+    FileIndex(Vec<String>),
     /// A pasted text that looked like a path, checked: `image` is the image file it names.
     PasteChecked {
         text: String,
@@ -54,5 +56,7 @@ pub enum Command {
     CheckPaste(String),
     /// Take a screenshot with the configured or first available tool and attach it.
     Screenshot,
+    /// List the workspace's files for the `@` picker (answered with `Msg::FileIndex`).
+    IndexFiles,
     Quit,
 }

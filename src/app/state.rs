@@ -264,6 +264,35 @@ pub struct State {
     pub now: Instant,
     pub should_quit: bool,
     pub dirty: bool,
+    /// The session picker (`/sessions`, `cove --resume`), while open.
+    pub sessions: Option<SessionPicker>,
+    /// The selected row of the command popup (shown while the input is a partial `/command`).
+    pub command_selected: usize,
+    /// Esc closed the command popup for the input as it is.
+    pub command_popup_closed: bool,
+    /// The `@` file picker, while open.
+    pub file_picker: Option<super::file_picker::FilePicker>,
+    /// The workspace's files for the picker (`None` until indexed).
+    pub file_index: Option<std::sync::Arc<Vec<String>>>,
+    /// The file index is being built.
+    pub indexing: bool,
+    /// A `!command` is running (its turn id).
+    pub shell_running: Option<u64>,
+}
+
+/// The list of this workspace's sessions, to resume one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SessionPicker {
+    /// `None` until the agent has listed them.
+    pub sessions: Option<Vec<crate::protocol::SessionSummary>>,
+    pub current: String,
+    pub selected: usize,
+}
+
+impl SessionPicker {
+    pub fn loading() -> Self {
+        SessionPicker::default()
+    }
 }
 
 pub const QUIT_WINDOW: Duration = Duration::from_secs(2);
@@ -321,6 +350,13 @@ impl State {
             now: Instant::now(),
             should_quit: false,
             dirty: true,
+            sessions: None,
+            command_selected: 0,
+            command_popup_closed: false,
+            file_picker: None,
+            file_index: None,
+            indexing: false,
+            shell_running: None,
         }
     }
 
@@ -333,7 +369,7 @@ impl State {
     }
 
     pub fn is_running(&self) -> bool {
-        self.turn.is_some()
+        self.turn.is_some() || self.shell_running.is_some()
     }
 
     pub fn selected_approval(&self) -> Option<&Queued> {

@@ -40,6 +40,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
         Msg::Terminate => quit(s, &mut cmds),
         Msg::Attached(result) => attachments::attached(s, result),
         Msg::ClipboardText(text) => attachments::clipboard_text(s, &text),
+        Msg::FileIndex(paths) => super::popups::index_ready(s, paths),
         Msg::Edited { call_id, result } => super::approvals::edited(s, &call_id, result, &mut cmds),
     }
     s.dirty = true;
@@ -73,6 +74,10 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         }
         return;
     }
+    if s.sessions.is_some() {
+        super::sessions::on_key(s, key, cmds);
+        return;
+    }
     if s.approval_input.is_some() {
         super::approvals::input_key(s, key, cmds);
         return;
@@ -104,6 +109,9 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         return;
     }
     s.quit_armed_at = None;
+    if s.focus == Focus::Input && super::popups::key(s, &key, cmds) {
+        return;
+    }
     match key.code {
         KeyCode::Esc => {
             if s.is_running() {
@@ -135,16 +143,6 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             } else {
                 "Mouse capture off: select text with the mouse (F2 to scroll with the wheel again)"
             });
-            return;
-        }
-        // Tab completes a partly typed /command
-        KeyCode::Tab
-            if s.focus == Focus::Input
-                && super::commands::complete(&s.composer_text()).is_some() =>
-        {
-            if let Some(c) = super::commands::complete(&s.composer_text()) {
-                set_composer(s, &format!("{c} "), true);
-            }
             return;
         }
         KeyCode::Tab => {
@@ -274,6 +272,7 @@ fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             s.composer.input(key);
         }
     }
+    super::popups::after_edit(s, cmds);
 }
 
 fn clear_composer(s: &mut State) {
@@ -303,6 +302,25 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
         s.flash("A reply is still streaming: Esc interrupts it");
         return;
     }
+    // `!command` runs in the workspace as the user typed it
+    if let Some(command) = text.trim_start().strip_prefix('!')
+        && !command.trim().is_empty()
+        && s.attachments.is_empty()
+    {
+        s.history.push(&text);
+        cmds.push(Command::SaveHistory(text.clone()));
+        let id = s.next_turn;
+        s.next_turn += 1;
+        s.shell_running = Some(id);
+        s.flash(format!("Running {}…", command.trim()));
+        cmds.push(Command::Agent(Op::UserShell {
+            turn: id,
+            command: command.trim().to_owned(),
+        }));
+        clear_composer(s);
+        s.scroll = Scroll::Follow;
+        return;
+    }
     // `//text` sends `/text`
     let text = if text.trim_start().starts_with("//") {
         text.replacen("//", "/", 1)
@@ -311,6 +329,15 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
     };
     s.history.push(&text);
     cmds.push(Command::SaveHistory(text.clone()));
+    start_turn(s, text, None, cmds);
+}
+
+/// Starts a turn with `text` for the model; the chat shows `shown` when given.
+pub fn start_turn(s: &mut State, text: String, shown: Option<String>, cmds: &mut Vec<Command>) {
+    if s.is_running() {
+        s.flash("A reply is still streaming: Esc interrupts it");
+        return;
+    }
     let images = s
         .attachments
         .iter()
@@ -320,7 +347,7 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
         })
         .collect();
     s.transcript.push(Entry::new(EntryKind::User {
-        text: text.clone(),
+        text: shown.unwrap_or_else(|| text.clone()),
         images,
     }));
     s.transcript

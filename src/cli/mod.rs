@@ -3,6 +3,7 @@
 pub mod ask;
 pub mod doctor;
 pub mod models;
+pub mod sessions;
 pub mod tui;
 
 use cove::domain::text::neutralize_controls;

@@ -15,7 +15,19 @@ use cove::vision::encode::ImageLimits;
 
 use super::say_error;
 
-pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>) -> u8 {
+/// Which session the TUI opens with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Start {
+    New,
+    /// `--continue`: the newest of this workspace.
+    Newest,
+    /// `--resume ID`
+    Id(String),
+    /// `--resume`: the picker.
+    Pick,
+}
+
+pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>, start: Start) -> u8 {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         say_error("the interactive session needs a terminal; for scripts use `cove ask`");
         return 2;
@@ -45,8 +57,35 @@ pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>) -> u8 {
             .map(history::load)
             .unwrap_or_default(),
     );
-    let session_id = session_id();
-    let mut state = State::new(workspace.clone(), session_id.clone(), theme, history);
+    let sessions_dir = super::sessions::sessions_dir(&workspace);
+    let resume = match (&start, sessions_dir.as_deref()) {
+        (Start::New | Start::Pick, _) => None,
+        (_, None) => {
+            say_error("no home directory: there are no sessions to resume");
+            return 2;
+        }
+        (Start::Newest, Some(dir)) => match cove::session::store::list(dir).first() {
+            Some(s) => Some(s.path.clone()),
+            None => {
+                say_error(&format!(
+                    "no session to continue in {} (start one with `cove`)",
+                    workspace.display()
+                ));
+                return 2;
+            }
+        },
+        (Start::Id(id), Some(dir)) => match cove::session::store::find(dir, id) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                say_error(&e);
+                return 2;
+            }
+        },
+    };
+    let mut state = State::new(workspace.clone(), String::new(), theme, history);
+    if start == Start::Pick {
+        state.sessions = Some(cove::app::state::SessionPicker::loading());
+    }
     state.max_images = loaded.config.vision.max_images.max(1) as usize;
     state.editor = cove::term::editor_command().is_some();
     state.max_steps = loaded.config.tools.max_iterations.unwrap_or(25).max(1);
@@ -65,12 +104,11 @@ pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>) -> u8 {
         context_window: loaded.config.model.context_window.map(u64::from),
         ..ServerStatus::default()
     };
-    let system_prompt = format!(
-        "You are cove, a coding assistant running in the user's terminal. The workspace is {}. \
-         Be concise and concrete. Use Markdown; put code in fenced blocks tagged with their language.",
-        workspace.display()
-    );
-    let settings = match AgentSettings::from_config(
+    let system_prompt = "You are cove, a coding assistant running in the user's terminal, working in the \
+         workspace described below. Be concise and concrete. Use Markdown; put code in fenced blocks \
+         tagged with their language."
+        .to_string();
+    let mut settings = match AgentSettings::from_config(
         &loaded.config,
         system_prompt,
         workspace
@@ -83,6 +121,8 @@ pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>) -> u8 {
             return e.exit_code() as u8;
         }
     };
+    settings.sessions_dir = sessions_dir;
+    settings.resume = resume;
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -101,20 +141,33 @@ pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>) -> u8 {
     };
     let result = rt.block_on(async move {
         let (ops, events) = agent::spawn(settings);
+        if start == Start::Pick {
+            let _ = ops.send(cove::protocol::Op::ListSessions);
+        }
         event_loop::run(state, Channels { ops, events }, history_file, images).await
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         Ok(state) => {
-            let turns = state.next_turn - 1;
+            let turns = state
+                .transcript
+                .iter()
+                .filter(|e| matches!(e.kind, cove::app::state::EntryKind::User { .. }))
+                .count();
+            let session_id = &state.session_id;
             eprintln!(
-                "cove: session {session_id} ended · {turns} turn{} · {} file{} changed",
+                "cove: session {session_id} ended · {turns} turn{} · {} file{} changed{}",
                 if turns == 1 { "" } else { "s" },
                 state.changed_files.len(),
                 if state.changed_files.len() == 1 {
                     ""
                 } else {
                     "s"
+                },
+                if turns > 0 {
+                    " · `cove --continue` resumes it"
+                } else {
+                    ""
                 }
             );
             0
@@ -124,35 +177,4 @@ pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>) -> u8 {
             1
         }
     }
-}
-
-/// A short, sortable session id: UTC date-time plus 4 random-ish hex digits.
-fn session_id() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}-{:04x}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        (now.subsec_nanos() >> 8) & 0xffff
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }

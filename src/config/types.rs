@@ -20,6 +20,7 @@ pub struct Config {
     pub tools: ToolsConfig,
     pub ui: UiConfig,
     pub git: GitConfig,
+    pub context: ContextConfig,
     pub profiles: BTreeMap<String, ModelConfig>,
 }
 
@@ -154,6 +155,44 @@ pub struct GitConfig {
     pub enabled: bool,
     /// After a turn that changed files, commit them with the model's last reply as message.
     pub auto_commit: bool,
+}
+
+/// The session's context: what the system prompt says about the project, attachments,
+/// and when the conversation is compacted.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ContextConfig {
+    /// Tokens for the project part of the system prompt (root, git, tree, AGENTS.md).
+    pub project_budget: Option<u32>,
+    /// Compact when the next request would pass this share of the window (0.0-1.0).
+    pub compact_at: Option<f64>,
+    /// Tokens of the most recent turns kept verbatim when compacting.
+    pub keep_recent: Option<u32>,
+    /// Longest summary of the older turns, in tokens.
+    pub summary_max: Option<u32>,
+    /// Largest file attached with `@path`, in bytes (longer files are cut, with a note).
+    pub attach_max_bytes: Option<u64>,
+}
+
+impl ContextConfig {
+    pub fn project_budget(&self) -> usize {
+        self.project_budget.unwrap_or(800) as usize
+    }
+    pub fn compact_at(&self) -> f64 {
+        self.compact_at
+            .filter(|f| f.is_finite() && *f > 0.05)
+            .unwrap_or(0.75)
+            .min(1.0)
+    }
+    pub fn keep_recent(&self) -> usize {
+        self.keep_recent.unwrap_or(12_000) as usize
+    }
+    pub fn summary_max(&self) -> usize {
+        self.summary_max.unwrap_or(2_000).max(64) as usize
+    }
+    pub fn attach_max_bytes(&self) -> usize {
+        self.attach_max_bytes.unwrap_or(64 * 1024).max(256) as usize
+    }
 }
 
 /// Timeouts and retry policy for one model endpoint set, with the defaults applied.

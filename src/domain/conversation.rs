@@ -1,9 +1,9 @@
 //! The conversation as cove keeps it: messages, tool calls, usage.
 //! Wire formats (OpenAI JSON) are built from these in `llm/request.rs`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     System,
@@ -24,14 +24,16 @@ impl Role {
 }
 
 /// One part of a multi-part message (the OpenAI content array).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ContentPart {
     Text(String),
     /// A `data:` URL or a URL the model server can reach itself.
     ImageUrl(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Content {
     Text(String),
     Parts(Vec<ContentPart>),
@@ -40,23 +42,26 @@ pub enum Content {
 /// A tool call as the model made it. `id` is kept byte for byte as the server sent it
 /// (Mistral's 9-character ids must be echoed back unchanged); `arguments` is the raw
 /// JSON text, which may be malformed: the model is untrusted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolCall {
     pub id: String,
     pub name: String,
     pub arguments: String,
     /// True when the call was recovered from text the model printed instead of a
     /// structured call (see `llm::recover`).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub recovered: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<Content>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
     /// For `Role::Tool`: the id of the call this answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
 }
 

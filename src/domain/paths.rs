@@ -183,3 +183,31 @@ fn display(root: &Path, path: &Path) -> String {
 
 #[cfg(all(test, unix))]
 mod tests;
+
+/// A file-name-safe key for a workspace: its directory name and an FNV-1a hash of its
+/// canonical path (stable across Rust versions, unlike `DefaultHasher`), e.g.
+/// `cove-1a2b3c4d5e6f7081`. Input history and session journals are grouped by it.
+pub fn workspace_key(workspace: &Path) -> String {
+    let canonical = workspace
+        .canonicalize()
+        .unwrap_or_else(|_| workspace.to_owned());
+    use std::os::unix::ffi::OsStrExt;
+    let hash = canonical
+        .as_os_str()
+        .as_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let name: String = canonical
+        .file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+                .take(40)
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("{name}-{hash:016x}")
+}

@@ -5,12 +5,14 @@ pub mod chat;
 mod composer;
 mod diff_pane;
 pub mod diff_view;
+pub mod file_picker;
 pub mod help;
 pub mod highlight;
 mod image_preview;
 pub mod layout;
 pub mod markdown;
 mod panes;
+mod popups;
 mod status;
 pub mod wrap;
 
@@ -34,6 +36,8 @@ pub fn render(f: &mut Frame, s: &State) {
     }
     composer::render(f, areas.composer, s);
     status::render(f, areas.status, s);
+    popups::render(f, f.area(), areas.composer, s);
+    popups::render_sessions(f, f.area(), s);
     if s.show_help {
         help::render(f, f.area(), s);
     }

@@ -1,0 +1,469 @@
+//! Tool calls of one response: gate (policy, patterns, danger), approval, running,
+//! results in call order.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::*;
+use crate::session::record::Record;
+
+impl Agent {
+    pub(super) fn gate(&self, call: &ToolCall, args: &Result<serde_json::Value, String>) -> Gate {
+        let name = call.name.as_str();
+        if !registry::is_known(name) {
+            return Gate::Refuse(format!(
+                "there is no tool named `{name}`; the tools are: {}",
+                crate::tools::BUILTIN_TOOLS.join(", ")
+            ));
+        }
+        let policy = self.settings.tools.policy(name).unwrap_or(Policy::Ask);
+        if policy == Policy::Never {
+            return Gate::Refuse(format!("the tool `{name}` is disabled in this workspace"));
+        }
+        let args = match args {
+            Ok(a) => a,
+            Err(e) => {
+                return Gate::Refuse(format!(
+                    "error: {e}. Call `{name}` again with a JSON object of arguments."
+                ));
+            }
+        };
+        if name == "shell" {
+            let cmd = args
+                .get("command")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("");
+            let tools = &self.settings.tools;
+            let parts = crate::tools::shell_split::simple_commands(cmd);
+            // deny patterns see the whole line and each of its commands
+            // an opaque line is cut at every operator and bracket instead, so that a denied
+            // command inside `( … )` or `$( … )` is still seen
+            let pieces: Vec<String> = match &parts {
+                Some(p) => p.clone(),
+                None => crate::tools::shell_split::rough_pieces(cmd),
+            };
+            let denied = tools.shell_deny.iter().find(|p| {
+                shell_pattern_matches(p, cmd)
+                    || pieces.iter().any(|part| shell_pattern_matches(p, part))
+            });
+            if let Some(p) = denied {
+                return Gate::Refuse(format!(
+                    "the command `{cmd}` is denied by the user's configuration (tools.shell_deny: `{p}`)"
+                ));
+            }
+            // Dangerous commands always ask, whatever the policy.
+            if crate::tools::shell::dangerous(cmd).is_some() {
+                return Gate::Ask;
+            }
+            // allowed only when every command of the line is (an opaque line never is)
+            let allowed = parts.is_some_and(|parts| {
+                !parts.is_empty()
+                    && parts.iter().all(|part| {
+                        tools
+                            .shell_allow
+                            .iter()
+                            .any(|p| shell_pattern_matches(p, part))
+                            || self
+                                .allowed_prefixes
+                                .iter()
+                                .any(|p| part == p || part.starts_with(&format!("{p} ")))
+                    })
+            });
+            if allowed {
+                return Gate::Run;
+            }
+        }
+        if policy == Policy::Always || self.allowed_tools.contains(name) {
+            Gate::Run
+        } else {
+            Gate::Ask
+        }
+    }
+
+    /// Decides and runs the calls of one model response; appends their results.
+    pub(super) async fn run_calls(
+        &mut self,
+        turn: u64,
+        calls: &[ToolCall],
+        changed: &mut Vec<PathBuf>,
+        ops: &mut UnboundedReceiver<Op>,
+    ) -> CallsEnd {
+        let ctx = self.settings.ctx.clone();
+        let parsed: Vec<Result<serde_json::Value, String>> = calls
+            .iter()
+            .map(|c| registry::parse_args(&c.arguments))
+            .collect();
+        let mut decisions: HashMap<String, Decision> = HashMap::new();
+        let mut proposals: HashMap<String, Vec<crate::protocol::ProposedChange>> = HashMap::new();
+        let mut gates = Vec::new();
+        for (call, args) in calls.iter().zip(&parsed) {
+            let g = self.gate(call, args);
+            if let (Gate::Ask, Ok(a)) = (&g, args) {
+                let request = registry::describe(&ctx, &call.id, &call.name, &call.arguments, a);
+                // the change as the user sees it: hunk choices refer to these hunks
+                proposals.insert(call.id.clone(), request.changes.clone());
+                self.send(AgentEvent::ApprovalNeeded { turn, request });
+            }
+            gates.push(g);
+        }
+        let waiting: HashSet<String> = calls
+            .iter()
+            .zip(&gates)
+            .filter(|(_, g)| matches!(g, Gate::Ask))
+            .map(|(c, _)| c.id.clone())
+            .collect();
+        let mut end = CallsEnd::Done;
+        while decisions.len() < waiting.len() {
+            match ops.recv().await {
+                Some(Op::Decide { call_id, decision }) if waiting.contains(&call_id) => {
+                    let tool = calls
+                        .iter()
+                        .find(|c| c.id == call_id)
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default();
+                    self.log(Record::Decision {
+                        turn,
+                        call_id: call_id.clone(),
+                        tool,
+                        decision: describe_decision(&decision),
+                    });
+                    decisions.insert(call_id, decision);
+                }
+                Some(Op::Interrupt) => {
+                    end = CallsEnd::Interrupted;
+                    break;
+                }
+                Some(Op::Shutdown) | None => return CallsEnd::Shutdown,
+                Some(_) => {}
+            }
+        }
+        let mut ready = if matches!(end, CallsEnd::Done) {
+            self.run_read_only_together(turn, &ctx, calls, &parsed, &gates)
+                .await
+        } else {
+            HashMap::new()
+        };
+        for (i, ((call, args), gate)) in calls.iter().zip(parsed).zip(gates).enumerate() {
+            if !matches!(end, CallsEnd::Done) && args.is_ok() && !matches!(gate, Gate::Refuse(_)) {
+                // interrupted: nothing more runs
+                let why = "the user interrupted the turn; not run".to_string();
+                self.finish_call(
+                    turn,
+                    call,
+                    &why,
+                    ToolResultKind::Rejected,
+                    why.clone(),
+                    Vec::new(),
+                );
+                continue;
+            }
+            let (text, kind, summary, changes) = match (gate, args) {
+                (Gate::Refuse(why), _) => (why.clone(), ToolResultKind::Failed, why, Vec::new()),
+                (_, Err(e)) => (e.clone(), ToolResultKind::Failed, e, Vec::new()),
+                (Gate::Ask, Ok(args)) => {
+                    match decisions.get(&call.id) {
+                        None => {
+                            let why = "the user interrupted the turn before deciding; not run"
+                                .to_string();
+                            (why.clone(), ToolResultKind::Rejected, why, Vec::new())
+                        }
+                        Some(Decision::Reject { reason }) => {
+                            let text = match reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                                Some(r) => format!("The user declined this call: {r}"),
+                                None => "The user declined this call.".to_string(),
+                            };
+                            (text.clone(), ToolResultKind::Rejected, text, Vec::new())
+                        }
+                        Some(decision) => {
+                            let mut args = args;
+                            let mut edited_note = String::new();
+                            match decision {
+                                Decision::ApproveForSession => self.allow_for_session(call, &args),
+                                Decision::AllowPrefix(p) => self.allow_prefix(p),
+                                Decision::ApproveEdited(new) => {
+                                    match edited_args(&call.name, &args, new) {
+                                        Ok(a) => {
+                                            args = a;
+                                            edited_note = "(The user edited the arguments before approving.)\n".into();
+                                        }
+                                        Err(e) => {
+                                            let text = format!(
+                                                "the user's edited arguments are not valid: {e}; not run"
+                                            );
+                                            self.finish_call(
+                                                turn,
+                                                call,
+                                                &text,
+                                                ToolResultKind::Failed,
+                                                text.clone(),
+                                                Vec::new(),
+                                            );
+                                            continue;
+                                        }
+                                    }
+                                }
+                                Decision::ApproveContent(content)
+                                    if matches!(call.name.as_str(), "edit_file" | "write_file") =>
+                                {
+                                    let path = args.get("path").cloned().unwrap_or_default();
+                                    args = serde_json::json!({ "path": path, "content": content });
+                                    self.send(AgentEvent::ToolStarted {
+                                        turn,
+                                        call_id: call.id.clone(),
+                                    });
+                                    let mut out = crate::tools::fs::write_file(&ctx, &args);
+                                    if !out.is_error {
+                                        out.text = format!(
+                                            "(The user edited your proposed change in their editor and applied their version instead; the file now holds exactly what they saved. Read it before changing it further.)\n{}",
+                                            out.text
+                                        );
+                                    }
+                                    let (text, kind, summary, changes) =
+                                        self.tool_result(&ctx, changed, out);
+                                    self.finish_call(turn, call, &text, kind, summary, changes);
+                                    continue;
+                                }
+                                Decision::ApproveHunks { declined }
+                                    if !declined.is_empty()
+                                        && crate::domain::live_edit::previews(&call.name) =>
+                                {
+                                    self.send(AgentEvent::ToolStarted {
+                                        turn,
+                                        call_id: call.id.clone(),
+                                    });
+                                    let proposed =
+                                        proposals.get(&call.id).map_or(&[][..], Vec::as_slice);
+                                    let out = crate::tools::hunks::apply_selected(
+                                        &ctx, &call.name, &args, declined, proposed,
+                                    );
+                                    let (text, kind, summary, changes) =
+                                        self.tool_result(&ctx, changed, out);
+                                    self.finish_call(turn, call, &text, kind, summary, changes);
+                                    continue;
+                                }
+                                _ => {}
+                            }
+                            match self.run_tool(turn, &ctx, call, &args, changed, ops).await {
+                                Ok((text, kind, summary, changes)) => {
+                                    (format!("{edited_note}{text}"), kind, summary, changes)
+                                }
+                                Err(stop) => {
+                                    end = stop;
+                                    stopped_result()
+                                }
+                            }
+                        }
+                    }
+                }
+                (Gate::Run, Ok(args)) => match ready.remove(&i) {
+                    Some(out) => self.tool_result(&ctx, changed, out),
+                    None => match self.run_tool(turn, &ctx, call, &args, changed, ops).await {
+                        Ok(result) => result,
+                        Err(stop) => {
+                            end = stop;
+                            stopped_result()
+                        }
+                    },
+                },
+            };
+            self.finish_call(turn, call, &text, kind, summary, changes);
+        }
+        end
+    }
+
+    pub(super) fn finish_call(
+        &mut self,
+        turn: u64,
+        call: &ToolCall,
+        text: &str,
+        kind: ToolResultKind,
+        summary: String,
+        changes: Vec<crate::protocol::ProposedChange>,
+    ) {
+        self.conversation
+            .push(Message::tool_result(call.id.clone(), text));
+        self.log(Record::Message {
+            turn,
+            message: Message::tool_result(call.id.clone(), text),
+            shown: None,
+            reasoning: None,
+            model: None,
+        });
+        self.log(Record::Tool {
+            turn,
+            call_id: call.id.clone(),
+            name: call.name.clone(),
+            arguments: call.arguments.clone(),
+            kind: match kind {
+                ToolResultKind::Done => "done",
+                ToolResultKind::Failed => "failed",
+                ToolResultKind::Rejected => "rejected",
+            }
+            .into(),
+            summary: summary.clone(),
+        });
+        self.send(AgentEvent::ToolFinished {
+            turn,
+            call_id: call.id.clone(),
+            kind,
+            summary,
+            changes,
+        });
+    }
+
+    /// Runs one call: result text for the model, how it ended, a one-line summary for the
+    /// card, and the changes it made.
+    /// Runs every read-only call that needs no decision, all at once on blocking threads
+    /// (they change nothing, so their order does not matter); results by call index.
+    pub(super) async fn run_read_only_together(
+        &self,
+        turn: u64,
+        ctx: &ToolContext,
+        calls: &[ToolCall],
+        parsed: &[Result<serde_json::Value, String>],
+        gates: &[Gate],
+    ) -> HashMap<usize, ToolOutput> {
+        let runnable: Vec<usize> = (0..calls.len())
+            .filter(|&i| {
+                matches!(gates[i], Gate::Run)
+                    && parsed[i].is_ok()
+                    && registry::read_only(&calls[i].name)
+            })
+            .collect();
+        if runnable.len() < 2 || calls.iter().any(|c| !registry::read_only(&c.name)) {
+            // a lone read, or reads mixed with changes: in order, one by one
+            return HashMap::new();
+        }
+        let mut handles = Vec::new();
+        for &i in &runnable {
+            self.send(AgentEvent::ToolStarted {
+                turn,
+                call_id: calls[i].id.clone(),
+            });
+            let (ctx, name) = (ctx.clone(), calls[i].name.clone());
+            let args = parsed[i].clone().unwrap_or_default();
+            handles.push((
+                i,
+                tokio::task::spawn_blocking(move || {
+                    registry::execute_read_only(&ctx, &name, &args)
+                }),
+            ));
+        }
+        let mut out = HashMap::new();
+        for (i, h) in handles {
+            let result = match h.await {
+                Ok(Some(o)) => o,
+                Ok(None) => ToolOutput::error("not a read-only tool"),
+                Err(e) => ToolOutput::error(format!("the tool failed: {e}")),
+            };
+            out.insert(i, result);
+        }
+        out
+    }
+
+    /// Runs one call; Esc (or shutdown) while it runs stops it (a shell command's whole
+    /// process group is killed) and is returned as the error.
+    pub(super) async fn run_tool(
+        &mut self,
+        turn: u64,
+        ctx: &ToolContext,
+        call: &ToolCall,
+        args: &serde_json::Value,
+        changed: &mut Vec<PathBuf>,
+        ops: &mut UnboundedReceiver<Op>,
+    ) -> Result<CallResult, CallsEnd> {
+        self.send(AgentEvent::ToolStarted {
+            turn,
+            call_id: call.id.clone(),
+        });
+        let out = {
+            let run = registry::execute(ctx, &call.name, args, changed);
+            tokio::pin!(run);
+            loop {
+                tokio::select! {
+                    out = &mut run => break out,
+                    op = ops.recv() => match op {
+                        Some(Op::Interrupt) => return Err(CallsEnd::Interrupted),
+                        Some(Op::Shutdown) | None => return Err(CallsEnd::Shutdown),
+                        Some(_) => {}
+                    },
+                }
+            }
+        };
+        Ok(self.tool_result(ctx, changed, out))
+    }
+
+    /// A tool's output as the call's result: text, kind, one-line summary, changes.
+    pub(super) fn tool_result(
+        &mut self,
+        ctx: &ToolContext,
+        changed: &mut Vec<PathBuf>,
+        out: ToolOutput,
+    ) -> CallResult {
+        self.absorb(changed, &out);
+        let changes = out
+            .changes
+            .iter()
+            .map(|c| registry::proposed(ctx, c))
+            .collect();
+        let kind = if out.is_error {
+            ToolResultKind::Failed
+        } else {
+            ToolResultKind::Done
+        };
+        let summary = first_line(&out.text);
+        (out.text, kind, summary, changes)
+    }
+
+    /// Records what a tool changed: for git_commit (paths of the turn) and for undo.
+    pub(super) fn absorb(&mut self, changed: &mut Vec<PathBuf>, out: &ToolOutput) {
+        for c in &out.changes {
+            if !changed.contains(&c.path) {
+                changed.push(c.path.clone());
+            }
+            if !self.session_base.iter().any(|(p, _)| p == &c.path) {
+                self.session_base.push((c.path.clone(), c.old.clone()));
+            }
+            self.turn_changes.push(c.clone());
+            self.log_change(self.turn_now, c);
+        }
+    }
+}
+
+/// The arguments after the user's edit: for shell the edit is the command itself,
+/// otherwise a JSON object.
+pub(super) fn edited_args(
+    tool: &str,
+    original: &serde_json::Value,
+    edited: &str,
+) -> Result<serde_json::Value, String> {
+    if tool == "shell" {
+        let mut a = original.clone();
+        if let Some(obj) = a.as_object_mut() {
+            obj.insert(
+                "command".into(),
+                serde_json::Value::String(edited.trim().to_owned()),
+            );
+        }
+        return Ok(a);
+    }
+    registry::parse_args(edited)
+}
+
+/// A decision in words, for the journal.
+fn describe_decision(d: &Decision) -> String {
+    match d {
+        Decision::Approve => "approved".into(),
+        Decision::ApproveForSession => "approved for the session".into(),
+        Decision::AllowPrefix(p) => format!("approved; `{p}` allowed for the session"),
+        Decision::ApproveHunks { declined } => {
+            format!("approved without {} hunk(s)", declined.len())
+        }
+        Decision::ApproveContent(_) => "approved with the user's edited content".into(),
+        Decision::ApproveEdited(a) => format!("approved with edited arguments: {a}"),
+        Decision::Reject { reason: Some(r) } => format!("rejected: {r}"),
+        Decision::Reject { reason: None } => "rejected".into(),
+    }
+}

@@ -1,0 +1,184 @@
+//! Keeping the conversation inside the model's window: the estimate shown in the status
+//! bar, and compaction (old tool outputs trimmed, older turns summarised by the model,
+//! recent turns kept word for word). The journal keeps the full history.
+
+use super::*;
+use crate::session::{compact, record::Record, tokens};
+
+/// Old tool outputs longer than this (tokens) are trimmed when compacting.
+const TRIM_OUTPUTS_TO: usize = 400;
+
+impl Agent {
+    /// Tokens the tool schemas add to every request.
+    fn tools_tokens(&self) -> usize {
+        let tools = offered_tools(&self.settings.tools);
+        tools
+            .iter()
+            .map(|t| {
+                tokens::estimate(&t.description) + tokens::estimate(&t.parameters.to_string()) + 10
+            })
+            .sum()
+    }
+
+    /// The size of the next request: the server's count of the last one plus what was
+    /// added since, else an estimate of the whole.
+    pub(super) fn estimate_next(&self) -> u64 {
+        match self.last_usage {
+            Some((n, total)) if n <= self.conversation.len() => {
+                total + tokens::messages(&self.conversation[n..]) as u64
+            }
+            _ => (tokens::messages(&self.conversation) + self.tools_tokens()) as u64,
+        }
+    }
+
+    pub(super) fn report_usage(&self) {
+        self.send(AgentEvent::ContextUsage {
+            tokens: self.estimate_next(),
+            window: self.context_window,
+        });
+    }
+
+    /// Whether the next request would pass `[context] compact_at` of the window.
+    pub(super) fn over_threshold(&self) -> bool {
+        let Some(window) = self.context_window.filter(|w| *w > 0) else {
+            return false;
+        };
+        self.estimate_next() as f64 > self.settings.context.compact_at() * window as f64
+    }
+
+    /// Compacts the conversation. `manual` (`/compact`) always summarises what is older
+    /// than the recent turns; otherwise trimming old tool outputs is tried first and is
+    /// enough when it brings the request well under the threshold. Returns true on shutdown.
+    pub(super) async fn compact(&mut self, ops: &mut UnboundedReceiver<Op>, manual: bool) -> bool {
+        let before = self.estimate_next();
+        let cfg = self.settings.context.clone();
+        let mut rest: Vec<Message> = self.conversation[1..].to_vec();
+        let start = compact::recent_start(&rest, cfg.keep_recent());
+        let trimmed = compact::trim_tool_outputs(&mut rest[..start], TRIM_OUTPUTS_TO);
+        let window = self.context_window.unwrap_or(32_768) as usize;
+        let fixed = tokens::message(&self.conversation[0]) + self.tools_tokens();
+        if start == 0 {
+            // everything is one recent turn: only its tool outputs can give
+            let n = compact::trim_tool_outputs(&mut rest, TRIM_OUTPUTS_TO * 4);
+            let text = if n == 0 {
+                "Nothing to compact: the conversation is the current turn only.".to_string()
+            } else {
+                format!("Trimmed {n} long tool output(s) of the current turn to save context.")
+            };
+            if n > 0 {
+                self.replace_conversation(rest, text.clone());
+            }
+            self.send(AgentEvent::Notice { text });
+            return false;
+        }
+        let after_trim = fixed + tokens::messages(&rest);
+        let threshold = cfg.compact_at() * window as f64;
+        if !manual && trimmed > 0 && (after_trim as f64) < threshold * 0.8 {
+            let report = format!(
+                "Compacted the context: {trimmed} old tool output(s) trimmed ({before} → {after_trim} tokens). The full history stays in the session journal."
+            );
+            self.replace_conversation(rest, report.clone());
+            self.send(AgentEvent::Notice { text: report });
+            return false;
+        }
+        let (older, recent) = rest.split_at(start);
+        let (older, recent) = (older.to_vec(), recent.to_vec());
+        self.send(AgentEvent::Notice {
+            text: format!(
+                "Compacting: summarising {} older message(s) to stay within the {window}-token window…",
+                older.len()
+            ),
+        });
+        let budget = (window * 6 / 10)
+            .saturating_sub(cfg.summary_max())
+            .max(1_000);
+        let req = ChatRequest {
+            model: self.model.clone().unwrap_or_else(|| "default".into()),
+            messages: compact::summary_request(
+                &compact::transcript(&older, budget),
+                cfg.summary_max(),
+            ),
+            tools: Vec::new(),
+            max_tokens: Some(cfg.summary_max() as u32),
+            temperature: Some(0.2),
+        };
+        let result = {
+            let mut ignore = |_ev: StreamEvent| {};
+            let stream = self.settings.client.stream_chat(&req, &mut ignore);
+            tokio::pin!(stream);
+            loop {
+                tokio::select! {
+                    r = &mut stream => break Some(r),
+                    op = ops.recv() => match op {
+                        Some(Op::Interrupt) => break None,
+                        Some(Op::Shutdown) | None => return true,
+                        Some(_) => {}
+                    },
+                }
+            }
+        };
+        let summary = match result {
+            Some(Ok(c)) if !c.reply.content.trim().is_empty() => Ok(c.reply.content.clone()),
+            Some(Ok(_)) => Err("the model returned an empty summary".to_string()),
+            Some(Err(e)) => Err(e.to_string()),
+            None => Err("interrupted".to_string()),
+        };
+        let summary = match summary {
+            Ok(s) => cap_tokens(&s, cfg.summary_max()),
+            Err(e) => {
+                let text = if trimmed > 0 {
+                    let text = format!(
+                        "Compaction could not summarise ({e}); {trimmed} old tool output(s) were trimmed instead."
+                    );
+                    self.replace_conversation(rest.clone(), text.clone());
+                    text
+                } else {
+                    format!("Compaction failed: {e}. The conversation is unchanged.")
+                };
+                self.send(AgentEvent::Notice { text });
+                return false;
+            }
+        };
+        let n_older = older.len();
+        let n_recent = recent.len();
+        let new = compact::with_summary(&summary, recent);
+        let after = (fixed + tokens::messages(&new)) as u64;
+        let report = format!(
+            "Compacted the conversation: {n_older} older message(s) summarised in {} tokens{}; the last {n_recent} message(s) kept word for word. Context {before} → {after} tokens of {window}. The full history stays in the session journal.",
+            tokens::estimate(&summary),
+            if trimmed > 0 {
+                format!(" ({trimmed} tool output(s) trimmed first)")
+            } else {
+                String::new()
+            }
+        );
+        self.replace_conversation(new, report.clone());
+        self.send(AgentEvent::Notice { text: report });
+        false
+    }
+
+    /// The conversation after the system prompt becomes `messages`, journaled.
+    fn replace_conversation(&mut self, messages: Vec<Message>, report: String) {
+        self.log(Record::Compacted {
+            messages: messages.clone(),
+            report,
+        });
+        self.conversation.truncate(1);
+        self.conversation.extend(messages);
+        self.last_usage = None;
+    }
+}
+
+/// `text` cut to about `max` tokens at a line end.
+fn cap_tokens(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if tokens::estimate(text) <= max {
+        return text.to_owned();
+    }
+    let mut end = (max * 7 / 2).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let end = text[..end].rfind('\n').unwrap_or(end);
+    format!("{}\n[…]", &text[..end])
+}

@@ -1,0 +1,325 @@
+//! The agent: owns the conversation, the model client and the tools; runs one turn at a
+//! time: model response -> tool calls (each approved by the user or allowed by policy)
+//! -> results back to the model -> next response, until the model answers without tool
+//! calls. It reports to the UI over a channel; the UI reaches it only through `Op`s, and
+//! only `Op::Decide` (sent on a keystroke) approves anything.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use crate::config::{Config, ImageRoute, ModelConfig, Policy, ToolsConfig, shell_pattern_matches};
+use crate::domain::conversation::{Message, ToolCall};
+use crate::llm::{ChatRequest, Client, ClientOptions, Completion, LlmError, StreamEnd, probe};
+use crate::protocol::{
+    AgentEvent, Decision, ImageAttachment, Op, ServerStatus, StreamEvent, ToolCallInfo,
+    ToolResultKind, TurnOutcome,
+};
+use crate::tools::context::{FileChange, ToolContext, ToolOutput};
+use crate::tools::{offered_tools, registry};
+
+pub struct AgentSettings {
+    pub model: ModelConfig,
+    pub tools: ToolsConfig,
+    pub client: Client,
+    pub system_prompt: String,
+    pub ctx: ToolContext,
+    /// Commit the files a turn changed when it ends (`[git] auto_commit`).
+    pub auto_commit: bool,
+    /// A separate vision model for messages with images (`[vision]`), when configured.
+    pub vision: Option<(ModelConfig, std::sync::Arc<Client>)>,
+    /// `[context]`: project budget, compaction, attachments.
+    pub context: crate::config::ContextConfig,
+    pub git_enabled: bool,
+    /// Where this workspace's session journals go; `None`: not journaled.
+    pub sessions_dir: Option<PathBuf>,
+    /// Continue this journal instead of starting a new session.
+    pub resume: Option<PathBuf>,
+    /// The whole config, for `/model` (profiles).
+    pub config: Config,
+}
+
+impl AgentSettings {
+    /// `root` is the workspace, canonicalised.
+    pub fn from_config(
+        config: &Config,
+        system_prompt: String,
+        root: PathBuf,
+    ) -> Result<Self, LlmError> {
+        let env = |k: &str| std::env::var(k).ok();
+        let client = Client::new(
+            config.model.endpoints(&env),
+            ClientOptions::from_config(config, &config.model),
+        )?;
+        let mut ctx = ToolContext::new(root);
+        ctx.secret_env = std::iter::once("COVE_API_KEY".to_string())
+            .chain(config.model.api_key_env.clone())
+            .chain(config.vision.api_key_env.clone())
+            .collect();
+        Ok(AgentSettings {
+            model: config.model.clone(),
+            tools: config.tools.clone(),
+            client,
+            system_prompt,
+            ctx,
+            auto_commit: config.git.enabled && config.git.auto_commit,
+            context: config.context.clone(),
+            git_enabled: config.git.enabled,
+            sessions_dir: None,
+            resume: None,
+            config: config.clone(),
+            vision: match config.image_route() {
+                ImageRoute::Main => None,
+                ImageRoute::Vision(mc) => {
+                    let client =
+                        Client::new(mc.endpoints(&env), ClientOptions::from_config(config, &mc))?;
+                    Some((mc, std::sync::Arc::new(client)))
+                }
+            },
+        })
+    }
+}
+mod calls;
+mod changes;
+mod compaction;
+mod journaling;
+mod permissions;
+mod turn;
+mod user_input;
+
+pub use turn::hint_for;
+
+/// Starts the agent on the current tokio runtime.
+pub fn spawn(settings: AgentSettings) -> (UnboundedSender<Op>, UnboundedReceiver<AgentEvent>) {
+    let (op_tx, op_rx) = unbounded_channel();
+    let (ev_tx, ev_rx) = unbounded_channel();
+    tokio::spawn(run(settings, op_rx, ev_tx));
+    (op_tx, ev_rx)
+}
+
+struct Agent {
+    settings: AgentSettings,
+    conversation: Vec<Message>,
+    model: Option<String>,
+    context_window: Option<u64>,
+    events: UnboundedSender<AgentEvent>,
+    /// Tools the user allowed for the session with `a`.
+    allowed_tools: HashSet<String>,
+    /// Shell command prefixes the user allowed for the session.
+    allowed_prefixes: Vec<String>,
+    /// Files changed in the running turn, in order (old and new bytes).
+    turn_changes: Vec<FileChange>,
+    /// The changes of each finished turn that changed files, newest last (for `/undo`).
+    undo_stack: Vec<Vec<FileChange>>,
+    /// Told to the model with the next user message (e.g. that the user undid changes).
+    pending_note: Option<String>,
+    /// Each file cove changed this session, as it was before the first change (in order).
+    session_base: Vec<(PathBuf, Option<Vec<u8>>)>,
+    /// What the status bar was last told about the server.
+    status: ServerStatus,
+    /// The session journal.
+    log: journaling::SessionLog,
+    /// The git state the model last heard of.
+    git_seen: Option<String>,
+    /// The server's count for the last request: (messages it held, prompt + completion tokens).
+    last_usage: Option<(usize, u64)>,
+    /// The turn running now (for journal records of changes).
+    turn_now: u64,
+}
+
+/// How a call is to be handled before it runs.
+enum Gate {
+    Run,
+    Ask,
+    /// Refused without asking (disabled tool, denied command, bad arguments): the text is the result.
+    Refuse(String),
+}
+
+async fn run(
+    settings: AgentSettings,
+    mut ops: UnboundedReceiver<Op>,
+    events: UnboundedSender<AgentEvent>,
+) {
+    let mut agent = Agent {
+        conversation: vec![Message::system(settings.system_prompt.clone())],
+        model: settings.model.name.clone().filter(|n| !n.is_empty()),
+        context_window: settings.model.context_window.map(u64::from),
+        settings,
+        events,
+        allowed_tools: HashSet::new(),
+        allowed_prefixes: Vec::new(),
+        turn_changes: Vec::new(),
+        undo_stack: Vec::new(),
+        pending_note: None,
+        status: ServerStatus::default(),
+        session_base: Vec::new(),
+        log: journaling::SessionLog::new(None),
+        git_seen: None,
+        last_usage: None,
+        turn_now: 0,
+    };
+    agent.log.dir = agent.settings.sessions_dir.clone();
+    match agent.settings.resume.take() {
+        Some(path) => {
+            agent.begin_session().await;
+            agent.resume(path).await;
+        }
+        None => {
+            agent.begin_session().await;
+            agent.send(AgentEvent::SessionLoaded {
+                id: agent.log.id.clone(),
+                transcript: Vec::new(),
+                turns: 0,
+            });
+        }
+    }
+    agent.probe().await;
+    agent.report_usage();
+    while let Some(op) = ops.recv().await {
+        tracing::debug!(op = ?std::mem::discriminant(&op), "op between turns");
+        match op {
+            Op::UserTurn { turn, text, images } => {
+                agent.turn_now = turn;
+                // a vision turn keeps the pending note for the coding model's next request
+                let shutdown = if !images.is_empty() && agent.settings.vision.is_some() {
+                    agent.vision_turn(turn, text, images, &mut ops).await
+                } else {
+                    let sent = agent.compose(&text).await;
+                    let shown = (sent != text).then_some(text);
+                    agent.turn(turn, sent, shown, images, &mut ops).await
+                };
+                agent.end_turn(turn);
+                agent.after_turn().await;
+                if shutdown {
+                    break;
+                }
+            }
+            Op::UserShell { turn, command } => {
+                if agent.user_shell(turn, command, &mut ops).await {
+                    break;
+                }
+            }
+            Op::Compact => {
+                if agent.compact(&mut ops, true).await {
+                    break;
+                }
+                agent.report_usage();
+            }
+            Op::NewSession => agent.new_session().await,
+            Op::Resume { path } => agent.resume(path).await,
+            Op::ListSessions => agent.list_sessions().await,
+            Op::Export { path } => agent.export(path),
+            Op::Commit { message } => agent.commit(&message),
+            Op::SwitchModel { name } => agent.switch_model(name).await,
+            Op::Undo => agent.undo(),
+            Op::Permissions => agent.show_permissions(),
+            Op::SessionDiff => agent.session_diff(),
+            Op::Revoke { which } => agent.revoke(which),
+            Op::Interrupt | Op::Decide { .. } => {}
+            Op::Shutdown => break,
+        }
+    }
+}
+
+impl Agent {
+    fn send(&self, ev: AgentEvent) {
+        // The UI has gone: nothing left to tell.
+        let _ = self.events.send(ev);
+    }
+
+    /// Finds the model name, the context window and whether the server answers.
+    async fn probe(&mut self) {
+        let client = &self.settings.client;
+        let endpoint = client
+            .endpoints()
+            .first()
+            .map(|e| e.api_base.clone())
+            .unwrap_or_default();
+        let status = match probe::identify(client).await {
+            Ok(facts) => {
+                if self.model.is_none() {
+                    self.model = Some(
+                        facts
+                            .models
+                            .first()
+                            .map(|m| m.id.clone())
+                            .unwrap_or_else(|| "default".into()),
+                    );
+                }
+                if self.context_window.is_none() {
+                    self.context_window = facts
+                        .context
+                        .or_else(|| facts.models.first().and_then(|m| m.context));
+                }
+                ServerStatus {
+                    reachable: true,
+                    endpoint: facts.endpoint.api_base,
+                    model: self.model.clone().unwrap_or_default(),
+                    context_window: self.context_window,
+                    detail: None,
+                }
+            }
+            Err(e) => ServerStatus {
+                reachable: false,
+                endpoint,
+                model: self
+                    .model
+                    .clone()
+                    .unwrap_or_else(|| "(unknown model)".into()),
+                context_window: self.context_window,
+                detail: Some(e.to_string()),
+            },
+        };
+        self.status = status.clone();
+        self.send(AgentEvent::Server(status));
+    }
+
+    /// A reply came from `endpoint`: the server is reachable there (after a failed start,
+    /// or after failover to another endpoint), and the status bar should say so.
+    fn answered_from(&mut self, endpoint: &str) {
+        if self.status.reachable && self.status.endpoint == endpoint {
+            return;
+        }
+        self.status.reachable = true;
+        self.status.detail = None;
+        self.status.endpoint = endpoint.to_owned();
+        if let Some(m) = &self.model {
+            self.status.model = m.clone();
+        }
+        self.send(AgentEvent::Server(self.status.clone()));
+    }
+}
+
+enum CallsEnd {
+    Done,
+    Interrupted,
+    Shutdown,
+}
+
+/// A call's result: text for the model, kind, one-line summary, the changes it made.
+type CallResult = (
+    String,
+    ToolResultKind,
+    String,
+    Vec<crate::protocol::ProposedChange>,
+);
+
+fn stopped_result() -> CallResult {
+    let why = "the user interrupted the turn while this ran; it was stopped".to_string();
+    (why.clone(), ToolResultKind::Rejected, why, Vec::new())
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").to_owned();
+    if line.chars().count() > 160 {
+        format!("{}…", line.chars().take(160).collect::<String>())
+    } else {
+        line
+    }
+}
+
+/// The user's message, with its images as an OpenAI content array when there are any.
+fn user_message(text: String, images: &[ImageAttachment]) -> Message {
+    Message::user_with_images(text, images.iter().map(|i| i.data_url.clone()).collect())
+}

@@ -1,0 +1,401 @@
+//! One turn: stream a response, hand its tool calls to `calls`, go on until the model
+//! answers without calls; the vision model's turn.
+
+use std::path::PathBuf;
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::*;
+use crate::session::record::Record;
+
+impl Agent {
+    /// Adds a reply of the model to the conversation and the journal.
+    fn push_reply(&mut self, turn: u64, message: Message, reasoning: Option<String>) {
+        self.log(Record::Message {
+            turn,
+            message: message.clone(),
+            shown: None,
+            reasoning,
+            model: self.model.clone(),
+        });
+        self.conversation.push(message);
+    }
+
+    /// Runs one turn: model response, tool calls (approved by the user or allowed by
+    /// policy), results back to the model, until it answers without tool calls, the
+    /// iteration limit, an error, or an interrupt. Returns true on shutdown.
+    pub(super) async fn turn(
+        &mut self,
+        turn: u64,
+        text: String,
+        shown: Option<String>,
+        images: Vec<ImageAttachment>,
+        ops: &mut UnboundedReceiver<Op>,
+    ) -> bool {
+        if self.model.is_none() {
+            self.probe().await;
+        }
+        self.conversation.push(user_message(text.clone(), &images));
+        self.log(Record::Message {
+            turn,
+            message: user_message(text.clone(), &images),
+            shown,
+            reasoning: None,
+            model: None,
+        });
+        let tools = offered_tools(&self.settings.tools);
+        let max_steps = self.settings.tools.max_iterations.unwrap_or(25).max(1);
+        let mut changed: Vec<PathBuf> = Vec::new();
+        for step in 1..=max_steps {
+            if self.over_threshold() && self.compact(ops, false).await {
+                return true;
+            }
+            let user_at = self
+                .conversation
+                .iter()
+                .rposition(|m| m.role == crate::domain::conversation::Role::User)
+                .unwrap_or(0);
+            let req = ChatRequest {
+                model: self.model.clone().unwrap_or_else(|| "default".into()),
+                messages: self.conversation.clone(),
+                tools: tools.clone(),
+                max_tokens: self.settings.model.max_tokens,
+                temperature: self.settings.model.temperature,
+            };
+            let (result, streamed, shutdown) = self
+                .stream_step(&self.settings.client, turn, &req, ops)
+                .await;
+            let c = match result {
+                None => {
+                    if !streamed.is_empty() {
+                        self.push_reply(turn, Message::assistant(streamed, Vec::new()), None);
+                    }
+                    self.send(AgentEvent::TurnDone {
+                        turn,
+                        outcome: TurnOutcome {
+                            interrupted: true,
+                            ..TurnOutcome::default()
+                        },
+                    });
+                    return shutdown;
+                }
+                Some(Err(e)) => {
+                    let nothing_came = streamed.is_empty();
+                    if !nothing_came {
+                        self.push_reply(turn, Message::assistant(streamed, Vec::new()), None);
+                    }
+                    let mut hint = hint_for(&e);
+                    if step == 1 && !images.is_empty() && nothing_came {
+                        // Servers refuse images their model cannot see; keep the text so
+                        // the conversation can go on without resending them.
+                        let note = format!(
+                            "{text}\n\n({} image(s) were attached, but the model server refused them.)",
+                            images.len()
+                        );
+                        self.conversation[user_at] = Message::user(note);
+                        // the journal must not send them again on resume either
+                        self.log(Record::Compacted {
+                            messages: self.conversation[1..].to_vec(),
+                            report: String::new(),
+                        });
+                        hint = format!(
+                            "This model may not take images: point [vision] at a vision model (e.g. Qwen3-VL), or serve this one with its vision projector (llama.cpp --mmproj). The images are left out of the conversation. {hint}"
+                        );
+                    }
+                    self.send(AgentEvent::TurnFailed {
+                        turn,
+                        error: e.to_string(),
+                        hint,
+                    });
+                    if matches!(e, LlmError::Unreachable(_)) {
+                        self.probe().await;
+                    }
+                    return false;
+                }
+                Some(Ok(c)) => c,
+            };
+            self.answered_from(&c.endpoint);
+            let calls = c.reply.tool_calls.clone();
+            let outcome = outcome(&c, &streamed);
+            // Calls of a reply that was cut short are not run, so they stay out of the
+            // conversation: a call without a result is refused by strict chat templates.
+            let complete = c.end == StreamEnd::Complete;
+            let kept = if complete { calls.clone() } else { Vec::new() };
+            if !c.reply.content.is_empty() || !kept.is_empty() {
+                let reasoning = Some(c.reply.reasoning.clone()).filter(|r| !r.is_empty());
+                self.push_reply(
+                    turn,
+                    Message::assistant(c.reply.content.clone(), kept),
+                    reasoning,
+                );
+            }
+            if let Some(u) = c.reply.usage {
+                self.last_usage = Some((self.conversation.len(), u.total_tokens));
+            }
+            self.report_usage();
+            if calls.is_empty() || !complete {
+                self.send(AgentEvent::TurnDone { turn, outcome });
+                return false;
+            }
+            self.send(AgentEvent::StepDone { turn, outcome });
+            match self.run_calls(turn, &calls, &mut changed, ops).await {
+                CallsEnd::Done => {}
+                CallsEnd::Interrupted => {
+                    self.send(AgentEvent::TurnDone {
+                        turn,
+                        outcome: TurnOutcome {
+                            interrupted: true,
+                            ..TurnOutcome::default()
+                        },
+                    });
+                    return false;
+                }
+                CallsEnd::Shutdown => return true,
+            }
+            if step == max_steps {
+                self.send(AgentEvent::TurnFailed {
+                    turn,
+                    error: format!("stopped after {max_steps} model requests in one turn (tools.max_iterations)"),
+                    hint: "Send a message to let the model continue, or raise tools.max_iterations.".into(),
+                });
+            }
+        }
+        false
+    }
+
+    /// A message with images for a separate vision model: its answer streams into the
+    /// chat under its name and reaches the coding model as text with the next message.
+    pub(super) async fn vision_turn(
+        &mut self,
+        turn: u64,
+        text: String,
+        images: Vec<ImageAttachment>,
+        ops: &mut UnboundedReceiver<Op>,
+    ) -> bool {
+        let Some((mc, client)) = self.settings.vision.clone() else {
+            return false;
+        };
+        let fail = |e: &LlmError, model: &str| AgentEvent::TurnFailed {
+            turn,
+            error: e.to_string(),
+            hint: format!(
+                "{} (vision model `{model}`: check [vision] in the config, or set [model] vision = true to send images to the main model)",
+                hint_for(e)
+            ),
+        };
+        let model = match probe::resolve_model(&client, mc.name.as_deref()).await {
+            Ok(m) => m,
+            Err(e) => {
+                self.send(fail(&e, "unnamed"));
+                return false;
+            }
+        };
+        self.send(AgentEvent::Responder {
+            turn,
+            model: model.clone(),
+        });
+        let req = ChatRequest {
+            model: model.clone(),
+            messages: vec![
+                Message::system(VISION_PROMPT),
+                user_message(text.clone(), &images),
+            ],
+            tools: Vec::new(),
+            max_tokens: mc.max_tokens,
+            temperature: mc.temperature,
+        };
+        let (result, streamed, shutdown) = self.stream_step(&client, turn, &req, ops).await;
+        let (answer, done) = match result {
+            None => {
+                let interrupted = TurnOutcome {
+                    interrupted: true,
+                    ..TurnOutcome::default()
+                };
+                (streamed, Err(interrupted))
+            }
+            Some(Ok(c)) => (c.reply.content.clone(), Ok(outcome(&c, &streamed))),
+            Some(Err(e)) => {
+                self.send(fail(&e, &model));
+                return shutdown;
+            }
+        };
+        let labels: Vec<&str> = images.iter().map(|i| i.label.as_str()).collect();
+        self.log(Record::Vision {
+            turn,
+            text: text.clone(),
+            images: labels.iter().map(|l| l.to_string()).collect(),
+            model: model.clone(),
+            answer: answer.clone(),
+        });
+        let note = (!answer.trim().is_empty()).then(|| {
+            format!(
+                "(The user attached {} and asked: \"{}\". The vision model `{model}` described it as follows.)\n{}",
+                labels.join(", "),
+                text.trim(),
+                answer.trim()
+            )
+        });
+        match (done, note) {
+            // the user asked for a change: the coding model goes on in the same turn
+            (Ok(outcome), Some(note)) if !shutdown && asks_for_action(&text) => {
+                self.send(AgentEvent::StepDone { turn, outcome });
+                let model = self.model.clone().unwrap_or_default();
+                self.send(AgentEvent::Responder { turn, model });
+                let earlier = self
+                    .pending_note
+                    .take()
+                    .map_or(String::new(), |n| format!("{n}\n\n"));
+                let go_on = format!(
+                    "{earlier}{note}\n\nNow act on the user's request using that description."
+                );
+                self.turn(turn, go_on, Some(String::new()), Vec::new(), ops)
+                    .await
+            }
+            (done, note) => {
+                let outcome = done.unwrap_or_else(|o| o);
+                self.send(AgentEvent::TurnDone { turn, outcome });
+                let note = match (self.pending_note.take(), note) {
+                    (Some(a), Some(b)) => Some(format!("{a}\n\n{b}")),
+                    (a, b) => a.or(b),
+                };
+                self.set_note(note);
+                shutdown
+            }
+        }
+    }
+
+    /// Streams one model response. `None` = interrupted (or shut down: the flag).
+    pub(super) async fn stream_step(
+        &self,
+        client: &Client,
+        turn: u64,
+        req: &ChatRequest,
+        ops: &mut UnboundedReceiver<Op>,
+    ) -> (Option<Result<Completion, LlmError>>, String, bool) {
+        let events = self.events.clone();
+        let mut streamed = String::new();
+        let mut shutdown = false;
+        let root = self.settings.ctx.root.clone();
+        let mut bases = crate::tools::live_base::BaseWatcher::default();
+        let result = {
+            let mut on_event = |ev: StreamEvent| {
+                if let StreamEvent::Content { text } = &ev {
+                    streamed.push_str(text);
+                }
+                let base = bases.see(&root, &ev);
+                let _ = events.send(AgentEvent::Stream { turn, event: ev });
+                if let Some((index, path, text)) = base {
+                    let _ = events.send(AgentEvent::LiveBase {
+                        turn,
+                        index,
+                        path,
+                        text,
+                    });
+                }
+            };
+            let stream = client.stream_chat(req, &mut on_event);
+            tokio::pin!(stream);
+            loop {
+                tokio::select! {
+                    r = &mut stream => break Some(r),
+                    op = ops.recv() => match op {
+                        Some(Op::Interrupt) => {
+                            tracing::debug!(turn, "interrupt while streaming");
+                            break None;
+                        }
+                        Some(Op::Shutdown) | None => { shutdown = true; break None }
+                        // the UI sends nothing else while a turn runs
+                        Some(_) => {}
+                    },
+                }
+            }
+        };
+        (result, streamed, shutdown)
+    }
+}
+
+pub(super) fn outcome(c: &Completion, streamed: &str) -> TurnOutcome {
+    let cut_short = match &c.end {
+        StreamEnd::Complete => None,
+        StreamEnd::ServerError(m) => Some(format!("the server reported an error mid-stream: {m}")),
+        StreamEnd::Truncated => Some(format!(
+            "the stream ended early ({})",
+            c.reply
+                .warnings
+                .last()
+                .cloned()
+                .unwrap_or_else(|| "the connection closed".into())
+        )),
+    };
+    TurnOutcome {
+        finish_reason: c.reply.finish_reason.clone(),
+        interrupted: false,
+        cut_short,
+        ttft_ms: c.ttft.map(|d| d.as_secs_f64() * 1000.0),
+        tokens_per_s: c.tokens_per_s,
+        context_tokens: c.reply.usage.map(|u| u.total_tokens),
+        tool_calls: c
+            .reply
+            .tool_calls
+            .iter()
+            .map(|t| ToolCallInfo {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                arguments: t.arguments.clone(),
+                recovered: t.recovered,
+            })
+            .collect(),
+        final_content: (c.reply.content != streamed).then(|| c.reply.content.clone()),
+    }
+}
+
+/// What the user can do about an error.
+pub fn hint_for(e: &LlmError) -> String {
+    match e {
+        LlmError::Offline(_) => "Add the host to allowed_hosts in your config, or use a local server.".into(),
+        LlmError::BadEndpoint(_) => "Fix model.api_base in your config (`cove config` shows where it is set).".into(),
+        LlmError::Unreachable(_) => {
+            "Is the model server running? `cove doctor` checks each endpoint; scripts/local-model.sh starts a local one.".into()
+        }
+        LlmError::Http { status: 401 | 403, .. } => "Check the API key (model.api_key, model.api_key_env or COVE_API_KEY).".into(),
+        LlmError::Http { status: 404, .. } => "Check model.name and api_base; `cove models` lists what the server has.".into(),
+        LlmError::Http { status: 413, .. } | LlmError::Http { status: 400, .. } => {
+            "The request may exceed the server's context window: start a new session or raise the server's context size.".into()
+        }
+        LlmError::Http { status: 429 | 503, .. } => "The server is busy; try again in a moment.".into(),
+        LlmError::Http { .. } => "See the server's log for details.".into(),
+        LlmError::Protocol { .. } => "The server's reply was not in the OpenAI streaming format; check api_base.".into(),
+    }
+}
+
+/// Whether a message with images asks for a change (so the coding model acts on the vision
+/// model's description in the same turn) rather than only a look.
+pub(super) fn asks_for_action(text: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "fix",
+        "repair",
+        "resolve",
+        "solve",
+        "change",
+        "edit",
+        "update",
+        "patch",
+        "implement",
+        "refactor",
+        "correct",
+        "apply",
+        "add",
+        "remove",
+        "rewrite",
+        "write",
+        "make",
+        "debug",
+    ];
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| VERBS.contains(&w))
+}
+
+/// What the vision model is asked to do with the user's images.
+pub(super) const VISION_PROMPT: &str = "You look at images for a coding assistant. Answer the user's question about them. \
+Quote error messages, code, file names and numbers exactly as they appear.";

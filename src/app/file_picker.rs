@@ -1,0 +1,444 @@
+//! The `@` file picker's state: a query fuzzy-matched (nucleo, path-aware, smart case)
+//! against the workspace's file list, the matches ranked, a selection. Pure: the paths are
+//! passed in by the caller (see `session::files::index`), nothing here does I/O.
+//!
+//! Cost per keystroke: a query that extends the previous one rescores only the previous
+//! matches; any other query scores every path. Only the best [`MAX_RANKED`] matches are
+//! sorted (a selection, then a sort of those), and highlight positions are computed only
+//! for the rows asked for.
+//!
+//! Words separated by spaces must all match (`mod fil` finds `src/module_1/file.rs`);
+//! `\ ` is a literal space. Lower-case words ignore case, a word with a capital letter
+//! respects it; `e` also matches `é`.
+
+use std::cmp::Ordering;
+
+use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
+
+/// How many of the best matches are ranked, so shown and selectable.
+pub const MAX_RANKED: usize = 200;
+
+/// One matching path: its index into the path list and its sort key (greater is better).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Hit {
+    /// With a query: the score above, the path's length below (shorter is greater).
+    /// Without: the path's depth (shallower is greater).
+    key: u64,
+    index: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct FilePicker {
+    query: String,
+    pattern: Pattern,
+    /// Every path that matches `query`; the first `ranked` are sorted, best first.
+    hits: Vec<Hit>,
+    ranked: usize,
+    /// The list `hits` index into (its address and length), to tell when it changed.
+    source: (usize, usize),
+    selected: usize,
+    matcher: Matcher,
+    buf: Vec<char>,
+}
+
+impl Default for FilePicker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn config() -> Config {
+    Config::DEFAULT.match_paths()
+}
+
+/// `path` as the matcher reads it: indices into it are char indices into `path`.
+fn haystack<'a>(path: &'a str, buf: &'a mut Vec<char>) -> Utf32Str<'a> {
+    if path.is_ascii() {
+        Utf32Str::Ascii(path.as_bytes())
+    } else {
+        buf.clear();
+        buf.extend(path.chars());
+        Utf32Str::Unicode(buf)
+    }
+}
+
+fn source_of(paths: &[String]) -> (usize, usize) {
+    (paths.as_ptr() as usize, paths.len())
+}
+
+impl FilePicker {
+    /// An empty query (every path matches, the shallowest first).
+    pub fn new() -> Self {
+        FilePicker {
+            query: String::new(),
+            pattern: Pattern::default(),
+            hits: Vec::new(),
+            ranked: 0,
+            // no list yet: the first `set_query` scores from scratch
+            source: (0, usize::MAX),
+            selected: 0,
+            matcher: Matcher::new(config()),
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// Sets the query and recomputes the matches against `paths`; when the new query
+    /// extends the previous one (and `paths` is the same list), only the previous
+    /// matches are rescored. The same query against the same list changes nothing.
+    /// The selection goes back to the best match when the query changes.
+    pub fn set_query(&mut self, query: &str, paths: &[String]) {
+        let same_list = self.source == source_of(paths);
+        if same_list && query == self.query {
+            return;
+        }
+        // A trailing `\` escapes what comes next, so `a\` + ` ` is not a narrowing.
+        let narrows = same_list
+            && !self.query.is_empty()
+            && query.starts_with(self.query.as_str())
+            && !self.query.ends_with('\\');
+        self.query.clear();
+        self.query.push_str(query);
+        self.pattern = fuzzy_pattern(query);
+        self.recompute(paths, narrows);
+    }
+
+    /// Recomputes the matches of the current query from every path, e.g. after the path
+    /// list changed (it is also noticed when its address or length changes).
+    pub fn refresh(&mut self, paths: &[String]) {
+        self.recompute(paths, false);
+    }
+
+    fn recompute(&mut self, paths: &[String], narrows: bool) {
+        self.source = source_of(paths);
+        self.selected = 0;
+        if self.pattern.atoms.is_empty() {
+            self.hits.clear();
+            self.hits
+                .extend(paths.iter().zip(0..u32::MAX).map(|(p, index)| Hit {
+                    key: u64::from(u32::MAX - depth(p)),
+                    index,
+                }));
+        } else {
+            let Self {
+                pattern,
+                hits,
+                matcher,
+                buf,
+                ..
+            } = self;
+            let mut score = |path: &str| {
+                let s = pattern.score(haystack(path, buf), matcher)?;
+                let len = u32::try_from(path.len()).unwrap_or(u32::MAX);
+                Some(u64::from(s) << 32 | u64::from(u32::MAX - len))
+            };
+            if narrows {
+                hits.retain_mut(
+                    |h| match paths.get(h.index as usize).and_then(|p| score(p)) {
+                        Some(key) => {
+                            h.key = key;
+                            true
+                        }
+                        None => false,
+                    },
+                );
+            } else {
+                hits.clear();
+                for (p, index) in paths.iter().zip(0..u32::MAX) {
+                    if let Some(key) = score(p) {
+                        hits.push(Hit { key, index });
+                    }
+                }
+            }
+        }
+        self.rank(paths);
+    }
+
+    /// Sorts the best `MAX_RANKED` hits to the front, best first.
+    fn rank(&mut self, paths: &[String]) {
+        let path = |h: &Hit| paths.get(h.index as usize).map(String::as_str);
+        let better = |a: &Hit, b: &Hit| -> Ordering {
+            b.key
+                .cmp(&a.key)
+                .then_with(|| path(a).cmp(&path(b)))
+                .then_with(|| a.index.cmp(&b.index))
+        };
+        if self.hits.len() > MAX_RANKED {
+            self.hits.select_nth_unstable_by(MAX_RANKED - 1, better);
+        }
+        self.ranked = self.hits.len().min(MAX_RANKED);
+        self.hits[..self.ranked].sort_unstable_by(better);
+    }
+
+    /// The best matches first (score, then the shorter path, then by name), at most
+    /// `limit` (and [`MAX_RANKED`]), each with the char indices of the matched
+    /// characters, ascending. With an empty query: the shallowest paths, by name.
+    pub fn visible<'a>(&self, paths: &'a [String], limit: usize) -> Vec<(&'a str, Vec<u32>)> {
+        let rows = &self.hits[..self.ranked.min(limit)];
+        let highlight = !self.pattern.atoms.is_empty();
+        let mut matcher = highlight.then(|| Matcher::new(config()));
+        let mut buf = Vec::new();
+        rows.iter()
+            .filter_map(|h| {
+                let path = paths.get(h.index as usize)?;
+                let mut indices = Vec::new();
+                if let Some(m) = matcher.as_mut() {
+                    self.pattern
+                        .indices(haystack(path, &mut buf), m, &mut indices);
+                    indices.sort_unstable();
+                    indices.dedup();
+                }
+                Some((path.as_str(), indices))
+            })
+            .collect()
+    }
+
+    /// How many paths match the query (all of them for an empty query).
+    pub fn total_matches(&self) -> usize {
+        self.hits.len()
+    }
+
+    /// The selected row of [`visible`](Self::visible), 0 being the best match.
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    /// Moves the selection by `delta` rows, staying within the ranked matches.
+    pub fn move_selection(&mut self, delta: isize) {
+        let last = self.ranked.saturating_sub(1);
+        self.selected = if delta < 0 {
+            self.selected.saturating_sub(delta.unsigned_abs())
+        } else {
+            self.selected.saturating_add(delta.unsigned_abs()).min(last)
+        };
+    }
+
+    pub fn selected_path<'a>(&self, paths: &'a [String]) -> Option<&'a str> {
+        let hit = self.hits[..self.ranked].get(self.selected)?;
+        paths.get(hit.index as usize).map(String::as_str)
+    }
+}
+
+/// How many directories deep `path` is.
+fn depth(path: &str) -> u32 {
+    u32::try_from(memchr::memchr_iter(b'/', path.as_bytes()).count()).unwrap_or(u32::MAX)
+}
+
+/// Words, each fuzzy: no `^`, `$`, `!` or `'` syntax (paths contain those characters).
+fn fuzzy_pattern(query: &str) -> Pattern {
+    Pattern::new(
+        query,
+        CaseMatching::Smart,
+        Normalization::Smart,
+        AtomKind::Fuzzy,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(list: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
+        v.sort();
+        v
+    }
+
+    fn shown(p: &FilePicker, paths: &[String]) -> Vec<String> {
+        p.visible(paths, usize::MAX)
+            .into_iter()
+            .map(|(s, _)| s.to_owned())
+            .collect()
+    }
+
+    /// Many generated paths, so narrowing has something to drop.
+    fn many() -> Vec<String> {
+        let mut v = Vec::new();
+        for m in 0..20 {
+            for f in 0..50 {
+                v.push(format!("src/module_{m}/file_{f}.rs"));
+                v.push(format!("docs/m{m}/notes_{f}.md"));
+            }
+        }
+        v.push("README.md".to_owned());
+        v.push("src/main.rs".to_owned());
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn exact_basename_beats_scattered_match() {
+        let list = paths(&[
+            "src/app/mod.rs",
+            "src/ui/main_menu.rs",
+            "src/main.rs",
+            "assets/mountain/icon.rs",
+            "mxaxixn.rs",
+        ]);
+        let mut p = FilePicker::new();
+        p.set_query("main.rs", &list);
+        let got = shown(&p, &list);
+        assert_eq!(got.first().map(String::as_str), Some("src/main.rs"));
+        assert_eq!(p.selected_path(&list), Some("src/main.rs"));
+        assert!(!got.iter().any(|s| s == "src/app/mod.rs"));
+        let rows = p.visible(&list, 1);
+        assert_eq!(rows.len(), 1);
+        // "main.rs" at 4..11 of "src/main.rs"
+        assert_eq!(rows[0].1, vec![4, 5, 6, 7, 8, 9, 10]);
+    }
+
+    #[test]
+    fn ties_prefer_shorter_then_alphabetical() {
+        let list = paths(&["b/x.rs", "a/x.rs", "long/dir/x.rs"]);
+        let mut p = FilePicker::new();
+        p.set_query("x.rs", &list);
+        assert_eq!(shown(&p, &list), ["a/x.rs", "b/x.rs", "long/dir/x.rs"]);
+    }
+
+    #[test]
+    fn smart_case_and_words() {
+        let list = paths(&["src/Main.rs", "src/main.rs", "docs/module/file.md"]);
+        let mut p = FilePicker::new();
+        p.set_query("main", &list);
+        assert_eq!(p.total_matches(), 2);
+        p.set_query("Main", &list);
+        assert_eq!(shown(&p, &list), ["src/Main.rs"]);
+        p.set_query("fil mod", &list);
+        assert_eq!(shown(&p, &list), ["docs/module/file.md"]);
+        // literal characters of other pattern syntaxes are plain characters
+        p.set_query("!main", &list);
+        assert_eq!(p.total_matches(), 0);
+    }
+
+    #[test]
+    fn incremental_narrowing_equals_fresh_query() {
+        let list = many();
+        let query = "srcmod17fil12";
+        let mut typed = FilePicker::new();
+        for end in 1..=query.len() {
+            let q = &query[..end];
+            typed.set_query(q, &list);
+            let mut fresh = FilePicker::new();
+            fresh.set_query(q, &list);
+            assert_eq!(typed.total_matches(), fresh.total_matches(), "{q}");
+            assert_eq!(
+                typed.visible(&list, MAX_RANKED),
+                fresh.visible(&list, MAX_RANKED),
+                "{q}"
+            );
+            let mut all: Vec<u32> = typed.hits.iter().map(|h| h.index).collect();
+            let mut want: Vec<u32> = fresh.hits.iter().map(|h| h.index).collect();
+            all.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(all, want, "{q}");
+        }
+        assert!(typed.total_matches() > 0);
+        assert_eq!(typed.selected_path(&list), Some("src/module_17/file_12.rs"));
+    }
+
+    #[test]
+    fn backspace_recomputes_from_all_paths() {
+        let list = many();
+        let mut p = FilePicker::new();
+        p.set_query("notes", &list);
+        let notes = p.total_matches();
+        p.set_query("notesx", &list);
+        assert_eq!(p.total_matches(), 0);
+        p.set_query("notes", &list);
+        assert_eq!(p.total_matches(), notes);
+        p.set_query("note", &list);
+        assert_eq!(p.total_matches(), notes);
+        p.set_query("mai", &list);
+        assert_eq!(p.selected_path(&list), Some("src/main.rs"));
+        // an escaped space is not a narrowing of the backslash before it
+        let spaced = paths(&["a b.rs", "a\\b.rs"]);
+        p.set_query("a\\", &spaced);
+        assert_eq!(shown(&p, &spaced), ["a\\b.rs"]);
+        p.set_query("a\\ ", &spaced);
+        assert_eq!(shown(&p, &spaced), ["a b.rs"]);
+    }
+
+    #[test]
+    fn a_changed_list_is_rescored() {
+        let mut p = FilePicker::new();
+        let first = paths(&["a.rs"]);
+        p.set_query("b", &first);
+        assert_eq!(p.total_matches(), 0);
+        let second = paths(&["a.rs", "b.rs"]);
+        p.set_query("b", &second);
+        assert_eq!(shown(&p, &second), ["b.rs"]);
+        p.set_query("b.", &second);
+        assert_eq!(shown(&p, &second), ["b.rs"]);
+        p.refresh(&first);
+        assert_eq!(p.total_matches(), 0);
+        assert_eq!(p.selected_path(&first), None);
+    }
+
+    #[test]
+    fn selection_clamps() {
+        let list = many();
+        let mut p = FilePicker::new();
+        p.move_selection(-3);
+        assert_eq!(p.selected(), 0);
+        p.set_query("file_1", &list);
+        let ranked = p.total_matches().min(MAX_RANKED);
+        p.move_selection(2);
+        assert_eq!(p.selected(), 2);
+        let third = p.visible(&list, 3)[2].0;
+        assert_eq!(p.selected_path(&list), Some(third));
+        p.move_selection(isize::MAX);
+        assert_eq!(p.selected(), ranked - 1);
+        p.move_selection(isize::MIN);
+        assert_eq!(p.selected(), 0);
+        p.move_selection(1);
+        p.set_query("file_12", &list);
+        assert_eq!(p.selected(), 0, "a new query selects the best match");
+        p.set_query("zzzz", &list);
+        p.move_selection(1);
+        assert_eq!(p.selected(), 0);
+        assert_eq!(p.selected_path(&list), None);
+        assert!(p.visible(&list, 10).is_empty());
+    }
+
+    #[test]
+    fn empty_query_lists_shallow_paths_first() {
+        let list = paths(&[
+            "src/b.rs",
+            "Cargo.toml",
+            "a/b/c.rs",
+            "README.md",
+            "src/a.rs",
+        ]);
+        let mut p = FilePicker::new();
+        assert_eq!(p.query(), "");
+        assert!(
+            p.visible(&list, 10).is_empty(),
+            "nothing before the first set_query"
+        );
+        p.set_query("", &list);
+        assert_eq!(p.total_matches(), 5);
+        let rows = p.visible(&list, 4);
+        assert!(rows.iter().all(|(_, idx)| idx.is_empty()));
+        let names: Vec<&str> = rows.iter().map(|(s, _)| *s).collect();
+        assert_eq!(names, ["Cargo.toml", "README.md", "src/a.rs", "src/b.rs"]);
+        p.set_query("c", &list);
+        p.set_query("", &list);
+        assert_eq!(p.total_matches(), 5);
+    }
+
+    #[test]
+    fn highlights_are_char_indices() {
+        let list = paths(&["docs/été/über.md"]);
+        let mut p = FilePicker::new();
+        p.set_query("uber", &list);
+        let rows = p.visible(&list, 5);
+        assert_eq!(rows.len(), 1);
+        let chars: Vec<char> = rows[0].0.chars().collect();
+        let hit: String = rows[0].1.iter().map(|&i| chars[i as usize]).collect();
+        assert_eq!(hit, "über");
+    }
+}

@@ -1,0 +1,163 @@
+//! `update` for the composer's popups: the `/` command list and the `@` file picker.
+//! Both follow the text being typed; neither takes a key it does not use.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::CursorMove;
+
+use super::file_picker::FilePicker;
+use super::msg::Command;
+use super::state::*;
+
+/// Rows of the file picker.
+pub const PICKER_ROWS: usize = 10;
+
+/// The commands that fit the input while it is a partly typed `/command` (one word, no
+/// space yet), best first; empty when the popup is not shown.
+pub fn command_matches(s: &State) -> Vec<(&'static str, &'static str)> {
+    if s.focus != Focus::Input || s.command_popup_closed || s.composer.lines().len() != 1 {
+        return Vec::new();
+    }
+    let text = s.composer_text();
+    if !text.starts_with('/') || text.starts_with("//") || text.contains(char::is_whitespace) {
+        return Vec::new();
+    }
+    super::commands::COMMANDS
+        .iter()
+        .copied()
+        .filter(|(c, _)| c.starts_with(text.as_str()))
+        .collect()
+}
+
+/// Keys for an open popup; true when the key was used.
+pub fn key(s: &mut State, key: &KeyEvent, cmds: &mut Vec<Command>) -> bool {
+    if s.file_picker.is_some() {
+        return picker_key(s, key, cmds);
+    }
+    let matches = command_matches(s);
+    if matches.is_empty() {
+        return false;
+    }
+    let sel = s.command_selected.min(matches.len() - 1);
+    match key.code {
+        KeyCode::Up => s.command_selected = sel.saturating_sub(1),
+        KeyCode::Down => s.command_selected = (sel + 1).min(matches.len() - 1),
+        KeyCode::Esc => s.command_popup_closed = true,
+        KeyCode::Tab => {
+            s.composer = new_composer(&format!("{} ", matches[sel].0));
+            s.command_selected = 0;
+        }
+        KeyCode::Enter if key.modifiers.is_empty() => {
+            s.composer = new_composer(matches[sel].0);
+            s.command_selected = 0;
+            return false; // the caller sends it
+        }
+        _ => return false,
+    }
+    true
+}
+
+fn picker_key(s: &mut State, key: &KeyEvent, _cmds: &mut Vec<Command>) -> bool {
+    let Some(picker) = s.file_picker.as_mut() else {
+        return false;
+    };
+    match key.code {
+        KeyCode::Up => picker.move_selection(-1),
+        KeyCode::Down => picker.move_selection(1),
+        KeyCode::PageUp => picker.move_selection(-(PICKER_ROWS as isize)),
+        KeyCode::PageDown => picker.move_selection(PICKER_ROWS as isize),
+        KeyCode::Esc => {
+            s.file_picker = None;
+            s.command_popup_closed = true; // reused: no popup until the word changes
+        }
+        KeyCode::Tab | KeyCode::Enter if !key.modifiers.contains(KeyModifiers::SHIFT) => {
+            let chosen = s
+                .file_index
+                .as_deref()
+                .and_then(|paths| picker.selected_path(paths))
+                .map(str::to_owned);
+            match chosen {
+                Some(path) => {
+                    let typed = at_word(s).map_or(0, |w| w.chars().count());
+                    for _ in 0..typed {
+                        s.composer.delete_char();
+                    }
+                    s.composer.insert_str(format!("@{path} "));
+                    s.file_picker = None;
+                }
+                None => s.file_picker = None,
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The `@word` being typed: from an `@` at the start or after whitespace up to the cursor.
+fn at_word(s: &State) -> Option<String> {
+    let c = s.composer.cursor();
+    let (row, col) = (c.0, c.1);
+    let line = s.composer.lines().get(row)?;
+    let before: String = line.chars().take(col).collect();
+    let start = before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word = &before[start..];
+    word.starts_with('@').then(|| word.to_owned())
+}
+
+/// After every edit of the composer: opens, narrows or closes the file picker, and
+/// resets the popups' state when the text they were for is gone.
+pub fn after_edit(s: &mut State, cmds: &mut Vec<Command>) {
+    let text = s.composer_text();
+    if !text.starts_with('/') {
+        s.command_selected = 0;
+    }
+    let word = at_word(s);
+    match word {
+        Some(w) if !s.command_popup_closed || s.file_picker.is_some() => {
+            let query = &w[1..];
+            // `@path:10-40` is a range being typed: the picker's part is done
+            if query.contains(':') {
+                s.file_picker = None;
+                return;
+            }
+            if s.file_index.is_none() && !s.indexing {
+                s.indexing = true;
+                cmds.push(Command::IndexFiles);
+            }
+            let picker = s.file_picker.get_or_insert_with(FilePicker::new);
+            if let Some(paths) = s.file_index.as_deref() {
+                picker.set_query(query, paths);
+            } else {
+                picker.set_query(query, &[]);
+            }
+        }
+        Some(_) => {}
+        None => {
+            s.file_picker = None;
+            if !text.starts_with('/') {
+                s.command_popup_closed = false;
+            }
+        }
+    }
+}
+
+/// The file index arrived: the open picker matches against it.
+pub fn index_ready(s: &mut State, paths: Vec<String>) {
+    s.indexing = false;
+    let paths = std::sync::Arc::new(paths);
+    if let Some(p) = s.file_picker.as_mut() {
+        let q = p.query().to_owned();
+        *p = FilePicker::new();
+        p.set_query(&q, &paths);
+    }
+    s.file_index = Some(paths);
+}
+
+/// Moves the composer's cursor to the end (after a completion replaced the text).
+pub fn cursor_to_end(s: &mut State) {
+    s.composer.move_cursor(CursorMove::Bottom);
+    s.composer.move_cursor(CursorMove::End);
+}

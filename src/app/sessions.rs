@@ -1,0 +1,107 @@
+//! `update` for sessions: a loaded session's transcript replaces the chat; the picker's
+//! keys.
+
+use super::msg::Command;
+use super::state::*;
+use crate::protocol::{Op, ToolResultKind, TranscriptItem};
+use crossterm::event::{KeyCode, KeyEvent};
+
+/// A session was loaded (or a new one begun): its transcript becomes the chat.
+pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u64) {
+    s.session_id = id;
+    s.transcript.clear();
+    s.turn = None;
+    s.shell_running = None;
+    s.approvals.clear();
+    s.live = None;
+    s.diff_shown = None;
+    s.last_changes.clear();
+    s.card_cursor = None;
+    s.changed_files.clear();
+    s.context_used = None;
+    s.next_turn = s.next_turn.max(turns + 1);
+    s.scroll = Scroll::Follow;
+    s.unseen_below = false;
+    let resumed = !transcript.is_empty();
+    for item in transcript {
+        let kind = match item {
+            TranscriptItem::User { text, images } => EntryKind::User {
+                text,
+                images: images
+                    .into_iter()
+                    .map(|label| SentImage {
+                        label,
+                        preview: None,
+                    })
+                    .collect(),
+            },
+            TranscriptItem::Assistant {
+                model,
+                content,
+                reasoning,
+                tools,
+            } => EntryKind::Assistant(Assistant {
+                model,
+                content,
+                reasoning,
+                tools: tools
+                    .into_iter()
+                    .map(|t| ToolCard {
+                        id: t.id,
+                        name: t.name,
+                        arguments: t.arguments,
+                        recovered: false,
+                        state: match t.result {
+                            Some((ToolResultKind::Done, sum)) => ToolState::Done(sum),
+                            Some((ToolResultKind::Failed, sum)) => ToolState::Failed(sum),
+                            Some((ToolResultKind::Rejected, sum)) => ToolState::Rejected(sum),
+                            None => ToolState::Failed("did not finish (the session ended)".into()),
+                        },
+                        changes: Vec::new(),
+                    })
+                    .collect(),
+                status: ReplyStatus::Done,
+                ttft_ms: None,
+                tokens_per_s: None,
+            }),
+            TranscriptItem::Notice(text) => EntryKind::Notice(text),
+        };
+        s.transcript.push(Entry::new(kind));
+    }
+    if resumed {
+        let id = s.session_id.clone();
+        s.flash(format!("Resumed session {id}"));
+    }
+}
+
+/// Keys while the session picker is open. Enter resumes the selected session, Esc closes.
+pub fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
+    let Some(p) = s.sessions.as_mut() else {
+        return;
+    };
+    let n = p.sessions.as_ref().map_or(0, Vec::len);
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('q') => s.sessions = None,
+        KeyCode::Up | KeyCode::Char('k') => p.selected = p.selected.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => {
+            p.selected = (p.selected + 1).min(n.saturating_sub(1));
+        }
+        KeyCode::Home => p.selected = 0,
+        KeyCode::End => p.selected = n.saturating_sub(1),
+        KeyCode::Enter => {
+            let chosen = p.sessions.as_ref().and_then(|l| l.get(p.selected)).cloned();
+            let current = p.current.clone();
+            s.sessions = None;
+            match chosen {
+                Some(c) if c.id == current => s.flash("That is the session you are in"),
+                Some(c) if s.is_running() => s.flash(format!(
+                    "Wait for the reply to finish before resuming {}",
+                    c.id
+                )),
+                Some(c) => cmds.push(Command::Agent(Op::Resume { path: c.path })),
+                None => {}
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,691 @@
+//! The project part of the system prompt, computed once per session: the workspace, a
+//! short git state, the project's instructions (`AGENTS.md`, `.cove/instructions.md`) and
+//! the top levels of the file tree. Deterministic (same inputs, same bytes) so that the
+//! server's prefix cache keeps hitting, and bounded by a token budget.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use git2::{Repository, StatusOptions};
+
+use crate::session::tokens::estimate;
+
+/// The project facts for the system prompt.
+pub struct ProjectContext {
+    /// Markdown-ish text to append to the system prompt, at most `budget` tokens by `crate::session::tokens::estimate`.
+    pub text: String,
+    /// The short git status it was built with (None outside a repository / git disabled), to compare later.
+    pub git: Option<String>,
+}
+
+/// Instruction files, in the order they appear.
+const INSTRUCTION_FILES: [&str; 2] = ["AGENTS.md", ".cove/instructions.md"];
+/// Bytes read from one instruction file at most.
+const MAX_INSTRUCTION_BYTES: u64 = 256 * 1024;
+/// Tokens kept for the tree when the instructions are too long.
+const TREE_MIN_TOKENS: usize = 60;
+/// Deepest level of the tree (the root's entries are level 1).
+const MAX_DEPTH: usize = 4;
+/// Directory entries read in all, and from one directory.
+const MAX_READ: usize = 4_000;
+const MAX_READ_PER_DIR: usize = 1_000;
+/// Entries shown from the root and from any other directory.
+const ROOT_SHOWN: usize = 50;
+const DIR_SHOWN: usize = 30;
+/// Length bound of [`git_summary`] and how many paths it names.
+const GIT_SUMMARY_BYTES: usize = 300;
+const GIT_PATHS: usize = 8;
+
+/// `root` is the canonical workspace root. `budget` in tokens (default 800). `git` = whether to use git.
+pub fn build(root: &Path, budget: usize, git: bool) -> ProjectContext {
+    let git = if git { git_summary(root) } else { None };
+    let cap = byte_cap(budget);
+
+    let mut text = format!("Workspace: {}\n", clean(&root.display().to_string()));
+    if let Some(g) = &git {
+        text.push_str(&format!("Git: {g}\n"));
+    }
+    if text.len() > cap {
+        text.truncate(floor_char_boundary(&text, cap));
+        return ProjectContext { text, git };
+    }
+
+    let room = cap.saturating_sub(text.len() + byte_cap(TREE_MIN_TOKENS));
+    text.push_str(&instructions(root, room));
+    let room = cap.saturating_sub(text.len());
+    text.push_str(&tree(root, room));
+
+    // `byte_cap` is the inverse of `estimate`; this only matters if the estimate changes.
+    while estimate(&text) > budget {
+        let keep = text.trim_end_matches('\n').rfind('\n').map_or(0, |i| i + 1);
+        text.truncate(keep);
+    }
+    ProjectContext { text, git }
+}
+
+/// Short git state: branch + a compact status, e.g. "branch main · 2 modified, 1 untracked (src/a.rs, src/b.rs, notes.txt)"; None if not a repo. Bounded length (~300 bytes; name at most ~8 paths then "…").
+pub fn git_summary(root: &Path) -> Option<String> {
+    let repo = Repository::discover(root).ok()?;
+    let branch = crate::git::branch(root).ok()?;
+    let mut out = format!("branch {}", clean(&branch));
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    match repo.statuses(Some(&mut opts)) {
+        Err(_) => out.push_str(" · status unavailable"),
+        Ok(statuses) => {
+            let mut entries: Vec<(usize, String)> = statuses
+                .iter()
+                .filter_map(|s| {
+                    let kind = kind(s.status())?;
+                    Some((kind, clean(&String::from_utf8_lossy(s.path_bytes()))))
+                })
+                .collect();
+            entries.sort();
+            out.push_str(&status_line(&entries));
+        }
+    }
+    if out.len() > GIT_SUMMARY_BYTES {
+        out.truncate(floor_char_boundary(
+            &out,
+            GIT_SUMMARY_BYTES - '…'.len_utf8(),
+        ));
+        out.push('…');
+    }
+    Some(out)
+}
+
+/// The note for the model when the git state changed between turns, e.g. "(Note from cove: git status changed since the session began: <new summary>)". None when equal.
+pub fn git_change_note(before: Option<&str>, now: Option<&str>) -> Option<String> {
+    if before == now {
+        return None;
+    }
+    let now = now.unwrap_or("no longer inside a git repository");
+    Some(format!(
+        "(Note from cove: git status changed since the session began: {now})"
+    ))
+}
+
+/// Status kinds in the order the summary names them.
+const KINDS: [&str; 6] = [
+    "modified",
+    "added",
+    "deleted",
+    "renamed",
+    "conflicted",
+    "untracked",
+];
+
+fn kind(s: git2::Status) -> Option<usize> {
+    let index_any = s.is_index_new()
+        || s.is_index_modified()
+        || s.is_index_deleted()
+        || s.is_index_renamed()
+        || s.is_index_typechange();
+    Some(if s.is_conflicted() {
+        4
+    } else if s.is_wt_new() && !index_any {
+        5
+    } else if s.is_index_new() {
+        1
+    } else if s.is_index_deleted() || s.is_wt_deleted() {
+        2
+    } else if s.is_index_renamed() || s.is_wt_renamed() {
+        3
+    } else if index_any || s.is_wt_modified() || s.is_wt_typechange() {
+        0
+    } else {
+        return None;
+    })
+}
+
+/// " · 2 modified, 1 untracked (a, b, c)" from sorted (kind, path) pairs, or " · clean".
+fn status_line(entries: &[(usize, String)]) -> String {
+    if entries.is_empty() {
+        return " · clean".to_owned();
+    }
+    let counts: Vec<String> = KINDS
+        .iter()
+        .enumerate()
+        .filter_map(|(k, name)| {
+            let n = entries.iter().filter(|(kind, _)| *kind == k).count();
+            (n > 0).then(|| format!("{n} {name}"))
+        })
+        .collect();
+    let mut out = format!(" · {}", counts.join(", "));
+    let mut paths = String::new();
+    let mut named = 0;
+    for (_, path) in entries.iter().take(GIT_PATHS) {
+        if out.len() + paths.len() + path.len() + 8 > GIT_SUMMARY_BYTES {
+            break;
+        }
+        if named > 0 {
+            paths.push_str(", ");
+        }
+        paths.push_str(path);
+        named += 1;
+    }
+    if named < entries.len() {
+        paths.push_str(if named > 0 { ", …" } else { "…" });
+    }
+    out.push_str(&format!(" ({paths})"));
+    out
+}
+
+/// The instruction sections, at most `room` bytes together; a file that does not fit is
+/// cut at a line boundary with a note.
+fn instructions(root: &Path, room: usize) -> String {
+    let found: Vec<(&str, String, bool)> = INSTRUCTION_FILES
+        .iter()
+        .filter_map(|name| {
+            let (content, whole) = read_inside(root, name)?;
+            let content = content.replace("\r\n", "\n");
+            let content = content.trim_end();
+            (!content.is_empty()).then(|| (*name, content.to_owned(), whole))
+        })
+        .collect();
+    let full: Vec<usize> = found
+        .iter()
+        .map(|(name, c, _)| section(name, c).len())
+        .collect();
+    let mut out = String::new();
+    let mut left = room;
+    for (i, (name, content, whole)) in found.iter().enumerate() {
+        let rest: usize = full[i + 1..].iter().sum();
+        let others = found.len() - i - 1;
+        // Everything that fits; else a fair share, leaving the later files what they need.
+        let share = if full[i] + rest <= left {
+            left
+        } else {
+            (left / (others + 1)).max(left.saturating_sub(rest))
+        };
+        let part = fit_section(name, content, *whole, share);
+        left -= part.len();
+        out.push_str(&part);
+    }
+    out
+}
+
+fn section(name: &str, content: &str) -> String {
+    format!("\nInstructions from {name}:\n{content}\n")
+}
+
+/// The section for `name`, at most `cap` bytes: whole, or cut at a line end with a note,
+/// or nothing when not even the heading and the note fit.
+fn fit_section(name: &str, content: &str, whole: bool, cap: usize) -> String {
+    let full = section(name, content);
+    if whole && full.len() <= cap {
+        return full;
+    }
+    let note = format!("[… {name} cut to fit the context budget]\n");
+    let mut out = format!("\nInstructions from {name}:\n");
+    if out.len() + note.len() > cap {
+        return String::new();
+    }
+    for line in content.lines() {
+        if out.len() + line.len() + 1 + note.len() > cap {
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(&note);
+    out
+}
+
+/// A file under `root`, read lossily and at most [`MAX_INSTRUCTION_BYTES`] (cut at a line
+/// end; the flag says whether it is whole). None when missing, not a regular file, or a
+/// symlink (of the file or a directory on the way) leading outside `root`.
+fn read_inside(root: &Path, rel: &str) -> Option<(String, bool)> {
+    let root = root.canonicalize().ok()?;
+    let real = root.join(rel).canonicalize().ok()?;
+    if !real.starts_with(&root) || !real.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    File::open(&real)
+        .ok()?
+        .take(MAX_INSTRUCTION_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let whole = bytes.len() as u64 <= MAX_INSTRUCTION_BYTES;
+    if !whole {
+        let end = bytes.iter().rposition(|&b| b == b'\n').unwrap_or(0);
+        bytes.truncate(end);
+    }
+    Some((String::from_utf8_lossy(&bytes).into_owned(), whole))
+}
+
+/// One tree entry; `children` is None for files and for directories not read.
+struct Node {
+    name: String,
+    is_dir: bool,
+    depth: usize,
+    children: Option<Vec<usize>>,
+    /// The directory had more entries than were read.
+    partial: bool,
+}
+
+/// The file tree section, at most `room` bytes, or nothing.
+fn tree(root: &Path, room: usize) -> String {
+    let heading = "\nFiles (top levels; .gitignore'd omitted):\n";
+    if room < heading.len() + 8 {
+        return String::new();
+    }
+    let nodes = read_tree(root);
+    let shown = select(&nodes, room - heading.len());
+    if shown[0] == 0 {
+        return String::new();
+    }
+    let mut out = heading.to_owned();
+    render(&nodes, &shown, 0, &mut out);
+    out
+}
+
+/// Reads directories breadth-first (top levels first) up to [`MAX_DEPTH`] and
+/// [`MAX_READ`] entries; node 0 is the root.
+fn read_tree(root: &Path) -> Vec<Node> {
+    let mut nodes = vec![Node {
+        name: String::new(),
+        is_dir: true,
+        depth: 0,
+        children: None,
+        partial: false,
+    }];
+    let mut queue = VecDeque::from([(0, root.to_path_buf())]);
+    let mut read = 0;
+    while let Some((id, dir)) = queue.pop_front() {
+        if read >= MAX_READ {
+            break;
+        }
+        let (mut entries, partial) = read_dir(&dir, MAX_READ_PER_DIR.min(MAX_READ - read));
+        read += entries.len();
+        entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let depth = nodes[id].depth + 1;
+        let mut children = Vec::with_capacity(entries.len());
+        for (name, is_dir) in entries {
+            if is_dir && depth < MAX_DEPTH {
+                queue.push_back((nodes.len(), dir.join(&name)));
+            }
+            children.push(nodes.len());
+            nodes.push(Node {
+                name: clean(&name),
+                is_dir,
+                depth,
+                children: None,
+                partial: false,
+            });
+        }
+        nodes[id].children = Some(children);
+        nodes[id].partial = partial;
+    }
+    nodes
+}
+
+/// Up to `limit` (name, is_dir) entries of `dir` that .gitignore and friends keep; hidden
+/// ones are skipped and symlinks are not followed. The flag says whether there were more.
+fn read_dir(dir: &Path, limit: usize) -> (Vec<(String, bool)>, bool) {
+    let walk = ignore::WalkBuilder::new(dir)
+        .max_depth(Some(1))
+        .hidden(true)
+        .require_git(false)
+        .follow_links(false)
+        .build();
+    let mut out = Vec::new();
+    for entry in walk.flatten().filter(|e| e.depth() == 1) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == ".git" {
+            continue;
+        }
+        if out.len() == limit {
+            return (out, true);
+        }
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        out.push((name, is_dir));
+    }
+    (out, false)
+}
+
+/// How many children of each node to show within `room` bytes: level by level, so that the
+/// top levels show first; stops at the first directory the budget cuts short.
+fn select(nodes: &[Node], room: usize) -> Vec<usize> {
+    let mut shown = vec![0; nodes.len()];
+    let mut used = 0;
+    let mut queue = VecDeque::from([0]);
+    while let Some(id) = queue.pop_front() {
+        let Some(children) = &nodes[id].children else {
+            continue;
+        };
+        let limit = children
+            .len()
+            .min(if id == 0 { ROOT_SHOWN } else { DIR_SHOWN });
+        let indent = nodes[id].depth * 2;
+        let (mut best, mut best_cost, mut cost) = (0, 0, 0);
+        for k in 1..=limit {
+            cost += line(&nodes[children[k - 1]], indent).len();
+            if used + cost > room {
+                break;
+            }
+            let total = cost + more(nodes, id, k).map_or(0, |m| m.len());
+            if used + total <= room {
+                (best, best_cost) = (k, total);
+            }
+        }
+        used += best_cost;
+        shown[id] = best;
+        queue.extend(children[..best].iter().filter(|&&c| nodes[c].is_dir));
+        if best < limit {
+            break;
+        }
+    }
+    shown
+}
+
+fn line(node: &Node, indent: usize) -> String {
+    let slash = if node.is_dir { "/" } else { "" };
+    format!("{:indent$}{}{slash}\n", "", node.name)
+}
+
+/// The "… 37 more" line of directory `id` when `k` of its children show.
+fn more(nodes: &[Node], id: usize, k: usize) -> Option<String> {
+    let node = &nodes[id];
+    let hidden = node.children.as_ref().map_or(0, |c| c.len()) - k;
+    if hidden == 0 && !node.partial {
+        return None;
+    }
+    let plus = if node.partial { "+" } else { "" };
+    let indent = node.depth * 2;
+    Some(format!("{:indent$}… {hidden}{plus} more\n", ""))
+}
+
+fn render(nodes: &[Node], shown: &[usize], id: usize, out: &mut String) {
+    let Some(children) = &nodes[id].children else {
+        return;
+    };
+    let k = shown[id];
+    for &c in &children[..k] {
+        out.push_str(&line(&nodes[c], nodes[id].depth * 2));
+        render(nodes, shown, c, out);
+    }
+    if k > 0 {
+        if let Some(m) = more(nodes, id, k) {
+            out.push_str(&m);
+        }
+    }
+}
+
+/// The most bytes that `estimate` counts as at most `tokens` (its inverse).
+fn byte_cap(tokens: usize) -> usize {
+    tokens.saturating_mul(7) / 2
+}
+
+/// Control characters (a newline in a file name) would break the prompt's layout.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::path::PathBuf;
+
+    fn dir() -> (tempfile::TempDir, PathBuf) {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path().canonicalize().expect("canonical");
+        (t, root)
+    }
+
+    fn write(root: &Path, rel: &str, content: &str) {
+        let p = root.join(rel);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).expect("mkdir");
+        }
+        fs::write(p, content).expect("write");
+    }
+
+    /// 8 dirs x 8 subdirs x (deep/ with 6 files + mod.rs) + 70 files: more than 3000
+    /// tokens of tree (file creation is slow on some disks, so not more).
+    fn big_tree(root: &Path) {
+        for a in 0..8 {
+            for b in 0..8 {
+                for c in 0..6 {
+                    let name = format!("dir{a}/sub{b}/deep/a_component_source_file_{c}.rs");
+                    write(root, &name, "x");
+                }
+                write(root, &format!("dir{a}/sub{b}/mod.rs"), "x");
+            }
+            write(root, &format!("dir{a}/lib.rs"), "x");
+        }
+        for f in 0..70 {
+            write(root, &format!("top{f:02}.txt"), "x");
+        }
+    }
+
+    #[test]
+    fn budget_is_respected_and_top_levels_show_first() {
+        let (_t, root) = dir();
+        big_tree(&root);
+        write(&root, "AGENTS.md", &"Use tabs, not spaces.\n".repeat(20));
+        for budget in [100, 800, 3000] {
+            let ctx = build(&root, budget, false);
+            let used = estimate(&ctx.text);
+            assert!(used <= budget, "{budget}: {}", ctx.text);
+            assert!(used >= budget * 9 / 10, "{budget}: {used}");
+            assert!(ctx.text.starts_with("Workspace: "));
+        }
+        // The root shows its first 50 entries (8 dirs, AGENTS.md, 41 files) and counts
+        // the rest; the second level shows whole before the third starts.
+        let text = build(&root, 800, false).text;
+        assert!(text.contains("\ndir7/\n  sub0/\n"), "{text}");
+        assert!(text.contains("  lib.rs\n"), "{text}");
+        assert!(text.contains("top40.txt\n… 29 more\n"), "{text}");
+        let text = build(&root, 3000, false).text;
+        assert!(
+            text.contains("\ndir0/\n  sub0/\n    deep/\n      a_comp"),
+            "{text}"
+        );
+        assert!(text.contains("top40.txt\n… 29 more\n"), "{text}");
+        // The budget ends the tree within the fourth level.
+        assert!(
+            !text.contains("\ndir7/\n  sub7/\n    deep/\n      a_comp"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn gitignored_and_hidden_entries_are_absent() {
+        let (_t, root) = dir();
+        write(&root, ".gitignore", "target/\n*.log\n");
+        write(&root, "target/debug/app", "x");
+        write(&root, "run.log", "x");
+        write(&root, ".env", "SECRET=1");
+        write(&root, "src/main.rs", "fn main() {}");
+        write(&root, "src/.gitignore", "gen.rs\n");
+        write(&root, "src/gen.rs", "x");
+        let text = build(&root, 800, false).text;
+        assert!(text.contains("src/\n  main.rs\n"), "{text}");
+        for absent in ["target", "run.log", ".env", ".gitignore\n", "gen.rs"] {
+            assert!(!text.contains(&format!("\n{absent}")), "{absent} in {text}");
+            assert!(!text.contains(&format!(" {absent}")), "{absent} in {text}");
+        }
+    }
+
+    #[test]
+    fn instructions_are_included_and_cut_with_a_note() {
+        let (_t, root) = dir();
+        write(&root, "AGENTS.md", "Run `cargo test` before you finish.\n");
+        write(&root, ".cove/instructions.md", "Answer in French.\n");
+        write(&root, "README.md", "x");
+        let text = build(&root, 800, false).text;
+        assert!(
+            text.contains("Instructions from AGENTS.md:\nRun `cargo test` before you finish.\n")
+        );
+        assert!(text.contains("Instructions from .cove/instructions.md:\nAnswer in French.\n"));
+        assert!(text.contains("README.md"));
+
+        let long: String = (0..500).map(|i| format!("Rule number {i}.\n")).collect();
+        write(&root, "AGENTS.md", &long);
+        let text = build(&root, 800, false).text;
+        assert!(estimate(&text) <= 800);
+        assert!(text.contains("Rule number 0.\n"));
+        assert!(!text.contains("Rule number 499."));
+        assert!(
+            text.contains("[… AGENTS.md cut to fit the context budget]\n"),
+            "{text}"
+        );
+        // The other file and the tree keep a place.
+        assert!(text.contains("Answer in French."), "{text}");
+        assert!(text.contains("README.md"), "{text}");
+        // The cut falls on a line boundary.
+        let before_note = text.split("[… AGENTS.md").next().unwrap_or("");
+        assert!(before_note.ends_with(".\n"), "{text}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn instructions_behind_a_symlink_outside_the_root_are_not_read() {
+        let (_t, root) = dir();
+        let (_o, outside) = dir();
+        write(&outside, "secret.md", "TOP SECRET");
+        std::os::unix::fs::symlink(outside.join("secret.md"), root.join("AGENTS.md"))
+            .expect("symlink");
+        std::os::unix::fs::symlink(&outside, root.join(".cove")).expect("symlink");
+        write(&outside, "instructions.md", "ALSO SECRET");
+        let text = build(&root, 800, false).text;
+        assert!(!text.contains("SECRET"), "{text}");
+        assert!(!text.contains("Instructions from"), "{text}");
+        // A symlink inside the root is fine.
+        write(&root, "docs/agents.md", "Be brief.");
+        fs::remove_file(root.join("AGENTS.md")).expect("rm");
+        std::os::unix::fs::symlink("docs/agents.md", root.join("AGENTS.md")).expect("symlink");
+        assert!(build(&root, 800, false).text.contains("Be brief."));
+    }
+
+    fn commit_all(repo: &Repository, files: &[&str]) {
+        let mut index = repo.index().expect("index");
+        for f in files {
+            index.add_path(Path::new(f)).expect("add");
+        }
+        index.write().expect("write index");
+        let tree = repo
+            .find_tree(index.write_tree().expect("tree"))
+            .expect("tree");
+        let sig = git2::Signature::now("t", "t@example.com").expect("sig");
+        repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+            .expect("commit");
+    }
+
+    #[test]
+    fn git_branch_and_status_appear() {
+        let (_t, root) = dir();
+        let repo = Repository::init_opts(
+            &root,
+            git2::RepositoryInitOptions::new().initial_head("main"),
+        )
+        .expect("init");
+        write(&root, "a.txt", "one\n");
+        write(&root, ".gitignore", "*.log\n");
+        commit_all(&repo, &["a.txt", ".gitignore"]);
+        assert_eq!(git_summary(&root).as_deref(), Some("branch main · clean"));
+
+        write(&root, "a.txt", "two\n");
+        write(&root, "notes/new.txt", "x");
+        write(&root, "debug.log", "x");
+        let summary = git_summary(&root);
+        assert_eq!(
+            summary.as_deref(),
+            Some("branch main · 1 modified, 1 untracked (a.txt, notes/new.txt)")
+        );
+        let ctx = build(&root, 800, true);
+        assert_eq!(ctx.git, summary);
+        assert!(
+            ctx.text
+                .contains("\nGit: branch main · 1 modified, 1 untracked (a.txt, notes/new.txt)\n")
+        );
+        assert_eq!(build(&root, 800, false).git, None);
+        assert!(!build(&root, 800, false).text.contains("Git:"));
+    }
+
+    #[test]
+    fn git_summary_is_bounded() {
+        let (_t, root) = dir();
+        Repository::init(&root).expect("init");
+        for i in 0..40 {
+            write(&root, &format!("{}{i}.txt", "long-name-".repeat(5)), "x");
+        }
+        let s = git_summary(&root).expect("summary");
+        assert!(s.len() <= GIT_SUMMARY_BYTES, "{s}");
+        assert!(s.contains("40 untracked ("), "{s}");
+        assert!(s.ends_with(", …)"), "{s}");
+    }
+
+    #[test]
+    fn not_a_repo_has_no_git_line() {
+        let (_t, root) = dir();
+        write(&root, "a.txt", "x");
+        if Repository::discover(&root).is_ok() {
+            return; // the temp dir itself lives in a repository
+        }
+        assert_eq!(git_summary(&root), None);
+        let ctx = build(&root, 800, true);
+        assert_eq!(ctx.git, None);
+        assert!(!ctx.text.contains("Git:"));
+    }
+
+    #[test]
+    fn output_is_deterministic() {
+        let (_t, root) = dir();
+        for f in ["src/main.rs", "src/lib.rs", "tests/a.rs", "Cargo.toml"] {
+            write(&root, f, "x");
+        }
+        write(&root, "AGENTS.md", "Be nice.\n");
+        Repository::init(&root).expect("init");
+        let a = build(&root, 800, true);
+        let b = build(&root, 800, true);
+        assert_eq!(a.text, b.text);
+        assert_eq!(a.git, b.git);
+    }
+
+    #[test]
+    fn git_change_note_only_on_change() {
+        assert_eq!(git_change_note(None, None), None);
+        assert_eq!(
+            git_change_note(Some("branch main · clean"), Some("branch main · clean")),
+            None
+        );
+        let note = git_change_note(Some("branch main · clean"), Some("branch dev · clean"));
+        assert_eq!(
+            note.as_deref(),
+            Some(
+                "(Note from cove: git status changed since the session began: branch dev · clean)"
+            )
+        );
+        assert!(git_change_note(Some("branch main · clean"), None).is_some());
+    }
+
+    #[test]
+    fn tiny_budgets_stay_within_bounds() {
+        let (_t, root) = dir();
+        write(&root, "src/main.rs", "x");
+        write(&root, "AGENTS.md", "Be nice.\n");
+        for budget in [0, 1, 5, 20, 40] {
+            assert!(estimate(&build(&root, budget, false).text) <= budget);
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! A journal's records back into a session: the conversation to continue, the transcript
+//! to show, the undo steps and each changed file's state before the session.
+
+use std::path::PathBuf;
+
+use super::record::{Blob, Record};
+use super::store::text_of;
+use crate::domain::conversation::{ContentPart, Message, Role};
+use crate::protocol::{PastTool, ToolResultKind, TranscriptItem};
+
+/// A file change as the journal recorded it (path relative to the workspace).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub path: String,
+    pub old: Option<Vec<u8>>,
+    pub new: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resumed {
+    pub id: String,
+    pub path: PathBuf,
+    pub started: u64,
+    pub system_prompt: String,
+    pub git: Option<String>,
+    /// The conversation to go on with, system prompt first (compactions applied).
+    pub messages: Vec<Message>,
+    pub transcript: Vec<TranscriptItem>,
+    /// Finished turns' changes, oldest first; `/undo` takes the last.
+    pub undo: Vec<Vec<Change>>,
+    /// Each changed file as it was before the session first changed it.
+    pub base: Vec<(String, Option<Vec<u8>>)>,
+    /// What cove had yet to tell the model.
+    pub note: Option<String>,
+    pub turns: u64,
+    pub warnings: Vec<String>,
+}
+
+/// Rebuilds a session from its records (the first must be `start`).
+pub fn replay(
+    records: Vec<Record>,
+    path: PathBuf,
+    warnings: Vec<String>,
+) -> Result<Resumed, String> {
+    let mut it = records.into_iter();
+    let Some(Record::Start {
+        id,
+        started,
+        system_prompt,
+        git,
+        ..
+    }) = it.next()
+    else {
+        return Err(format!(
+            "{} does not start with a session record",
+            path.display()
+        ));
+    };
+    let mut s = Resumed {
+        id,
+        path,
+        started,
+        messages: vec![Message::system(system_prompt.clone())],
+        system_prompt,
+        git,
+        warnings,
+        ..Resumed::default()
+    };
+    let mut open: Vec<Change> = Vec::new();
+    for r in it {
+        match r {
+            Record::Start { .. } => s.warnings.push("a second start record was ignored".into()),
+            Record::Message {
+                turn,
+                message,
+                shown,
+                reasoning,
+                model,
+            } => {
+                s.turns = s.turns.max(turn);
+                match message.role {
+                    Role::User => {
+                        s.note = None;
+                        let images = match &message.content {
+                            Some(crate::domain::conversation::Content::Parts(p)) => p
+                                .iter()
+                                .filter(|p| matches!(p, ContentPart::ImageUrl(_)))
+                                .enumerate()
+                                .map(|(i, _)| format!("image {}", i + 1))
+                                .collect(),
+                            _ => Vec::new(),
+                        };
+                        // an empty `shown`: a message cove wrote for the user (vision hand-over)
+                        if shown.as_deref() != Some("") {
+                            s.transcript.push(TranscriptItem::User {
+                                text: shown.unwrap_or_else(|| text_of(&message)),
+                                images,
+                            });
+                        }
+                    }
+                    Role::Assistant => s.transcript.push(TranscriptItem::Assistant {
+                        model: model.unwrap_or_default(),
+                        content: text_of(&message),
+                        reasoning: reasoning.unwrap_or_default(),
+                        tools: message
+                            .tool_calls
+                            .iter()
+                            .map(|c| PastTool {
+                                id: c.id.clone(),
+                                name: c.name.clone(),
+                                arguments: c.arguments.clone(),
+                                result: None,
+                            })
+                            .collect(),
+                    }),
+                    Role::Tool | Role::System => {}
+                }
+                s.messages.push(message);
+            }
+            Record::Tool {
+                call_id,
+                name,
+                arguments,
+                kind,
+                summary,
+                ..
+            } => {
+                let kind = match kind.as_str() {
+                    "done" => ToolResultKind::Done,
+                    "rejected" => ToolResultKind::Rejected,
+                    _ => ToolResultKind::Failed,
+                };
+                let card = s.transcript.iter_mut().rev().find_map(|t| match t {
+                    TranscriptItem::Assistant { tools, .. } => {
+                        tools.iter_mut().find(|c| c.id == call_id)
+                    }
+                    _ => None,
+                });
+                match card {
+                    Some(c) => c.result = Some((kind, summary)),
+                    // a call refused before it reached the conversation
+                    None => s.transcript.push(TranscriptItem::Assistant {
+                        model: String::new(),
+                        content: String::new(),
+                        reasoning: String::new(),
+                        tools: vec![PastTool {
+                            id: call_id,
+                            name,
+                            arguments,
+                            result: Some((kind, summary)),
+                        }],
+                    }),
+                }
+            }
+            Record::Change { path, old, new, .. } => {
+                let old = old.as_ref().and_then(Blob::to_bytes);
+                let new = new.as_ref().and_then(Blob::to_bytes);
+                if !s.base.iter().any(|(p, _)| *p == path) {
+                    s.base.push((path.clone(), old.clone()));
+                }
+                open.push(Change { path, old, new });
+            }
+            Record::TurnEnd { .. } => {
+                if !open.is_empty() {
+                    s.undo.push(std::mem::take(&mut open));
+                }
+            }
+            Record::Undo => {
+                s.undo.pop();
+            }
+            Record::Note { text } => s.note = (!text.is_empty()).then_some(text),
+            Record::Compacted { messages, report } => {
+                s.messages.truncate(1);
+                s.messages.extend(messages);
+                if !report.is_empty() {
+                    s.transcript.push(TranscriptItem::Notice(report));
+                }
+            }
+            Record::Notice { text } => s.transcript.push(TranscriptItem::Notice(text)),
+            Record::Vision {
+                turn,
+                text,
+                images,
+                model,
+                answer,
+            } => {
+                s.turns = s.turns.max(turn);
+                s.transcript.push(TranscriptItem::User { text, images });
+                s.transcript.push(TranscriptItem::Assistant {
+                    model,
+                    content: answer,
+                    reasoning: String::new(),
+                    tools: Vec::new(),
+                });
+            }
+            Record::Decision { .. } => {}
+        }
+    }
+    // a turn cut off by a crash still had its changes made
+    if !open.is_empty() {
+        s.undo.push(open);
+    }
+    answer_dangling_calls(&mut s.messages);
+    Ok(s)
+}
+
+/// A crash between a tool call and its result leaves a call without an answer, which
+/// strict chat templates refuse: each such call gets a result saying so.
+fn answer_dangling_calls(messages: &mut Vec<Message>) {
+    let mut i = 0;
+    while i < messages.len() {
+        let calls: Vec<String> = messages[i]
+            .tool_calls
+            .iter()
+            .map(|c| c.id.clone())
+            .collect();
+        i += 1;
+        if calls.is_empty() {
+            continue;
+        }
+        let mut answered = Vec::new();
+        while i < messages.len() && messages[i].role == Role::Tool {
+            answered.extend(messages[i].tool_call_id.clone());
+            i += 1;
+        }
+        for id in calls.into_iter().filter(|id| !answered.contains(id)) {
+            messages.insert(
+                i,
+                Message::tool_result(
+                    id,
+                    "(cove stopped before this call finished; whether it ran is unknown: check before relying on it)",
+                ),
+            );
+            i += 1;
+        }
+    }
+}

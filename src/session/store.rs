@@ -1,0 +1,202 @@
+//! Where journals live and what `cove sessions` / the picker show about them:
+//! `<data dir>/sessions/<workspace key>/<session id>.jsonl`.
+
+use std::path::{Path, PathBuf};
+
+use super::journal;
+use super::record::Record;
+
+/// The directory of one workspace's sessions.
+pub fn sessions_dir(data_dir: &Path, workspace: &Path) -> PathBuf {
+    data_dir
+        .join("sessions")
+        .join(crate::domain::paths::workspace_key(workspace))
+}
+
+/// The journal of session `id`.
+pub fn journal_path(dir: &Path, id: &str) -> PathBuf {
+    dir.join(format!("{id}.jsonl"))
+}
+
+/// One line of `cove sessions`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionInfo {
+    pub id: String,
+    pub path: PathBuf,
+    /// Unix seconds.
+    pub started: u64,
+    /// The first thing the user asked (one line, shortened).
+    pub first_prompt: String,
+    pub turns: usize,
+    pub files_changed: usize,
+}
+
+/// The sessions in `dir`, newest first. Files that are not journals are left out.
+pub fn list(dir: &Path) -> Vec<SessionInfo> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<SessionInfo> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .filter_map(|p| info(&p))
+        .collect();
+    out.sort_by(|a, b| b.started.cmp(&a.started).then(b.id.cmp(&a.id)));
+    out
+}
+
+/// What one journal holds, for the list; `None` when it is not a journal.
+pub fn info(path: &Path) -> Option<SessionInfo> {
+    let loaded = journal::load(path).ok()?;
+    let mut records = loaded.records.iter();
+    let Some(Record::Start { id, started, .. }) = records.next() else {
+        return None;
+    };
+    let mut info = SessionInfo {
+        id: id.clone(),
+        path: path.to_owned(),
+        started: *started,
+        first_prompt: String::new(),
+        turns: 0,
+        files_changed: 0,
+    };
+    let mut files: Vec<&str> = Vec::new();
+    for r in records {
+        match r {
+            Record::Message { message, shown, .. }
+                if message.role == crate::domain::conversation::Role::User =>
+            {
+                info.turns += 1;
+                if info.first_prompt.is_empty() {
+                    let text = shown.clone().unwrap_or_else(|| text_of(message));
+                    info.first_prompt = one_line(&text, 60);
+                }
+            }
+            Record::Change { path, .. } if !files.contains(&path.as_str()) => files.push(path),
+            _ => {}
+        }
+    }
+    info.files_changed = files.len();
+    Some(info)
+}
+
+/// The text of a message (its text parts).
+pub fn text_of(m: &crate::domain::conversation::Message) -> String {
+    use crate::domain::conversation::{Content, ContentPart};
+    match &m.content {
+        None => String::new(),
+        Some(Content::Text(t)) => t.clone(),
+        Some(Content::Parts(parts)) => parts
+            .iter()
+            .filter_map(|p| match p {
+                ContentPart::Text(t) => Some(t.as_str()),
+                ContentPart::ImageUrl(_) => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+/// The first line of `text`, at most `max` characters.
+pub fn one_line(text: &str, max: usize) -> String {
+    let line = text.trim().lines().next().unwrap_or("").trim();
+    if line.chars().count() > max {
+        format!("{}…", line.chars().take(max - 1).collect::<String>())
+    } else {
+        line.to_owned()
+    }
+}
+
+/// The journal for a session id, or a unique prefix of one.
+pub fn find(dir: &Path, id: &str) -> Result<PathBuf, String> {
+    let exact = journal_path(dir, id);
+    if exact.is_file() {
+        return Ok(exact);
+    }
+    let matches: Vec<SessionInfo> = list(dir)
+        .into_iter()
+        .filter(|s| s.id.starts_with(id))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one.path.clone()),
+        [] => Err(format!(
+            "no session `{id}` in this workspace (`cove sessions` lists them)"
+        )),
+        many => Err(format!(
+            "`{id}` matches {} sessions ({}); give more of the id",
+            many.len(),
+            many.iter()
+                .take(4)
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// Unix seconds as `2026-11-30 10:44` (UTC).
+pub fn format_time(secs: u64) -> String {
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+/// A short, sortable, unique-enough session id: UTC date-time plus 4 hex digits.
+pub fn new_id() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}-{:04x}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        (now.subsec_nanos() >> 8) & 0xffff
+    )
+}
+
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(format_time(0), "1970-01-01 00:00");
+        assert_eq!(format_time(1_796_000_000), "2026-11-30 00:53");
+    }
+
+    #[test]
+    fn one_line_shortens() {
+        assert_eq!(one_line("  fix the bug\nmore", 60), "fix the bug");
+        assert_eq!(one_line("abcdef", 4), "abc…");
+    }
+}
