@@ -142,6 +142,8 @@ pub enum AgentEvent {
         output: String,
         ok: bool,
     },
+    /// The id of the session that begins with the program (its journal's name).
+    SessionStarted { id: String },
     /// The estimated size of the next request against the window.
     ContextUsage { tokens: u64, window: Option<u64> },
     /// A tool call ended: its one-line result and the changes it made.

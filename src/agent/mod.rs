@@ -167,10 +167,8 @@ async fn run(
         }
         None => {
             agent.begin_session().await;
-            agent.send(AgentEvent::SessionLoaded {
+            agent.send(AgentEvent::SessionStarted {
                 id: agent.log.id.clone(),
-                transcript: Vec::new(),
-                turns: 0,
             });
         }
     }

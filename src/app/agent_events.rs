@@ -24,6 +24,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             transcript,
             turns,
         } => super::sessions::load(s, id, transcript, turns),
+        AgentEvent::SessionStarted { id } => s.session_id = id,
         AgentEvent::Sessions { sessions, current } => {
             let picker = s.sessions.get_or_insert_with(SessionPicker::loading);
             picker.selected = sessions.iter().position(|x| x.id == current).unwrap_or(0);
@@ -275,6 +276,9 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
 }
 
 fn finish_entry(s: &mut State, o: &TurnOutcome) {
+    if o.context_tokens.is_some() {
+        s.context_used = o.context_tokens;
+    }
     let Some(entry) = current_entry(s) else {
         return;
     };

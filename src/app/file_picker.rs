@@ -3,21 +3,31 @@
 //! passed in by the caller (see `session::files::index`), nothing here does I/O.
 //!
 //! Cost per keystroke: a query that extends the previous one rescores only the previous
-//! matches; any other query scores every path. Only the best [`MAX_RANKED`] matches are
-//! sorted (a selection, then a sort of those), and highlight positions are computed only
-//! for the rows asked for.
+//! matches; any other query scores every path. Many candidates (a large repository's
+//! first keystrokes) are scored on several threads (scoped, joined before returning, so
+//! the result is the same as on one). Only the best [`MAX_RANKED`] matches are sorted (a
+//! selection, then a sort of those, comparing numbers only: ties go to the earlier path
+//! in the list, which is alphabetical for a sorted list), and highlight positions are
+//! computed only for the rows asked for.
 //!
 //! Words separated by spaces must all match (`mod fil` finds `src/module_1/file.rs`);
 //! `\ ` is a literal space. Lower-case words ignore case, a word with a capital letter
 //! respects it; `e` also matches `é`.
 
 use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 /// How many of the best matches are ranked, so shown and selectable.
 pub const MAX_RANKED: usize = 200;
+
+/// Below this many paths to score, one thread does it all.
+const PARALLEL_MIN: usize = 8_192;
+
+/// At most this many threads score a query.
+const MAX_THREADS: usize = 8;
 
 /// One matching path: its index into the path list and its sort key (greater is better).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +36,11 @@ struct Hit {
     /// Without: the path's depth (shallower is greater).
     key: u64,
     index: u32,
+}
+
+/// The better hit first: greater key, then the earlier path in the list.
+fn better(a: &Hit, b: &Hit) -> Ordering {
+    b.key.cmp(&a.key).then(a.index.cmp(&b.index))
 }
 
 #[derive(Debug, Clone)]
@@ -38,8 +53,8 @@ pub struct FilePicker {
     /// The list `hits` index into (its address and length), to tell when it changed.
     source: (usize, usize),
     selected: usize,
-    matcher: Matcher,
-    buf: Vec<char>,
+    /// One per scoring thread (each holds ~135 KB of scratch space).
+    matchers: Vec<Matcher>,
 }
 
 impl Default for FilePicker {
@@ -67,6 +82,68 @@ fn source_of(paths: &[String]) -> (usize, usize) {
     (paths.as_ptr() as usize, paths.len())
 }
 
+/// How many threads may score: the machine's parallelism, asked once per process.
+fn threads() -> usize {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
+    })
+}
+
+/// The paths to score: all of them, or the previous matches.
+#[derive(Clone, Copy)]
+enum Candidates<'a> {
+    All(usize),
+    Hits(&'a [Hit]),
+}
+
+impl Candidates<'_> {
+    fn len(self) -> usize {
+        match self {
+            Candidates::All(n) => n,
+            Candidates::Hits(h) => h.len(),
+        }
+    }
+
+    fn index(self, i: usize) -> Option<u32> {
+        match self {
+            Candidates::All(_) => u32::try_from(i).ok(),
+            Candidates::Hits(h) => h.get(i).map(|h| h.index),
+        }
+    }
+}
+
+/// Scores candidates `range` against `pattern` (an empty pattern ranks by depth).
+fn score_range(
+    pattern: &Pattern,
+    matcher: &mut Matcher,
+    paths: &[String],
+    candidates: Candidates<'_>,
+    range: std::ops::Range<usize>,
+) -> Vec<Hit> {
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    for i in range {
+        let Some(index) = candidates.index(i) else {
+            break;
+        };
+        let Some(path) = paths.get(index as usize) else {
+            continue;
+        };
+        let key = if pattern.atoms.is_empty() {
+            u64::from(u32::MAX - depth(path))
+        } else {
+            let Some(score) = pattern.score(haystack(path, &mut buf), matcher) else {
+                continue;
+            };
+            let len = u32::try_from(path.len()).unwrap_or(u32::MAX);
+            u64::from(score) << 32 | u64::from(u32::MAX - len)
+        };
+        out.push(Hit { key, index });
+    }
+    out
+}
+
 impl FilePicker {
     /// An empty query (every path matches, the shallowest first).
     pub fn new() -> Self {
@@ -78,8 +155,7 @@ impl FilePicker {
             // no list yet: the first `set_query` scores from scratch
             source: (0, usize::MAX),
             selected: 0,
-            matcher: Matcher::new(config()),
-            buf: Vec::new(),
+            matchers: Vec::new(),
         }
     }
 
@@ -87,8 +163,9 @@ impl FilePicker {
         &self.query
     }
 
-    /// Sets the query and recomputes the matches against `paths`; when the new query
-    /// extends the previous one (and `paths` is the same list), only the previous
+    /// Sets the query and recomputes the matches against `paths` (sorted, as
+    /// `session::files::index` returns them, so that ties are alphabetical); when the new
+    /// query extends the previous one (and `paths` is the same list), only the previous
     /// matches are rescored. The same query against the same list changes nothing.
     /// The selection goes back to the best match when the query changes.
     pub fn set_query(&mut self, query: &str, paths: &[String]) {
@@ -116,57 +193,45 @@ impl FilePicker {
     fn recompute(&mut self, paths: &[String], narrows: bool) {
         self.source = source_of(paths);
         self.selected = 0;
-        if self.pattern.atoms.is_empty() {
-            self.hits.clear();
-            self.hits
-                .extend(paths.iter().zip(0..u32::MAX).map(|(p, index)| Hit {
-                    key: u64::from(u32::MAX - depth(p)),
-                    index,
-                }));
+        let previous = std::mem::take(&mut self.hits);
+        let candidates = if narrows {
+            Candidates::Hits(&previous)
         } else {
-            let Self {
-                pattern,
-                hits,
-                matcher,
-                buf,
-                ..
-            } = self;
-            let mut score = |path: &str| {
-                let s = pattern.score(haystack(path, buf), matcher)?;
-                let len = u32::try_from(path.len()).unwrap_or(u32::MAX);
-                Some(u64::from(s) << 32 | u64::from(u32::MAX - len))
-            };
-            if narrows {
-                hits.retain_mut(
-                    |h| match paths.get(h.index as usize).and_then(|p| score(p)) {
-                        Some(key) => {
-                            h.key = key;
-                            true
-                        }
-                        None => false,
-                    },
-                );
-            } else {
-                hits.clear();
-                for (p, index) in paths.iter().zip(0..u32::MAX) {
-                    if let Some(key) = score(p) {
-                        hits.push(Hit { key, index });
+            Candidates::All(paths.len())
+        };
+        let n = candidates.len();
+        let threads = if n >= PARALLEL_MIN { threads() } else { 1 };
+        while self.matchers.len() < threads {
+            self.matchers.push(Matcher::new(config()));
+        }
+        let pattern = &self.pattern;
+        let chunk = n.div_ceil(threads).max(1);
+        let mut parts = self.matchers[..threads]
+            .iter_mut()
+            .enumerate()
+            .map(|(t, m)| (m, (t * chunk).min(n)..((t + 1) * chunk).min(n)));
+        self.hits = match parts.next() {
+            None => Vec::new(),
+            Some((first, range)) => std::thread::scope(|s| {
+                let others: Vec<_> = parts
+                    .map(|(m, r)| s.spawn(move || score_range(pattern, m, paths, candidates, r)))
+                    .collect();
+                // this thread does the first part
+                let mut hits = score_range(pattern, first, paths, candidates, range);
+                for h in others {
+                    match h.join() {
+                        Ok(part) => hits.extend(part),
+                        Err(panic) => std::panic::resume_unwind(panic),
                     }
                 }
-            }
-        }
-        self.rank(paths);
+                hits
+            }),
+        };
+        self.rank();
     }
 
     /// Sorts the best `MAX_RANKED` hits to the front, best first.
-    fn rank(&mut self, paths: &[String]) {
-        let path = |h: &Hit| paths.get(h.index as usize).map(String::as_str);
-        let better = |a: &Hit, b: &Hit| -> Ordering {
-            b.key
-                .cmp(&a.key)
-                .then_with(|| path(a).cmp(&path(b)))
-                .then_with(|| a.index.cmp(&b.index))
-        };
+    fn rank(&mut self) {
         if self.hits.len() > MAX_RANKED {
             self.hits.select_nth_unstable_by(MAX_RANKED - 1, better);
         }
@@ -338,6 +403,34 @@ mod tests {
         }
         assert!(typed.total_matches() > 0);
         assert_eq!(typed.selected_path(&list), Some("src/module_17/file_12.rs"));
+    }
+
+    #[test]
+    fn many_threads_score_like_one() {
+        let list: Vec<String> = {
+            let mut v: Vec<String> = (0..3 * PARALLEL_MIN)
+                .map(|i| format!("src/m{}/f{i}.rs", i % 97))
+                .collect();
+            v.sort();
+            v
+        };
+        let mut p = FilePicker::new();
+        for q in ["", "f1", "f12", "m9f12", "m9 f"] {
+            p.set_query(q, &list);
+            let pattern = fuzzy_pattern(q);
+            let mut m = Matcher::new(config());
+            let mut want = score_range(
+                &pattern,
+                &mut m,
+                &list,
+                Candidates::All(list.len()),
+                0..list.len(),
+            );
+            want.sort_unstable_by(better);
+            assert_eq!(p.total_matches(), want.len(), "{q}");
+            want.truncate(MAX_RANKED);
+            assert_eq!(&p.hits[..p.ranked], &want[..], "{q}");
+        }
     }
 
     #[test]

@@ -6,9 +6,12 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use git2::{Repository, StatusOptions};
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::session::tokens::estimate;
 
@@ -29,8 +32,8 @@ const TREE_MIN_TOKENS: usize = 60;
 /// Deepest level of the tree (the root's entries are level 1).
 const MAX_DEPTH: usize = 4;
 /// Directory entries read in all, and from one directory.
-const MAX_READ: usize = 4_000;
-const MAX_READ_PER_DIR: usize = 1_000;
+const MAX_READ: usize = 10_000;
+const MAX_READ_PER_DIR: usize = 2_000;
 /// Entries shown from the root and from any other directory.
 const ROOT_SHOWN: usize = 50;
 const DIR_SHOWN: usize = 30;
@@ -262,156 +265,265 @@ fn read_inside(root: &Path, rel: &str) -> Option<(String, bool)> {
 /// One tree entry; `children` is None for files and for directories not read.
 struct Node {
     name: String,
+    path: PathBuf,
     is_dir: bool,
     depth: usize,
     children: Option<Vec<usize>>,
     /// The directory had more entries than were read.
     partial: bool,
+    /// How many of the children show.
+    shown: usize,
 }
 
 /// The file tree section, at most `room` bytes, or nothing.
+///
+/// Breadth-first, so that the top levels show first: each directory is read when its turn
+/// comes, shows as many of its entries as fit, and the tree stops at the first directory
+/// that the budget cuts short. Only directories whose entries show are read.
 fn tree(root: &Path, room: usize) -> String {
     let heading = "\nFiles (top levels; .gitignore'd omitted):\n";
     if room < heading.len() + 8 {
         return String::new();
     }
-    let nodes = read_tree(root);
-    let shown = select(&nodes, room - heading.len());
-    if shown[0] == 0 {
-        return String::new();
-    }
-    let mut out = heading.to_owned();
-    render(&nodes, &shown, 0, &mut out);
-    out
-}
-
-/// Reads directories breadth-first (top levels first) up to [`MAX_DEPTH`] and
-/// [`MAX_READ`] entries; node 0 is the root.
-fn read_tree(root: &Path) -> Vec<Node> {
+    let room = room - heading.len();
+    let ignores = Ignores::new(root);
     let mut nodes = vec![Node {
         name: String::new(),
+        path: root.to_path_buf(),
         is_dir: true,
         depth: 0,
         children: None,
         partial: false,
+        shown: 0,
     }];
-    let mut queue = VecDeque::from([(0, root.to_path_buf())]);
-    let mut read = 0;
-    while let Some((id, dir)) = queue.pop_front() {
+    let mut queue = VecDeque::from([(0, ignores.above_root.clone())]);
+    let (mut used, mut read) = (0, 0);
+    while let Some((id, parent_rules)) = queue.pop_front() {
         if read >= MAX_READ {
             break;
         }
-        let (mut entries, partial) = read_dir(&dir, MAX_READ_PER_DIR.min(MAX_READ - read));
-        read += entries.len();
-        entries.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let limit = MAX_READ_PER_DIR.min(MAX_READ - read);
+        let Listing {
+            mut list,
+            partial,
+            seen,
+            rules,
+        } = ignores.read(&nodes[id].path, parent_rules, limit);
+        read += seen;
+        list.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
         let depth = nodes[id].depth + 1;
-        let mut children = Vec::with_capacity(entries.len());
-        for (name, is_dir) in entries {
-            if is_dir && depth < MAX_DEPTH {
-                queue.push_back((nodes.len(), dir.join(&name)));
-            }
-            children.push(nodes.len());
-            nodes.push(Node {
-                name: clean(&name),
-                is_dir,
-                depth,
-                children: None,
-                partial: false,
-            });
-        }
-        nodes[id].children = Some(children);
+        let first = nodes.len();
+        nodes.extend(list.into_iter().map(|(name, path, is_dir)| Node {
+            name: clean(&name),
+            path,
+            is_dir,
+            depth,
+            children: None,
+            partial: false,
+            shown: 0,
+        }));
+        let children: Vec<usize> = (first..nodes.len()).collect();
         nodes[id].partial = partial;
-    }
-    nodes
-}
+        nodes[id].children = Some(children.clone());
 
-/// Up to `limit` (name, is_dir) entries of `dir` that .gitignore and friends keep; hidden
-/// ones are skipped and symlinks are not followed. The flag says whether there were more.
-fn read_dir(dir: &Path, limit: usize) -> (Vec<(String, bool)>, bool) {
-    let walk = ignore::WalkBuilder::new(dir)
-        .max_depth(Some(1))
-        .hidden(true)
-        .require_git(false)
-        .follow_links(false)
-        .build();
-    let mut out = Vec::new();
-    for entry in walk.flatten().filter(|e| e.depth() == 1) {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name == ".git" {
-            continue;
-        }
-        if out.len() == limit {
-            return (out, true);
-        }
-        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-        out.push((name, is_dir));
-    }
-    (out, false)
-}
-
-/// How many children of each node to show within `room` bytes: level by level, so that the
-/// top levels show first; stops at the first directory the budget cuts short.
-fn select(nodes: &[Node], room: usize) -> Vec<usize> {
-    let mut shown = vec![0; nodes.len()];
-    let mut used = 0;
-    let mut queue = VecDeque::from([0]);
-    while let Some(id) = queue.pop_front() {
-        let Some(children) = &nodes[id].children else {
-            continue;
-        };
         let limit = children
             .len()
             .min(if id == 0 { ROOT_SHOWN } else { DIR_SHOWN });
-        let indent = nodes[id].depth * 2;
         let (mut best, mut best_cost, mut cost) = (0, 0, 0);
         for k in 1..=limit {
-            cost += line(&nodes[children[k - 1]], indent).len();
+            cost += line(&nodes[children[k - 1]]).len();
             if used + cost > room {
                 break;
             }
-            let total = cost + more(nodes, id, k).map_or(0, |m| m.len());
+            let total = cost + more(&nodes[id], k).map_or(0, |m| m.len());
             if used + total <= room {
                 (best, best_cost) = (k, total);
             }
         }
         used += best_cost;
-        shown[id] = best;
-        queue.extend(children[..best].iter().filter(|&&c| nodes[c].is_dir));
+        nodes[id].shown = best;
+        if depth < MAX_DEPTH {
+            let dirs = children[..best].iter().filter(|&&c| nodes[c].is_dir);
+            queue.extend(dirs.map(|&c| (c, Some(rules.clone()))));
+        }
         if best < limit {
             break;
         }
     }
-    shown
+    if nodes[0].shown == 0 {
+        return String::new();
+    }
+    let mut out = heading.to_owned();
+    render(&nodes, 0, &mut out);
+    out
 }
 
-fn line(node: &Node, indent: usize) -> String {
+/// What [`Ignores::read`] found in one directory.
+struct Listing {
+    /// (name, path, is_dir) of the entries that show, in no particular order.
+    list: Vec<(String, PathBuf, bool)>,
+    /// There were more entries than the limit.
+    partial: bool,
+    /// Entries read, shown or not.
+    seen: usize,
+    /// The rules for the directory's subdirectories.
+    rules: Rc<Rules>,
+}
+
+/// The ignore rules of one directory (`.ignore`, `.gitignore`), then its parent's.
+struct Rules {
+    ignore: Option<Gitignore>,
+    git: Option<Gitignore>,
+    parent: Option<Rc<Rules>>,
+}
+
+/// What decides whether an entry shows, as ripgrep decides: `.ignore` files (nearest
+/// first) over `.gitignore` files (up to the repository's top, even outside a
+/// repository) over `.git/info/exclude` over the global excludes file.
+struct Ignores {
+    above_root: Option<Rc<Rules>>,
+    exclude: Option<Gitignore>,
+    global: Gitignore,
+}
+
+impl Ignores {
+    fn new(root: &Path) -> Self {
+        // The directories above the root up to the repository's top, top first.
+        let top = root.ancestors().find(|a| a.join(".git").exists());
+        let above: Vec<&Path> = match top {
+            Some(top) => root
+                .ancestors()
+                .skip(1)
+                .take_while(|a| a.starts_with(top))
+                .collect(),
+            None => Vec::new(),
+        };
+        let above_root = above.iter().rev().fold(None, |parent, dir| {
+            Some(Rc::new(Rules {
+                ignore: load(dir, ".ignore"),
+                git: load(dir, ".gitignore"),
+                parent,
+            }))
+        });
+        let exclude = top.and_then(|t| load_as(t, &t.join(".git/info/exclude")));
+        Ignores {
+            above_root,
+            exclude,
+            global: Gitignore::global().0,
+        }
+    }
+
+    /// Reads up to `limit` entries of `dir`, leaving out hidden and ignored ones, not
+    /// following symlinks. Past the limit, which entries were read depends on the
+    /// file system's order (stable for an unchanged directory).
+    fn read(&self, dir: &Path, parent: Option<Rc<Rules>>, limit: usize) -> Listing {
+        let rules = Rc::new(Rules {
+            ignore: load(dir, ".ignore"),
+            git: load(dir, ".gitignore"),
+            parent,
+        });
+        let mut out = Listing {
+            list: Vec::new(),
+            partial: false,
+            seen: 0,
+            rules,
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return out;
+        };
+        for entry in entries.flatten() {
+            if out.seen == limit {
+                out.partial = true;
+                break;
+            }
+            out.seen += 1;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if name.starts_with('.') || self.ignored(&out.rules, &path, kind.is_dir()) {
+                continue;
+            }
+            out.list.push((name, path, kind.is_dir()));
+        }
+        out
+    }
+
+    fn ignored(&self, rules: &Rules, path: &Path, is_dir: bool) -> bool {
+        let pick: [fn(&Rules) -> Option<&Gitignore>; 2] =
+            [|r| r.ignore.as_ref(), |r| r.git.as_ref()];
+        for pick in pick {
+            let mut at = Some(rules);
+            while let Some(r) = at {
+                if let Some(decided) = pick(r).and_then(|g| decide(g, path, is_dir)) {
+                    return decided;
+                }
+                at = r.parent.as_deref();
+            }
+        }
+        let last = self.exclude.iter().chain([&self.global]);
+        last.filter_map(|g| decide(g, path, is_dir))
+            .next()
+            .unwrap_or(false)
+    }
+}
+
+/// Some(true) ignored, Some(false) whitelisted, None no rule.
+fn decide(g: &Gitignore, path: &Path, is_dir: bool) -> Option<bool> {
+    match g.matched(path, is_dir) {
+        Match::None => None,
+        Match::Ignore(_) => Some(true),
+        Match::Whitelist(_) => Some(false),
+    }
+}
+
+/// The rules in `dir/name`, if that is a non-empty file.
+fn load(dir: &Path, name: &str) -> Option<Gitignore> {
+    load_as(dir, &dir.join(name))
+}
+
+/// The rules in `file`, for paths under `dir`.
+fn load_as(dir: &Path, file: &Path) -> Option<Gitignore> {
+    if !file.is_file() {
+        return None;
+    }
+    let mut builder = GitignoreBuilder::new(dir);
+    builder.add(file);
+    builder.build().ok().filter(|g| !g.is_empty())
+}
+
+fn line(node: &Node) -> String {
     let slash = if node.is_dir { "/" } else { "" };
+    let indent = (node.depth - 1) * 2;
     format!("{:indent$}{}{slash}\n", "", node.name)
 }
 
-/// The "… 37 more" line of directory `id` when `k` of its children show.
-fn more(nodes: &[Node], id: usize, k: usize) -> Option<String> {
-    let node = &nodes[id];
-    let hidden = node.children.as_ref().map_or(0, |c| c.len()) - k;
-    if hidden == 0 && !node.partial {
+/// The "… 37 more" line of directory `dir` when `k` of its children show.
+fn more(dir: &Node, k: usize) -> Option<String> {
+    let hidden = dir.children.as_ref().map_or(0, |c| c.len()) - k;
+    if hidden == 0 && !dir.partial {
         return None;
     }
-    let plus = if node.partial { "+" } else { "" };
-    let indent = node.depth * 2;
-    Some(format!("{:indent$}… {hidden}{plus} more\n", ""))
+    let indent = dir.depth * 2;
+    Some(match (hidden, dir.partial) {
+        (0, _) => format!("{:indent$}… more\n", ""),
+        (n, true) => format!("{:indent$}… {n}+ more\n", ""),
+        (n, false) => format!("{:indent$}… {n} more\n", ""),
+    })
 }
 
-fn render(nodes: &[Node], shown: &[usize], id: usize, out: &mut String) {
+fn render(nodes: &[Node], id: usize, out: &mut String) {
     let Some(children) = &nodes[id].children else {
         return;
     };
-    let k = shown[id];
+    let k = nodes[id].shown;
     for &c in &children[..k] {
-        out.push_str(&line(&nodes[c], nodes[id].depth * 2));
-        render(nodes, shown, c, out);
+        out.push_str(&line(&nodes[c]));
+        render(nodes, c, out);
     }
     if k > 0 {
-        if let Some(m) = more(nodes, id, k) {
+        if let Some(m) = more(&nodes[id], k) {
             out.push_str(&m);
         }
     }

@@ -51,11 +51,21 @@ pub struct Harness {
 }
 
 pub async fn start(url: &str, extra: &str) -> Harness {
+    start_with(url, extra, |_, _| {}).await
+}
+
+/// `start`, with the settings changed by `adjust` (given the workspace root) first.
+pub async fn start_with(
+    url: &str,
+    extra: &str,
+    adjust: impl FnOnce(&mut AgentSettings, &std::path::Path),
+) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
     std::fs::write(root.join("notes.txt"), "alpha\nbeta\n").unwrap();
-    let settings =
+    let mut settings =
         AgentSettings::from_config(&config(url, extra), "system".into(), root.clone()).unwrap();
+    adjust(&mut settings, &root);
     let (ops, events) = agent::spawn(settings);
     let mut h = Harness {
         ops,
@@ -80,7 +90,23 @@ impl Harness {
             .unwrap();
     }
 
+    /// The next event, skipping the bookkeeping ones (context use, the session's id).
     pub async fn next(&mut self) -> AgentEvent {
+        loop {
+            let ev = self.next_raw().await;
+            if !matches!(
+                ev,
+                AgentEvent::ContextUsage { .. }
+                    | AgentEvent::SessionLoaded { .. }
+                    | AgentEvent::SessionStarted { .. }
+            ) {
+                return ev;
+            }
+        }
+    }
+
+    /// The next event, whatever it is.
+    pub async fn next_raw(&mut self) -> AgentEvent {
         tokio::time::timeout(Duration::from_secs(10), self.events.recv())
             .await
             .expect("agent event in time")

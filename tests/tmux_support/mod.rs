@@ -68,17 +68,31 @@ impl Tmux {
     /// Runs cove in `workspace` with an isolated `home` (HOME and XDG dirs inside it),
     /// against `url`, with `extra` variables (a model name, say) on top.
     pub fn run_cove_in(&self, home: &Path, workspace: &Path, url: &str, extra: &[(&str, &str)]) {
+        self.run_cove_args(home, workspace, url, extra, "");
+    }
+
+    /// `run_cove_in` with command-line arguments (`--continue`, say).
+    pub fn run_cove_args(
+        &self,
+        home: &Path,
+        workspace: &Path,
+        url: &str,
+        extra: &[(&str, &str)],
+        args: &str,
+    ) {
         let home_s = home.display().to_string();
         let config = home.join("config").display().to_string();
         let state = home.join("state").display().to_string();
+        let data = home.join("data").display().to_string();
         let mut env: Vec<(&str, &str)> = vec![
             ("HOME", &home_s),
             ("XDG_CONFIG_HOME", &config),
             ("XDG_STATE_HOME", &state),
+            ("XDG_DATA_HOME", &data),
             ("COVE_BASE_URL", url),
         ];
         env.extend_from_slice(extra);
-        self.run_cove(workspace, &env, "");
+        self.run_cove(workspace, &env, args);
     }
 
     pub fn send_literal(&self, text: &str) {

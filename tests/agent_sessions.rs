@@ -1,0 +1,305 @@
+//! Sessions at the agent level against the fake server: the journal, resuming (the same
+//! context, the undo history), compaction when a request would pass the threshold,
+//! `@file` attachments, `!command` output, the project context in the system prompt.
+
+mod agent_support;
+mod common;
+
+use agent_support::*;
+use common::*;
+use cove::protocol::{AgentEvent, Decision, Op, TranscriptItem};
+use serde_json::json;
+
+/// A reply of `text` whose usage says the request and reply took `total` tokens.
+fn answer_counting(text: &str, total: u64) -> Reply {
+    let usage = json!({"object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":total - 10,"completion_tokens":10,"total_tokens":total}}).to_string();
+    let chunk = content_chunk(text);
+    let fin = finish_chunk("stop");
+    Reply::sse(&[ROLE_CHUNK, &chunk, &fin, &usage, "[DONE]"])
+}
+
+fn messages(body: &serde_json::Value) -> Vec<serde_json::Value> {
+    body["messages"].as_array().cloned().unwrap_or_default()
+}
+
+fn all_text(body: &serde_json::Value) -> String {
+    body["messages"].to_string()
+}
+
+async fn turn_done(h: &mut Harness) {
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_session_has_its_transcript_context_and_undo_history() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[(
+            "call00001",
+            "write_file",
+            json!({"path":"new.txt","content":"made by cove\n"}),
+        )]),
+        answer("I wrote new.txt."),
+        answer("Still here."),
+    ]);
+    let sessions = tempfile::tempdir().unwrap();
+    let sdir = sessions.path().to_owned();
+    let mut h = start_with(&server.base_url(), "", |s, _| {
+        s.sessions_dir = Some(sdir.clone());
+    })
+    .await;
+    let root = h.root.clone();
+    h.say(1, "please write new.txt");
+    h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
+        .await;
+    h.ops
+        .send(Op::Decide {
+            call_id: "call00001".into(),
+            decision: Decision::Approve,
+        })
+        .unwrap();
+    turn_done(&mut h).await;
+    assert_eq!(
+        std::fs::read_to_string(root.join("new.txt")).unwrap(),
+        "made by cove\n"
+    );
+    h.ops.send(Op::Shutdown).unwrap();
+
+    // the journal is there, with the session's records
+    let list = cove::session::store::list(&sdir);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0].turns, 1);
+    assert_eq!(list[0].files_changed, 1);
+    assert_eq!(list[0].first_prompt, "please write new.txt");
+
+    // a second agent in the same workspace resumes it
+    let path = list[0].path.clone();
+    let settings = {
+        let mut s = cove::agent::AgentSettings::from_config(
+            &config(&server.base_url(), ""),
+            "system".into(),
+            root.clone(),
+        )
+        .unwrap();
+        s.sessions_dir = Some(sdir.clone());
+        s.resume = Some(path);
+        s
+    };
+    let (ops, mut events) = cove::agent::spawn(settings);
+    let loaded = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), events.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            AgentEvent::SessionLoaded {
+                transcript, turns, ..
+            } => break (transcript, turns),
+            _ => continue,
+        }
+    };
+    let (transcript, turns) = loaded;
+    assert_eq!(turns, 1);
+    assert!(
+        matches!(&transcript[0], TranscriptItem::User { text, .. } if text == "please write new.txt")
+    );
+    assert!(transcript.iter().any(
+        |t| matches!(t, TranscriptItem::Assistant { content, .. } if content == "I wrote new.txt.")
+    ));
+    assert!(transcript.iter().any(|t| matches!(t, TranscriptItem::Assistant { tools, .. } if tools.iter().any(|c| c.name == "write_file" && c.result.is_some()))));
+
+    // the next request carries the earlier messages, under the same system prompt
+    ops.send(Op::UserTurn {
+        turn: 2,
+        text: "and now?".into(),
+        images: vec![],
+    })
+    .unwrap();
+    loop {
+        if let AgentEvent::TurnDone { .. } = events.recv().await.unwrap() {
+            break;
+        }
+    }
+    let posts = server.posts();
+    let first = posts[0].json();
+    let last = posts.last().unwrap().json();
+    assert_eq!(
+        messages(&first)[0],
+        messages(&last)[0],
+        "same system prompt"
+    );
+    let text = all_text(&last);
+    assert!(text.contains("please write new.txt"), "{text}");
+    assert!(text.contains("I wrote new.txt."), "{text}");
+    assert!(
+        text.contains("call00001"),
+        "the tool call and its result: {text}"
+    );
+
+    // the undo history survived the restart
+    ops.send(Op::Undo).unwrap();
+    loop {
+        if let AgentEvent::Notice { text } = events.recv().await.unwrap() {
+            assert!(text.contains("Undone: new.txt"), "{text}");
+            break;
+        }
+    }
+    assert!(!root.join("new.txt").exists());
+    ops.send(Op::Shutdown).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crossing_the_threshold_compacts_older_turns_into_a_summary() {
+    // window 4000, compaction at 75% = 3000; the server's count for the third reply says 3100
+    let server = FakeServer::start(vec![
+        answer_counting(&"first answer ".repeat(60), 1200),
+        answer_counting(&"second answer ".repeat(60), 2100),
+        answer_counting(&"third answer ".repeat(60), 3100),
+        answer_counting("SUMMARY: the user asked three questions about alpha.", 900),
+        answer_counting("fourth answer", 1500),
+    ]);
+    let sessions = tempfile::tempdir().unwrap();
+    let sdir = sessions.path().to_owned();
+    let mut h = start_with(
+        &server.base_url(),
+        "context_window = 4000\n[context]\nkeep_recent = 400\nsummary_max = 300\n",
+        |s, _| s.sessions_dir = Some(sdir.clone()),
+    )
+    .await;
+    for (i, q) in ["question one", "question two", "question three"]
+        .iter()
+        .enumerate()
+    {
+        h.say(i as u64 + 1, q);
+        turn_done(&mut h).await;
+    }
+    h.say(4, "question four");
+    let report = h
+        .until(|e| matches!(e, AgentEvent::Notice { text } if text.starts_with("Compacted")))
+        .await;
+    let AgentEvent::Notice { text: report } = report else {
+        unreachable!()
+    };
+    assert!(report.contains("summarised"), "{report}");
+    turn_done(&mut h).await;
+
+    let posts = server.posts();
+    assert_eq!(posts.len(), 5);
+    // the summary request: no tools, the older turns as a transcript
+    let summary_req = posts[3].json();
+    assert!(
+        summary_req
+            .get("tools")
+            .is_none_or(|t| t.as_array().is_none_or(Vec::is_empty))
+    );
+    let s = all_text(&summary_req);
+    assert!(
+        s.contains("question one") && s.contains("first answer"),
+        "{s}"
+    );
+    // the next request: same system prompt, the summary, the recent turn, not the old ones
+    let next = posts[4].json();
+    let ms = messages(&next);
+    assert_eq!(
+        ms[0],
+        messages(&posts[0].json())[0],
+        "the prefix is unchanged"
+    );
+    let t = all_text(&next);
+    assert!(t.contains("SUMMARY: the user asked three questions"), "{t}");
+    assert!(t.contains("question four"), "{t}");
+    assert!(
+        !t.contains("first answer"),
+        "older turns are summarised: {t}"
+    );
+    // it fits the window by cove's own estimate
+    let est: usize = serde_json::to_string(&next).unwrap().len() * 2 / 7;
+    assert!(est < 4000, "request of ~{est} tokens");
+
+    // the journal keeps the full history and the compaction
+    h.ops.send(Op::Shutdown).unwrap();
+    let list = cove::session::store::list(&sdir);
+    let loaded = cove::session::journal::load(&list[0].path).unwrap();
+    let text = format!("{:?}", loaded.records);
+    assert!(text.contains("first answer"));
+    assert!(text.contains("Compacted"));
+    let resumed =
+        cove::session::replay::replay(loaded.records, list[0].path.clone(), vec![]).unwrap();
+    let resumed_text = format!("{:?}", resumed.messages);
+    assert!(
+        resumed_text.contains("SUMMARY"),
+        "a resumed session continues compacted"
+    );
+    assert!(!resumed_text.contains("first answer"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compact_on_demand_and_with_nothing_to_compact() {
+    let server = FakeServer::start(vec![answer("one"), answer("two"), answer("SUMMARY of one")]);
+    let mut h = start(&server.base_url(), "[context]\nkeep_recent = 10\n").await;
+    h.ops.send(Op::Compact).unwrap();
+    let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(text.starts_with("Nothing to compact"), "{text}");
+    h.say(1, "first");
+    turn_done(&mut h).await;
+    h.say(2, "second");
+    turn_done(&mut h).await;
+    h.ops.send(Op::Compact).unwrap();
+    let AgentEvent::Notice { text } = h
+        .until(|e| matches!(e, AgentEvent::Notice { text } if text.starts_with("Compacted")))
+        .await
+    else {
+        unreachable!()
+    };
+    assert!(text.contains("2 older message(s) summarised"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_files_are_attached_and_bang_commands_reach_the_model() {
+    let server = FakeServer::start(vec![answer("seen")]);
+    let mut h = start(&server.base_url(), "").await;
+    std::fs::write(
+        h.root.join("code.rs"),
+        (1..=50).map(|i| format!("line {i}\n")).collect::<String>(),
+    )
+    .unwrap();
+    h.ops
+        .send(Op::UserShell {
+            turn: 1,
+            command: "echo from-the-shell".into(),
+        })
+        .unwrap();
+    let AgentEvent::ShellDone { output, ok, .. } =
+        h.until(|e| matches!(e, AgentEvent::ShellDone { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(ok);
+    assert!(output.contains("from-the-shell"), "{output}");
+    h.say(2, "look at @code.rs:3-4 and @notes.txt please");
+    let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(text, "Attached code.rs (lines 3-4), notes.txt.");
+    turn_done(&mut h).await;
+    let body = server.posts()[0].json();
+    let ms = messages(&body);
+    let user = ms.last().unwrap()["content"].as_str().unwrap().to_owned();
+    assert!(
+        user.contains("from-the-shell"),
+        "the command's output: {user}"
+    );
+    assert!(user.contains("line 3\nline 4\n```"), "{user}");
+    assert!(!user.contains("line 5"), "{user}");
+    assert!(user.contains("alpha\nbeta"), "{user}");
+    // the system prompt carries the project context
+    let system = ms[0]["content"].as_str().unwrap();
+    assert!(
+        system.contains(&format!("Workspace: {}", h.root.display())),
+        "{system}"
+    );
+    assert!(system.contains("notes.txt"), "the tree: {system}");
+}

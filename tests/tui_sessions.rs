@@ -1,0 +1,291 @@
+//! Sessions and the composer's popups at the `update` level: the command popup, `!`,
+//! `@` picker, the session picker, a loaded transcript, and how they look.
+
+mod tui_support;
+
+use cove::app::msg::Command;
+use cove::app::state::{EntryKind, SessionPicker, ToolState};
+use cove::app::{Msg, update};
+use cove::protocol::{AgentEvent, Op, PastTool, SessionSummary, ToolResultKind, TranscriptItem};
+use crossterm::event::KeyCode;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tui_support::*;
+
+fn screen(s: &cove::app::state::State, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| cove::ui::render(f, s)).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_command_popup_narrows_chooses_and_runs() {
+    let mut s = state();
+    type_text(&mut s, "/");
+    let all = screen(&s, 120, 40);
+    for c in [
+        "/clear",
+        "/model",
+        "/compact",
+        "/sessions",
+        "/export",
+        "/quit",
+    ] {
+        assert!(all.contains(c), "{c} missing:\n{all}");
+    }
+    type_text(&mut s, "c");
+    let sc = screen(&s, 120, 40);
+    assert!(sc.contains("/clear") && sc.contains("/compact") && sc.contains("/commit"));
+    assert!(!sc.contains("/model"), "{sc}");
+    // Down twice selects /commit; Tab completes it with a space (popup closes)
+    update(&mut s, key(KeyCode::Down));
+    update(&mut s, key(KeyCode::Down));
+    update(&mut s, key(KeyCode::Tab));
+    assert_eq!(s.composer_text(), "/commit ");
+    assert!(!screen(&s, 120, 40).contains("/compact"));
+    // Enter on a partial command runs the selected one
+    let mut s = state();
+    type_text(&mut s, "/comp");
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert!(cmds.contains(&Command::Agent(Op::Compact)), "{cmds:?}");
+    // Esc closes the popup and keeps the text
+    let mut s = state();
+    type_text(&mut s, "/ex");
+    update(&mut s, key(KeyCode::Esc));
+    assert_eq!(s.composer_text(), "/ex");
+    assert!(!screen(&s, 120, 40).contains("/export"));
+}
+
+#[test]
+fn commands_send_their_ops_and_unknown_ones_name_the_closest() {
+    let cases: &[(&str, Op)] = &[
+        ("/clear", Op::NewSession),
+        ("/sessions", Op::ListSessions),
+        ("/export", Op::Export { path: None }),
+        (
+            "/export out.md",
+            Op::Export {
+                path: Some("out.md".into()),
+            },
+        ),
+        ("/model", Op::SwitchModel { name: None }),
+        (
+            "/model big",
+            Op::SwitchModel {
+                name: Some("big".into()),
+            },
+        ),
+        (
+            "/commit fix the parser",
+            Op::Commit {
+                message: "fix the parser".into(),
+            },
+        ),
+    ];
+    for (text, op) in cases {
+        let mut s = state();
+        type_text(&mut s, text);
+        update(&mut s, key(KeyCode::Esc)); // close the popup: Enter sends the text as typed
+        let cmds = update(&mut s, key(KeyCode::Enter));
+        assert!(
+            cmds.contains(&Command::Agent(op.clone())),
+            "{text}: {cmds:?}"
+        );
+    }
+    let mut s = state();
+    type_text(&mut s, "/sesions");
+    update(&mut s, key(KeyCode::Enter));
+    let flash = s.flash.clone().unwrap().0;
+    assert!(flash.contains("did you mean /sessions"), "{flash}");
+    // /commit alone asks the model, through a normal turn
+    let mut s = state();
+    type_text(&mut s, "/commit");
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert!(cmds.iter().any(
+        |c| matches!(c, Command::Agent(Op::UserTurn { text, .. }) if text.contains("git_commit"))
+    ));
+}
+
+#[test]
+fn bang_runs_a_command_and_its_output_is_shown() {
+    let mut s = state();
+    type_text(&mut s, "!cargo test -q");
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    let turn = match cmds.iter().find_map(|c| match c {
+        Command::Agent(Op::UserShell { turn, command }) => Some((*turn, command.clone())),
+        _ => None,
+    }) {
+        Some((t, c)) => {
+            assert_eq!(c, "cargo test -q");
+            t
+        }
+        None => panic!("{cmds:?}"),
+    };
+    assert!(s.is_running());
+    update(
+        &mut s,
+        agent(AgentEvent::ShellDone {
+            turn,
+            command: "cargo test -q".into(),
+            output: "test result: ok. 3 passed".into(),
+            ok: true,
+        }),
+    );
+    assert!(!s.is_running());
+    let sc = screen(&s, 100, 30);
+    assert!(sc.contains("$ cargo test -q"), "{sc}");
+    assert!(sc.contains("3 passed"), "{sc}");
+}
+
+#[test]
+fn the_file_picker_opens_on_at_and_inserts_the_choice() {
+    let mut s = state();
+    type_text(&mut s, "see @");
+    let cmds = update(&mut s, key(KeyCode::Char('m')));
+    assert!(s.file_picker.is_some());
+    // the index is asked for once
+    assert!(s.indexing);
+    let _ = cmds;
+    update(
+        &mut s,
+        Msg::FileIndex(vec![
+            "README.md".into(),
+            "src/main.rs".into(),
+            "src/app/mod.rs".into(),
+        ]),
+    );
+    type_text(&mut s, "ain");
+    let sc = screen(&s, 100, 30);
+    assert!(sc.contains("src/main.rs"), "{sc}");
+    assert!(!sc.contains("README.md"), "{sc}");
+    update(&mut s, key(KeyCode::Enter));
+    assert_eq!(s.composer_text(), "see @src/main.rs ");
+    assert!(s.file_picker.is_none());
+    // a space ends the word: no picker
+    type_text(&mut s, "and");
+    assert!(s.file_picker.is_none());
+    // Esc closes it and the text stays
+    type_text(&mut s, " @R");
+    assert!(s.file_picker.is_some());
+    update(&mut s, key(KeyCode::Esc));
+    assert!(s.file_picker.is_none());
+    assert_eq!(s.composer_text(), "see @src/main.rs and @R");
+}
+
+#[test]
+fn the_session_picker_lists_and_resumes() {
+    let mut s = state();
+    s.sessions = Some(SessionPicker::loading());
+    assert!(screen(&s, 100, 30).contains("listing"));
+    let sessions = vec![
+        SessionSummary {
+            id: "20261130-101500-aaaa".into(),
+            path: "/d/a.jsonl".into(),
+            started: "2026-11-30 10:15".into(),
+            first_prompt: "fix the flaky test".into(),
+            turns: 3,
+            files_changed: 2,
+        },
+        SessionSummary {
+            id: "20261129-090000-bbbb".into(),
+            path: "/d/b.jsonl".into(),
+            started: "2026-11-29 09:00".into(),
+            first_prompt: "add a --json flag".into(),
+            turns: 1,
+            files_changed: 0,
+        },
+    ];
+    update(
+        &mut s,
+        agent(AgentEvent::Sessions {
+            sessions,
+            current: "20261130-101500-aaaa".into(),
+        }),
+    );
+    let sc = screen(&s, 100, 30);
+    assert!(
+        sc.contains("fix the flaky test") && sc.contains("add a --json flag"),
+        "{sc}"
+    );
+    assert!(sc.contains("3 turns"), "{sc}");
+    update(&mut s, key(KeyCode::Down));
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert!(
+        cmds.contains(&Command::Agent(Op::Resume {
+            path: "/d/b.jsonl".into()
+        })),
+        "{cmds:?}"
+    );
+    assert!(s.sessions.is_none());
+}
+
+#[test]
+fn a_loaded_session_replaces_the_transcript() {
+    let mut s = state();
+    type_text(&mut s, "old message");
+    update(&mut s, key(KeyCode::Enter));
+    finish(&mut s, 1);
+    update(
+        &mut s,
+        agent(AgentEvent::SessionLoaded {
+            id: "20261129-090000-bbbb".into(),
+            transcript: vec![
+                TranscriptItem::User {
+                    text: "add a --json flag".into(),
+                    images: vec![],
+                },
+                TranscriptItem::Assistant {
+                    model: "devstral".into(),
+                    content: "Added it.".into(),
+                    reasoning: String::new(),
+                    tools: vec![PastTool {
+                        id: "c1".into(),
+                        name: "edit_file".into(),
+                        arguments: "{\"path\":\"src/cli.rs\"}".into(),
+                        result: Some((ToolResultKind::Done, "edited src/cli.rs (+3 -0)".into())),
+                    }],
+                },
+                TranscriptItem::Notice("Compacted the conversation: …".into()),
+            ],
+            turns: 7,
+        }),
+    );
+    assert_eq!(s.session_id, "20261129-090000-bbbb");
+    assert_eq!(s.transcript.len(), 3);
+    assert!(
+        matches!(&s.transcript[1].kind, EntryKind::Assistant(a) if matches!(&a.tools[0].state, ToolState::Done(x) if x.contains("+3")))
+    );
+    assert_eq!(s.next_turn, 8);
+    let sc = screen(&s, 120, 40);
+    assert!(
+        sc.contains("add a --json flag") && sc.contains("Added it."),
+        "{sc}"
+    );
+    assert!(!sc.contains("old message"));
+}
+
+#[test]
+fn the_status_bar_shows_the_estimate_against_the_window() {
+    let mut s = state();
+    update(
+        &mut s,
+        agent(AgentEvent::ContextUsage {
+            tokens: 24_576,
+            window: Some(32_768),
+        }),
+    );
+    let sc = screen(&s, 120, 40);
+    assert!(
+        sc.contains("ctx 25k/33k (75%)") || sc.contains("ctx 24.6k/32.8k (75%)"),
+        "{}",
+        sc.lines().last().unwrap()
+    );
+}
