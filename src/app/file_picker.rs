@@ -3,18 +3,22 @@
 //! passed in by the caller (see `session::files::index`), nothing here does I/O.
 //!
 //! Cost per keystroke: a query that extends the previous one rescores only the previous
-//! matches; any other query scores every path. Many candidates (a large repository's
-//! first keystrokes) are scored on several threads (scoped, joined before returning, so
-//! the result is the same as on one). Only the best [`MAX_RANKED`] matches are sorted (a
-//! selection, then a sort of those, comparing numbers only: ties go to the earlier path
-//! in the list, which is alphabetical for a sorted list), and highlight positions are
-//! computed only for the rows asked for.
+//! matches; any other query scores every path. The picker keeps its own packed copy of the
+//! list (one buffer, made when the list changes) because scoring 100,000 separately
+//! allocated strings is dominated by cache misses; the matches stay in list order for the
+//! same reason. Many candidates (a large repository's first keystrokes) are scored on
+//! several threads (scoped, joined before returning; the result is the same as on one).
+//! Only the best [`MAX_RANKED`] matches are sorted (a bounded heap, comparing numbers
+//! only: ties go to the earlier path in the list, which is alphabetical for a sorted
+//! list), and highlight positions are computed only for the rows asked for.
 //!
 //! Words separated by spaces must all match (`mod fil` finds `src/module_1/file.rs`);
 //! `\ ` is a literal space. Lower-case words ignore case, a word with a capital letter
 //! respects it; `e` also matches `é`.
 
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
@@ -30,6 +34,7 @@ const PARALLEL_MIN: usize = 8_192;
 const MAX_THREADS: usize = 8;
 
 /// One matching path: its index into the path list and its sort key (greater is better).
+/// Ordered best first: `a < b` when `a` ranks above `b`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Hit {
     /// With a query: the score above, the path's length below (shorter is greater).
@@ -38,20 +43,59 @@ struct Hit {
     index: u32,
 }
 
-/// The better hit first: greater key, then the earlier path in the list.
-fn better(a: &Hit, b: &Hit) -> Ordering {
-    b.key.cmp(&a.key).then(a.index.cmp(&b.index))
+impl Ord for Hit {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.cmp(&self.key).then(self.index.cmp(&other.index))
+    }
+}
+
+impl PartialOrd for Hit {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The paths in one buffer: path `i` is `text[starts[i]..starts[i + 1]]`.
+#[derive(Debug, Clone, Default)]
+struct Packed {
+    text: String,
+    starts: Vec<usize>,
+}
+
+impl Packed {
+    fn new(paths: &[String]) -> Packed {
+        let mut text = String::with_capacity(paths.iter().map(String::len).sum());
+        let mut starts = Vec::with_capacity(paths.len() + 1);
+        starts.push(0);
+        for p in paths {
+            text.push_str(p);
+            starts.push(text.len());
+        }
+        Packed { text, starts }
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    fn get(&self, i: usize) -> Option<&str> {
+        let start = *self.starts.get(i)?;
+        let end = *self.starts.get(i.checked_add(1)?)?;
+        self.text.get(start..end)
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct FilePicker {
     query: String,
     pattern: Pattern,
-    /// Every path that matches `query`; the first `ranked` are sorted, best first.
+    /// Every path that matches `query`, in list order.
     hits: Vec<Hit>,
-    ranked: usize,
-    /// The list `hits` index into (its address and length), to tell when it changed.
+    /// The best `MAX_RANKED` of `hits`, best first.
+    top: Vec<Hit>,
+    /// The list scored: its address and length (to tell when it changed) and a copy.
     source: (usize, usize),
+    packed: Packed,
     selected: usize,
     /// One per scoring thread (each holds ~135 KB of scratch space).
     matchers: Vec<Matcher>,
@@ -113,13 +157,14 @@ impl Candidates<'_> {
     }
 }
 
-/// Scores candidates `range` against `pattern` (an empty pattern ranks by depth).
+/// Scores candidates `range` against `pattern` (an empty pattern ranks by depth), in
+/// candidate order.
 fn score_range(
     pattern: &Pattern,
     matcher: &mut Matcher,
-    paths: &[String],
+    paths: &Packed,
     candidates: Candidates<'_>,
-    range: std::ops::Range<usize>,
+    range: Range<usize>,
 ) -> Vec<Hit> {
     let mut buf = Vec::new();
     let mut out = Vec::new();
@@ -144,6 +189,22 @@ fn score_range(
     out
 }
 
+/// The best `n` hits, best first.
+fn best(hits: &[Hit], n: usize) -> Vec<Hit> {
+    // a max-heap of the best so far: its top is the worst of them
+    let mut heap = BinaryHeap::with_capacity(n + 1);
+    for &h in hits {
+        if heap.len() < n {
+            heap.push(h);
+        } else if let Some(mut worst) = heap.peek_mut()
+            && h < *worst
+        {
+            *worst = h;
+        }
+    }
+    heap.into_sorted_vec()
+}
+
 impl FilePicker {
     /// An empty query (every path matches, the shallowest first).
     pub fn new() -> Self {
@@ -151,9 +212,10 @@ impl FilePicker {
             query: String::new(),
             pattern: Pattern::default(),
             hits: Vec::new(),
-            ranked: 0,
+            top: Vec::new(),
             // no list yet: the first `set_query` scores from scratch
             source: (0, usize::MAX),
+            packed: Packed::default(),
             selected: 0,
             matchers: Vec::new(),
         }
@@ -173,6 +235,9 @@ impl FilePicker {
         if same_list && query == self.query {
             return;
         }
+        if !same_list {
+            self.pack(paths);
+        }
         // A trailing `\` escapes what comes next, so `a\` + ` ` is not a narrowing.
         let narrows = same_list
             && !self.query.is_empty()
@@ -181,30 +246,36 @@ impl FilePicker {
         self.query.clear();
         self.query.push_str(query);
         self.pattern = fuzzy_pattern(query);
-        self.recompute(paths, narrows);
+        self.recompute(narrows);
     }
 
-    /// Recomputes the matches of the current query from every path, e.g. after the path
-    /// list changed (it is also noticed when its address or length changes).
+    /// Recomputes the matches of the current query from every path, after the path list
+    /// changed in place (a list at another address or of another length is noticed by
+    /// `set_query`).
     pub fn refresh(&mut self, paths: &[String]) {
-        self.recompute(paths, false);
+        self.pack(paths);
+        self.recompute(false);
     }
 
-    fn recompute(&mut self, paths: &[String], narrows: bool) {
+    fn pack(&mut self, paths: &[String]) {
         self.source = source_of(paths);
+        self.packed = Packed::new(paths);
+    }
+
+    fn recompute(&mut self, narrows: bool) {
         self.selected = 0;
         let previous = std::mem::take(&mut self.hits);
         let candidates = if narrows {
             Candidates::Hits(&previous)
         } else {
-            Candidates::All(paths.len())
+            Candidates::All(self.packed.len())
         };
         let n = candidates.len();
         let threads = if n >= PARALLEL_MIN { threads() } else { 1 };
         while self.matchers.len() < threads {
             self.matchers.push(Matcher::new(config()));
         }
-        let pattern = &self.pattern;
+        let (pattern, packed) = (&self.pattern, &self.packed);
         let chunk = n.div_ceil(threads).max(1);
         let mut parts = self.matchers[..threads]
             .iter_mut()
@@ -214,10 +285,10 @@ impl FilePicker {
             None => Vec::new(),
             Some((first, range)) => std::thread::scope(|s| {
                 let others: Vec<_> = parts
-                    .map(|(m, r)| s.spawn(move || score_range(pattern, m, paths, candidates, r)))
+                    .map(|(m, r)| s.spawn(move || score_range(pattern, m, packed, candidates, r)))
                     .collect();
-                // this thread does the first part
-                let mut hits = score_range(pattern, first, paths, candidates, range);
+                // this thread does the first part; the parts are joined in order
+                let mut hits = score_range(pattern, first, packed, candidates, range);
                 for h in others {
                     match h.join() {
                         Ok(part) => hits.extend(part),
@@ -227,23 +298,14 @@ impl FilePicker {
                 hits
             }),
         };
-        self.rank();
+        self.top = best(&self.hits, MAX_RANKED);
     }
 
-    /// Sorts the best `MAX_RANKED` hits to the front, best first.
-    fn rank(&mut self) {
-        if self.hits.len() > MAX_RANKED {
-            self.hits.select_nth_unstable_by(MAX_RANKED - 1, better);
-        }
-        self.ranked = self.hits.len().min(MAX_RANKED);
-        self.hits[..self.ranked].sort_unstable_by(better);
-    }
-
-    /// The best matches first (score, then the shorter path, then by name), at most
+    /// The best matches first (score, then the shorter path, then list order), at most
     /// `limit` (and [`MAX_RANKED`]), each with the char indices of the matched
-    /// characters, ascending. With an empty query: the shallowest paths, by name.
+    /// characters, ascending. With an empty query: the shallowest paths, in list order.
     pub fn visible<'a>(&self, paths: &'a [String], limit: usize) -> Vec<(&'a str, Vec<u32>)> {
-        let rows = &self.hits[..self.ranked.min(limit)];
+        let rows = &self.top[..self.top.len().min(limit)];
         let highlight = !self.pattern.atoms.is_empty();
         let mut matcher = highlight.then(|| Matcher::new(config()));
         let mut buf = Vec::new();
@@ -274,7 +336,7 @@ impl FilePicker {
 
     /// Moves the selection by `delta` rows, staying within the ranked matches.
     pub fn move_selection(&mut self, delta: isize) {
-        let last = self.ranked.saturating_sub(1);
+        let last = self.top.len().saturating_sub(1);
         self.selected = if delta < 0 {
             self.selected.saturating_sub(delta.unsigned_abs())
         } else {
@@ -283,7 +345,7 @@ impl FilePicker {
     }
 
     pub fn selected_path<'a>(&self, paths: &'a [String]) -> Option<&'a str> {
-        let hit = self.hits[..self.ranked].get(self.selected)?;
+        let hit = self.top.get(self.selected)?;
         paths.get(hit.index as usize).map(String::as_str)
     }
 }
@@ -395,11 +457,7 @@ mod tests {
                 fresh.visible(&list, MAX_RANKED),
                 "{q}"
             );
-            let mut all: Vec<u32> = typed.hits.iter().map(|h| h.index).collect();
-            let mut want: Vec<u32> = fresh.hits.iter().map(|h| h.index).collect();
-            all.sort_unstable();
-            want.sort_unstable();
-            assert_eq!(all, want, "{q}");
+            assert_eq!(typed.hits, fresh.hits, "{q}");
         }
         assert!(typed.total_matches() > 0);
         assert_eq!(typed.selected_path(&list), Some("src/module_17/file_12.rs"));
@@ -414,22 +472,18 @@ mod tests {
             v.sort();
             v
         };
+        let packed = Packed::new(&list);
         let mut p = FilePicker::new();
         for q in ["", "f1", "f12", "m9f12", "m9 f"] {
             p.set_query(q, &list);
             let pattern = fuzzy_pattern(q);
             let mut m = Matcher::new(config());
-            let mut want = score_range(
-                &pattern,
-                &mut m,
-                &list,
-                Candidates::All(list.len()),
-                0..list.len(),
-            );
-            want.sort_unstable_by(better);
-            assert_eq!(p.total_matches(), want.len(), "{q}");
+            let all = Candidates::All(list.len());
+            let mut want = score_range(&pattern, &mut m, &packed, all, 0..list.len());
+            assert_eq!(p.hits, want, "{q}: every match, in list order");
+            want.sort_unstable();
             want.truncate(MAX_RANKED);
-            assert_eq!(&p.hits[..p.ranked], &want[..], "{q}");
+            assert_eq!(p.top, want, "{q}");
         }
     }
 

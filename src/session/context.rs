@@ -275,6 +275,22 @@ struct Node {
     shown: usize,
 }
 
+impl Node {
+    fn new(name: &str, path: PathBuf, is_dir: bool, depth: usize) -> Self {
+        let name = clean(name);
+        let (children, partial, shown) = (None, false, 0);
+        Node {
+            name,
+            path,
+            is_dir,
+            depth,
+            children,
+            partial,
+            shown,
+        }
+    }
+}
+
 /// The file tree section, at most `room` bytes, or nothing.
 ///
 /// Breadth-first, so that the top levels show first: each directory is read when its turn
@@ -287,15 +303,7 @@ fn tree(root: &Path, room: usize) -> String {
     }
     let room = room - heading.len();
     let ignores = Ignores::new(root);
-    let mut nodes = vec![Node {
-        name: String::new(),
-        path: root.to_path_buf(),
-        is_dir: true,
-        depth: 0,
-        children: None,
-        partial: false,
-        shown: 0,
-    }];
+    let mut nodes = vec![Node::new("", root.to_path_buf(), true, 0)];
     let mut queue = VecDeque::from([(0, ignores.above_root.clone())]);
     let (mut used, mut read) = (0, 0);
     while let Some((id, parent_rules)) = queue.pop_front() {
@@ -313,15 +321,10 @@ fn tree(root: &Path, room: usize) -> String {
         list.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
         let depth = nodes[id].depth + 1;
         let first = nodes.len();
-        nodes.extend(list.into_iter().map(|(name, path, is_dir)| Node {
-            name: clean(&name),
-            path,
-            is_dir,
-            depth,
-            children: None,
-            partial: false,
-            shown: 0,
-        }));
+        let new = list
+            .into_iter()
+            .map(|(name, path, is_dir)| Node::new(&name, path, is_dir, depth));
+        nodes.extend(new);
         let children: Vec<usize> = (first..nodes.len()).collect();
         nodes[id].partial = partial;
         nodes[id].children = Some(children.clone());
@@ -522,10 +525,10 @@ fn render(nodes: &[Node], id: usize, out: &mut String) {
         out.push_str(&line(&nodes[c]));
         render(nodes, c, out);
     }
-    if k > 0 {
-        if let Some(m) = more(&nodes[id], k) {
-            out.push_str(&m);
-        }
+    if k > 0
+        && let Some(m) = more(&nodes[id], k)
+    {
+        out.push_str(&m);
     }
 }
 
@@ -639,6 +642,19 @@ mod tests {
     }
 
     #[test]
+    fn rules_above_the_root_and_git_exclude_apply() {
+        let (_t, top) = dir();
+        Repository::init(&top).expect("init");
+        write(&top, ".gitignore", "*.tmp\n!keep.tmp\n");
+        write(&top, ".git/info/exclude", "secret/\n");
+        for f in ["sub/a.rs", "sub/b.tmp", "sub/keep.tmp", "sub/secret/x"] {
+            write(&top, f, "x");
+        }
+        let text = build(&top.join("sub"), 800, false).text;
+        assert!(text.ends_with(":\na.rs\nkeep.tmp\n"), "{text}");
+    }
+
+    #[test]
     fn instructions_are_included_and_cut_with_a_note() {
         let (_t, root) = dir();
         write(&root, "AGENTS.md", "Run `cargo test` before you finish.\n");
@@ -689,77 +705,6 @@ mod tests {
         assert!(build(&root, 800, false).text.contains("Be brief."));
     }
 
-    fn commit_all(repo: &Repository, files: &[&str]) {
-        let mut index = repo.index().expect("index");
-        for f in files {
-            index.add_path(Path::new(f)).expect("add");
-        }
-        index.write().expect("write index");
-        let tree = repo
-            .find_tree(index.write_tree().expect("tree"))
-            .expect("tree");
-        let sig = git2::Signature::now("t", "t@example.com").expect("sig");
-        repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
-            .expect("commit");
-    }
-
-    #[test]
-    fn git_branch_and_status_appear() {
-        let (_t, root) = dir();
-        let repo = Repository::init_opts(
-            &root,
-            git2::RepositoryInitOptions::new().initial_head("main"),
-        )
-        .expect("init");
-        write(&root, "a.txt", "one\n");
-        write(&root, ".gitignore", "*.log\n");
-        commit_all(&repo, &["a.txt", ".gitignore"]);
-        assert_eq!(git_summary(&root).as_deref(), Some("branch main · clean"));
-
-        write(&root, "a.txt", "two\n");
-        write(&root, "notes/new.txt", "x");
-        write(&root, "debug.log", "x");
-        let summary = git_summary(&root);
-        assert_eq!(
-            summary.as_deref(),
-            Some("branch main · 1 modified, 1 untracked (a.txt, notes/new.txt)")
-        );
-        let ctx = build(&root, 800, true);
-        assert_eq!(ctx.git, summary);
-        assert!(
-            ctx.text
-                .contains("\nGit: branch main · 1 modified, 1 untracked (a.txt, notes/new.txt)\n")
-        );
-        assert_eq!(build(&root, 800, false).git, None);
-        assert!(!build(&root, 800, false).text.contains("Git:"));
-    }
-
-    #[test]
-    fn git_summary_is_bounded() {
-        let (_t, root) = dir();
-        Repository::init(&root).expect("init");
-        for i in 0..40 {
-            write(&root, &format!("{}{i}.txt", "long-name-".repeat(5)), "x");
-        }
-        let s = git_summary(&root).expect("summary");
-        assert!(s.len() <= GIT_SUMMARY_BYTES, "{s}");
-        assert!(s.contains("40 untracked ("), "{s}");
-        assert!(s.ends_with(", …)"), "{s}");
-    }
-
-    #[test]
-    fn not_a_repo_has_no_git_line() {
-        let (_t, root) = dir();
-        write(&root, "a.txt", "x");
-        if Repository::discover(&root).is_ok() {
-            return; // the temp dir itself lives in a repository
-        }
-        assert_eq!(git_summary(&root), None);
-        let ctx = build(&root, 800, true);
-        assert_eq!(ctx.git, None);
-        assert!(!ctx.text.contains("Git:"));
-    }
-
     #[test]
     fn output_is_deterministic() {
         let (_t, root) = dir();
@@ -772,23 +717,6 @@ mod tests {
         let b = build(&root, 800, true);
         assert_eq!(a.text, b.text);
         assert_eq!(a.git, b.git);
-    }
-
-    #[test]
-    fn git_change_note_only_on_change() {
-        assert_eq!(git_change_note(None, None), None);
-        assert_eq!(
-            git_change_note(Some("branch main · clean"), Some("branch main · clean")),
-            None
-        );
-        let note = git_change_note(Some("branch main · clean"), Some("branch dev · clean"));
-        assert_eq!(
-            note.as_deref(),
-            Some(
-                "(Note from cove: git status changed since the session began: branch dev · clean)"
-            )
-        );
-        assert!(git_change_note(Some("branch main · clean"), None).is_some());
     }
 
     #[test]
