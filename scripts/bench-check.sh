@@ -82,6 +82,21 @@ if max(per, last) >= 1.0:
     sys.exit(1)
 PY
 
+# the @ file picker on 100k paths (the index walk, which writes a 100k-file tree, is left out)
+cargo bench --quiet --bench picker -- picker_100k --warm-up-time 1 --measurement-time 3 --noplot >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+python3 - <<'PY'
+import json, sys
+def median_ms(name):
+    est = json.load(open(f"target/criterion/picker_100k/{name}/new/estimates.json"))
+    return est["median"]["point_estimate"] / 1e6
+per = median_ms("type_srcmod17fil12_per_keystroke") / 13
+worst = max(median_ms(n) for n in ["first_keystroke_s", "second_keystroke_sr", "third_keystroke_src", "backspace_to_srcmod17fil1", "open_empty_query"])
+print(f"@ picker on 100,000 paths: {per:.1f} ms per keystroke typing a query, {worst:.1f} ms for the costliest key (median)")
+if worst >= 50:
+    print(f"REGRESSION: a keystroke takes {worst:.1f} ms >= 50 ms", file=sys.stderr)
+    sys.exit(1)
+PY
+
 if [ $# -ge 1 ]; then
   cargo build --quiet --release
   python3 benches/ttft_overhead.py "$1" --runs 20 --max-ms "$MAX_TTFT_OVERHEAD_MS"

@@ -289,3 +289,43 @@ fn the_status_bar_shows_the_estimate_against_the_window() {
         sc.lines().last().unwrap()
     );
 }
+
+#[test]
+fn a_notice_before_the_reply_begins_goes_above_it() {
+    let mut s = state();
+    type_text(&mut s, "explain @main.rs");
+    update(&mut s, key(KeyCode::Enter));
+    update(
+        &mut s,
+        agent(AgentEvent::Notice {
+            text: "Attached main.rs.".into(),
+        }),
+    );
+    update(
+        &mut s,
+        agent(AgentEvent::Stream {
+            turn: 1,
+            event: cove::protocol::StreamEvent::Content {
+                text: "It prints hi.".into(),
+            },
+        }),
+    );
+    let kinds: Vec<String> = s
+        .transcript
+        .iter()
+        .map(|e| match &e.kind {
+            EntryKind::User { text, .. } => format!("user {text}"),
+            EntryKind::Notice(t) => format!("notice {t}"),
+            EntryKind::Assistant(a) => format!("reply {}", a.content),
+            _ => "other".into(),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "user explain @main.rs",
+            "notice Attached main.rs.",
+            "reply It prints hi."
+        ]
+    );
+}

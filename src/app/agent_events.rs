@@ -89,7 +89,25 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             }
         }
         AgentEvent::Notice { text } => {
-            s.transcript.push(Entry::new(EntryKind::Notice(text)));
+            // before a reply that has not begun (files attached, compaction): above it
+            let waiting = s.turn.as_ref().and_then(|t| t.entry).filter(|&i| {
+                matches!(&s.transcript[i].kind,
+                    EntryKind::Assistant(a) if a.content.is_empty() && a.reasoning.is_empty() && a.tools.is_empty())
+            });
+            match waiting {
+                Some(i) => {
+                    s.transcript.insert(i, Entry::new(EntryKind::Notice(text)));
+                    if let Some(t) = s.turn.as_mut() {
+                        t.entry = Some(i + 1);
+                    }
+                    if let Scroll::Anchored { entry, .. } = &mut s.scroll
+                        && *entry >= i
+                    {
+                        *entry += 1;
+                    }
+                }
+                None => s.transcript.push(Entry::new(EntryKind::Notice(text))),
+            }
             if matches!(s.scroll, Scroll::Anchored { .. }) {
                 s.unseen_below = true;
             }

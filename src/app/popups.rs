@@ -2,7 +2,6 @@
 //! Both follow the text being typed; neither takes a key it does not use.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui_textarea::CursorMove;
 
 use super::file_picker::FilePicker;
 use super::msg::Command;
@@ -75,16 +74,20 @@ fn picker_key(s: &mut State, key: &KeyEvent, _cmds: &mut Vec<Command>) -> bool {
                 .as_deref()
                 .and_then(|paths| picker.selected_path(paths))
                 .map(str::to_owned);
+            let typed_whole = chosen
+                .as_deref()
+                .is_some_and(|p| at_word(s).is_some_and(|w| w[1..] == *p));
+            s.file_picker = None;
             match chosen {
-                Some(path) => {
+                Some(path) if !typed_whole => {
                     let typed = at_word(s).map_or(0, |w| w.chars().count());
                     for _ in 0..typed {
                         s.composer.delete_char();
                     }
                     s.composer.insert_str(format!("@{path} "));
-                    s.file_picker = None;
                 }
-                None => s.file_picker = None,
+                // nothing to choose, or the path is typed out: Enter sends, Tab does nothing
+                _ => return key.code == KeyCode::Tab,
             }
         }
         _ => return false,
@@ -154,10 +157,4 @@ pub fn index_ready(s: &mut State, paths: Vec<String>) {
         p.set_query(&q, &paths);
     }
     s.file_index = Some(paths);
-}
-
-/// Moves the composer's cursor to the end (after a completion replaced the text).
-pub fn cursor_to_end(s: &mut State) {
-    s.composer.move_cursor(CursorMove::Bottom);
-    s.composer.move_cursor(CursorMove::End);
 }
