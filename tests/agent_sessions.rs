@@ -303,3 +303,84 @@ async fn at_files_are_attached_and_bang_commands_reach_the_model() {
     );
     assert!(system.contains("notes.txt"), "the tree: {system}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_git_change_between_turns_is_a_note_and_the_system_prompt_stays() {
+    let server = FakeServer::start(vec![answer("one"), answer("two"), answer("three")]);
+    let mut h = start_with(&server.base_url(), "", |_, root| {
+        let repo = git2::Repository::init(root).unwrap();
+        let mut index = repo.index().unwrap();
+        index.add_path(std::path::Path::new("notes.txt")).unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+            .unwrap();
+    })
+    .await;
+    h.say(1, "first");
+    turn_done(&mut h).await;
+    h.say(2, "second");
+    turn_done(&mut h).await;
+    // after the turn the agent notes the git state (then reports the context use)
+    while !matches!(h.next_raw().await, AgentEvent::ContextUsage { .. }) {}
+    // the user edits a file between turns
+    std::fs::write(h.root.join("notes.txt"), "changed by the user\n").unwrap();
+    h.say(3, "third");
+    turn_done(&mut h).await;
+    let posts = server.posts();
+    let sys: Vec<serde_json::Value> = posts
+        .iter()
+        .map(|p| messages(&p.json())[0].clone())
+        .collect();
+    assert!(
+        sys.windows(2).all(|w| w[0] == w[1]),
+        "the system prompt never changes"
+    );
+    assert!(sys[0].to_string().contains("Git: branch"), "{}", sys[0]);
+    let last_user = |i: usize| messages(&posts[i].json()).last().unwrap()["content"].to_string();
+    assert!(
+        !last_user(1).contains("git state changed"),
+        "{}",
+        last_user(1)
+    );
+    let third = last_user(2);
+    assert!(third.contains("git state changed"), "{third}");
+    assert!(third.contains("1 modified (notes.txt)"), "{third}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_writes_the_session_as_markdown() {
+    let server = FakeServer::start(vec![answer("The answer is **42**.")]);
+    let sessions = tempfile::tempdir().unwrap();
+    let sdir = sessions.path().to_owned();
+    let mut h = start_with(&server.base_url(), "", |s, _| {
+        s.sessions_dir = Some(sdir.clone())
+    })
+    .await;
+    h.ops.send(Op::Export { path: None }).unwrap();
+    let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(text.starts_with("Nothing to export"), "{text}");
+    h.say(1, "what is the answer?");
+    turn_done(&mut h).await;
+    h.ops
+        .send(Op::Export {
+            path: Some("out/session.md".into()),
+        })
+        .unwrap();
+    let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(text.starts_with("Exported the session to"), "{text}");
+    let md = std::fs::read_to_string(h.root.join("out/session.md")).unwrap();
+    assert!(md.starts_with("# cove session "), "{md}");
+    assert!(md.contains("## You\n\nwhat is the answer?"), "{md}");
+    assert!(
+        md.contains("## fake-model\n\nThe answer is **42**."),
+        "{md}"
+    );
+}

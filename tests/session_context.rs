@@ -102,7 +102,9 @@ fn git_change_note_only_on_change() {
     let note = git_change_note(Some("branch main · clean"), Some("branch dev · clean"));
     assert_eq!(
         note.as_deref(),
-        Some("(Note from cove: git status changed since the session began: branch dev · clean)")
+        Some(
+            "(Note from cove: the git state changed outside this conversation; it is now: branch dev · clean)"
+        )
     );
     assert!(git_change_note(Some("branch main · clean"), None).is_some());
 }

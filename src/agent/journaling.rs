@@ -9,6 +9,9 @@ use crate::session::journal::{self, Journal};
 use crate::session::record::{Blob, Record, VERSION};
 use crate::session::{context, export, replay, store};
 
+/// The longest a turn waits for the git state before its first request.
+const GIT_NOTE_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
+
 /// The journal of the running session. The file is created with the first record worth
 /// keeping (a session that never got a message leaves nothing behind).
 pub(super) struct SessionLog {
@@ -253,6 +256,9 @@ impl Agent {
                 return;
             }
         };
+        if let Some(dir) = target.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
         let text = match crate::tools::atomic::write_atomic(&target, text.as_bytes()) {
             Ok(()) => format!("Exported the session to {}.", target.display()),
             Err(e) => format!("Export to {} failed: {e}", target.display()),
@@ -267,10 +273,13 @@ impl Agent {
             return None;
         }
         let root = self.settings.ctx.root.clone();
-        let now = tokio::task::spawn_blocking(move || context::git_summary(&root))
-            .await
-            .ok()
-            .flatten();
+        // a status of a huge repository can take a second: the turn does not wait for it
+        let status = tokio::task::spawn_blocking(move || context::git_summary(&root));
+        let now = match tokio::time::timeout(GIT_NOTE_WAIT, status).await {
+            Ok(Ok(now)) => now,
+            _ => return None,
+        };
+        tracing::debug!(?now, seen = ?self.git_seen, "git state before a turn");
         let note = context::git_change_note(self.git_seen.as_deref(), now.as_deref());
         self.git_seen = now;
         note

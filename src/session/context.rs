@@ -101,14 +101,14 @@ pub fn git_summary(root: &Path) -> Option<String> {
     Some(out)
 }
 
-/// The note for the model when the git state changed between turns, e.g. "(Note from cove: git status changed since the session began: <new summary>)". None when equal.
+/// The note for the model when the git state changed between turns, e.g. "(Note from cove: the git state changed outside this conversation; it is now: <new summary>)". None when equal.
 pub fn git_change_note(before: Option<&str>, now: Option<&str>) -> Option<String> {
     if before == now {
         return None;
     }
     let now = now.unwrap_or("no longer inside a git repository");
     Some(format!(
-        "(Note from cove: git status changed since the session began: {now})"
+        "(Note from cove: the git state changed outside this conversation; it is now: {now})"
     ))
 }
 
