@@ -235,7 +235,7 @@ async fn crossing_the_threshold_compacts_older_turns_into_a_summary() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compact_on_demand_and_with_nothing_to_compact() {
     let server = FakeServer::start(vec![answer("one"), answer("two"), answer("SUMMARY of one")]);
-    let mut h = start(&server.base_url(), "[context]\nkeep_recent = 10\n").await;
+    let mut h = start(&server.base_url(), "").await;
     h.ops.send(Op::Compact).unwrap();
     let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
     else {
@@ -253,7 +253,9 @@ async fn compact_on_demand_and_with_nothing_to_compact() {
     else {
         unreachable!()
     };
+    // everything fitted `keep_recent`; asked anyway, all but the last turn is summarised
     assert!(text.contains("2 older message(s) summarised"), "{text}");
+    assert!(text.contains("the last 2 message(s) kept"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -53,7 +53,15 @@ impl Agent {
         let before = self.estimate_next();
         let cfg = self.settings.context.clone();
         let mut rest: Vec<Message> = self.conversation[1..].to_vec();
-        let start = compact::recent_start(&rest, cfg.keep_recent());
+        let mut start = compact::recent_start(&rest, cfg.keep_recent());
+        if manual && start == 0 {
+            // everything fits the part kept word for word; asked to compact anyway, keep
+            // only the last turn
+            start = rest
+                .iter()
+                .rposition(|m| m.role == crate::domain::conversation::Role::User)
+                .unwrap_or(0);
+        }
         let trimmed = compact::trim_tool_outputs(&mut rest[..start], TRIM_OUTPUTS_TO);
         let window = self.context_window.unwrap_or(32_768) as usize;
         let fixed = tokens::message(&self.conversation[0]) + self.tools_tokens();
@@ -61,7 +69,7 @@ impl Agent {
             // everything is one recent turn: only its tool outputs can give
             let n = compact::trim_tool_outputs(&mut rest, TRIM_OUTPUTS_TO * 4);
             let text = if n == 0 {
-                "Nothing to compact: the conversation is the current turn only.".to_string()
+                "Nothing to compact: the conversation is a single turn.".to_string()
             } else {
                 format!("Trimmed {n} long tool output(s) of the current turn to save context.")
             };

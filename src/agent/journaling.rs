@@ -150,6 +150,12 @@ impl Agent {
         };
         let journal = match Journal::reopen(&r.path) {
             Ok(j) => Some(j),
+            Err(e @ journal::JournalError::Busy(_)) => {
+                self.send(AgentEvent::Notice {
+                    text: format!("Cannot resume: {e}."),
+                });
+                return;
+            }
             Err(e) => {
                 self.send(AgentEvent::Notice {
                     text: format!("{e}; the resumed session will not be journaled further."),

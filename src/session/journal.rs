@@ -15,8 +15,28 @@ pub enum JournalError {
         #[source]
         source: io::Error,
     },
-    #[error("session journal {0} is empty or does not start with a session record")]
-    NoStart(String),
+    #[error("session {0} is open in another cove; quit that one first")]
+    Busy(String),
+}
+
+/// Takes the journal's lock (advisory, released when the file closes): two cove
+/// processes appending to one session would interleave their turns.
+fn lock(file: &File, path: &Path) -> Result<(), JournalError> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor this function's caller owns and keeps open.
+    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        let id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return Err(JournalError::Busy(id));
+    }
+    Err(io_err(path)(e))
 }
 
 /// An open journal, appended to.
@@ -48,6 +68,7 @@ impl Journal {
             opts.mode(0o600);
         }
         let file = opts.open(path).map_err(io_err(path))?;
+        lock(&file, path)?;
         Ok(Journal {
             file,
             path: path.to_owned(),
@@ -62,6 +83,7 @@ impl Journal {
             .write(true)
             .open(path)
             .map_err(io_err(path))?;
+        lock(&file, path)?;
         let len = file.metadata().map_err(io_err(path))?.len();
         if len > 0 {
             let keep = complete_length(&mut file, len).map_err(io_err(path))?;
@@ -195,6 +217,20 @@ mod tests {
         let l = load(&path).unwrap();
         assert_eq!(l.records, vec![note("kept"), note("after")]);
         assert!(l.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_journal_open_in_one_place_cannot_be_reopened_in_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("20261130-101500-abcd.jsonl");
+        let j = Journal::create(&path).unwrap();
+        let e = Journal::reopen(&path).unwrap_err();
+        assert!(
+            matches!(e, JournalError::Busy(ref id) if id == "20261130-101500-abcd"),
+            "{e}"
+        );
+        drop(j);
+        assert!(Journal::reopen(&path).is_ok());
     }
 
     #[test]
