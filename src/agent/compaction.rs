@@ -93,7 +93,7 @@ impl Agent {
         let (older, recent) = (older.to_vec(), recent.to_vec());
         self.send(AgentEvent::Notice {
             text: format!(
-                "Compacting: summarising {} older message(s) to stay within the {window}-token window…",
+                "Compacting: summarising {} older message(s) ({window}-token window)…",
                 older.len()
             ),
         });
