@@ -329,3 +329,25 @@ fn a_notice_before_the_reply_begins_goes_above_it() {
         ]
     );
 }
+
+#[test]
+fn a_command_recalled_from_history_leaves_up_and_down_to_the_history() {
+    let mut s = state();
+    for text in ["/diff", "hello"] {
+        type_text(&mut s, text);
+        update(&mut s, key(KeyCode::Esc));
+        update(&mut s, key(KeyCode::Enter));
+        let t = s.next_turn - 1;
+        finish(&mut s, t);
+    }
+    update(&mut s, key(KeyCode::Up));
+    assert_eq!(s.composer_text(), "hello");
+    update(&mut s, key(KeyCode::Up));
+    assert_eq!(s.composer_text(), "/diff");
+    update(&mut s, key(KeyCode::Down));
+    assert_eq!(
+        s.composer_text(),
+        "hello",
+        "Down went back in the history, not into a popup"
+    );
+}

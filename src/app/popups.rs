@@ -13,7 +13,12 @@ pub const PICKER_ROWS: usize = 10;
 /// The commands that fit the input while it is a partly typed `/command` (one word, no
 /// space yet), best first; empty when the popup is not shown.
 pub fn command_matches(s: &State) -> Vec<(&'static str, &'static str)> {
-    if s.focus != Focus::Input || s.command_popup_closed || s.composer.lines().len() != 1 {
+    // walking the input history, Up/Down belong to the history
+    if s.focus != Focus::Input
+        || s.command_popup_closed
+        || s.history.is_walking()
+        || s.composer.lines().len() != 1
+    {
         return Vec::new();
     }
     let text = s.composer_text();
