@@ -142,6 +142,8 @@ pub enum AgentEvent {
         output: String,
         ok: bool,
     },
+    /// The agent finished an op the UI waits for (`/compact`, `/clear`, a resume).
+    Ready,
     /// The id of the session that begins with the program (its journal's name).
     SessionStarted { id: String },
     /// The estimated size of the next request against the window.

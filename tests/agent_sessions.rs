@@ -233,6 +233,37 @@ async fn crossing_the_threshold_compacts_older_turns_into_a_summary() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_window_with_default_settings_still_compacts() {
+    // 4k window (the bundled local model's), default keep_recent (12k) and summary_max
+    let server = FakeServer::start(vec![
+        answer_counting("first answer", 1500),
+        answer_counting("second answer", 3500),
+        answer_counting("SUMMARY of the first turn", 900),
+        answer_counting("third answer", 1500),
+    ]);
+    let mut h = start(&server.base_url(), "context_window = 4096\n").await;
+    h.say(1, "question one");
+    turn_done(&mut h).await;
+    h.say(2, "question two");
+    turn_done(&mut h).await;
+    h.say(3, "question three");
+    let AgentEvent::Notice { text } = h
+        .until(|e| matches!(e, AgentEvent::Notice { text } if text.starts_with("Compacted")))
+        .await
+    else {
+        unreachable!()
+    };
+    assert!(text.contains("summarised"), "{text}");
+    turn_done(&mut h).await;
+    let last = all_text(&server.posts()[3].json());
+    assert!(
+        last.contains("SUMMARY of the first turn") && last.contains("question three"),
+        "{last}"
+    );
+    assert!(!last.contains("first answer"), "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compact_on_demand_and_with_nothing_to_compact() {
     let server = FakeServer::start(vec![answer("one"), answer("two"), answer("SUMMARY of one")]);
     let mut h = start(&server.base_url(), "").await;

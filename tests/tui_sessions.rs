@@ -351,3 +351,44 @@ fn a_command_recalled_from_history_leaves_up_and_down_to_the_history() {
         "Down went back in the history, not into a popup"
     );
 }
+
+#[test]
+fn nothing_is_sent_while_the_agent_compacts_or_switches_sessions() {
+    for command in ["/compact", "/clear"] {
+        let mut s = state();
+        type_text(&mut s, command);
+        update(&mut s, key(KeyCode::Esc));
+        update(&mut s, key(KeyCode::Enter));
+        assert!(s.is_running(), "{command}");
+        type_text(&mut s, "next question");
+        let cmds = update(&mut s, key(KeyCode::Enter));
+        assert!(
+            !cmds
+                .iter()
+                .any(|c| matches!(c, Command::Agent(Op::UserTurn { .. }))),
+            "{command}: {cmds:?}"
+        );
+        assert_eq!(s.composer_text(), "next question", "the text waits");
+        update(&mut s, agent(AgentEvent::Ready));
+        let cmds = update(&mut s, key(KeyCode::Enter));
+        assert!(
+            cmds.iter()
+                .any(|c| matches!(c, Command::Agent(Op::UserTurn { .. })))
+        );
+    }
+}
+
+#[test]
+fn a_session_list_that_comes_after_the_picker_closed_does_not_reopen_it() {
+    let mut s = state();
+    s.sessions = Some(SessionPicker::loading());
+    update(&mut s, key(KeyCode::Esc));
+    update(
+        &mut s,
+        agent(AgentEvent::Sessions {
+            sessions: vec![],
+            current: "x".into(),
+        }),
+    );
+    assert!(s.sessions.is_none());
+}

@@ -32,7 +32,7 @@ impl Agent {
 
     /// After a turn: keep its changes for `/undo`, and commit them when configured.
     pub(super) fn end_turn(&mut self, turn: u64) {
-        self.log(Record::TurnEnd { turn });
+        self.log_if_open(Record::TurnEnd { turn });
         let changes = std::mem::take(&mut self.turn_changes);
         if changes.is_empty() {
             return;
@@ -136,7 +136,7 @@ impl Agent {
                 Err(e) => format!("Commit failed: {e}"),
             }
         };
-        self.log(Record::Notice { text: text.clone() });
+        self.log_if_open(Record::Notice { text: text.clone() });
         self.send(AgentEvent::Notice { text });
     }
 }

@@ -5,6 +5,16 @@
 use super::*;
 use crate::session::{compact, record::Record, tokens};
 
+/// How a compaction ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Compaction {
+    /// Done, or nothing to do, or failed (the user was told).
+    Done,
+    /// Esc while the model summarised: the conversation is unchanged.
+    Interrupted,
+    Shutdown,
+}
+
 /// Old tool outputs longer than this (tokens) are trimmed when compacting.
 const TRIM_OUTPUTS_TO: usize = 400;
 
@@ -49,21 +59,29 @@ impl Agent {
     /// Compacts the conversation. `manual` (`/compact`) always summarises what is older
     /// than the recent turns; otherwise trimming old tool outputs is tried first and is
     /// enough when it brings the request well under the threshold. Returns true on shutdown.
-    pub(super) async fn compact(&mut self, ops: &mut UnboundedReceiver<Op>, manual: bool) -> bool {
+    pub(super) async fn compact(
+        &mut self,
+        ops: &mut UnboundedReceiver<Op>,
+        manual: bool,
+    ) -> Compaction {
         let before = self.estimate_next();
         let cfg = self.settings.context.clone();
         let mut rest: Vec<Message> = self.conversation[1..].to_vec();
-        let mut start = compact::recent_start(&rest, cfg.keep_recent());
-        if manual && start == 0 {
-            // everything fits the part kept word for word; asked to compact anyway, keep
-            // only the last turn
+        let window = self.context_window.unwrap_or(32_768) as usize;
+        let threshold = cfg.compact_at() * window as f64;
+        // what is kept word for word must leave room under the threshold (a 4k window
+        // cannot keep 12k tokens)
+        let keep = cfg.keep_recent().min((threshold / 2.0) as usize);
+        let mut start = compact::recent_start(&rest, keep);
+        if start == 0 {
+            // everything fits the part kept word for word, yet the request is too big
+            // (or the user asked): keep only the last turn
             start = rest
                 .iter()
                 .rposition(|m| m.role == crate::domain::conversation::Role::User)
                 .unwrap_or(0);
         }
         let trimmed = compact::trim_tool_outputs(&mut rest[..start], TRIM_OUTPUTS_TO);
-        let window = self.context_window.unwrap_or(32_768) as usize;
         let fixed = tokens::message(&self.conversation[0]) + self.tools_tokens();
         if start == 0 {
             // everything is one recent turn: only its tool outputs can give
@@ -77,17 +95,16 @@ impl Agent {
                 self.replace_conversation(rest, text.clone());
             }
             self.send(AgentEvent::Notice { text });
-            return false;
+            return Compaction::Done;
         }
         let after_trim = fixed + tokens::messages(&rest);
-        let threshold = cfg.compact_at() * window as f64;
         if !manual && trimmed > 0 && (after_trim as f64) < threshold * 0.8 {
             let report = format!(
                 "Compacted the context: {trimmed} old tool output(s) trimmed ({before} → {after_trim} tokens). The full history stays in the session journal."
             );
             self.replace_conversation(rest, report.clone());
             self.send(AgentEvent::Notice { text: report });
-            return false;
+            return Compaction::Done;
         }
         let (older, recent) = rest.split_at(start);
         let (older, recent) = (older.to_vec(), recent.to_vec());
@@ -119,7 +136,7 @@ impl Agent {
                     r = &mut stream => break Some(r),
                     op = ops.recv() => match op {
                         Some(Op::Interrupt) => break None,
-                        Some(Op::Shutdown) | None => return true,
+                        Some(Op::Shutdown) | None => return Compaction::Shutdown,
                         Some(_) => {}
                     },
                 }
@@ -129,7 +146,12 @@ impl Agent {
             Some(Ok(c)) if !c.reply.content.trim().is_empty() => Ok(c.reply.content.clone()),
             Some(Ok(_)) => Err("the model returned an empty summary".to_string()),
             Some(Err(e)) => Err(e.to_string()),
-            None => Err("interrupted".to_string()),
+            None => {
+                self.send(AgentEvent::Notice {
+                    text: "Compaction stopped; the conversation is unchanged.".into(),
+                });
+                return Compaction::Interrupted;
+            }
         };
         let summary = match summary {
             Ok(s) => cap_tokens(&s, cfg.summary_max()),
@@ -144,7 +166,7 @@ impl Agent {
                     format!("Compaction failed: {e}. The conversation is unchanged.")
                 };
                 self.send(AgentEvent::Notice { text });
-                return false;
+                return Compaction::Done;
             }
         };
         let n_older = older.len();
@@ -162,7 +184,7 @@ impl Agent {
         );
         self.replace_conversation(new, report.clone());
         self.send(AgentEvent::Notice { text: report });
-        false
+        Compaction::Done
     }
 
     /// The conversation after the system prompt becomes `messages`, journaled.

@@ -111,6 +111,14 @@ impl Agent {
         }
     }
 
+    /// Appends a record only to a journal that exists already: bookkeeping that alone
+    /// does not make a session worth keeping.
+    pub(super) fn log_if_open(&mut self, record: Record) {
+        if self.log.journal.is_some() {
+            self.log(record);
+        }
+    }
+
     /// Sets (or clears) what the model is told with the next user message, journaled.
     pub(super) fn set_note(&mut self, note: Option<String>) {
         self.log(Record::Note {
@@ -132,7 +140,7 @@ impl Agent {
 
     /// Loads a session's journal and continues it: same system prompt, same conversation,
     /// its undo steps; the transcript goes to the UI.
-    pub(super) async fn resume(&mut self, path: PathBuf) {
+    pub(super) async fn resume(&mut self, path: PathBuf) -> bool {
         let p = path.clone();
         let loaded = tokio::task::spawn_blocking(move || journal::load(&p))
             .await
@@ -145,7 +153,7 @@ impl Agent {
                 self.send(AgentEvent::Notice {
                     text: format!("Cannot resume the session: {e}"),
                 });
-                return;
+                return false;
             }
         };
         let journal = match Journal::reopen(&r.path) {
@@ -154,7 +162,7 @@ impl Agent {
                 self.send(AgentEvent::Notice {
                     text: format!("Cannot resume: {e}."),
                 });
-                return;
+                return false;
             }
             Err(e) => {
                 self.send(AgentEvent::Notice {
@@ -196,6 +204,7 @@ impl Agent {
             });
         }
         self.report_usage();
+        true
     }
 
     /// `/clear`: a new session (the old one stays in its journal).

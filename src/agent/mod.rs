@@ -82,7 +82,7 @@ impl AgentSettings {
 }
 mod calls;
 mod changes;
-mod compaction;
+pub(crate) mod compaction;
 mod journaling;
 mod permissions;
 mod turn;
@@ -160,17 +160,19 @@ async fn run(
         turn_now: 0,
     };
     agent.log.dir = agent.settings.sessions_dir.clone();
-    match agent.settings.resume.take() {
+    agent.begin_session().await;
+    let resumed = match agent.settings.resume.take() {
         Some(path) => {
-            agent.begin_session().await;
-            agent.resume(path).await;
+            let ok = agent.resume(path).await;
+            agent.send(AgentEvent::Ready);
+            ok
         }
-        None => {
-            agent.begin_session().await;
-            agent.send(AgentEvent::SessionStarted {
-                id: agent.log.id.clone(),
-            });
-        }
+        None => false,
+    };
+    if !resumed {
+        agent.send(AgentEvent::SessionStarted {
+            id: agent.log.id.clone(),
+        });
     }
     agent.probe().await;
     agent.report_usage();
@@ -199,13 +201,20 @@ async fn run(
                 }
             }
             Op::Compact => {
-                if agent.compact(&mut ops, true).await {
+                if agent.compact(&mut ops, true).await == compaction::Compaction::Shutdown {
                     break;
                 }
                 agent.report_usage();
+                agent.send(AgentEvent::Ready);
             }
-            Op::NewSession => agent.new_session().await,
-            Op::Resume { path } => agent.resume(path).await,
+            Op::NewSession => {
+                agent.new_session().await;
+                agent.send(AgentEvent::Ready);
+            }
+            Op::Resume { path } => {
+                agent.resume(path).await;
+                agent.send(AgentEvent::Ready);
+            }
             Op::ListSessions => agent.list_sessions().await,
             Op::Export { path } => agent.export(path),
             Op::Commit { message } => agent.commit(&message),

@@ -9,6 +9,18 @@ use super::*;
 use crate::session::record::Record;
 
 impl Agent {
+    /// Roles must alternate for strict chat templates: a user message left without a
+    /// reply (interrupted, failed, cut off) gets a placeholder one.
+    pub(super) fn ensure_reply(&mut self, turn: u64, placeholder: &str) {
+        if self
+            .conversation
+            .last()
+            .is_some_and(|m| m.role == crate::domain::conversation::Role::User)
+        {
+            self.push_reply(turn, Message::assistant(placeholder, Vec::new()), None);
+        }
+    }
+
     /// Adds a reply of the model to the conversation and the journal.
     fn push_reply(&mut self, turn: u64, message: Message, reasoning: Option<String>) {
         self.log(Record::Message {
@@ -47,8 +59,22 @@ impl Agent {
         let max_steps = self.settings.tools.max_iterations.unwrap_or(25).max(1);
         let mut changed: Vec<PathBuf> = Vec::new();
         for step in 1..=max_steps {
-            if self.over_threshold() && self.compact(ops, false).await {
-                return true;
+            if self.over_threshold() {
+                match self.compact(ops, false).await {
+                    super::compaction::Compaction::Done => {}
+                    super::compaction::Compaction::Shutdown => return true,
+                    super::compaction::Compaction::Interrupted => {
+                        self.ensure_reply(turn, "(interrupted before replying)");
+                        self.send(AgentEvent::TurnDone {
+                            turn,
+                            outcome: TurnOutcome {
+                                interrupted: true,
+                                ..TurnOutcome::default()
+                            },
+                        });
+                        return false;
+                    }
+                }
             }
             let user_at = self
                 .conversation
@@ -70,6 +96,7 @@ impl Agent {
                     if !streamed.is_empty() {
                         self.push_reply(turn, Message::assistant(streamed, Vec::new()), None);
                     }
+                    self.ensure_reply(turn, "(interrupted before replying)");
                     self.send(AgentEvent::TurnDone {
                         turn,
                         outcome: TurnOutcome {
@@ -89,10 +116,10 @@ impl Agent {
                         // Servers refuse images their model cannot see; keep the text so
                         // the conversation can go on without resending them.
                         let note = format!(
-                            "{text}\n\n({} image(s) were attached, but the model server refused them.)",
+                            "({} image(s) were attached, but the model server refused them.)",
                             images.len()
                         );
-                        self.conversation[user_at] = Message::user(note);
+                        without_images(&mut self.conversation[user_at], &note);
                         // the journal must not send them again on resume either
                         self.log(Record::Compacted {
                             messages: self.conversation[1..].to_vec(),
@@ -102,6 +129,7 @@ impl Agent {
                             "This model may not take images: point [vision] at a vision model (e.g. Qwen3-VL), or serve this one with its vision projector (llama.cpp --mmproj). The images are left out of the conversation. {hint}"
                         );
                     }
+                    self.ensure_reply(turn, "(no reply: the request failed)");
                     self.send(AgentEvent::TurnFailed {
                         turn,
                         error: e.to_string(),
@@ -134,6 +162,7 @@ impl Agent {
             }
             self.report_usage();
             if calls.is_empty() || !complete {
+                self.ensure_reply(turn, "(the reply was cut off before any text)");
                 self.send(AgentEvent::TurnDone { turn, outcome });
                 return false;
             }
@@ -399,3 +428,22 @@ pub(super) fn asks_for_action(text: &str) -> bool {
 /// What the vision model is asked to do with the user's images.
 pub(super) const VISION_PROMPT: &str = "You look at images for a coding assistant. Answer the user's question about them. \
 Quote error messages, code, file names and numbers exactly as they appear.";
+
+/// The message without its images, with `note` after its text (the rest of it, a
+/// compaction summary included, stays).
+fn without_images(m: &mut Message, note: &str) {
+    use crate::domain::conversation::{Content, ContentPart};
+    let text = match m.content.take() {
+        Some(Content::Parts(parts)) => parts
+            .into_iter()
+            .filter_map(|p| match p {
+                ContentPart::Text(t) => Some(t),
+                ContentPart::ImageUrl(_) => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+        Some(Content::Text(t)) => t,
+        None => String::new(),
+    };
+    m.content = Some(Content::Text(format!("{text}\n\n{note}")));
+}

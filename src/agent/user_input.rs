@@ -47,10 +47,16 @@ impl Agent {
     pub(super) async fn after_turn(&mut self) {
         if self.settings.git_enabled {
             let root = self.settings.ctx.root.clone();
-            self.git_seen = tokio::task::spawn_blocking(move || context::git_summary(&root))
+            let now = tokio::task::spawn_blocking(move || context::git_summary(&root))
                 .await
                 .ok()
                 .flatten();
+            if now != self.git_seen {
+                self.log_if_open(Record::Git {
+                    summary: now.clone(),
+                });
+            }
+            self.git_seen = now;
         }
         self.report_usage();
     }

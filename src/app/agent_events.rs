@@ -25,8 +25,12 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             turns,
         } => super::sessions::load(s, id, transcript, turns),
         AgentEvent::SessionStarted { id } => s.session_id = id,
+        AgentEvent::Ready => s.agent_busy = None,
         AgentEvent::Sessions { sessions, current } => {
-            let picker = s.sessions.get_or_insert_with(SessionPicker::loading);
+            // the user closed the picker before the list came
+            let Some(picker) = s.sessions.as_mut() else {
+                return;
+            };
             picker.selected = sessions.iter().position(|x| x.id == current).unwrap_or(0);
             picker.sessions = Some(sessions);
             picker.current = current;

@@ -77,14 +77,18 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
             Err(_) => s.flash("Usage: /permissions revoke N (a number from /permissions) or /permissions revoke all"),
         },
         ("/diff", _) => cmds.push(Command::Agent(Op::SessionDiff)),
-        ("/clear", _) => cmds.push(Command::Agent(Op::NewSession)),
+        ("/clear", _) => {
+            s.agent_busy = Some("starting a new session".into());
+            cmds.push(Command::Agent(Op::NewSession));
+        }
         ("/model", []) => cmds.push(Command::Agent(Op::SwitchModel { name: None })),
         ("/model", [name]) => cmds.push(Command::Agent(Op::SwitchModel {
             name: Some((*name).to_owned()),
         })),
         ("/model", _) => s.flash("Usage: /model [NAME]"),
         ("/compact", _) => {
-            s.flash("Compacting the conversation…");
+            s.agent_busy = Some("compacting".into());
+            s.flash("Compacting the conversation… (Esc stops)");
             cmds.push(Command::Agent(Op::Compact));
         }
         ("/commit", []) => {

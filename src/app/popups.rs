@@ -89,7 +89,11 @@ fn picker_key(s: &mut State, key: &KeyEvent, _cmds: &mut Vec<Command>) -> bool {
                     for _ in 0..typed {
                         s.composer.delete_char();
                     }
-                    s.composer.insert_str(format!("@{path} "));
+                    if path.contains(char::is_whitespace) {
+                        s.composer.insert_str(format!("@\"{path}\" "));
+                    } else {
+                        s.composer.insert_str(format!("@{path} "));
+                    }
                 }
                 // nothing to choose, or the path is typed out: Enter sends, Tab does nothing
                 _ => return key.code == KeyCode::Tab,
@@ -121,6 +125,10 @@ pub fn after_edit(s: &mut State, cmds: &mut Vec<Command>) {
     let text = s.composer_text();
     if !text.starts_with('/') {
         s.command_selected = 0;
+    }
+    if s.history.is_walking() {
+        s.file_picker = None;
+        return;
     }
     let word = at_word(s);
     match word {

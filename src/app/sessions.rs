@@ -19,7 +19,7 @@ pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u
     s.card_cursor = None;
     s.changed_files.clear();
     s.context_used = None;
-    s.next_turn = s.next_turn.max(turns + 1);
+    s.next_turn = s.next_turn.max(turns.saturating_add(1));
     s.scroll = Scroll::Follow;
     s.unseen_below = false;
     let resumed = !transcript.is_empty();
@@ -98,7 +98,10 @@ pub fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
                     "Wait for the reply to finish before resuming {}",
                     c.id
                 )),
-                Some(c) => cmds.push(Command::Agent(Op::Resume { path: c.path })),
+                Some(c) => {
+                    s.agent_busy = Some(format!("resuming {}", c.id));
+                    cmds.push(Command::Agent(Op::Resume { path: c.path }));
+                }
                 None => {}
             }
         }

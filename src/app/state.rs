@@ -278,6 +278,9 @@ pub struct State {
     pub indexing: bool,
     /// A `!command` is running (its turn id).
     pub shell_running: Option<u64>,
+    /// An op the agent answers with `Ready` is under way (`/compact`, `/clear`, resuming):
+    /// nothing else is sent until then.
+    pub agent_busy: Option<String>,
 }
 
 /// The list of this workspace's sessions, to resume one.
@@ -357,6 +360,7 @@ impl State {
             file_index: None,
             indexing: false,
             shell_running: None,
+            agent_busy: None,
         }
     }
 
@@ -369,7 +373,7 @@ impl State {
     }
 
     pub fn is_running(&self) -> bool {
-        self.turn.is_some() || self.shell_running.is_some()
+        self.turn.is_some() || self.shell_running.is_some() || self.agent_busy.is_some()
     }
 
     pub fn selected_approval(&self) -> Option<&Queued> {

@@ -86,6 +86,10 @@ pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>, start: S
     if start == Start::Pick {
         state.sessions = Some(cove::app::state::SessionPicker::loading());
     }
+    if resume.is_some() {
+        // the agent answers `Ready` once the journal is loaded
+        state.agent_busy = Some("resuming the session".into());
+    }
     state.max_images = loaded.config.vision.max_images.max(1) as usize;
     state.editor = cove::term::editor_command().is_some();
     state.max_steps = loaded.config.tools.max_iterations.unwrap_or(25).max(1);

@@ -13,13 +13,42 @@ pub struct FileRef {
 }
 
 /// The `@` references in `text`: an `@` at the start or after whitespace, up to the next
-/// whitespace, without trailing punctuation. `@@` and a lone `@` are not references.
+/// whitespace, without trailing punctuation; `@"a path with spaces"` (optionally
+/// followed by `:10-40`) for names with spaces. `@@` and a lone `@` are not references.
 pub fn refs(text: &str) -> Vec<FileRef> {
     let mut out: Vec<FileRef> = Vec::new();
     let mut prev_space = true;
     for (i, ch) in text.char_indices() {
         if ch == '@' && prev_space {
             let rest = &text[i + 1..];
+            if let Some(quoted) = rest.strip_prefix('"')
+                && let Some(close) = quoted.find('"')
+            {
+                let path = &quoted[..close];
+                let after = &quoted[close + 1..];
+                let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                let suffix = after[..end].trim_end_matches(['.', ',', ';', ')', '!', '?']);
+                let r = match suffix
+                    .strip_prefix(':')
+                    .and_then(|range| parse_ref(&format!("x:{range}")))
+                {
+                    Some(FileRef { lines, .. }) if !path.is_empty() => Some(FileRef {
+                        path: path.to_owned(),
+                        lines,
+                    }),
+                    _ => (!path.is_empty()).then(|| FileRef {
+                        path: path.to_owned(),
+                        lines: None,
+                    }),
+                };
+                if let Some(r) = r
+                    && !out.contains(&r)
+                {
+                    out.push(r);
+                }
+                prev_space = false;
+                continue;
+            }
             let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
             let word = rest[..end].trim_end_matches(['.', ',', ';', ')', '!', '?', '"', '\'', '`']);
             if let Some(r) = parse_ref(word)
@@ -80,7 +109,24 @@ pub fn attach(root: &Path, text: &str, max_bytes: usize) -> Attached {
         if !meta.is_file() {
             continue;
         }
-        let bytes = match read_prefix(&path, max_bytes.saturating_mul(4).max(max_bytes)) {
+        if let Some((a, b)) = r.lines {
+            match read_lines(&path, a, b, max_bytes) {
+                Ok(Lines::Found { body, cut, last }) => {
+                    let label = format!("{} (lines {a}-{last})", r.path);
+                    push_block(&mut out, &r.path, &label, &body, cut.then_some(max_bytes));
+                }
+                Ok(Lines::Short(n)) => out
+                    .problems
+                    .push(format!("@{}:{a}-{b}: the file has only {n} lines", r.path)),
+                Ok(Lines::Binary) => out
+                    .problems
+                    .push(format!("@{}: a binary file, not attached", r.path)),
+                Err(e) => out.problems.push(format!("@{}: {e}", r.path)),
+            }
+            continue;
+        }
+        // the whole file, up to the cap (a little more is read to find a line end)
+        let bytes = match read_prefix(&path, max_bytes.saturating_add(1)) {
             Ok(b) => b,
             Err(e) => {
                 out.problems.push(format!("@{}: {e}", r.path));
@@ -93,41 +139,9 @@ pub fn attach(root: &Path, text: &str, max_bytes: usize) -> Attached {
             continue;
         }
         let all = String::from_utf8_lossy(&bytes);
-        let total_lines = all.lines().count();
-        let (body, label) = match r.lines {
-            Some((a, b)) => {
-                let b = b.min(total_lines);
-                if a > total_lines {
-                    out.problems.push(format!(
-                        "@{}:{a}-{b}: the file has only {total_lines} lines",
-                        r.path
-                    ));
-                    continue;
-                }
-                let body: Vec<&str> = all.lines().skip(a - 1).take(b + 1 - a).collect();
-                (body.join("\n"), format!("{} (lines {a}-{b})", r.path))
-            }
-            None => (all.trim_end_matches('\n').to_owned(), r.path.clone()),
-        };
-        let (body, cut) = cut_at_line(&body, max_bytes);
-        let whole_read = (meta.len() as usize) <= bytes.len();
-        let note = if cut || (r.lines.is_none() && !whole_read) {
-            format!(
-                "\n[… cut: the attachment is limited to {max_bytes} bytes; the file is {} bytes. Use read_file for the rest.]",
-                meta.len()
-            )
-        } else {
-            String::new()
-        };
-        let lang = Path::new(&r.path)
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("");
-        let fence = "`".repeat(longest_backticks(&body).max(2) + 1);
-        out.text.push_str(&format!(
-            "\n\nAttached file `{label}`:\n{fence}{lang}\n{body}\n{fence}{note}"
-        ));
-        out.labels.push(label);
+        let (body, cut) = cut_at_line(all.trim_end_matches('\n'), max_bytes);
+        let cut = cut || (meta.len() as usize) > bytes.len();
+        push_block(&mut out, &r.path, &r.path, &body, cut.then_some(max_bytes));
     }
     out
 }
@@ -163,6 +177,75 @@ fn longest_backticks(text: &str) -> usize {
     best
 }
 
+/// Lines `a..=b` of a file, read up to line `b` only.
+enum Lines {
+    Found {
+        body: String,
+        cut: bool,
+        last: usize,
+    },
+    /// The file ends before line `a`: its line count.
+    Short(usize),
+    Binary,
+}
+
+fn read_lines(path: &Path, a: usize, b: usize, max_bytes: usize) -> std::io::Result<Lines> {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::new(std::fs::File::open(path)?);
+    let mut buf = Vec::new();
+    let mut body = String::new();
+    let (mut n, mut last, mut cut) = (0usize, 0usize, false);
+    loop {
+        buf.clear();
+        // a "line" longer than the cap is read only up to the cap (a minified file)
+        let got =
+            std::io::Read::take(&mut reader, max_bytes as u64 + 1).read_until(b'\n', &mut buf)?;
+        if got == 0 {
+            break;
+        }
+        if buf.contains(&0) {
+            return Ok(Lines::Binary);
+        }
+        n += 1;
+        if n >= a {
+            let line = String::from_utf8_lossy(&buf);
+            if body.len() + line.len() > max_bytes {
+                cut = true;
+                break;
+            }
+            body.push_str(&line);
+            last = n;
+        }
+        if n >= b {
+            break;
+        }
+    }
+    if n < a {
+        return Ok(Lines::Short(n));
+    }
+    Ok(Lines::Found {
+        body: body.trim_end_matches('\n').to_owned(),
+        cut,
+        last,
+    })
+}
+
+/// One attached file as a fenced block, with a note when it was cut at `cut_at` bytes.
+fn push_block(out: &mut Attached, path: &str, label: &str, body: &str, cut_at: Option<usize>) {
+    let lang = Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("");
+    let fence = "`".repeat(longest_backticks(body).max(2) + 1);
+    let note = cut_at.map_or(String::new(), |max| {
+        format!("\n[… cut: the attachment is limited to {max} bytes. Use read_file for the rest.]")
+    });
+    out.text.push_str(&format!(
+        "\n\nAttached file `{label}`:\n{fence}{lang}\n{body}\n{fence}{note}"
+    ));
+    out.labels.push(label.to_owned());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +270,39 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn quoted_references_may_hold_spaces() {
+        assert_eq!(
+            refs(r#"read @"docs/My Notes.md" and @"a b.rs":2-3, ok"#),
+            vec![
+                FileRef {
+                    path: "docs/My Notes.md".into(),
+                    lines: None
+                },
+                FileRef {
+                    path: "a b.rs".into(),
+                    lines: Some((2, 3))
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_range_deep_in_a_big_file_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let text: String = (1..=100_000)
+            .map(|i| format!("line number {i}\n"))
+            .collect();
+        std::fs::write(dir.path().join("big.txt"), &text).unwrap();
+        let a = attach(dir.path(), "@big.txt:99990-99991", 1000);
+        assert!(
+            a.text.contains("line number 99990\nline number 99991\n```"),
+            "{a:?}"
+        );
+        let a = attach(dir.path(), "@big.txt:200000-200001", 1000);
+        assert!(a.problems[0].contains("only 100000 lines"), "{a:?}");
     }
 
     #[test]

@@ -88,6 +88,7 @@ pub fn markdown(records: &[Record]) -> String {
             }
             Record::Undo => out.push_str("> The last turn's changes were undone.\n\n"),
             Record::Tool { .. }
+            | Record::Git { .. }
             | Record::TurnEnd { .. }
             | Record::Note { .. }
             | Record::Compacted { .. }

@@ -162,12 +162,17 @@ pub fn parse(bytes: &[u8]) -> Loaded {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        if i == last && torn_tail {
+            // unterminated: the write did not finish (reopening cuts it off, so loading
+            // must not use it either, even when it happens to parse)
+            out.warnings.push(format!(
+                "skipped the last line ({} bytes), cut off by a crash while it was written",
+                line.len()
+            ));
+            continue;
+        }
         match serde_json::from_slice::<Record>(line) {
             Ok(r) => out.records.push(r),
-            Err(e) if i == last && torn_tail => out.warnings.push(format!(
-                "skipped the last line ({} bytes), cut off by a crash while it was written ({e})",
-                line.len()
-            )),
             Err(e) => out.warnings.push(format!(
                 "skipped line {}: not a journal record ({e})",
                 i + 1

@@ -76,6 +76,8 @@ pub enum Record {
     TurnEnd { turn: u64 },
     /// The newest `/undo` step was taken back.
     Undo,
+    /// The git state the model knows of, after a turn (for the next turn's change note).
+    Git { summary: Option<String> },
     /// What cove will tell the model with the next user message (empty: nothing).
     Note { text: String },
     /// The conversation was compacted: the messages that replace it (after the system

@@ -169,6 +169,7 @@ pub fn replay(
                 s.undo.pop();
             }
             Record::Note { text } => s.note = (!text.is_empty()).then_some(text),
+            Record::Git { summary } => s.git = summary,
             Record::Compacted { messages, report } => {
                 s.messages.truncate(1);
                 s.messages.extend(messages);
@@ -201,6 +202,7 @@ pub fn replay(
         s.undo.push(open);
     }
     answer_dangling_calls(&mut s.messages);
+    answer_dangling_users(&mut s.messages);
     Ok(s)
 }
 
@@ -233,5 +235,89 @@ fn answer_dangling_calls(messages: &mut Vec<Message>) {
             );
             i += 1;
         }
+    }
+}
+
+/// A user message without a reply (a crash while the model answered, or a journal from
+/// before replies were always recorded) gets a placeholder, so roles alternate.
+fn answer_dangling_users(messages: &mut Vec<Message>) {
+    let mut i = 0;
+    while i < messages.len() {
+        let unanswered = messages[i].role == Role::User
+            && messages
+                .get(i + 1)
+                .is_none_or(|next| next.role == Role::User);
+        i += 1;
+        if unanswered {
+            messages.insert(
+                i,
+                Message::assistant(
+                    "(no reply: cove stopped before the model answered)",
+                    Vec::new(),
+                ),
+            );
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::conversation::ToolCall;
+
+    fn msg(turn: u64, message: Message) -> Record {
+        Record::Message {
+            turn,
+            message,
+            shown: None,
+            reasoning: None,
+            model: None,
+        }
+    }
+
+    #[test]
+    fn a_crash_mid_turn_leaves_a_conversation_strict_templates_accept() {
+        let call = ToolCall {
+            id: "c1".into(),
+            name: "shell".into(),
+            arguments: "{}".into(),
+            recovered: false,
+        };
+        let records = vec![
+            Record::Start {
+                version: 1,
+                id: "s".into(),
+                workspace: "/w".into(),
+                started: 0,
+                system_prompt: "sys".into(),
+                git: None,
+            },
+            msg(1, Message::user("one")),
+            // crashed while the model answered
+            msg(2, Message::user("two")),
+            msg(2, Message::assistant("", vec![call])),
+            // crashed while the call ran
+            msg(3, Message::user("three")),
+        ];
+        let r = replay(records, "/s.jsonl".into(), vec![]).unwrap();
+        let roles: Vec<Role> = r.messages.iter().map(|m| m.role).collect();
+        assert_eq!(
+            roles,
+            vec![
+                Role::System,
+                Role::User,
+                Role::Assistant,
+                Role::User,
+                Role::Assistant,
+                Role::Tool,
+                Role::User,
+                Role::Assistant
+            ]
+        );
+        assert_eq!(r.messages[5].tool_call_id.as_deref(), Some("c1"));
+        assert_eq!(r.turns, 3);
+        // the transcript shows what happened: no placeholders there
+        assert_eq!(r.transcript.len(), 4);
     }
 }

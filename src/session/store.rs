@@ -29,6 +29,8 @@ pub struct SessionInfo {
     pub first_prompt: String,
     pub turns: usize,
     pub files_changed: usize,
+    /// Unix seconds of the last record (the journal's modification time).
+    pub last_active: u64,
 }
 
 /// The sessions in `dir`, newest first. Files that are not journals are left out.
@@ -42,7 +44,13 @@ pub fn list(dir: &Path) -> Vec<SessionInfo> {
         .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
         .filter_map(|p| info(&p))
         .collect();
-    out.sort_by(|a, b| b.started.cmp(&a.started).then(b.id.cmp(&a.id)));
+    // most recently used first: `--continue` takes the session last worked in
+    out.sort_by(|a, b| {
+        b.last_active
+            .cmp(&a.last_active)
+            .then(b.started.cmp(&a.started))
+            .then(b.id.cmp(&a.id))
+    });
     out
 }
 
@@ -60,6 +68,11 @@ pub fn info(path: &Path) -> Option<SessionInfo> {
         first_prompt: String::new(),
         turns: 0,
         files_changed: 0,
+        last_active: std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(*started, |d| d.as_secs()),
     };
     let mut files: Vec<&str> = Vec::new();
     for r in records {

@@ -13,12 +13,16 @@ use crate::domain::text::neutralize_controls;
 pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let c = &s.theme.colors;
     let focused = s.focus == Focus::Input;
-    let title = if s.is_running() {
-        " reply streaming · Esc interrupts "
+    let title = if let Some(what) = &s.agent_busy {
+        format!(" {what}… ")
+    } else if s.shell_running.is_some() {
+        " command running · Esc stops it ".to_owned()
+    } else if s.is_running() {
+        " reply streaming · Esc interrupts ".to_owned()
     } else {
-        " message "
+        " message ".to_owned()
     };
-    let block = super::panes::pane_block(title.to_owned(), focused, s);
+    let block = super::panes::pane_block(title, focused, s);
     let mut inner = block.inner(area);
     f.render_widget(block, area);
     if chip_line(s) && inner.height > 1 {

@@ -99,6 +99,7 @@ impl Harness {
                 AgentEvent::ContextUsage { .. }
                     | AgentEvent::SessionLoaded { .. }
                     | AgentEvent::SessionStarted { .. }
+                    | AgentEvent::Ready
             ) {
                 return ev;
             }
