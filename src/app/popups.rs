@@ -139,7 +139,9 @@ pub fn after_edit(s: &mut State, cmds: &mut Vec<Command>) {
                 s.file_picker = None;
                 return;
             }
-            if s.file_index.is_none() && !s.indexing {
+            // listed when the picker opens, so files made since are there; the last list
+            // serves until the new one comes
+            if s.file_picker.is_none() && !s.indexing {
                 s.indexing = true;
                 cmds.push(Command::IndexFiles);
             }

@@ -23,7 +23,19 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     (
         "Tab / Shift+Tab",
-        "cycle focus: chat, diff, approvals, input (Tab on a partly typed /command completes it)",
+        "cycle focus: chat, diff, approvals, input",
+    ),
+    (
+        "/",
+        "commands: a list that narrows as you type; ↑↓ choose, Tab complete, Enter run",
+    ),
+    (
+        "@",
+        "attach a file: fuzzy file picker; @path:10-40 attaches those lines",
+    ),
+    (
+        "!command",
+        "run a shell command yourself; the output goes to the model with your next message",
     ),
     ("PgUp / PgDn", "scroll the chat by a page"),
     (
