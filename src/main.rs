@@ -112,7 +112,18 @@ fn main() -> ExitCode {
                     None => cli::tui::Start::New,
                 }
             };
-            cli::tui::run(loaded, workspace, cli.profile.clone(), start)
+            // `[model]` before any profile, for `/model NAME` to lay another profile over
+            let base_model = config::load(&LoadInput::from_process(
+                workspace.clone(),
+                Overrides {
+                    profile: Some(String::new()),
+                    config_file: cli.config.clone(),
+                    ..Overrides::default()
+                },
+            ))
+            .ok()
+            .map(|l| l.config.model);
+            cli::tui::run(loaded, workspace, cli.profile.clone(), start, base_model)
         }
         Some(Command::Sessions { json }) => cli::sessions::run(&workspace, json),
         Some(Command::Config) => {

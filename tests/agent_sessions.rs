@@ -417,3 +417,48 @@ async fn export_writes_the_session_as_markdown() {
         "{md}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_switches_profile_or_model_name() {
+    let server = FakeServer::start(vec![answer("from big"), answer("from other")]);
+    let extra = format!(
+        "\n[profiles.big]\nname = \"big-model\"\napi_base = \"{}\"\ncontext_window = 65536\n",
+        server.base_url()
+    );
+    let mut h = start(&server.base_url(), &extra).await;
+    h.ops.send(Op::SwitchModel { name: None }).unwrap();
+    let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(text.contains("Profiles: big"), "{text}");
+    h.ops
+        .send(Op::SwitchModel {
+            name: Some("big".into()),
+        })
+        .unwrap();
+    let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
+    else {
+        unreachable!()
+    };
+    assert!(
+        text.starts_with("Switched to profile big: big-model"),
+        "{text}"
+    );
+    h.say(1, "hi");
+    turn_done(&mut h).await;
+    h.ops
+        .send(Op::SwitchModel {
+            name: Some("other-model".into()),
+        })
+        .unwrap();
+    h.until(
+        |e| matches!(e, AgentEvent::Notice { text } if text.starts_with("Using model other-model")),
+    )
+    .await;
+    h.say(2, "hi again");
+    turn_done(&mut h).await;
+    let posts = server.posts();
+    assert_eq!(posts[0].json()["model"], "big-model");
+    assert_eq!(posts[1].json()["model"], "other-model");
+}

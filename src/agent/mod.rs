@@ -38,6 +38,8 @@ pub struct AgentSettings {
     pub resume: Option<PathBuf>,
     /// The whole config, for `/model` (profiles).
     pub config: Config,
+    /// `[model]` without the active profile: `/model NAME` lays profile NAME over it.
+    pub base_model: ModelConfig,
 }
 
 impl AgentSettings {
@@ -69,6 +71,7 @@ impl AgentSettings {
             sessions_dir: None,
             resume: None,
             config: config.clone(),
+            base_model: config.model.clone(),
             vision: match config.image_route() {
                 ImageRoute::Main => None,
                 ImageRoute::Vision(mc) => {

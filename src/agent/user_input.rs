@@ -140,7 +140,7 @@ impl Agent {
             return;
         };
         if let Some(profile) = self.settings.config.profiles.get(&name).cloned() {
-            let mc = overlay(&self.settings.config.model, &profile);
+            let mc = overlay(&self.settings.base_model, &profile);
             let env = |k: &str| std::env::var(k).ok();
             let client = match Client::new(
                 mc.endpoints(&env),

@@ -27,7 +27,13 @@ pub enum Start {
     Pick,
 }
 
-pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>, start: Start) -> u8 {
+pub fn run(
+    loaded: Loaded,
+    workspace: PathBuf,
+    profile: Option<String>,
+    start: Start,
+    base_model: Option<cove::config::ModelConfig>,
+) -> u8 {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         say_error("the interactive session needs a terminal; for scripts use `cove ask`");
         return 2;
@@ -126,6 +132,9 @@ pub fn run(loaded: Loaded, workspace: PathBuf, profile: Option<String>, start: S
         }
     };
     settings.sessions_dir = sessions_dir;
+    if let Some(m) = base_model {
+        settings.base_model = m;
+    }
     settings.resume = resume;
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
