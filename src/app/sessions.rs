@@ -19,6 +19,7 @@ pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u
     s.card_cursor = None;
     s.changed_files.clear();
     s.context_used = None;
+    s.last = LastStats::default();
     s.next_turn = s.next_turn.max(turns.saturating_add(1));
     s.scroll = Scroll::Follow;
     s.unseen_below = false;
