@@ -270,3 +270,56 @@ fn the_first_request_stays_under_1500_tokens() {
         "the first request is {total} tokens, over 1,500"
     );
 }
+
+/// A session with the real model: a turn, `!command`, quit; `cove --continue` brings
+/// the transcript back and the model answers the next message (what the request holds
+/// is checked against the fake server in `session_tmux.rs`); `/compact` makes the real
+/// model summarise; `/export` writes it all.
+#[test]
+fn a_real_session_resumes_compacts_and_exports() {
+    let sb = Sandbox::new();
+    let url = base_url();
+    sb.write_workspace_config("[model]\nmax_tokens = 60\n");
+    let t = tmux_support::Tmux::start(110, 34);
+    let secs = std::time::Duration::from_secs;
+    t.run_cove_in(sb.dir.path(), &sb.workspace(), &url, &[]);
+    t.wait_for(|s| s.contains("smollm2") && s.contains("●"), secs(15));
+    t.send_literal("My name is Ada. Say hi to me.");
+    t.keys(&["Enter"]);
+    t.wait_for(|s| s.contains("tok/s"), secs(60));
+    t.send_literal("!echo marker-$((6*7))");
+    t.keys(&["Enter"]);
+    t.wait_for(|s| s.contains("marker-42"), secs(10));
+    t.keys(&["C-c", "C-c"]);
+    t.wait_for(|s| s.contains("--continue` resumes it"), secs(10));
+
+    t.run_cove_args(sb.dir.path(), &sb.workspace(), &url, &[], "--continue");
+    let screen = t.wait_for(
+        |s| s.contains("My name is Ada") && s.contains("marker-42") && s.contains("●"),
+        secs(15),
+    );
+    assert!(screen.contains("smollm2"), "{screen}");
+    t.send_literal("What is my name?");
+    t.keys(&["Enter"]);
+    t.wait_for(
+        |s| s.matches("tok/s").count() >= 1 && s.contains("What is my name?"),
+        secs(60),
+    );
+    t.wait_for(|s| !s.contains("reply streaming"), secs(60));
+    t.send_literal("/compact");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(
+        |s| s.contains("Compacted the conversation") || s.contains("Compaction failed"),
+        secs(60),
+    );
+    assert!(screen.contains("Compacted the conversation"), "{screen}");
+    t.send_literal("/export session.md");
+    t.keys(&["Enter"]);
+    t.wait_for(|s| s.contains("Exported the session"), secs(10));
+    t.keys(&["C-c", "C-c"]);
+    let md = std::fs::read_to_string(sb.workspace().join("session.md")).unwrap();
+    assert!(md.contains("My name is Ada"), "{md}");
+    assert!(md.contains("What is my name?"), "{md}");
+    assert!(md.contains("marker-42"), "{md}");
+    assert!(md.contains("Compacted the conversation"), "{md}");
+}

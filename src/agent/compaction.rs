@@ -64,7 +64,9 @@ impl Agent {
         ops: &mut UnboundedReceiver<Op>,
         manual: bool,
     ) -> Compaction {
-        let before = self.estimate_next();
+        // estimated the same way as the result, so the two compare (a server's own count
+        // may leave out what its template drops, tool schemas say)
+        let before = (tokens::messages(&self.conversation) + self.tools_tokens()) as u64;
         let cfg = self.settings.context.clone();
         let mut rest: Vec<Message> = self.conversation[1..].to_vec();
         let window = self.context_window.unwrap_or(32_768) as usize;
