@@ -479,3 +479,66 @@ fn approve_all_leaves_dangerous_calls_to_be_decided_one_by_one() {
     assert_eq!(s.approvals[0].request.call_id, "d1");
     assert!(s.flash.as_ref().unwrap().0.contains("dangerous"));
 }
+
+fn keymap(pairs: &[(&str, &[&str])]) -> cove::app::keymap::KeyMap {
+    cove::app::keymap::KeyMap::from_config(
+        &pairs
+            .iter()
+            .map(|(a, ks)| (a.to_string(), ks.iter().map(|s| s.to_string()).collect()))
+            .collect(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn remapped_keys_decide_and_the_defaults_are_free() {
+    let mut s = queued(vec![
+        request("c1", "edit_file", "{}", "a.txt +1 -1"),
+        request("c2", "edit_file", "{}", "a.txt +1 -1"),
+    ]);
+    s.keymap = keymap(&[("approve", &["o"]), ("reject", &["x"])]);
+    // the old key does nothing now, the new one approves
+    assert!(update(&mut s, key(KeyCode::Char('y'))).is_empty());
+    let cmds = update(&mut s, key(KeyCode::Char('o')));
+    assert!(cmds.contains(&decide("c1", Decision::Approve)), "{cmds:?}");
+    // x opens the reason input like n did; typing there is text, not keys
+    update(&mut s, key(KeyCode::Char('x')));
+    assert!(s.approval_input.is_some());
+    type_text(&mut s, "ox");
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert!(
+        cmds.contains(&decide(
+            "c2",
+            Decision::Reject {
+                reason: Some("ox".into())
+            }
+        )),
+        "{cmds:?}"
+    );
+    // the composer kept its text and typing there is unaffected
+    assert_eq!(s.composer_text(), "draft in progress");
+}
+
+#[test]
+fn a_remapped_global_key_works_while_typing() {
+    let mut s = state();
+    s.keymap = keymap(&[("copy_reply", &["ctrl+k"])]);
+    type_text(&mut s, "hello");
+    update(&mut s, key(KeyCode::Enter));
+    update(
+        &mut s,
+        agent(AgentEvent::Stream {
+            turn: 1,
+            event: cove::protocol::StreamEvent::Content {
+                text: "the reply".into(),
+            },
+        }),
+    );
+    finish(&mut s, 1);
+    assert!(update(&mut s, ctrl('y')).is_empty(), "ctrl+y is free now");
+    let cmds = update(&mut s, ctrl('k'));
+    assert!(
+        cmds.contains(&Command::Copy("the reply".into())),
+        "{cmds:?}"
+    );
+}

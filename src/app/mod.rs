@@ -10,6 +10,7 @@ pub mod event_loop;
 pub mod file_picker;
 pub mod history;
 pub mod image_jobs;
+pub mod keymap;
 pub mod msg;
 pub mod popups;
 pub mod scroll;

@@ -281,6 +281,8 @@ pub struct State {
     /// An op the agent answers with `Ready` is under way (`/compact`, `/clear`, resuming):
     /// nothing else is sent until then.
     pub agent_busy: Option<String>,
+    /// The user's key bindings (`[keys]`).
+    pub keymap: super::keymap::KeyMap,
 }
 
 /// The list of this workspace's sessions, to resume one.
@@ -361,6 +363,7 @@ impl State {
             indexing: false,
             shell_running: None,
             agent_busy: None,
+            keymap: Default::default(),
         }
     }
 

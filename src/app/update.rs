@@ -13,7 +13,22 @@ use crate::protocol::Op;
 pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
     let mut cmds = Vec::new();
     match msg {
-        Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(s, key, &mut cmds),
+        Msg::Key(key) if key.kind != KeyEventKind::Release => {
+            let overlay = s.show_help || s.sessions.is_some();
+            let cx = super::keymap::KeyContext {
+                typing: s.approval_input.is_some() || (s.focus == Focus::Input && !overlay),
+                // y/n decide from the diff pane too
+                queue: matches!(s.focus, Focus::Approvals | Focus::Diff)
+                    && !s.approvals.is_empty()
+                    && !overlay,
+                diff: s.focus == Focus::Diff && !overlay,
+            };
+            match s.keymap.translate(key, cx) {
+                Some(key) => on_key(s, key, &mut cmds),
+                // the key's action was bound to another key
+                None => return cmds,
+            }
+        }
         Msg::Key(_) => return cmds,
         Msg::Paste(text) => attachments::pasted(s, text, &mut cmds),
         Msg::PasteChecked { text, image } => attachments::paste_checked(s, text, image),

@@ -88,7 +88,21 @@ pub fn run(
             }
         },
     };
+    let bindings = loaded
+        .config
+        .keys
+        .iter()
+        .map(|(action, keys)| (action.clone(), keys.to_vec()))
+        .collect();
+    let keymap = match cove::app::keymap::KeyMap::from_config(&bindings) {
+        Ok(k) => k,
+        Err(e) => {
+            say_error(&e);
+            return 2;
+        }
+    };
     let mut state = State::new(workspace.clone(), String::new(), theme, history);
+    state.keymap = keymap;
     if start == Start::Pick {
         state.sessions = Some(cove::app::state::SessionPicker::loading());
     }

@@ -21,6 +21,8 @@ pub struct Config {
     pub ui: UiConfig,
     pub git: GitConfig,
     pub context: ContextConfig,
+    /// Key bindings: action name → key or keys (`copy_reply = "ctrl+k"`).
+    pub keys: BTreeMap<String, OneOrMany>,
     pub profiles: BTreeMap<String, ModelConfig>,
 }
 
