@@ -462,3 +462,29 @@ async fn model_switches_profile_or_model_name() {
     assert_eq!(posts[0].json()["model"], "big-model");
     assert_eq!(posts[1].json()["model"], "other-model");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_alternate_after_a_turn_stopped_at_its_tool_calls() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("call00007", "shell", json!({"command": "make"}))]),
+        answer("ok"),
+    ]);
+    let mut h = start(&server.base_url(), "").await;
+    h.say(1, "build it");
+    h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
+        .await;
+    h.ops.send(Op::Interrupt).unwrap();
+    turn_done(&mut h).await;
+    h.say(2, "try again later");
+    turn_done(&mut h).await;
+    let body = server.posts()[1].json();
+    let roles: Vec<String> = messages(&body)
+        .iter()
+        .map(|m| m["role"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        roles,
+        ["system", "user", "assistant", "tool", "assistant", "user"],
+        "{body}"
+    );
+}

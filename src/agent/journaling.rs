@@ -296,6 +296,12 @@ impl Agent {
         };
         tracing::debug!(?now, seen = ?self.git_seen, "git state before a turn");
         let note = context::git_change_note(self.git_seen.as_deref(), now.as_deref());
+        if note.is_some() {
+            // the model hears of it now: a resumed session must not tell it again
+            self.log(Record::Git {
+                summary: now.clone(),
+            });
+        }
         self.git_seen = now;
         note
     }

@@ -9,13 +9,15 @@ use super::*;
 use crate::session::record::Record;
 
 impl Agent {
-    /// Roles must alternate for strict chat templates: a user message left without a
-    /// reply (interrupted, failed, cut off) gets a placeholder one.
+    /// Roles must alternate for strict chat templates: a turn that ends without the
+    /// model's closing reply (interrupted, failed, cut off, after tool results) gets a
+    /// placeholder one, so the next user message follows an assistant message.
     pub(super) fn ensure_reply(&mut self, turn: u64, placeholder: &str) {
+        use crate::domain::conversation::Role;
         if self
             .conversation
             .last()
-            .is_some_and(|m| m.role == crate::domain::conversation::Role::User)
+            .is_some_and(|m| matches!(m.role, Role::User | Role::Tool))
         {
             self.push_reply(turn, Message::assistant(placeholder, Vec::new()), None);
         }
@@ -170,6 +172,7 @@ impl Agent {
             match self.run_calls(turn, &calls, &mut changed, ops).await {
                 CallsEnd::Done => {}
                 CallsEnd::Interrupted => {
+                    self.ensure_reply(turn, "(interrupted)");
                     self.send(AgentEvent::TurnDone {
                         turn,
                         outcome: TurnOutcome {
@@ -182,6 +185,7 @@ impl Agent {
                 CallsEnd::Shutdown => return true,
             }
             if step == max_steps {
+                self.ensure_reply(turn, "(stopped: too many steps in one turn)");
                 self.send(AgentEvent::TurnFailed {
                     turn,
                     error: format!("stopped after {max_steps} model requests in one turn (tools.max_iterations)"),

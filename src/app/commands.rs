@@ -63,6 +63,7 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
             | "/commit"
             | "/sessions"
             | "/export"
+            | "/diff"
     );
     if needs_idle && s.is_running() {
         s.flash(format!("{name} waits until the reply has finished"));
@@ -87,7 +88,7 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
         })),
         ("/model", _) => s.flash("Usage: /model [NAME]"),
         ("/compact", _) => {
-            s.agent_busy = Some("compacting".into());
+            s.agent_busy = Some(super::state::COMPACTING.into());
             s.flash("Compacting the conversation… (Esc stops)");
             cmds.push(Command::Agent(Op::Compact));
         }

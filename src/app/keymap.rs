@@ -15,6 +15,8 @@ enum Scope {
     Global,
     /// The approval queue has focus and holds calls.
     Queue,
+    /// The queue or the diff pane has focus while calls wait (y / n decide from both).
+    Decide,
     /// The diff pane or the queue has focus.
     Diff,
 }
@@ -36,8 +38,8 @@ const ACTIONS: &[(&str, Scope, &[&str])] = &[
     ("copy_code", Scope::Global, &["alt+y"]),
     ("reasoning", Scope::Global, &["ctrl+t"]),
     ("paste", Scope::Global, &["ctrl+v"]),
-    ("approve", Scope::Queue, &["y"]),
-    ("reject", Scope::Queue, &["n"]),
+    ("approve", Scope::Decide, &["y"]),
+    ("reject", Scope::Decide, &["n"]),
     ("allow_session", Scope::Queue, &["a"]),
     ("edit", Scope::Queue, &["e"]),
     ("approve_all", Scope::Queue, &["Y"]),
@@ -122,18 +124,21 @@ impl KeySpec {
                     _ => return Err(format!("`{text}`: no such function key")),
                 }
             }
+            "backtab" => KeyCode::BackTab,
             _ => {
                 let mut chars = last.chars();
                 match (chars.next(), chars.next()) {
+                    (Some(c), None) if spec.ctrl || spec.alt => {
+                        // with ctrl/alt a letter comes lower-case, with SHIFT when held
+                        if c.is_ascii_uppercase() {
+                            spec.shift = true;
+                        }
+                        KeyCode::Char(c.to_ascii_lowercase())
+                    }
                     (Some(c), None) => {
-                        let c = if spec.shift && c.is_ascii_lowercase() {
+                        // a plain character's case says whether shift is held
+                        let c = if spec.shift {
                             c.to_ascii_uppercase()
-                        } else {
-                            c
-                        };
-                        // with ctrl or alt, letters are reported lower-case
-                        let c = if (spec.ctrl || spec.alt) && !spec.shift {
-                            c.to_ascii_lowercase()
                         } else {
                             c
                         };
@@ -144,6 +149,15 @@ impl KeySpec {
                 }
             }
         };
+        if spec.code == KeyCode::Char(' ') && spec.shift {
+            return Err(format!(
+                "`{text}`: terminals do not tell shift+space from space"
+            ));
+        }
+        if spec.code == KeyCode::Tab && spec.shift {
+            spec.code = KeyCode::BackTab;
+            spec.shift = false;
+        }
         Ok(spec)
     }
 
@@ -156,10 +170,16 @@ impl KeySpec {
         if ctrl != self.ctrl || alt != self.alt {
             return false;
         }
+        let shift = m.contains(KeyModifiers::SHIFT);
         match (self.code, key.code) {
-            // a character's case carries shift
+            // with ctrl/alt: the letter in either case, shift from the flag or the case
+            (KeyCode::Char(a), KeyCode::Char(b)) if self.ctrl || self.alt => {
+                a == b.to_ascii_lowercase() && self.shift == (shift || b.is_ascii_uppercase())
+            }
+            // a plain character's case carries shift
             (KeyCode::Char(a), KeyCode::Char(b)) => a == b,
-            (a, b) => a == b && m.contains(KeyModifiers::SHIFT) == self.shift,
+            (KeyCode::BackTab, KeyCode::BackTab) => true,
+            (a, b) => a == b && shift == self.shift,
         }
     }
 
@@ -171,10 +191,20 @@ impl KeySpec {
         if self.alt {
             m |= KeyModifiers::ALT;
         }
-        if self.shift || matches!(self.code, KeyCode::Char(c) if c.is_ascii_uppercase()) {
+        let code = match self.code {
+            // a plain shifted letter is reported upper-case
+            KeyCode::Char(c) if self.shift && !self.ctrl && !self.alt => {
+                KeyCode::Char(c.to_ascii_uppercase())
+            }
+            c => c,
+        };
+        if self.shift || matches!(code, KeyCode::Char(c) if c.is_ascii_uppercase()) {
             m |= KeyModifiers::SHIFT;
         }
-        KeyEvent::new(self.code, m)
+        if code == KeyCode::BackTab {
+            m |= KeyModifiers::SHIFT;
+        }
+        KeyEvent::new(code, m)
     }
 
     /// A plain character (no ctrl/alt): typed text in the composer.
@@ -197,8 +227,16 @@ pub struct KeyMap {
 pub struct KeyContext {
     /// Text is being typed (the composer, a reason, an edited command).
     pub typing: bool,
+    /// A popup, overlay or prompt has the keys (the `/` list, the `@` picker, help, the
+    /// session list, a paste offer, a reason): Enter and Esc are theirs, nothing is
+    /// translated.
+    pub modal: bool,
+    /// The approval queue has focus and calls wait.
     pub queue: bool,
+    /// The diff pane has focus.
     pub diff: bool,
+    /// Calls wait for a decision.
+    pub pending: bool,
 }
 
 impl KeyMap {
@@ -243,9 +281,13 @@ impl KeyMap {
         if self.bound.is_empty() && self.freed.is_empty() {
             return Some(key);
         }
+        if cx.modal {
+            return Some(key);
+        }
         let applies = |scope: Scope, spec: &KeySpec| match scope {
             Scope::Global => !(cx.typing && spec.is_text()),
             Scope::Queue => cx.queue && !cx.typing,
+            Scope::Decide => (cx.queue || (cx.diff && cx.pending)) && !cx.typing,
             Scope::Diff => (cx.diff || cx.queue) && !cx.typing,
         };
         if let Some((_, _, default)) = self
@@ -287,7 +329,15 @@ mod tests {
         assert!(p("shift+y").matches(&k(KeyCode::Char('Y'), KeyModifiers::SHIFT)));
         assert!(p("space").matches(&k(KeyCode::Char(' '), KeyModifiers::NONE)));
         assert!(p("ctrl++").matches(&k(KeyCode::Char('+'), KeyModifiers::CONTROL)));
-        for bad in ["", "hyper+x", "f99", "ctrl+nope"] {
+        // ctrl+shift+letter: lower-case with SHIFT (kitty protocol) or upper-case (legacy)
+        let cs = KeyModifiers::CONTROL | KeyModifiers::SHIFT;
+        assert!(p("ctrl+shift+y").matches(&k(KeyCode::Char('y'), cs)));
+        assert!(p("ctrl+Y").matches(&k(KeyCode::Char('Y'), cs)));
+        assert!(!p("ctrl+y").matches(&k(KeyCode::Char('y'), cs)));
+        assert!(p("alt+Y").matches(&k(KeyCode::Char('Y'), KeyModifiers::ALT)));
+        assert!(!p("alt+y").matches(&k(KeyCode::Char('Y'), KeyModifiers::ALT)));
+        assert!(p("shift+tab").matches(&k(KeyCode::BackTab, KeyModifiers::SHIFT)));
+        for bad in ["", "hyper+x", "f99", "ctrl+nope", "shift+space"] {
             assert!(KeySpec::parse(bad).is_err(), "{bad}");
         }
     }
@@ -303,13 +353,17 @@ mod tests {
 
     const TYPING: KeyContext = KeyContext {
         typing: true,
+        pending: false,
         queue: false,
         diff: false,
+        modal: false,
     };
     const QUEUE: KeyContext = KeyContext {
         typing: false,
         queue: true,
+        pending: true,
         diff: false,
+        modal: false,
     };
 
     #[test]

@@ -300,6 +300,9 @@ impl SessionPicker {
     }
 }
 
+/// `agent_busy` while the conversation is compacted.
+pub const COMPACTING: &str = "compacting";
+
 pub const QUIT_WINDOW: Duration = Duration::from_secs(2);
 pub const FLASH_FOR: Duration = Duration::from_secs(3);
 
@@ -373,6 +376,14 @@ impl State {
 
     pub fn flash(&mut self, text: impl Into<String>) {
         self.flash = Some((text.into(), self.now));
+    }
+
+    /// Something Esc / Ctrl+C can stop: a reply, a `!command`, a compaction (starting or
+    /// resuming a session cannot be stopped and takes a moment).
+    pub fn can_interrupt(&self) -> bool {
+        self.turn.is_some()
+            || self.shell_running.is_some()
+            || self.agent_busy.as_deref() == Some(COMPACTING)
     }
 
     pub fn is_running(&self) -> bool {

@@ -14,14 +14,17 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
     let mut cmds = Vec::new();
     match msg {
         Msg::Key(key) if key.kind != KeyEventKind::Release => {
-            let overlay = s.show_help || s.sessions.is_some();
             let cx = super::keymap::KeyContext {
-                typing: s.approval_input.is_some() || (s.focus == Focus::Input && !overlay),
-                // y/n decide from the diff pane too
-                queue: matches!(s.focus, Focus::Approvals | Focus::Diff)
-                    && !s.approvals.is_empty()
-                    && !overlay,
-                diff: s.focus == Focus::Diff && !overlay,
+                typing: s.focus == Focus::Input,
+                modal: s.show_help
+                    || s.sessions.is_some()
+                    || s.approval_input.is_some()
+                    || s.paste_offer.is_some()
+                    || s.file_picker.is_some()
+                    || !super::popups::command_matches(s).is_empty(),
+                queue: s.focus == Focus::Approvals && !s.approvals.is_empty(),
+                diff: s.focus == Focus::Diff,
+                pending: !s.approvals.is_empty(),
             };
             match s.keymap.translate(key, cx) {
                 Some(key) => on_key(s, key, &mut cmds),
@@ -107,7 +110,7 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         return;
     }
     if ctrl(&key, 'c') {
-        if s.is_running() {
+        if s.can_interrupt() {
             interrupt(s, cmds);
         } else if s
             .quit_armed_at
@@ -129,7 +132,7 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
     }
     match key.code {
         KeyCode::Esc => {
-            if s.is_running() {
+            if s.can_interrupt() {
                 interrupt(s, cmds);
             } else if s.diff_shown.take().is_some() {
                 s.card_cursor = None;

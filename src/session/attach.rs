@@ -18,13 +18,19 @@ pub struct FileRef {
 pub fn refs(text: &str) -> Vec<FileRef> {
     let mut out: Vec<FileRef> = Vec::new();
     let mut prev_space = true;
+    // the end of a quoted reference: nothing inside it is looked at again
+    let mut skip_to = 0;
     for (i, ch) in text.char_indices() {
+        if i < skip_to {
+            continue;
+        }
         if ch == '@' && prev_space {
             let rest = &text[i + 1..];
             if let Some(quoted) = rest.strip_prefix('"')
                 && let Some(close) = quoted.find('"')
             {
                 let path = &quoted[..close];
+                skip_to = i + 2 + close + 1;
                 let after = &quoted[close + 1..];
                 let end = after.find(char::is_whitespace).unwrap_or(after.len());
                 let suffix = after[..end].trim_end_matches(['.', ',', ';', ')', '!', '?']);
@@ -193,36 +199,49 @@ fn read_lines(path: &Path, a: usize, b: usize, max_bytes: usize) -> std::io::Res
     use std::io::BufRead;
     let mut reader = std::io::BufReader::new(std::fs::File::open(path)?);
     let mut buf = Vec::new();
-    let mut body = String::new();
-    let (mut n, mut last, mut cut) = (0usize, 0usize, false);
+    let mut body: Vec<u8> = Vec::new();
+    // lines finished so far; the line being read is `n + 1`
+    let (mut n, mut last, mut cut, mut in_line) = (0usize, 0usize, false, false);
+    let chunk = max_bytes.saturating_add(1).min(1 << 20) as u64;
     loop {
         buf.clear();
-        // a "line" longer than the cap is read only up to the cap (a minified file)
-        let got =
-            std::io::Read::take(&mut reader, max_bytes as u64 + 1).read_until(b'\n', &mut buf)?;
+        // read in pieces, so that one huge line (a minified file) is never held whole
+        let got = std::io::Read::take(&mut reader, chunk).read_until(b'\n', &mut buf)?;
         if got == 0 {
+            // a last line without a newline counts
+            if in_line {
+                n += 1;
+            }
             break;
         }
         if buf.contains(&0) {
             return Ok(Lines::Binary);
         }
-        n += 1;
-        if n >= a {
-            let line = String::from_utf8_lossy(&buf);
-            if body.len() + line.len() > max_bytes {
+        let line_no = n + 1;
+        if line_no >= a && line_no <= b && !cut {
+            let room = max_bytes.saturating_sub(body.len());
+            if buf.len() > room {
+                body.extend_from_slice(&buf[..room]);
                 cut = true;
+            } else {
+                body.extend_from_slice(&buf);
+            }
+            last = line_no;
+        }
+        if buf.ends_with(b"\n") {
+            n += 1;
+            in_line = false;
+            if n >= b || cut {
                 break;
             }
-            body.push_str(&line);
-            last = n;
-        }
-        if n >= b {
-            break;
+        } else {
+            in_line = true;
         }
     }
-    if n < a {
+    if last == 0 {
         return Ok(Lines::Short(n));
     }
+    let body = String::from_utf8_lossy(&body);
     Ok(Lines::Found {
         body: body.trim_end_matches('\n').to_owned(),
         cut,
@@ -273,7 +292,30 @@ mod tests {
     }
 
     #[test]
+    fn long_lines_count_once_and_are_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!("{}\nsecond\nthird", "x".repeat(5000));
+        std::fs::write(dir.path().join("min.js"), &text).unwrap();
+        let a = attach(dir.path(), "@min.js:2-3", 100);
+        assert!(a.text.contains("```js\nsecond\nthird\n```"), "{a:?}");
+        let a = attach(dir.path(), "@min.js:1-1", 100);
+        assert!(a.text.contains(&"x".repeat(100)), "{a:?}");
+        assert!(a.text.contains("[… cut"), "{a:?}");
+        let a = attach(dir.path(), "@min.js:4-9", 100);
+        assert!(a.problems[0].contains("only 3 lines"), "{a:?}");
+        let a = attach(dir.path(), "@min.js:1-18446744073709551615", usize::MAX);
+        assert!(a.text.contains("third"), "{a:?}");
+    }
+
+    #[test]
     fn quoted_references_may_hold_spaces() {
+        assert_eq!(
+            refs(r#"@"my @notes.md""#),
+            vec![FileRef {
+                path: "my @notes.md".into(),
+                lines: None
+            }]
+        );
         assert_eq!(
             refs(r#"read @"docs/My Notes.md" and @"a b.rs":2-3, ok"#),
             vec![

@@ -238,12 +238,12 @@ fn answer_dangling_calls(messages: &mut Vec<Message>) {
     }
 }
 
-/// A user message without a reply (a crash while the model answered, or a journal from
-/// before replies were always recorded) gets a placeholder, so roles alternate.
+/// A user message without a reply, or tool results the model never answered (a crash
+/// while the model answered or a tool ran), get a placeholder reply, so roles alternate.
 fn answer_dangling_users(messages: &mut Vec<Message>) {
     let mut i = 0;
     while i < messages.len() {
-        let unanswered = messages[i].role == Role::User
+        let unanswered = matches!(messages[i].role, Role::User | Role::Tool)
             && messages
                 .get(i + 1)
                 .is_none_or(|next| next.role == Role::User);
@@ -311,6 +311,7 @@ mod tests {
                 Role::User,
                 Role::Assistant,
                 Role::Tool,
+                Role::Assistant,
                 Role::User,
                 Role::Assistant
             ]
