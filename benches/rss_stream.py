@@ -15,6 +15,7 @@ import argparse, http.server, json, os, shutil, socketserver, subprocess, sys, t
 ap = argparse.ArgumentParser()
 ap.add_argument("--deltas", type=int, default=200_000)
 ap.add_argument("--replies", type=int, default=3)
+ap.add_argument("--plain", action="store_true", help="words only: no Markdown, no paragraphs")
 args = ap.parse_args()
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -24,6 +25,8 @@ if not os.path.exists(cove):
 
 def body(n):
     words = ["alpha ", "beta ", "gamma ", "delta ", "`code` ", "**bold** ", "\n\n"]
+    if args.plain:
+        words = ["alpha ", "beta ", "gamma ", "delta "]
     parts = []
     for i in range(n):
         chunk = {"choices": [{"index": 0, "delta": {"content": words[i % len(words)]}}]}
@@ -33,6 +36,7 @@ def body(n):
     return "".join(parts).encode()
 
 BODY = body(args.deltas)
+SERVED = [0]
 
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -50,6 +54,8 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_header("content-length", str(len(BODY)))
         self.end_headers()
         self.wfile.write(BODY)
+        self.wfile.flush()
+        SERVED[0] += 1
     def log_message(self, *a):
         pass
 
@@ -64,7 +70,7 @@ home = tempfile.mkdtemp()
 ws = os.path.join(home, "ws")
 os.makedirs(ws)
 session = f"rss{os.getpid()}"
-env = f"HOME={home} XDG_DATA_HOME={home}/data XDG_STATE_HOME={home}/state COVE_BASE_URL={url}"
+env = os.environ.get("RSS_EXTRA_ENV", "") + f" HOME={home} XDG_DATA_HOME={home}/data XDG_STATE_HOME={home}/state COVE_BASE_URL={url}"
 subprocess.run(["tmux", "new", "-d", "-s", session, "-x", "120", "-y", "40",
                 f"cd {ws} && env {env} {cove}"], check=True)
 
@@ -97,15 +103,12 @@ try:
         subprocess.run(["tmux", "send-keys", "-t", session, "-l", f"reply {r}"])
         subprocess.run(["tmux", "send-keys", "-t", session, "Enter"])
         start = time.time()
-        seen_busy = False
         while time.time() - start < 120:
             peak = max(peak, rss_kib(p))
-            screen = pane()
-            busy = "Esc interrupts" in screen
-            seen_busy = seen_busy or busy
-            if seen_busy and not busy:
+            # done: the server sent this reply, and the UI is no longer streaming it
+            if SERVED[0] > r and "Esc interrupts" not in pane():
                 break
-            time.sleep(0.1)
+            time.sleep(0.05)
         took = time.time() - start
         print(f"after reply {r + 1} ({args.deltas} deltas, {took:.1f} s): {rss_kib(p)/1024:.1f} MiB, peak so far {peak/1024:.1f} MiB")
 finally:

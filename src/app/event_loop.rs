@@ -56,6 +56,7 @@ pub async fn run(
     let mut last_draw = Instant::now() - FRAME;
     let mut next_tick = tokio::time::Instant::now() + TICK;
 
+    let mut was_running = false;
     loop {
         let ticking =
             state.turn.is_some() || state.flash.is_some() || state.quit_armed_at.is_some();
@@ -151,11 +152,27 @@ pub async fn run(
             draw(&mut terminal, &mut state)?;
             last_draw = Instant::now();
         }
+        // a reply's stream leaves many small freed blocks in the allocator's arenas:
+        // hand them back to the system once it is over
+        let running = state.is_running();
+        if was_running && !running {
+            release_free_memory();
+        }
+        was_running = running;
     }
     let _ = ch.ops.send(Op::Shutdown);
     drop(terminal);
     drop(guard);
     Ok(state)
+}
+
+/// Returns the allocator's free memory to the system (glibc keeps it per arena).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn term_msg(ev: Event) -> Option<Msg> {
