@@ -129,6 +129,8 @@ struct Agent {
     last_usage: Option<(usize, u64)>,
     /// The turn running now (for journal records of changes).
     turn_now: u64,
+    /// What was attached to the message being sent, for the journal.
+    attached_notice: Option<String>,
 }
 
 /// How a call is to be handled before it runs.
@@ -161,6 +163,7 @@ async fn run(
         git_seen: None,
         last_usage: None,
         turn_now: 0,
+        attached_notice: None,
     };
     agent.log.dir = agent.settings.sessions_dir.clone();
     agent.begin_session().await;

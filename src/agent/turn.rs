@@ -57,6 +57,9 @@ impl Agent {
             reasoning: None,
             model: None,
         });
+        if let Some(text) = self.attached_notice.take() {
+            self.log(Record::Notice { text });
+        }
         let tools = offered_tools(&self.settings.tools);
         let max_steps = self.settings.tools.max_iterations.unwrap_or(25).max(1);
         let mut changed: Vec<PathBuf> = Vec::new();

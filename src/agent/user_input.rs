@@ -34,9 +34,10 @@ impl Agent {
                 line.push(format!("Attached {}.", attached.labels.join(", ")));
             }
             line.extend(attached.problems.iter().cloned());
-            self.send(AgentEvent::Notice {
-                text: line.join(" "),
-            });
+            let text = line.join(" ");
+            // journaled after the user message it belongs to (see `turn`)
+            self.attached_notice = Some(text.clone());
+            self.send(AgentEvent::Notice { text });
         }
         parts.push(format!("{text}{}", attached.text));
         parts.join("\n\n")
