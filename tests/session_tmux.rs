@@ -67,6 +67,30 @@ fn quit_and_continue_brings_the_session_back() {
     assert!(msgs.contains("what did I ask?"), "{msgs}");
     t.keys(&["C-c"]);
     t.keys(&["C-c"]);
+    t.wait_for(|s| s.contains("2 turns"), T);
+
+    // `cove --resume` without an id: the picker, Enter resumes
+    t.send_literal("clear");
+    t.keys(&["Enter"]);
+    t.run_cove_args(
+        sb.dir.path(),
+        &sb.workspace(),
+        &server.base_url(),
+        &env,
+        "--resume",
+    );
+    let screen = t.wait_for(|s| s.contains("Enter resume") && s.contains("2 turns"), T);
+    assert!(
+        screen.contains("what is the capital of atlantis?"),
+        "{screen}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for(
+        |s| s.contains("You asked about Atlantis.") && !s.contains("Enter resume"),
+        T,
+    );
+    t.keys(&["C-c"]);
+    t.keys(&["C-c"]);
 }
 
 #[test]
