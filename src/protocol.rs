@@ -280,6 +280,8 @@ pub enum TranscriptItem {
         text: String,
         /// Labels of the images that were attached.
         images: Vec<String>,
+        /// Their thumbnails, when they could be made (in the order of `images`).
+        previews: Vec<Option<Thumbnail>>,
     },
     Assistant {
         model: String,

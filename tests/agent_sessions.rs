@@ -488,3 +488,61 @@ async fn roles_alternate_after_a_turn_stopped_at_its_tool_calls() {
         "{body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_transcript_shows_thumbnails_of_earlier_images() {
+    let server = FakeServer::start(vec![answer("a red square")]);
+    let sessions = tempfile::tempdir().unwrap();
+    let sdir = sessions.path().to_owned();
+    let mut h = start_with(&server.base_url(), "vision = true\n", |s, _| {
+        s.sessions_dir = Some(sdir.clone())
+    })
+    .await;
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(16, 8, image::Rgb([200, 0, 0]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    use base64::Engine;
+    let url = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&png)
+    );
+    h.ops
+        .send(Op::UserTurn {
+            turn: 1,
+            text: "what is this?".into(),
+            images: vec![cove::protocol::ImageAttachment {
+                data_url: url,
+                label: "16x8 PNG".into(),
+                preview: None,
+            }],
+        })
+        .unwrap();
+    turn_done(&mut h).await;
+    h.ops.send(Op::Shutdown).unwrap();
+    let path = cove::session::store::list(&sdir)[0].path.clone();
+    let mut s = cove::agent::AgentSettings::from_config(
+        &config(&server.base_url(), ""),
+        "system".into(),
+        h.root.clone(),
+    )
+    .unwrap();
+    s.sessions_dir = Some(sdir.clone());
+    s.resume = Some(path);
+    let (_ops, mut events) = cove::agent::spawn(s);
+    loop {
+        if let AgentEvent::SessionLoaded { transcript, .. } = events.recv().await.unwrap() {
+            let TranscriptItem::User {
+                images, previews, ..
+            } = &transcript[0]
+            else {
+                panic!("{transcript:?}")
+            };
+            assert_eq!(images, &vec!["image 1".to_string()]);
+            let t = previews[0].as_ref().expect("a thumbnail");
+            assert_eq!((t.width, t.height), (16, 8));
+            assert_eq!(&t.rgb[..3], &[200, 0, 0]);
+            break;
+        }
+    }
+}

@@ -241,6 +241,7 @@ fn a_loaded_session_replaces_the_transcript() {
                 TranscriptItem::User {
                     text: "add a --json flag".into(),
                     images: vec![],
+                    previews: vec![],
                 },
                 TranscriptItem::Assistant {
                     model: "devstral".into(),

@@ -193,9 +193,10 @@ impl Agent {
             journal,
             start: None,
         };
+        let transcript = with_thumbnails(r.transcript, r.images).await;
         self.send(AgentEvent::SessionLoaded {
             id: r.id,
-            transcript: r.transcript,
+            transcript,
             turns: r.turns,
         });
         for w in r.warnings {
@@ -313,4 +314,46 @@ fn file_change(root: &Path, c: &replay::Change) -> FileChange {
         old: c.old.clone(),
         new: c.new.clone(),
     }
+}
+
+/// The most earlier images a resumed transcript shows as thumbnails (decoding costs
+/// ~30 ms each); the rest show their labels.
+const RESUME_THUMBNAILS: usize = 40;
+
+/// Thumbnails for the images of a resumed transcript, made on a blocking thread.
+async fn with_thumbnails(
+    mut transcript: Vec<crate::protocol::TranscriptItem>,
+    images: Vec<(usize, Vec<String>)>,
+) -> Vec<crate::protocol::TranscriptItem> {
+    if images.is_empty() {
+        return transcript;
+    }
+    let made = tokio::task::spawn_blocking(move || {
+        // the newest first: those are the ones on screen
+        let mut left = RESUME_THUMBNAILS;
+        let mut out = Vec::new();
+        for (at, urls) in images.into_iter().rev() {
+            let previews: Vec<_> = urls
+                .iter()
+                .map(|u| {
+                    (left > 0).then(|| {
+                        left -= 1;
+                        crate::vision::preview::from_data_url(u)
+                    })?
+                })
+                .collect();
+            out.push((at, previews));
+        }
+        out
+    })
+    .await
+    .unwrap_or_default();
+    for (at, previews) in made {
+        if let Some(crate::protocol::TranscriptItem::User { previews: p, .. }) =
+            transcript.get_mut(at)
+        {
+            *p = previews;
+        }
+    }
+    transcript
 }

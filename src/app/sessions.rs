@@ -26,13 +26,18 @@ pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u
     let resumed = !transcript.is_empty();
     for item in transcript {
         let kind = match item {
-            TranscriptItem::User { text, images } => EntryKind::User {
+            TranscriptItem::User {
+                text,
+                images,
+                previews,
+            } => EntryKind::User {
                 text,
                 images: images
                     .into_iter()
-                    .map(|label| SentImage {
+                    .enumerate()
+                    .map(|(i, label)| SentImage {
                         label,
-                        preview: None,
+                        preview: previews.get(i).cloned().flatten(),
                     })
                     .collect(),
             },

@@ -34,6 +34,8 @@ pub struct Resumed {
     pub note: Option<String>,
     pub turns: u64,
     pub warnings: Vec<String>,
+    /// The images of user messages, by transcript index, for thumbnails.
+    pub images: Vec<(usize, Vec<String>)>,
 }
 
 /// Rebuilds a session from its records (the first must be `start`).
@@ -81,19 +83,26 @@ pub fn replay(
                 match message.role {
                     Role::User => {
                         s.note = None;
-                        let images = match &message.content {
+                        let urls: Vec<String> = match &message.content {
                             Some(crate::domain::conversation::Content::Parts(p)) => p
                                 .iter()
-                                .filter(|p| matches!(p, ContentPart::ImageUrl(_)))
-                                .enumerate()
-                                .map(|(i, _)| format!("image {}", i + 1))
+                                .filter_map(|p| match p {
+                                    ContentPart::ImageUrl(u) => Some(u.clone()),
+                                    ContentPart::Text(_) => None,
+                                })
                                 .collect(),
                             _ => Vec::new(),
                         };
+                        let images: Vec<String> =
+                            (1..=urls.len()).map(|i| format!("image {i}")).collect();
                         // an empty `shown`: a message cove wrote for the user (vision hand-over)
                         if shown.as_deref() != Some("") {
+                            if !urls.is_empty() {
+                                s.images.push((s.transcript.len(), urls));
+                            }
                             s.transcript.push(TranscriptItem::User {
                                 text: shown.unwrap_or_else(|| text_of(&message)),
+                                previews: vec![None; images.len()],
                                 images,
                             });
                         }
@@ -186,7 +195,11 @@ pub fn replay(
                 answer,
             } => {
                 s.turns = s.turns.max(turn);
-                s.transcript.push(TranscriptItem::User { text, images });
+                s.transcript.push(TranscriptItem::User {
+                    text,
+                    previews: vec![None; images.len()],
+                    images,
+                });
                 s.transcript.push(TranscriptItem::Assistant {
                     model,
                     content: answer,

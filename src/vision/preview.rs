@@ -23,6 +23,30 @@ pub fn thumbnail(px: &[u8], channels: usize, w: u32, h: u32) -> Thumbnail {
     }
 }
 
+/// The thumbnail of an image sent earlier as a `data:` URL (a resumed session's): `None`
+/// for anything that is not a decodable image within the usual limits.
+pub fn from_data_url(url: &str) -> Option<Thumbnail> {
+    use base64::Engine;
+    let (head, data) = url.split_once(',')?;
+    if !head.starts_with("data:image/") || !head.ends_with(";base64") {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .ok()?;
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(16_384);
+    limits.max_image_height = Some(16_384);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode().ok()?.to_rgb8();
+    let (w, h) = img.dimensions();
+    Some(thumbnail(img.as_raw(), 3, w, h))
+}
+
 /// The largest size with the aspect ratio of `w x h` inside `bw x bh`; never upscaled.
 fn fit_box(w: u32, h: u32, bw: u32, bh: u32) -> (u32, u32) {
     let (w64, h64) = (u64::from(w.max(1)), u64::from(h.max(1)));
