@@ -96,6 +96,9 @@ fn bench(c: &mut Criterion) {
     }
     drop(j);
     g.sample_size(20);
+    g.bench_function("list_one_500_turn_session", |b| {
+        b.iter(|| cove::session::store::info(&long).expect("a journal").turns)
+    });
     g.bench_function("resume_500_turns", |b| {
         b.iter(|| {
             let l = journal::load(&long).expect("load");

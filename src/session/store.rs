@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use super::journal;
 use super::record::Record;
 
 /// The directory of one workspace's sessions.
@@ -54,17 +53,20 @@ pub fn list(dir: &Path) -> Vec<SessionInfo> {
     out
 }
 
-/// What one journal holds, for the list; `None` when it is not a journal.
+/// What one journal holds, for the list; `None` when it is not a journal. Lines are
+/// only skimmed (file contents, images and tool output are skipped, not kept); the first
+/// user message is read whole for its text.
 pub fn info(path: &Path) -> Option<SessionInfo> {
-    let loaded = journal::load(path).ok()?;
-    let mut records = loaded.records.iter();
-    let Some(Record::Start { id, started, .. }) = records.next() else {
+    let bytes = std::fs::read(path).ok()?;
+    let mut lines = bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty());
+    let Ok(Record::Start { id, started, .. }) = serde_json::from_slice::<Record>(lines.next()?)
+    else {
         return None;
     };
     let mut info = SessionInfo {
-        id: id.clone(),
+        id,
         path: path.to_owned(),
-        started: *started,
+        started,
         first_prompt: String::new(),
         turns: 0,
         files_changed: 0,
@@ -72,26 +74,57 @@ pub fn info(path: &Path) -> Option<SessionInfo> {
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(*started, |d| d.as_secs()),
+            .map_or(started, |d| d.as_secs()),
     };
-    let mut files: Vec<&str> = Vec::new();
-    for r in records {
-        match r {
-            Record::Message { message, shown, .. }
-                if message.role == crate::domain::conversation::Role::User =>
+    let mut files: Vec<String> = Vec::new();
+    for line in lines {
+        let Ok(peek) = serde_json::from_slice::<Peek>(line) else {
+            continue; // a torn or damaged line: `load` reports those
+        };
+        match peek.kind.as_str() {
+            "message"
+                if peek.message.as_ref().is_some_and(|m| m.role == "user")
+                    && peek.shown.as_deref() != Some("") =>
             {
                 info.turns += 1;
-                if info.first_prompt.is_empty() {
-                    let text = shown.clone().unwrap_or_else(|| text_of(message));
+                if info.first_prompt.is_empty()
+                    && let Ok(Record::Message { message, shown, .. }) =
+                        serde_json::from_slice::<Record>(line)
+                {
+                    let text = shown.unwrap_or_else(|| text_of(&message));
                     info.first_prompt = one_line(&text, 60);
                 }
             }
-            Record::Change { path, .. } if !files.contains(&path.as_str()) => files.push(path),
+            "change" => {
+                if let Some(p) = peek.path
+                    && !files.contains(&p)
+                {
+                    files.push(p);
+                }
+            }
             _ => {}
         }
     }
     info.files_changed = files.len();
     Some(info)
+}
+
+/// The few fields of a record the session list needs; the rest is skipped unread.
+#[derive(serde::Deserialize)]
+struct Peek {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    message: Option<PeekMessage>,
+    #[serde(default)]
+    shown: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct PeekMessage {
+    role: String,
 }
 
 /// The text of a message (its text parts).
