@@ -393,3 +393,28 @@ fn a_session_list_that_comes_after_the_picker_closed_does_not_reopen_it() {
     );
     assert!(s.sessions.is_none());
 }
+
+#[test]
+fn without_colour_the_selected_command_is_reversed() {
+    let mut s = state_with(cove::config::theme::Theme::monochrome());
+    type_text(&mut s, "/cl");
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| cove::ui::render(f, &s)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let row = (0..30)
+        .find(|&y| {
+            (0..100)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .contains("/clear")
+        })
+        .unwrap();
+    let x = (0..100).find(|&x| buf[(x, row)].symbol() == "/").unwrap();
+    assert!(
+        buf[(x, row)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED),
+        "{:?}",
+        buf[(x, row)]
+    );
+}

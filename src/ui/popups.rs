@@ -41,7 +41,7 @@ pub fn render(f: &mut Frame, screen: Rect, composer: Rect, s: &State) {
                 Span::styled(what, s.theme.style(c.dim)),
             ]);
             if i == sel {
-                line = line.style(s.theme.with_bg(s.theme.style(c.fg), c.selection));
+                line = line.style(selected(s));
             }
             line
         })
@@ -104,7 +104,7 @@ pub fn render_sessions(f: &mut Frame, screen: Rect, s: &State) {
                     Span::styled(prompt, s.theme.style(c.fg)),
                 ]);
                 if i == p.selected {
-                    line = line.style(s.theme.with_bg(s.theme.style(c.fg), c.selection));
+                    line = line.style(selected(s));
                 }
                 lines.push(line);
             }
@@ -126,4 +126,14 @@ pub fn render_sessions(f: &mut Frame, screen: Rect, s: &State) {
         ));
     f.render_widget(Clear, area);
     f.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The selected row: the theme's selection colour, reversed under `NO_COLOR`.
+fn selected(s: &State) -> ratatui::style::Style {
+    let c = &s.theme.colors;
+    if s.theme.no_color {
+        s.theme.style(c.fg).add_modifier(Modifier::REVERSED)
+    } else {
+        s.theme.with_bg(s.theme.style(c.fg), c.selection)
+    }
 }
