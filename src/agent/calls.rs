@@ -282,11 +282,11 @@ impl Agent {
         summary: String,
         changes: Vec<crate::protocol::ProposedChange>,
     ) {
-        self.conversation
-            .push(Message::tool_result(call.id.clone(), text));
+        let message = Message::tool_result(call.id.clone(), text);
+        self.conversation.push(message.clone());
         self.log(Record::Message {
             turn,
-            message: Message::tool_result(call.id.clone(), text),
+            message,
             shown: None,
             reasoning: None,
             model: None,

@@ -19,17 +19,6 @@ pub(super) enum Compaction {
 const TRIM_OUTPUTS_TO: usize = 400;
 
 impl Agent {
-    /// Tokens the tool schemas add to every request.
-    fn tools_tokens(&self) -> usize {
-        let tools = offered_tools(&self.settings.tools);
-        tools
-            .iter()
-            .map(|t| {
-                tokens::estimate(&t.description) + tokens::estimate(&t.parameters.to_string()) + 10
-            })
-            .sum()
-    }
-
     /// The size of the next request: the server's count of the last one plus what was
     /// added since, else an estimate of the whole.
     pub(super) fn estimate_next(&self) -> u64 {
@@ -37,7 +26,7 @@ impl Agent {
             Some((n, total)) if n <= self.conversation.len() => {
                 total + tokens::messages(&self.conversation[n..]) as u64
             }
-            _ => (tokens::messages(&self.conversation) + self.tools_tokens()) as u64,
+            _ => (tokens::messages(&self.conversation) + self.tools_tokens) as u64,
         }
     }
 
@@ -66,7 +55,7 @@ impl Agent {
     ) -> Compaction {
         // estimated the same way as the result, so the two compare (a server's own count
         // may leave out what its template drops, tool schemas say)
-        let before = (tokens::messages(&self.conversation) + self.tools_tokens()) as u64;
+        let before = (tokens::messages(&self.conversation) + self.tools_tokens) as u64;
         let cfg = self.settings.context.clone();
         let mut rest: Vec<Message> = self.conversation[1..].to_vec();
         let window = self.context_window.unwrap_or(32_768) as usize;
@@ -84,7 +73,7 @@ impl Agent {
                 .unwrap_or(0);
         }
         let trimmed = compact::trim_tool_outputs(&mut rest[..start], TRIM_OUTPUTS_TO);
-        let fixed = tokens::message(&self.conversation[0]) + self.tools_tokens();
+        let fixed = tokens::message(&self.conversation[0]) + self.tools_tokens;
         if start == 0 {
             // everything is one recent turn: only its tool outputs can give
             let n = compact::trim_tool_outputs(&mut rest, TRIM_OUTPUTS_TO * 4);
@@ -213,4 +202,15 @@ fn cap_tokens(text: &str, max: usize) -> String {
     }
     let end = text[..end].rfind('\n').unwrap_or(end);
     format!("{}\n[…]", &text[..end])
+}
+
+/// Tokens the tool schemas add to every request (the offered tools do not change during
+/// a session, so the agent works this out once).
+pub(super) fn tools_tokens(tools: &ToolsConfig) -> usize {
+    offered_tools(tools)
+        .iter()
+        .map(|t| {
+            tokens::estimate(&t.description) + tokens::estimate(&t.parameters.to_string()) + 10
+        })
+        .sum()
 }

@@ -131,6 +131,8 @@ struct Agent {
     turn_now: u64,
     /// What was attached to the message being sent, for the journal.
     attached_notice: Option<String>,
+    /// Tokens of the tool schemas in every request.
+    tools_tokens: usize,
 }
 
 /// How a call is to be handled before it runs.
@@ -146,6 +148,7 @@ async fn run(
     mut ops: UnboundedReceiver<Op>,
     events: UnboundedSender<AgentEvent>,
 ) {
+    let tools_tokens = compaction::tools_tokens(&settings.tools);
     let mut agent = Agent {
         conversation: vec![Message::system(settings.system_prompt.clone())],
         model: settings.model.name.clone().filter(|n| !n.is_empty()),
@@ -164,6 +167,7 @@ async fn run(
         last_usage: None,
         turn_now: 0,
         attached_notice: None,
+        tools_tokens,
     };
     agent.log.dir = agent.settings.sessions_dir.clone();
     agent.begin_session().await;

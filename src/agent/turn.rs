@@ -23,6 +23,18 @@ impl Agent {
         }
     }
 
+    /// The turn was interrupted: close it for the model, then tell the UI.
+    fn end_interrupted(&mut self, turn: u64, placeholder: &str) {
+        self.ensure_reply(turn, placeholder);
+        self.send(AgentEvent::TurnDone {
+            turn,
+            outcome: TurnOutcome {
+                interrupted: true,
+                ..TurnOutcome::default()
+            },
+        });
+    }
+
     /// Adds a reply of the model to the conversation and the journal.
     fn push_reply(&mut self, turn: u64, message: Message, reasoning: Option<String>) {
         self.log(Record::Message {
@@ -49,10 +61,11 @@ impl Agent {
         if self.model.is_none() {
             self.probe().await;
         }
-        self.conversation.push(user_message(text.clone(), &images));
+        let message = user_message(text.clone(), &images);
+        self.conversation.push(message.clone());
         self.log(Record::Message {
             turn,
-            message: user_message(text.clone(), &images),
+            message,
             shown,
             reasoning: None,
             model: None,
@@ -69,14 +82,7 @@ impl Agent {
                     super::compaction::Compaction::Done => {}
                     super::compaction::Compaction::Shutdown => return true,
                     super::compaction::Compaction::Interrupted => {
-                        self.ensure_reply(turn, "(interrupted before replying)");
-                        self.send(AgentEvent::TurnDone {
-                            turn,
-                            outcome: TurnOutcome {
-                                interrupted: true,
-                                ..TurnOutcome::default()
-                            },
-                        });
+                        self.end_interrupted(turn, "(interrupted before replying)");
                         return false;
                     }
                 }
@@ -101,14 +107,7 @@ impl Agent {
                     if !streamed.is_empty() {
                         self.push_reply(turn, Message::assistant(streamed, Vec::new()), None);
                     }
-                    self.ensure_reply(turn, "(interrupted before replying)");
-                    self.send(AgentEvent::TurnDone {
-                        turn,
-                        outcome: TurnOutcome {
-                            interrupted: true,
-                            ..TurnOutcome::default()
-                        },
-                    });
+                    self.end_interrupted(turn, "(interrupted before replying)");
                     return shutdown;
                 }
                 Some(Err(e)) => {
@@ -175,14 +174,7 @@ impl Agent {
             match self.run_calls(turn, &calls, &mut changed, ops).await {
                 CallsEnd::Done => {}
                 CallsEnd::Interrupted => {
-                    self.ensure_reply(turn, "(interrupted)");
-                    self.send(AgentEvent::TurnDone {
-                        turn,
-                        outcome: TurnOutcome {
-                            interrupted: true,
-                            ..TurnOutcome::default()
-                        },
-                    });
+                    self.end_interrupted(turn, "(interrupted)");
                     return false;
                 }
                 CallsEnd::Shutdown => return true,

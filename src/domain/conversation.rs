@@ -109,6 +109,22 @@ impl Message {
         }
     }
 
+    /// The message's text (its text parts joined by blank lines; images left out).
+    pub fn text_content(&self) -> String {
+        match &self.content {
+            None => String::new(),
+            Some(Content::Text(t)) => t.clone(),
+            Some(Content::Parts(parts)) => parts
+                .iter()
+                .filter_map(|p| match p {
+                    ContentPart::Text(t) => Some(t.as_str()),
+                    ContentPart::ImageUrl(_) => None,
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+
     pub fn tool_result(call_id: impl Into<String>, text: impl Into<String>) -> Self {
         Message {
             role: Role::Tool,

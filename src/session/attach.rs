@@ -174,15 +174,6 @@ fn cut_at_line(text: &str, max: usize) -> (String, bool) {
     (text[..end].to_owned(), true)
 }
 
-fn longest_backticks(text: &str) -> usize {
-    let (mut best, mut run) = (0, 0);
-    for c in text.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
-        best = best.max(run);
-    }
-    best
-}
-
 /// Lines `a..=b` of a file, read up to line `b` only.
 enum Lines {
     Found {
@@ -255,7 +246,7 @@ fn push_block(out: &mut Attached, path: &str, label: &str, body: &str, cut_at: O
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("");
-    let fence = "`".repeat(longest_backticks(body).max(2) + 1);
+    let fence = crate::domain::text::code_fence(body);
     let note = cut_at.map_or(String::new(), |max| {
         format!("\n[… cut: the attachment is limited to {max} bytes. Use read_file for the rest.]")
     });

@@ -80,7 +80,7 @@ pub fn transcript(messages: &[Message], max_tokens: usize) -> String {
     let mut parts: Vec<String> = messages
         .iter()
         .map(|m| {
-            let text = super::store::text_of(m);
+            let text = m.text_content();
             let who = match m.role {
                 Role::User => "USER",
                 Role::Assistant => "ASSISTANT",
@@ -190,10 +190,10 @@ mod tests {
         let mut ms = turn(0, 100_000);
         ms.extend(turn(1, 100));
         assert_eq!(trim_tool_outputs(&mut ms, 500), 1);
-        let t = super::super::store::text_of(&ms[2]);
+        let t = ms[2].text_content();
         assert!(tokens::estimate(&t) < 600, "{}", t.len());
         assert!(t.contains("trimmed by cove"));
-        assert_eq!(super::super::store::text_of(&ms[6]).len(), 100);
+        assert_eq!(ms[6].text_content().len(), 100);
     }
 
     #[test]
@@ -209,7 +209,7 @@ mod tests {
     fn summary_goes_in_front_of_the_first_recent_user_message() {
         let ms = with_summary("did things", turn(3, 10));
         assert_eq!(ms.len(), 4);
-        let first = super::super::store::text_of(&ms[0]);
+        let first = ms[0].text_content();
         assert!(first.starts_with("(Summary of the earlier part"));
         assert!(first.ends_with("question 3"));
     }

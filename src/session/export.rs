@@ -1,7 +1,7 @@
 //! `/export`: a session's journal as Markdown, the whole history (compactions noted).
 
 use super::record::Record;
-use super::store::{format_time, text_of};
+use super::store::format_time;
 use crate::domain::conversation::Role;
 
 /// The Markdown of a session. Code fences inside messages are kept; tool output is put in
@@ -28,13 +28,13 @@ pub fn markdown(records: &[Record]) -> String {
                 ..
             } => match message.role {
                 Role::User => {
-                    let text = shown.clone().unwrap_or_else(|| text_of(message));
+                    let text = shown.clone().unwrap_or_else(|| message.text_content());
                     if !text.is_empty() {
                         out.push_str(&format!("## You\n\n{}\n\n", text.trim_end()));
                     }
                 }
                 Role::Assistant => {
-                    let text = text_of(message);
+                    let text = message.text_content();
                     let who = model
                         .as_deref()
                         .filter(|m| !m.is_empty())
@@ -55,7 +55,7 @@ pub fn markdown(records: &[Record]) -> String {
                 Role::Tool => {
                     out.push_str(&format!(
                         "**Result**\n\n{}\n",
-                        fenced("", &text_of(message))
+                        fenced("", &message.text_content())
                     ));
                 }
                 Role::System => {}
@@ -100,17 +100,7 @@ pub fn markdown(records: &[Record]) -> String {
 
 /// `text` in a code fence longer than any backtick run inside it.
 fn fenced(lang: &str, text: &str) -> String {
-    let mut longest = 0;
-    let mut run = 0;
-    for ch in text.chars() {
-        if ch == '`' {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
-    }
-    let fence = "`".repeat(longest.max(2) + 1);
+    let fence = crate::domain::text::code_fence(text);
     format!("{fence}{lang}\n{}\n{fence}\n", text.trim_end())
 }
 

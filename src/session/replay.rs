@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use super::record::{Blob, Record};
-use super::store::text_of;
 use crate::domain::conversation::{ContentPart, Message, Role};
 use crate::protocol::{PastTool, ToolResultKind, TranscriptItem};
 
@@ -101,7 +100,7 @@ pub fn replay(
                                 s.images.push((s.transcript.len(), urls));
                             }
                             s.transcript.push(TranscriptItem::User {
-                                text: shown.unwrap_or_else(|| text_of(&message)),
+                                text: shown.unwrap_or_else(|| message.text_content()),
                                 previews: vec![None; images.len()],
                                 images,
                             });
@@ -109,7 +108,7 @@ pub fn replay(
                     }
                     Role::Assistant => s.transcript.push(TranscriptItem::Assistant {
                         model: model.unwrap_or_default(),
-                        content: text_of(&message),
+                        content: message.text_content(),
                         reasoning: reasoning.unwrap_or_default(),
                         tools: message
                             .tool_calls

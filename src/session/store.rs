@@ -91,7 +91,7 @@ pub fn info(path: &Path) -> Option<SessionInfo> {
                     && let Ok(Record::Message { message, shown, .. }) =
                         serde_json::from_slice::<Record>(line)
                 {
-                    let text = shown.unwrap_or_else(|| text_of(&message));
+                    let text = shown.unwrap_or_else(|| message.text_content());
                     info.first_prompt = one_line(&text, 60);
                 }
             }
@@ -125,23 +125,6 @@ struct Peek {
 #[derive(serde::Deserialize)]
 struct PeekMessage {
     role: String,
-}
-
-/// The text of a message (its text parts).
-pub fn text_of(m: &crate::domain::conversation::Message) -> String {
-    use crate::domain::conversation::{Content, ContentPart};
-    match &m.content {
-        None => String::new(),
-        Some(Content::Text(t)) => t.clone(),
-        Some(Content::Parts(parts)) => parts
-            .iter()
-            .filter_map(|p| match p {
-                ContentPart::Text(t) => Some(t.as_str()),
-                ContentPart::ImageUrl(_) => None,
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
-    }
 }
 
 /// The first line of `text`, at most `max` characters.

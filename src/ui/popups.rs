@@ -46,15 +46,11 @@ pub fn render(f: &mut Frame, screen: Rect, composer: Rect, s: &State) {
             line
         })
         .collect();
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(s.theme.style(c.border_focused))
-        .title(Span::styled(
-            " commands · ↑↓ choose · Tab complete · Enter run · Esc close ",
-            s.theme.style(c.dim),
-        ));
-    f.render_widget(Clear, area);
-    f.render_widget(Paragraph::new(lines).block(block), area);
+    let title = Span::styled(
+        " commands · ↑↓ choose · Tab complete · Enter run · Esc close ",
+        s.theme.style(c.dim),
+    );
+    framed(f, area, title, lines, s);
 }
 
 /// A box `height` rows tall (at most `max_w` wide) sitting on top of `composer`.
@@ -117,13 +113,19 @@ pub fn render_sessions(f: &mut Frame, screen: Rect, s: &State) {
         w,
         h,
     );
+    let title = Span::styled(
+        " sessions · ↑↓ choose · Enter resume · Esc close ",
+        s.theme.style(c.accent),
+    );
+    framed(f, area, title, lines, s);
+}
+
+/// `lines` in a focused frame titled `title`, over whatever was drawn in `area`.
+fn framed(f: &mut Frame, area: Rect, title: Span<'_>, lines: Vec<Line<'_>>, s: &State) {
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(s.theme.style(c.border_focused))
-        .title(Span::styled(
-            " sessions · ↑↓ choose · Enter resume · Esc close ",
-            s.theme.style(c.accent),
-        ));
+        .border_style(s.theme.style(s.theme.colors.border_focused))
+        .title(title);
     f.render_widget(Clear, area);
     f.render_widget(Paragraph::new(lines).block(block), area);
 }
