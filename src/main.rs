@@ -55,6 +55,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Trust this workspace's .cove/config.toml as it is now (until then, only its harmless
+    /// keys apply: no endpoints, keys, tool allowances, offline or sandbox changes).
+    Trust {
+        /// Stop trusting it.
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 pub const EXIT_OK: u8 = 0;
@@ -92,17 +99,34 @@ fn main() -> ExitCode {
         overrides.model = args.model.clone();
         overrides.base_url = args.base_url.clone();
     }
-    let loaded = match config::load(&LoadInput::from_process(workspace.clone(), overrides)) {
+    let loaded = match config::load(&LoadInput::from_process(
+        workspace.clone(),
+        overrides.clone(),
+    )) {
         Ok(l) => l,
         Err(e) => return fail(EXIT_USAGE, &e.to_string()),
     };
-    if !matches!(cli.command, Some(Command::Config)) {
+    if !matches!(cli.command, Some(Command::Config | Command::Trust { .. })) {
         for w in &loaded.warnings {
             eprintln!("cove: warning: {w}");
+        }
+        // the session shows it on screen (and asks once)
+        if let (Some(u), Some(_)) = (&loaded.untrusted, &cli.command) {
+            cli::say(&u.notice());
         }
     }
     let code = match cli.command {
         None => {
+            // an untrusted workspace file is asked about once, before anything starts
+            let loaded = match cli::trust_prompt::settle(loaded, &workspace, || {
+                config::load(&LoadInput::from_process(
+                    workspace.clone(),
+                    overrides.clone(),
+                ))
+            }) {
+                Ok(l) => l,
+                Err(code) => return ExitCode::from(code),
+            };
             let start = if cli.continue_ {
                 cli::tui::Start::Newest
             } else {
@@ -126,6 +150,7 @@ fn main() -> ExitCode {
             cli::tui::run(loaded, workspace, cli.profile.clone(), start, base_model)
         }
         Some(Command::Sessions { json }) => cli::sessions::run(&workspace, json),
+        Some(Command::Trust { revoke }) => cli::trust::run(&workspace, revoke),
         Some(Command::Config) => {
             print!("{}", config::render_effective(&loaded));
             EXIT_OK
@@ -162,12 +187,7 @@ fn init_logging() -> Option<()> {
         .state_dir()
         .unwrap_or_else(|| dirs.data_local_dir())
         .to_owned();
-    std::fs::create_dir_all(&dir).ok()?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("cove.log"))
-        .ok()?;
+    let file = cove::private_files::open_append(&dir.join("cove.log")).ok()?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("COVE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()

@@ -606,6 +606,8 @@ async fn the_status_names_the_endpoint_that_answered() {
         workspace: dir.path().to_owned(),
         env: Default::default(),
         flags: cove::config::Overrides::default(),
+        // the test's own config: applied whole
+        trust: cove::config::trust::TrustCheck::Trusted,
     })
     .unwrap()
     .config;

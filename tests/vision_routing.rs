@@ -278,6 +278,8 @@ fn coding_and_vision_agent(
         workspace: dir.path().to_owned(),
         env: Default::default(),
         flags: Overrides::default(),
+        // the test's own config: applied whole
+        trust: cove::config::trust::TrustCheck::Trusted,
     })
     .unwrap()
     .config;

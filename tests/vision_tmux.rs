@@ -171,7 +171,7 @@ fn a_dropped_image_path_is_offered_and_screenshot_runs_the_configured_command() 
     let sb = Sandbox::new();
     let dropped = png(&sb.workspace(), "my shot.png", 640, 480);
     let captured = png(&sb.workspace(), "captured.png", 800, 600);
-    sb.write_workspace_config(&format!(
+    sb.write_user_config(&format!(
         "[vision]\nscreenshot_command = \"cp '{}' {{path}}\"\n",
         captured.display()
     ));

@@ -251,7 +251,7 @@ impl Agent {
         let endpoint = client
             .endpoints()
             .first()
-            .map(|e| e.api_base.clone())
+            .map(|e| crate::config::mask_url_credentials(&e.api_base).into_owned())
             .unwrap_or_default();
         let status = match probe::identify(client).await {
             Ok(facts) => {
@@ -271,7 +271,8 @@ impl Agent {
                 }
                 ServerStatus {
                     reachable: true,
-                    endpoint: facts.endpoint.api_base,
+                    endpoint: crate::config::mask_url_credentials(&facts.endpoint.api_base)
+                        .into_owned(),
                     model: self.model.clone().unwrap_or_default(),
                     context_window: self.context_window,
                     detail: None,

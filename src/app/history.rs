@@ -97,14 +97,9 @@ pub fn load(path: &Path) -> Vec<String> {
 
 /// Appends one entry.
 pub fn append(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     let line = serde_json::to_string(text).map_err(std::io::Error::other)?;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
+    // what the user typed may hold anything: 0600 in a 0700 dir
+    let mut f = crate::private_files::open_append(path)?;
     f.write_all(format!("{line}\n").as_bytes())
 }
 

@@ -21,7 +21,12 @@ pub async fn run(loaded: Loaded) -> u8 {
     let mut any_up = false;
     let mut worst = 0u8;
     for (i, ep) in endpoints.iter().enumerate() {
-        out!("endpoint {} of {}: {}", i + 1, endpoints.len(), ep.api_base);
+        out!(
+            "endpoint {} of {}: {}",
+            i + 1,
+            endpoints.len(),
+            cove::config::mask_url_credentials(&ep.api_base)
+        );
         let client = match Client::new(vec![ep.clone()], opts.clone()) {
             Ok(c) => c,
             Err(e) => {

@@ -4,6 +4,8 @@ pub mod ask;
 pub mod doctor;
 pub mod models;
 pub mod sessions;
+pub mod trust;
+pub mod trust_prompt;
 pub mod tui;
 
 use cove::domain::text::neutralize_controls;

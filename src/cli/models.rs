@@ -20,11 +20,17 @@ pub async fn run(loaded: Loaded, as_json: bool) -> u8 {
                     .iter()
                     .map(|m| json!({ "id": m.id, "owned_by": m.owned_by, "context": m.context }))
                     .collect();
-                println!("{}", json!({ "endpoint": ep.api_base, "models": items }));
+                println!(
+                    "{}",
+                    json!({ "endpoint": cove::config::mask_url_credentials(&ep.api_base), "models": items })
+                );
                 return 0;
             }
             if models.is_empty() {
-                println!("{} lists no models", ep.api_base);
+                println!(
+                    "{} lists no models",
+                    cove::config::mask_url_credentials(&ep.api_base)
+                );
                 return 0;
             }
             let width = models.iter().map(|m| m.id.len()).max().unwrap_or(0);

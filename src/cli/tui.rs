@@ -103,6 +103,11 @@ pub fn run(
     };
     let mut state = State::new(workspace.clone(), String::new(), theme, history);
     state.keymap = keymap;
+    if let Some(u) = &loaded.untrusted {
+        state.transcript.push(cove::app::state::Entry::new(
+            cove::app::state::EntryKind::Notice(u.notice()),
+        ));
+    }
     if start == Start::Pick {
         state.sessions = Some(cove::app::state::SessionPicker::loading());
     }
@@ -122,7 +127,7 @@ pub fn run(
             .model
             .endpoints(&|k| std::env::var(k).ok())
             .first()
-            .map(|e| e.api_base.clone())
+            .map(|e| cove::config::mask_url_credentials(&e.api_base).into_owned())
             .unwrap_or_default(),
         model: loaded.config.model.name.clone().unwrap_or_default(),
         context_window: loaded.config.model.context_window.map(u64::from),

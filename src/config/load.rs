@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use toml::{Table, Value};
 
 use super::ConfigError;
+use super::trust::{Answer, TrustCheck, TrustStore, Untrusted, sha256_hex, split_untrusted};
 use super::types::Config;
 
 const DEFAULTS: &str = include_str!("../../assets/config.toml");
@@ -51,6 +52,8 @@ pub struct LoadInput {
     pub workspace: PathBuf,
     pub env: BTreeMap<String, String>,
     pub flags: Overrides,
+    /// Whether the workspace file is trusted (the real program asks the trust store).
+    pub trust: TrustCheck,
 }
 
 impl LoadInput {
@@ -65,6 +68,9 @@ impl LoadInput {
                 .filter(|(k, _)| k.starts_with("COVE_"))
                 .collect(),
             flags,
+            trust: TrustStore::default_path()
+                .map(TrustCheck::Store)
+                .unwrap_or_default(),
         }
     }
 }
@@ -78,6 +84,8 @@ pub struct Loaded {
     pub files: Vec<PathBuf>,
     /// Unknown keys and similar: shown, not fatal.
     pub warnings: Vec<String>,
+    /// The workspace file when it is not trusted and sets keys that were ignored for it.
+    pub untrusted: Option<Untrusted>,
 }
 
 pub fn load(input: &LoadInput) -> Result<Loaded, ConfigError> {
@@ -104,21 +112,46 @@ pub fn load(input: &LoadInput) -> Result<Loaded, ConfigError> {
                 .map(|p| (PathBuf::from(p), "COVE_CONFIG"))
         });
     let workspace_file = input.workspace.join(".cove").join("config.toml");
-    let mut layer_files: Vec<(PathBuf, bool)> = Vec::new();
+    // (path, required, is the workspace's own file)
+    let mut layer_files: Vec<(PathBuf, bool, bool)> = Vec::new();
     if let Some(user) = &input.user_file {
-        layer_files.push((user.clone(), false));
+        layer_files.push((user.clone(), false, false));
     }
-    layer_files.push((workspace_file, false));
+    layer_files.push((workspace_file, false, true));
     if let Some((path, _)) = &explicit {
-        layer_files.push((path.clone(), true));
+        layer_files.push((path.clone(), true, false));
     }
-    for (path, required) in layer_files {
+    let mut untrusted = None;
+    for (path, required, in_workspace) in layer_files {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => continue,
             Err(source) => return Err(ConfigError::Read { path, source }),
         };
-        let table = check_file(&path, &text, &mut warnings)?;
+        let mut table = check_file(&path, &text, &mut warnings)?;
+        if in_workspace {
+            // a cloned repository is not the user: until trusted, only harmless keys apply
+            let sha256 = sha256_hex(text.as_bytes());
+            let answer = match &input.trust {
+                TrustCheck::Trusted => Some(Answer::Trusted),
+                TrustCheck::Untrusted => None,
+                TrustCheck::Store(store) => {
+                    TrustStore::new(store.clone()).answer(&input.workspace, &sha256)
+                }
+            };
+            if answer != Some(Answer::Trusted) {
+                let (safe, ignored) = split_untrusted(&table);
+                if !ignored.is_empty() {
+                    untrusted = Some(Untrusted {
+                        path: path.clone(),
+                        sha256,
+                        ignored,
+                        declined: answer == Some(Answer::Declined),
+                    });
+                }
+                table = safe;
+            }
+        }
         merge(
             &mut merged,
             &table,
@@ -232,6 +265,7 @@ pub fn load(input: &LoadInput) -> Result<Loaded, ConfigError> {
         sources,
         files,
         warnings,
+        untrusted,
     })
 }
 

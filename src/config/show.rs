@@ -40,6 +40,15 @@ pub fn render_effective(loaded: &Loaded) -> String {
     for w in &loaded.warnings {
         out.push_str(&format!("# warning: {w}\n"));
     }
+    if let Some(u) = &loaded.untrusted {
+        out.push_str(&format!(
+            "# ignored: {} is not trusted (run `cove trust` to apply it); it would set:\n",
+            u.path.display()
+        ));
+        for (key, value) in &u.ignored {
+            out.push_str(&format!("#   {key} = {value}\n"));
+        }
+    }
     for (key, value, source) in rows {
         let line = format!("{key} = {value}");
         out.push_str(&format!("{line:<width$}  # {source}\n"));
@@ -69,7 +78,7 @@ fn flatten(prefix: &str, value: &Value, f: &mut dyn FnMut(&str, &Value)) {
 
 fn render_value(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("{s:?}"),
+        Value::String(s) => format!("{:?}", super::mask_url_credentials(s)),
         Value::Array(items) => format!(
             "[{}]",
             items
@@ -107,6 +116,8 @@ mod tests {
             workspace: dir.path().to_owned(),
             env,
             flags: Overrides::default(),
+            // the test's own config: applied whole
+            trust: crate::config::trust::TrustCheck::Trusted,
         })
         .unwrap();
         let text = render_effective(&loaded);
@@ -122,5 +133,39 @@ mod tests {
                 .any(|l| l.starts_with("offline = true") && l.ends_with("# default")),
             "{text}"
         );
+    }
+
+    #[test]
+    fn names_what_an_untrusted_workspace_file_would_set_and_masks_url_credentials() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".cove")).unwrap();
+        std::fs::write(
+            dir.path().join(".cove/config.toml"),
+            "offline = false\n[model]\nname = \"m\"\napi_base = \"http://u:hunter2@evil.example/v1\"\n",
+        )
+        .unwrap();
+        let mut env = BTreeMap::new();
+        env.insert(
+            "COVE_BASE_URL".to_string(),
+            "http://me:pw-secret@127.0.0.1:1/v1".to_string(),
+        );
+        let loaded = load(&LoadInput {
+            user_file: None,
+            workspace: dir.path().to_owned(),
+            env,
+            flags: Overrides::default(),
+            trust: crate::config::trust::TrustCheck::Untrusted,
+        })
+        .unwrap();
+        let text = render_effective(&loaded);
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains("pw-secret"), "{text}");
+        assert!(text.contains("#   offline = false"), "{text}");
+        assert!(
+            text.contains("#   model.api_base = \"http://****@evil.example/v1\""),
+            "{text}"
+        );
+        assert!(text.contains("model.name = \"m\""), "{text}");
+        assert!(text.contains("offline = true"), "{text}");
     }
 }

@@ -19,6 +19,7 @@ use super::net::GuardedResolver;
 use super::recover::recover_tool_calls;
 use super::request::ChatRequest;
 use super::sse::SseParser;
+use crate::config::mask_url_credentials as shown;
 use crate::config::offline::{HostPolicy, Refusal};
 use crate::config::{Config, Endpoint, ModelConfig};
 use crate::protocol::StreamEvent;
@@ -125,11 +126,12 @@ impl Client {
                         on_event(StreamEvent::Notice {
                             message: format!(
                                 "endpoint {} is down ({why}); trying {}",
-                                ep.api_base, next.api_base
+                                shown(&ep.api_base),
+                                shown(&next.api_base)
                             ),
                         });
                     }
-                    failures.push(format!("{}: {why}", ep.api_base));
+                    failures.push(format!("{}: {why}", shown(&ep.api_base)));
                 }
             }
         }
@@ -144,7 +146,7 @@ impl Client {
             let url = format!("{}{path}", ep.api_base);
             match self.get_json_url(ep, &url).await {
                 Ok(v) => return Ok((ep.clone(), v)),
-                Err(Attempt::Down(why)) => failures.push(format!("{}: {why}", ep.api_base)),
+                Err(Attempt::Down(why)) => failures.push(format!("{}: {why}", shown(&ep.api_base))),
                 Err(Attempt::Fatal(e)) => return Err(e),
             }
         }
@@ -164,11 +166,12 @@ impl Client {
     }
 
     fn check_policy(&self, ep: &Endpoint) -> Result<(), LlmError> {
-        let url = url::Url::parse(&ep.api_base)
-            .map_err(|e| LlmError::BadEndpoint(format!("`{}` is not a URL: {e}", ep.api_base)))?;
-        let host = url
-            .host_str()
-            .ok_or_else(|| LlmError::BadEndpoint(format!("`{}` has no host", ep.api_base)))?;
+        let url = url::Url::parse(&ep.api_base).map_err(|e| {
+            LlmError::BadEndpoint(format!("`{}` is not a URL: {e}", shown(&ep.api_base)))
+        })?;
+        let host = url.host_str().ok_or_else(|| {
+            LlmError::BadEndpoint(format!("`{}` has no host", shown(&ep.api_base)))
+        })?;
         self.opts.policy.check_host(host)?;
         Ok(())
     }
@@ -196,14 +199,14 @@ impl Client {
         };
         if !status.is_success() {
             return Err(Attempt::Fatal(LlmError::Http {
-                endpoint: url.to_owned(),
+                endpoint: shown(url).into_owned(),
                 status: status.as_u16(),
                 message: http_error_message(&text),
             }));
         }
         serde_json::from_str(&text).map_err(|e| {
             Attempt::Fatal(LlmError::Protocol {
-                endpoint: url.to_owned(),
+                endpoint: shown(url).into_owned(),
                 message: format!("not JSON ({e})"),
             })
         })
@@ -268,7 +271,7 @@ impl Client {
                 on_event(StreamEvent::Notice {
                     message: format!(
                         "{} answered {} ({message}); retrying in {:.1}s",
-                        ep.api_base,
+                        shown(&ep.api_base),
                         status.as_u16(),
                         wait.as_secs_f64()
                     ),
@@ -289,7 +292,7 @@ impl Client {
                 )));
             }
             return Err(Attempt::Fatal(LlmError::Http {
-                endpoint: ep.api_base.clone(),
+                endpoint: shown(&ep.api_base).into_owned(),
                 status: status.as_u16(),
                 message,
             }));
@@ -327,7 +330,7 @@ impl Client {
                     Ok(chunk) => asm.push_chunk(chunk, &mut out),
                     Err(e) => {
                         return Err(LlmError::Protocol {
-                            endpoint: ep.api_base.clone(),
+                            endpoint: shown(&ep.api_base).into_owned(),
                             message: format!("a JSON reply of an unexpected shape ({e})"),
                         });
                     }
@@ -367,7 +370,7 @@ impl Client {
                 };
                 if let Err(e) = parser.push(&bytes, &mut events) {
                     return Err(LlmError::Protocol {
-                        endpoint: ep.api_base.clone(),
+                        endpoint: shown(&ep.api_base).into_owned(),
                         message: e.to_string(),
                     });
                 }
@@ -399,7 +402,7 @@ impl Client {
         Ok(Completion {
             reply,
             end,
-            endpoint: ep.api_base.clone(),
+            endpoint: shown(&ep.api_base).into_owned(),
             ttft: first_token.map(|t| t.duration_since(started)),
             elapsed: finished.duration_since(started),
             tokens_per_s,

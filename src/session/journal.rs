@@ -58,7 +58,7 @@ impl Journal {
     /// readable by the user only: it holds code and conversation.
     pub fn create(path: &Path) -> Result<Journal, JournalError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io_err(path))?;
+            crate::private_files::create_dir(dir).map_err(io_err(path))?;
         }
         let mut opts = OpenOptions::new();
         opts.append(true).create_new(true);

@@ -14,6 +14,7 @@ pub mod markdown;
 mod panes;
 mod popups;
 mod status;
+pub mod trust_prompt;
 pub mod wrap;
 
 use ratatui::Frame;

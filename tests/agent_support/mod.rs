@@ -38,6 +38,8 @@ pub fn config(url: &str, extra: &str) -> Config {
         workspace: dir.path().to_owned(),
         env: Default::default(),
         flags: Overrides::default(),
+        // the test's own config: applied whole
+        trust: cove::config::trust::TrustCheck::Trusted,
     })
     .unwrap()
     .config

@@ -7,6 +7,7 @@ fn input(dir: &Path) -> LoadInput {
         workspace: dir.to_owned(),
         env: BTreeMap::new(),
         flags: Overrides::default(),
+        trust: TrustCheck::Trusted,
     }
 }
 
