@@ -75,6 +75,10 @@ impl Agent {
                 return Gate::Run;
             }
         }
+        // writes to .git/, .cove/ and secret files ask whatever the policy or allowances say
+        if crate::tools::protected::protected_write(&self.settings.ctx, name, args).is_some() {
+            return Gate::Ask;
+        }
         if policy == Policy::Always || self.allowed_tools.contains(name) {
             Gate::Run
         } else {

@@ -55,10 +55,27 @@ impl AgentSettings {
             ClientOptions::from_config(config, &config.model),
         )?;
         let mut ctx = ToolContext::new(root);
+        // every key cove knows of, in every profile (`/model` may switch to any of them)
+        let models = [&config.model, &config.base_vision_model()]
+            .into_iter()
+            .cloned()
+            .chain(config.profiles.values().cloned())
+            .collect::<Vec<_>>();
         ctx.secret_env = std::iter::once("COVE_API_KEY".to_string())
-            .chain(config.model.api_key_env.clone())
-            .chain(config.vision.api_key_env.clone())
+            .chain(models.iter().filter_map(|m| m.api_key_env.clone()))
             .collect();
+        ctx.secret_values = models
+            .iter()
+            .flat_map(|m| {
+                m.api_key
+                    .clone()
+                    .into_iter()
+                    .chain(m.api_key_env.as_deref().and_then(env))
+            })
+            .chain(std::env::var("COVE_API_KEY").ok())
+            .filter(|k| !k.trim().is_empty())
+            .collect();
+        ctx.protected = config.guard.deny_read.clone();
         Ok(AgentSettings {
             model: config.model.clone(),
             tools: config.tools.clone(),

@@ -86,6 +86,8 @@ pub fn harmless(dotted: &str, value: &Value) -> bool {
                 | "max_images"
         ),
         "git" => rest == "enabled",
+        // more protected files only make cove stricter
+        "guard" => rest == "deny_read",
         "tools" => match rest {
             "max_iterations" | "shell_deny" => true,
             "read_file" | "list_files" | "search" | "write_file" | "edit_file" | "apply_patch"

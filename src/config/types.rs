@@ -21,6 +21,9 @@ pub struct Config {
     pub ui: UiConfig,
     pub git: GitConfig,
     pub context: ContextConfig,
+    /// How the processes cove starts for the model are confined (`src/sandbox/`).
+    pub sandbox: SandboxConfig,
+    pub guard: GuardConfig,
     /// Key bindings: action name → key or keys (`copy_reply = "ctrl+k"`).
     pub keys: BTreeMap<String, OneOrMany>,
     pub profiles: BTreeMap<String, ModelConfig>,
@@ -144,6 +147,15 @@ impl ToolsConfig {
     }
 }
 
+/// Secrets: files that always ask before a tool writes them (added to the built-in list:
+/// `.env*`, `*.pem`, `*.key`, `id_*`, `.netrc`, `credentials*`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct GuardConfig {
+    /// Globs (file name or path relative to the workspace; `*` matches any run).
+    pub deny_read: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct UiConfig {
@@ -157,6 +169,42 @@ pub struct GitConfig {
     pub enabled: bool,
     /// After a turn that changed files, commit them with the model's last reply as message.
     pub auto_commit: bool,
+}
+
+/// `[sandbox]`: how the commands cove runs for the model are confined.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct SandboxConfig {
+    pub mode: SandboxMode,
+    /// Let sandboxed commands use the network (loopback included).
+    pub network: bool,
+    /// More directories (and files) sandboxed commands may write: absolute, `~/...`, or
+    /// relative to the workspace.
+    pub writable: Vec<String>,
+}
+
+/// What a sandboxed command may write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SandboxMode {
+    /// The workspace, a private temp dir and `writable`; everything else read-only.
+    #[default]
+    WorkspaceWrite,
+    /// Only the private temp dir.
+    ReadOnly,
+    /// No sandbox: commands run with the user's full rights (honoured from the user's own
+    /// config only).
+    Off,
+}
+
+impl SandboxMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SandboxMode::WorkspaceWrite => "workspace-write",
+            SandboxMode::ReadOnly => "read-only",
+            SandboxMode::Off => "off",
+        }
+    }
 }
 
 /// The session's context: what the system prompt says about the project, attachments,
@@ -246,6 +294,15 @@ pub enum ImageRoute {
 }
 
 impl Config {
+    /// `[vision]`'s own endpoint settings as a model config (for the keys it names).
+    pub fn base_vision_model(&self) -> ModelConfig {
+        ModelConfig {
+            api_key: self.vision.api_key.clone(),
+            api_key_env: self.vision.api_key_env.clone(),
+            ..ModelConfig::default()
+        }
+    }
+
     /// `[model] vision = true`: images go to the main model. Else, when `[vision]` names a
     /// model or an endpoint: to that vision model. Else to the main model.
     pub fn image_route(&self) -> ImageRoute {

@@ -30,6 +30,10 @@ pub enum PathError {
     DanglingSymlink { path: String, link: String },
     #[error("`{path}` uses `..` after `{missing}`, which does not exist")]
     ParentOfMissing { path: String, missing: String },
+    #[error(
+        "`{0}` starts with `~`, which is not expanded here: paths are relative to the workspace root (write `notes.md`, not `~/notes.md`); the home directory is outside the workspace"
+    )]
+    Tilde(String),
     #[error("cannot resolve `{path}`: {source}")]
     Io {
         path: String,
@@ -49,6 +53,10 @@ pub fn resolve_in_root(root: &Path, requested: &str) -> Result<PathBuf, PathErro
     }
     if requested.contains('\0') {
         return Err(PathError::Nul(requested.replace('\0', "\\0")));
+    }
+    // `~/x` would otherwise create a directory named `~` in the workspace
+    if requested.starts_with('~') {
+        return Err(PathError::Tilde(requested.to_owned()));
     }
     resolve_path(root, Path::new(requested), requested)
 }

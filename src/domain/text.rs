@@ -36,6 +36,55 @@ pub fn expand_home(path: &str) -> std::path::PathBuf {
     }
 }
 
+/// A path the model named, as an approval shows it: newlines, tabs and other controls
+/// escaped (`\n`, `\t`, `\u{1b}`), bidi controls named, and a warning appended when it holds
+/// characters that pass for ASCII letters (Cyrillic `а` in `mаin.rs`, Greek, full-width
+/// forms) or are invisible, so what the user approves is what gets written.
+pub fn shown_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut lookalikes: Vec<char> = Vec::new();
+    for c in path.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if invisible(c) || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') => {
+                out.push_str(&format!("<U+{:04X}>", c as u32));
+                lookalikes.push(c);
+            }
+            c => {
+                if lookalike(c) {
+                    lookalikes.push(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    if !lookalikes.is_empty() {
+        lookalikes.dedup();
+        let named: Vec<String> = lookalikes
+            .iter()
+            .take(4)
+            .map(|c| format!("U+{:04X}", *c as u32))
+            .collect();
+        out.push_str(&format!(
+            " (⚠ look-alike or invisible characters: {})",
+            named.join(", ")
+        ));
+    }
+    out
+}
+
+/// Letters from scripts that pass for Latin ones, and full-width forms.
+fn lookalike(c: char) -> bool {
+    matches!(c as u32, 0x0370..=0x03FF | 0x0400..=0x052F | 0x13A0..=0x13FF | 0xFF00..=0xFFEF | 0x2100..=0x214F)
+}
+
+fn invisible(c: char) -> bool {
+    matches!(c as u32, 0x200B..=0x200F | 0x2060..=0x2064 | 0xFEFF | 0x00AD | 0x180E)
+}
+
 fn needs_escape(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
         || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -55,6 +104,20 @@ pub fn code_fence(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_show_controls_and_lookalikes() {
+        assert_eq!(shown_path("src/main.rs"), "src/main.rs");
+        assert_eq!(shown_path("a\nb\tc"), "a\\nb\\tc");
+        assert_eq!(shown_path("a\x1b[2Jb"), "a\\u{1b}[2Jb");
+        let cyr = shown_path("src/m\u{430}in.rs");
+        assert!(cyr.starts_with("src/m\u{430}in.rs (⚠"), "{cyr}");
+        assert!(cyr.contains("U+0430"), "{cyr}");
+        let zw = shown_path("a\u{200b}b");
+        assert!(zw.starts_with("a<U+200B>b"), "{zw}");
+        // ordinary non-ASCII names are left alone
+        assert_eq!(shown_path("docs/café.md"), "docs/café.md");
+    }
 
     #[test]
     fn plain_text_is_borrowed_and_unchanged() {

@@ -11,6 +11,10 @@ pub struct ToolContext {
     pub root: PathBuf,
     /// Environment variables never passed to commands the model runs (API keys).
     pub secret_env: Vec<String>,
+    /// Configured API keys: a variable holding one of them is not passed on either.
+    pub secret_values: Vec<String>,
+    /// `[guard] deny_read`: more files whose writes always ask (see `tools::protected`).
+    pub protected: Vec<String>,
     /// Default timeout for `shell`, in seconds.
     pub shell_timeout_secs: u64,
     /// Most bytes of output a tool returns to the model (head and tail kept).
@@ -22,6 +26,8 @@ impl ToolContext {
         ToolContext {
             root,
             secret_env: Vec::new(),
+            secret_values: Vec::new(),
+            protected: Vec::new(),
             shell_timeout_secs: 120,
             max_output_bytes: 30_000,
         }

@@ -8,6 +8,7 @@ pub mod fs;
 pub mod hunks;
 pub mod live_base;
 pub mod patch;
+pub mod protected;
 pub mod registry;
 mod schema;
 pub mod shell;

@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use super::context::json_kind as kind;
 use super::context::{FileChange, ToolContext, ToolOutput};
-use super::{fs, patch, shell};
+use super::{fs, patch, protected, shell};
+use crate::domain::text::shown_path;
 use crate::protocol::{ApprovalRequest, ProposedChange};
 
 /// Tools that only read: run without asking unless configured otherwise.
@@ -71,8 +72,9 @@ pub fn describe(
                         .join(", ");
                     req.changes = changes.iter().map(|c| proposed(ctx, c)).collect();
                 }
-                Err(e) => req.summary = format!("{} (will fail: {e})", s("path")),
+                Err(e) => req.summary = format!("{} (will fail: {e})", shown_path(&s("path"))),
             }
+            req.danger = protected::protected_write(ctx, tool, args);
         }
         "shell" => {
             let cmd = s("command");
@@ -219,7 +221,7 @@ pub fn change_summary(ctx: &ToolContext, c: &FileChange) -> String {
         (_, None) => " (deleted)",
         _ => "",
     };
-    format!("{}{tag} +{add} -{del}", relative(ctx, &c.path))
+    format!("{}{tag} +{add} -{del}", shown_path(&relative(ctx, &c.path)))
 }
 
 fn one_line(s: &str, max: usize) -> String {

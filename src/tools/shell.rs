@@ -44,7 +44,7 @@ pub async fn shell(ctx: &ToolContext, args: &Value) -> ToolOutput {
         .process_group(0)
         .kill_on_drop(false)
         .env_clear()
-        .envs(command_env(&ctx.secret_env));
+        .envs(command_env(ctx));
     let mut child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) => {
@@ -180,11 +180,22 @@ pub fn is_secret_env(name: &str, secret_env: &[String]) -> bool {
         || upper.ends_with("_API_KEY")
 }
 
-/// cove's environment minus the secrets.
-fn command_env(secret_env: &[String]) -> Vec<(OsString, OsString)> {
+/// cove's environment minus the secrets: variables named as key variables (see
+/// [`is_secret_env`]) and any variable whose value holds a configured key.
+pub fn command_env(ctx: &ToolContext) -> Vec<(OsString, OsString)> {
     std::env::vars_os()
-        .filter(|(k, _)| !is_secret_env(&k.to_string_lossy(), secret_env))
+        .filter(|(k, v)| {
+            !is_secret_env(&k.to_string_lossy(), &ctx.secret_env)
+                && !holds_secret(&v.to_string_lossy(), &ctx.secret_values)
+        })
         .collect()
+}
+
+/// Whether `value` contains one of the keys (keys shorter than 8 characters are too
+/// likely to be ordinary words to match on).
+fn holds_secret(value: &str, keys: &[String]) -> bool {
+    keys.iter()
+        .any(|k| k.trim().len() >= 8 && value.contains(k.trim()))
 }
 
 /// Sends `sig` to every process in the group. Only called while the group is known to

@@ -241,3 +241,17 @@ fn a_file_used_as_a_directory_is_an_error_not_a_panic() {
         "cannot resolve `src/a.rs/../a.rs`: `src/a.rs` is not a directory"
     );
 }
+
+#[test]
+fn a_tilde_path_is_refused_with_an_explanation() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    for p in ["~/notes.md", "~", "~root/.bashrc"] {
+        let err = resolve_in_root(&root, p).unwrap_err();
+        assert!(matches!(err, PathError::Tilde(_)), "{p}: {err}");
+        assert!(err.to_string().contains("not expanded"), "{err}");
+    }
+    assert!(!root.join("~").exists());
+    // a tilde later in the path is an ordinary character
+    assert!(resolve_in_root(&root, "a~b/c").is_ok());
+}
