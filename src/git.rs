@@ -19,6 +19,66 @@ fn open(root: &Path) -> Result<Repository, GitError> {
     Repository::discover(root).map_err(|_| GitError::NotARepo(root.display().to_string()))
 }
 
+/// The repository that holds the workspace, and where the workspace sits in its work
+/// tree. The repository may be an enclosing one (a home directory under git, a monorepo):
+/// everything cove reads from it is confined to the workspace's part, so files beside
+/// the workspace (`~/.ssh/id_rsa` in a home repository) are never listed or shown.
+pub struct Confined {
+    pub repo: Repository,
+    /// The workspace relative to the work tree, `/`-separated, with a trailing `/`;
+    /// empty when the workspace is the work tree.
+    pub prefix: String,
+}
+
+impl Confined {
+    pub fn open(root: &Path) -> Result<Confined, GitError> {
+        let repo = open(root)?;
+        let workdir = repo
+            .workdir()
+            .ok_or_else(|| GitError::Other("the repository has no work tree".into()))?;
+        let workdir = workdir.canonicalize().unwrap_or_else(|_| workdir.to_owned());
+        let root = root.canonicalize().unwrap_or_else(|_| root.to_owned());
+        let rel = root.strip_prefix(&workdir).map_err(|_| {
+            GitError::Other(format!(
+                "the workspace {} is not inside the repository's work tree {}",
+                root.display(),
+                workdir.display()
+            ))
+        })?;
+        let mut prefix = rel.to_string_lossy().replace('\\', "/");
+        if !prefix.is_empty() && !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        Ok(Confined { repo, prefix })
+    }
+
+    /// `path` (relative to the work tree) relative to the workspace, when it is inside it.
+    pub fn in_workspace<'a>(&self, path: &'a str) -> Option<&'a str> {
+        path.strip_prefix(self.prefix.as_str())
+    }
+
+    /// Status entries inside the workspace, paths relative to it.
+    pub fn statuses(&self) -> Result<Vec<(git2::Status, String)>, GitError> {
+        let mut opts = StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false);
+        if !self.prefix.is_empty() {
+            opts.pathspec(&self.prefix);
+        }
+        let statuses = self.repo.statuses(Some(&mut opts))?;
+        Ok(statuses
+            .iter()
+            .filter_map(|s| {
+                let path = String::from_utf8_lossy(s.path_bytes()).into_owned();
+                // the pathspec narrows; this makes sure
+                self.in_workspace(&path)
+                    .map(|rel| (s.status(), rel.to_owned()))
+            })
+            .collect())
+    }
+}
+
 /// The current branch, or a note for a detached or unborn HEAD.
 pub fn branch(root: &Path) -> Result<String, GitError> {
     let repo = open(root)?;
@@ -34,21 +94,17 @@ pub fn branch(root: &Path) -> Result<String, GitError> {
     })
 }
 
-/// `git status --short` style lines, with the branch first.
+/// `git status --short` style lines for the workspace's part of the repository, with the
+/// branch first. Paths are relative to the workspace.
 pub fn status(root: &Path) -> Result<String, GitError> {
-    let repo = open(root)?;
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_ignored(false);
-    let statuses = repo.statuses(Some(&mut opts))?;
+    let confined = Confined::open(root)?;
+    let statuses = confined.statuses()?;
     let mut out = format!("branch {}\n", branch(root)?);
     if statuses.is_empty() {
         out.push_str("clean: nothing to commit\n");
         return Ok(out);
     }
-    for s in statuses.iter() {
-        let st = s.status();
+    for (st, path) in statuses {
         let index = if st.is_index_new() {
             'A'
         } else if st.is_index_modified() {
@@ -76,28 +132,46 @@ pub fn status(root: &Path) -> Result<String, GitError> {
         } else {
             (index, work)
         };
-        out.push_str(&format!(
-            "{index}{work} {}\n",
-            s.path().unwrap_or("(non-UTF-8 path)")
-        ));
+        out.push_str(&format!("{index}{work} {path}\n"));
     }
     Ok(out)
 }
 
-/// Uncommitted changes (index and work tree against HEAD) as a unified diff.
+/// Uncommitted changes (index and work tree against HEAD) inside the workspace as a
+/// unified diff; `path` (relative to the workspace, resolved inside it) narrows it.
 pub fn diff(root: &Path, path: Option<&str>) -> Result<String, GitError> {
-    let repo = open(root)?;
+    let confined = Confined::open(root)?;
+    let repo = &confined.repo;
     let head_tree = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
     let mut opts = DiffOptions::new();
     opts.include_untracked(true)
         .recurse_untracked_dirs(true)
         .show_untracked_content(true);
-    if let Some(p) = path.filter(|p| !p.is_empty()) {
-        opts.pathspec(p);
+    // the workspace's part, or the file asked for inside it
+    let mut scope = confined.prefix.clone();
+    if let Some(p) = path.filter(|p| !p.trim().is_empty() && *p != ".") {
+        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_owned());
+        let abs = crate::domain::paths::resolve_in_root(&canonical_root, p)
+            .map_err(|e| GitError::Other(e.to_string()))?;
+        let rel = abs
+            .strip_prefix(&canonical_root)
+            .map_err(|_| GitError::Other(format!("`{p}` is outside the workspace")))?;
+        scope.push_str(&rel.to_string_lossy());
+    }
+    if !scope.is_empty() {
+        opts.pathspec(&scope);
     }
     let diff = repo.diff_tree_to_workdir_with_index(head_tree.as_ref(), Some(&mut opts))?;
     let mut text = String::new();
-    diff.print(DiffFormat::Patch, |_, _, line| {
+    diff.print(DiffFormat::Patch, |delta, _, line| {
+        // only files inside the workspace, whatever the pathspec matched
+        let inside = [delta.old_file().path(), delta.new_file().path()]
+            .into_iter()
+            .flatten()
+            .all(|p| p.to_string_lossy().starts_with(confined.prefix.as_str()));
+        if !inside {
+            return true;
+        }
         let prefix = match line.origin() {
             '+' | '-' | ' ' => Some(line.origin()),
             _ => None,
@@ -222,6 +296,37 @@ mod tests {
         assert!(st.contains("other.txt") && !st.contains("a.txt"), "{st}");
         assert!(commit(&root, &[], "x").is_err());
         assert!(commit(&root, &[PathBuf::from("a.txt")], "  ").is_err());
+    }
+
+    #[test]
+    fn an_enclosing_repository_is_confined_to_the_workspace() {
+        // a home directory under git, the workspace a plain directory inside it
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().canonicalize().expect("canonical");
+        Repository::init(&home).expect("init");
+        std::fs::create_dir_all(home.join(".ssh")).expect("mkdir");
+        std::fs::write(home.join(".ssh/id_rsa"), "PRIVATE KEY\n").expect("write");
+        std::fs::write(home.join("notes-beside.txt"), "secret\n").expect("write");
+        let ws = home.join("proj");
+        std::fs::create_dir_all(ws.join("src")).expect("mkdir");
+        std::fs::write(ws.join("src/a.rs"), "fn a() {}\n").expect("write");
+        let st = status(&ws).expect("status");
+        assert!(st.contains("?? src/a.rs"), "{st}");
+        assert!(!st.contains("id_rsa") && !st.contains("notes-beside"), "{st}");
+        let d = diff(&ws, None).expect("diff");
+        assert!(d.contains("fn a()"), "{d}");
+        assert!(!d.contains("PRIVATE KEY") && !d.contains("secret"), "{d}");
+        for escape in ["../.ssh/id_rsa", "/etc/passwd", "../notes-beside.txt"] {
+            let r = diff(&ws, Some(escape));
+            assert!(
+                r.as_ref().map_or(true, |t| !t.contains("PRIVATE") && !t.contains("secret")),
+                "{escape}: {r:?}"
+            );
+            assert!(r.is_err(), "{escape}: {r:?}");
+        }
+        // a pathspec glob cannot reach out either
+        let d = diff(&ws, Some("*")).expect("diff");
+        assert!(!d.contains("PRIVATE KEY"), "{d}");
     }
 
     #[test]

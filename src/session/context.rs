@@ -9,7 +9,6 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use git2::{Repository, StatusOptions};
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
@@ -70,22 +69,16 @@ pub fn build(root: &Path, budget: usize, git: bool) -> ProjectContext {
 
 /// Short git state: branch + a compact status, e.g. "branch main · 2 modified, 1 untracked (src/a.rs, src/b.rs, notes.txt)"; None if not a repo. Bounded length (~300 bytes; name at most ~8 paths then "…").
 pub fn git_summary(root: &Path) -> Option<String> {
-    let repo = Repository::discover(root).ok()?;
+    // confined to the workspace's part of an enclosing repository
+    let confined = crate::git::Confined::open(root).ok()?;
     let branch = crate::git::branch(root).ok()?;
     let mut out = format!("branch {}", clean(&branch));
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_ignored(false);
-    match repo.statuses(Some(&mut opts)) {
+    match confined.statuses() {
         Err(_) => out.push_str(" · status unavailable"),
         Ok(statuses) => {
             let mut entries: Vec<(usize, String)> = statuses
-                .iter()
-                .filter_map(|s| {
-                    let kind = kind(s.status())?;
-                    Some((kind, clean(&String::from_utf8_lossy(s.path_bytes()))))
-                })
+                .into_iter()
+                .filter_map(|(status, path)| Some((kind(status)?, clean(&path))))
                 .collect();
             entries.sort();
             out.push_str(&status_line(&entries));
@@ -644,7 +637,7 @@ mod tests {
     #[test]
     fn rules_above_the_root_and_git_exclude_apply() {
         let (_t, top) = dir();
-        Repository::init(&top).expect("init");
+        git2::Repository::init(&top).expect("init");
         write(&top, ".gitignore", "*.tmp\n!keep.tmp\n");
         write(&top, ".git/info/exclude", "secret/\n");
         for f in ["sub/a.rs", "sub/b.tmp", "sub/keep.tmp", "sub/secret/x"] {
@@ -652,6 +645,17 @@ mod tests {
         }
         let text = build(&top.join("sub"), 800, false).text;
         assert!(text.ends_with(":\na.rs\nkeep.tmp\n"), "{text}");
+    }
+
+    #[test]
+    fn the_git_summary_of_a_home_under_git_names_only_the_workspace() {
+        let (_t, home) = dir();
+        git2::Repository::init(&home).expect("init");
+        write(&home, ".ssh/id_rsa", "KEY");
+        write(&home, "proj/src/a.rs", "x");
+        let summary = git_summary(&home.join("proj")).expect("a repository");
+        assert!(summary.contains("src/a.rs"), "{summary}");
+        assert!(!summary.contains("id_rsa") && !summary.contains(".ssh"), "{summary}");
     }
 
     #[test]
@@ -712,7 +716,7 @@ mod tests {
             write(&root, f, "x");
         }
         write(&root, "AGENTS.md", "Be nice.\n");
-        Repository::init(&root).expect("init");
+        git2::Repository::init(&root).expect("init");
         let a = build(&root, 800, true);
         let b = build(&root, 800, true);
         assert_eq!(a.text, b.text);
