@@ -70,6 +70,8 @@ pub struct Hunk {
     pub old_missing_newline: bool,
     /// `\ No newline at end of file` after the hunk's last new-side line.
     pub new_missing_newline: bool,
+    /// The added lines ended in CRLF in the patch (kept for a file the patch creates).
+    pub crlf: bool,
 }
 
 impl Hunk {
@@ -124,6 +126,9 @@ pub struct FilePatch {
     pub old_path: Option<String>,
     pub new_path: Option<String>,
     pub hunks: Vec<Hunk>,
+    /// From git's `new file mode` / `new mode` line: whether the file is executable
+    /// afterwards (`None`: the patch does not say; keep what the file had).
+    pub executable: Option<bool>,
 }
 
 impl FilePatch {
@@ -165,6 +170,10 @@ pub enum PatchError {
     EmptyHunk { line: usize, header: String },
     #[error("the section for `{path}` has no `@@` hunks")]
     NoHunks { path: String },
+    #[error(
+        "patch line {line}: `{path}` is a binary file (`Binary files … differ` / `GIT binary patch`); apply_patch writes text files only, so nothing was applied"
+    )]
+    Binary { line: usize, path: String },
 }
 
 /// Why one hunk could not be placed.
@@ -334,6 +343,16 @@ fn locate(
     if pattern.len() > n {
         return Err(FailureReason::NotFound);
     }
+    // `\ No newline at end of file` after the old side: the hunk ends at the file's end
+    if hunk.old_missing_newline {
+        let p = n - pattern.len();
+        for exact in [true, false] {
+            if free(claimed, p, pattern.len()) && matches_at(lines, pattern, p, exact) {
+                return Ok(p);
+            }
+        }
+        return Err(FailureReason::NotFound);
+    }
     // Where the header says the hunk starts, shifted as far as earlier hunks were; it may
     // lie outside the file when the header is wrong.
     let preferred = hunk
@@ -406,11 +425,23 @@ fn closest(lines: &[Line<'_>], pattern: &[&str]) -> Option<(usize, Vec<String>)>
     })
 }
 
+fn context_len(h: &Hunk) -> usize {
+    h.lines
+        .iter()
+        .filter(|l| matches!(l, HunkLine::Context(_)))
+        .count()
+}
+
 /// Applies the hunks of one file to its old content. Either every hunk applies and the
 /// new content is returned, or nothing does and every failing hunk is reported.
 pub fn apply(old: &str, hunks: &[Hunk]) -> Result<String, Vec<HunkFailure>> {
     let (lines, final_newline) = split_file(old);
-    let eol = dominant_eol(&lines);
+    // a new (empty) file takes the patch's own line endings
+    let eol = if lines.is_empty() && hunks.iter().any(|h| h.crlf) {
+        "\r\n"
+    } else {
+        dominant_eol(&lines)
+    };
     let mut claimed: Vec<(usize, usize)> = Vec::new();
     let mut placed: Vec<(usize, usize)> = Vec::new(); // (position, hunk index)
     let mut failures = Vec::new();
@@ -446,13 +477,25 @@ pub fn apply(old: &str, hunks: &[Hunk]) -> Result<String, Vec<HunkFailure>> {
     if !failures.is_empty() {
         return Err(failures);
     }
-    placed.sort();
+    // In file order; at one position a pure insertion goes before a hunk that starts
+    // there (`@@ -4,0 +5 @@` inserts after line 4, i.e. before line 5), then by hunk order.
+    placed.sort_by_key(|&(pos, index)| (pos, hunks[index].removed() + context_len(&hunks[index]) > 0, index));
 
     let mut out: Vec<(&str, &str)> = Vec::with_capacity(lines.len());
     let mut new_final_newline = final_newline;
     let mut cursor = 0;
     for &(pos, index) in &placed {
         let hunk = &hunks[index];
+        if pos < cursor {
+            // claimed ranges never overlap, so this cannot happen; refuse rather than panic
+            return Err(vec![HunkFailure {
+                index,
+                header: hunk.display_header(),
+                expected: hunk.old_lines().map(str::to_owned).collect(),
+                reason: FailureReason::NotFound,
+                closest: None,
+            }]);
+        }
         out.extend(lines[cursor..pos].iter().map(|l| (l.text, l.eol)));
         let mut k = pos;
         for line in &hunk.lines {

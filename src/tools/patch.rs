@@ -23,6 +23,10 @@ struct Entry {
     original: Option<Vec<u8>>,
     /// The content after the hunks so far (`None`: does not exist).
     current: Option<String>,
+    /// Whether the file on disk is executable (owner, group or other `x`).
+    was_executable: bool,
+    /// What the patch says the file's mode becomes (`None`: keep it).
+    executable: Option<bool>,
 }
 
 struct Plan {
@@ -93,6 +97,13 @@ pub fn apply_patch(ctx: &ToolContext, args: &Value) -> ToolOutput {
     if let Err(e) = write_all(ctx, &changes) {
         return ToolOutput::error(e);
     }
+    if let Err(e) = set_modes(&plan) {
+        return ToolOutput {
+            text: format!("applied the patch, but: {e}"),
+            is_error: true,
+            changes,
+        };
+    }
     let mut text = format!(
         "applied the patch to {} file{}:\n",
         changes.len(),
@@ -135,11 +146,22 @@ fn entry<'a>(
     if let Some(i) = entries.iter().position(|e| e.abs == abs) {
         return Ok(&mut entries[i]);
     }
+    let mut was_executable = false;
     let original = match std::fs::symlink_metadata(&abs) {
         Ok(meta) if meta.is_dir() => {
             return Err(format!("`{requested}` is a directory, not a file"));
         }
-        Ok(_) => Some(std::fs::read(&abs).map_err(|e| format!("cannot read `{requested}`: {e}"))?),
+        // a FIFO would block the read forever; a device or socket is no text file either
+        Ok(meta) if !meta.is_file() => {
+            return Err(format!(
+                "`{requested}` is not a regular file (a FIFO, socket or device); apply_patch edits regular files only"
+            ));
+        }
+        Ok(meta) => {
+            use std::os::unix::fs::PermissionsExt;
+            was_executable = meta.permissions().mode() & 0o111 != 0;
+            Some(std::fs::read(&abs).map_err(|e| format!("cannot read `{requested}`: {e}"))?)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(format!("cannot read `{requested}`: {e}")),
     };
@@ -154,6 +176,8 @@ fn entry<'a>(
         abs,
         original,
         current,
+        was_executable,
+        executable: None,
     });
     let last = entries.len() - 1;
     Ok(&mut entries[last])
@@ -218,6 +242,7 @@ fn plan_file(ctx: &ToolContext, entries: &mut Vec<Entry>, fp: &FilePatch) -> Res
             }
             let content = apply_file(&e.shown, "", fp)?;
             e.current = Some(content);
+            e.executable = fp.executable;
             Ok(())
         }
         (Some(old), None) => {
@@ -268,6 +293,9 @@ fn plan_file(ctx: &ToolContext, entries: &mut Vec<Entry>, fp: &FilePatch) -> Res
             };
             let content = apply_file(&e.shown, current, fp)?;
             e.current = Some(content);
+            if fp.executable.is_some() {
+                e.executable = fp.executable;
+            }
             Ok(())
         }
     }
@@ -284,7 +312,34 @@ fn rename(
     let current = e.current.clone().unwrap_or_default();
     let content = apply_file(&e.shown, &current, fp)?;
     e.current = None;
-    entry(ctx, entries, new)?.current = Some(content);
+    // a renamed file keeps its mode unless the patch gives a new one
+    let executable = fp.executable.or(Some(e.was_executable));
+    let target = entry(ctx, entries, new)?;
+    target.current = Some(content);
+    target.executable = executable;
+    Ok(())
+}
+
+/// Gives each written file the mode the patch asked for (`new file mode 100755`, `new
+/// mode`, a renamed executable): `x` where `r` is set, or `x` taken away.
+fn set_modes(plan: &Plan) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    for e in &plan.entries {
+        let (Some(exec), Some(_)) = (e.executable, &e.current) else {
+            continue;
+        };
+        let meta = std::fs::metadata(&e.abs).map_err(|err| format!("`{}`: {err}", e.shown))?;
+        let mode = meta.permissions().mode();
+        let wanted = if exec {
+            mode | ((mode & 0o444) >> 2)
+        } else {
+            mode & !0o111
+        };
+        if wanted != mode {
+            std::fs::set_permissions(&e.abs, std::fs::Permissions::from_mode(wanted))
+                .map_err(|err| format!("`{}`: cannot set its mode: {err}", e.shown))?;
+        }
+    }
     Ok(())
 }
 

@@ -5,22 +5,33 @@ use super::*;
 // ---------------------------------------------------------------------------------------
 // Parsing
 
+/// The patch's lines without their `\n`. When every line ends in `\r` the patch itself
+/// travelled with CRLF endings and they are dropped; otherwise a `\r` belongs to the
+/// line's content (a CRLF file's lines) and is kept, for `parse_hunk` to read.
 fn patch_lines(text: &str) -> Vec<&str> {
-    let mut lines: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
+    let mut lines: Vec<&str> = text.split('\n').collect();
     if text.ends_with('\n') || text.is_empty() {
         lines.pop();
     }
+    let transport_crlf = !lines.is_empty() && lines.iter().all(|l| l.ends_with('\r'));
+    if transport_crlf {
+        for l in &mut lines {
+            *l = l.strip_suffix('\r').unwrap_or(l);
+        }
+    }
     lines
+}
+
+/// A line that is not hunk content, without a `\r` that content lines may keep.
+fn bare(l: &str) -> &str {
+    l.strip_suffix('\r').unwrap_or(l)
 }
 
 fn is_file_header(lines: &[&str], i: usize) -> bool {
     lines[i].starts_with("--- ")
         && lines
             .get(i + 1)
-            .is_some_and(|n| n.starts_with("+++ ") || *n == "+++")
+            .is_some_and(|n| n.starts_with("+++ ") || bare(n) == "+++")
 }
 
 fn is_body_line(l: &str) -> bool {
@@ -125,6 +136,15 @@ struct GitBlock {
     rename_from: Option<String>,
     rename_to: Option<String>,
     has_headers: bool,
+    /// `new file mode` / `new mode`: executable or not.
+    executable: Option<bool>,
+}
+
+/// `100755` -> true, `100644` -> false.
+fn mode_executable(mode: &str) -> Option<bool> {
+    u32::from_str_radix(mode.trim(), 8)
+        .ok()
+        .map(|m| m & 0o111 != 0)
 }
 
 impl GitBlock {
@@ -156,17 +176,20 @@ impl GitBlock {
                 old_path: None,
                 new_path: Some(n),
                 hunks: vec![],
+                executable: self.executable,
             }),
             (_, true) => old.map(|o| FilePatch {
                 old_path: Some(o),
                 new_path: None,
                 hunks: vec![],
+                executable: None,
             }),
             _ => match (old, new) {
                 (Some(o), Some(n)) if o != n => Some(FilePatch {
                     old_path: Some(o),
                     new_path: Some(n),
                     hunks: vec![],
+                    executable: self.executable,
                 }),
                 _ => None,
             },
@@ -183,7 +206,7 @@ pub fn parse(text: &str) -> Result<Vec<FilePatch>, PatchError> {
     let mut git: Option<GitBlock> = None;
     let mut i = 0;
     while i < lines.len() {
-        let line = lines[i];
+        let line = bare(lines[i]);
         if line.starts_with("diff --git ") {
             if let Some(done) = git.take().and_then(GitBlock::into_patch) {
                 files.push(done);
@@ -193,8 +216,18 @@ pub fn parse(text: &str) -> Result<Vec<FilePatch>, PatchError> {
             continue;
         }
         if let Some(block) = git.as_mut() {
-            if line.starts_with("new file mode") {
+            if let Some(mode) = line.strip_prefix("new file mode ") {
                 block.new_file = true;
+                block.executable = mode_executable(mode);
+            } else if let Some(mode) = line.strip_prefix("new mode ") {
+                block.executable = mode_executable(mode);
+            } else if line.starts_with("Binary files ") || line == "GIT binary patch" {
+                let path = block
+                    .new
+                    .clone()
+                    .or(block.old.clone())
+                    .unwrap_or_else(|| "(unnamed)".into());
+                return Err(PatchError::Binary { line: i + 1, path });
             } else if line.starts_with("deleted file mode") {
                 block.deleted = true;
             } else if let Some(p) = line.strip_prefix("rename from ") {
@@ -205,7 +238,7 @@ pub fn parse(text: &str) -> Result<Vec<FilePatch>, PatchError> {
         }
         if is_file_header(&lines, i) {
             let old = header_path(&line[4..], i + 1)?;
-            let new = header_path(lines[i + 1].get(4..).unwrap_or(""), i + 2)?;
+            let new = header_path(bare(lines[i + 1]).get(4..).unwrap_or(""), i + 2)?;
             if old.is_none() && new.is_none() {
                 return Err(PatchError::BothDevNull { line: i + 1 });
             }
@@ -216,6 +249,7 @@ pub fn parse(text: &str) -> Result<Vec<FilePatch>, PatchError> {
                 old_path: old,
                 new_path: new,
                 hunks: Vec::new(),
+                executable: git.as_ref().and_then(|b| b.executable),
             });
             i += 2;
             continue;
@@ -269,7 +303,7 @@ impl Left {
 /// Reads the hunk whose header is `lines[start]`; returns it and the index of the first
 /// line after it.
 fn parse_hunk(lines: &[&str], start: usize) -> (Hunk, usize) {
-    let header = lines[start];
+    let header = bare(lines[start]);
     let numbers = hunk_numbers(header);
     let mut hunk = Hunk {
         header: header.trim_end().to_owned(),
@@ -296,8 +330,15 @@ fn parse_hunk(lines: &[&str], start: usize) -> (Hunk, usize) {
     };
     let mut j = start + 1;
     while j < lines.len() {
-        let l = lines[j];
-        if l.starts_with("@@") || l.starts_with("diff --git ") || is_file_header(lines, j) {
+        let raw = lines[j];
+        let l = bare(raw);
+        // `--- x` then `+++ y` inside a hunk whose counts say a removed and an added line
+        // are still to come is content (`-- x` removed, `++ y` added), not a file header
+        let counted_content = left.0.is_some_and(|n| n > 0) && left.1.is_some_and(|n| n > 0);
+        if l.starts_with("@@")
+            || l.starts_with("diff --git ")
+            || (is_file_header(lines, j) && !counted_content)
+        {
             break;
         }
         if let Some(rest) = l.strip_prefix(' ') {
@@ -305,6 +346,9 @@ fn parse_hunk(lines: &[&str], start: usize) -> (Hunk, usize) {
         } else if let Some(rest) = l.strip_prefix('-') {
             take(&mut hunk, &mut left, HunkLine::Remove(rest.to_owned()));
         } else if let Some(rest) = l.strip_prefix('+') {
+            if raw.ends_with('\r') {
+                hunk.crlf = true;
+            }
             take(&mut hunk, &mut left, HunkLine::Add(rest.to_owned()));
         } else if l.starts_with('\\') {
             match hunk.lines.last() {
@@ -319,10 +363,10 @@ fn parse_hunk(lines: &[&str], start: usize) -> (Hunk, usize) {
         } else if l.is_empty() {
             // A blank context line whose leading space was stripped, or the end of the hunk.
             let mut k = j;
-            while k < lines.len() && lines[k].is_empty() {
+            while k < lines.len() && bare(lines[k]).is_empty() {
                 k += 1;
             }
-            let more_body = k < lines.len() && is_body_line(lines[k]) && !is_file_header(lines, k);
+            let more_body = k < lines.len() && is_body_line(bare(lines[k])) && !is_file_header(lines, k);
             if more_body {
                 for _ in j..k {
                     take(&mut hunk, &mut left, HunkLine::Context(String::new()));

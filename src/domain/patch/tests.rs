@@ -101,12 +101,14 @@ fn git_empty_file_creation_and_deletion() {
             FilePatch {
                 old_path: None,
                 new_path: Some("e".into()),
-                hunks: vec![]
+                hunks: vec![],
+                executable: Some(false),
             },
             FilePatch {
                 old_path: Some("f".into()),
                 new_path: None,
-                hunks: vec![]
+                hunks: vec![],
+                executable: None,
             },
         ]
     );
@@ -202,6 +204,7 @@ fn render_round_trips_through_parse() {
         old_path: Some("x".into()),
         new_path: Some("x".into()),
         hunks: diff_hunks(old, new, 3),
+        executable: None,
     };
     let text = render_file(&patch);
     assert!(text.contains("\\ No newline at end of file"), "{text}");
@@ -245,7 +248,7 @@ proptest! {
         let hunks = diff_hunks(&old, &new, context);
         prop_assert_eq!(apply(&old, &hunks).unwrap(), new.clone());
         // And through the text form.
-        let text = render_file(&FilePatch { old_path: Some("f".into()), new_path: Some("f".into()), hunks });
+        let text = render_file(&FilePatch { old_path: Some("f".into()), new_path: Some("f".into()), hunks, executable: None });
         match parse(&text) {
             Ok(files) => prop_assert_eq!(apply(&old, &files[0].hunks).unwrap(), new),
             Err(e) => prop_assert!(old == new, "{e}: {text}"),
@@ -278,6 +281,46 @@ proptest! {
     }
 
     #[test]
+    fn hunks_apply_in_any_order(old in text_strategy(), new in text_strategy(), seed in any::<u64>()) {
+        // context 0: insertion hunks sit right at the lines other hunks change
+        let mut hunks = diff_hunks(&old, &new, 0);
+        let mut x = seed | 1;
+        for i in (1..hunks.len()).rev() {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            hunks.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        prop_assert_eq!(apply(&old, &hunks).unwrap(), new);
+    }
+
+    #[test]
+    fn an_insertion_at_every_position_beside_a_change(
+        lines in prop::collection::vec("[a-z]{1,4}", 1..12),
+        at in any::<prop::sample::Index>(),
+        insertion_first in any::<bool>(),
+    ) {
+        let n = lines.len();
+        let p = at.index(n);
+        let old: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        // hunk 1 changes line p+1; hunk 2 inserts after line p (before line p+1)
+        let change = Hunk {
+            old_start: p + 1, new_start: p + 1, has_line_numbers: true,
+            lines: vec![HunkLine::Remove(lines[p].clone()), HunkLine::Add("CHANGED".into())],
+            ..Hunk::default()
+        };
+        let insert = Hunk {
+            old_start: p, new_start: p + 1, has_line_numbers: true,
+            lines: vec![HunkLine::Add("INSERTED".into())],
+            ..Hunk::default()
+        };
+        let hunks = if insertion_first { vec![insert, change] } else { vec![change, insert] };
+        let mut expected: Vec<String> = lines.clone();
+        expected[p] = "CHANGED".into();
+        expected.insert(p, "INSERTED".into());
+        let expected: String = expected.iter().map(|l| format!("{l}\n")).collect();
+        prop_assert_eq!(apply(&old, &hunks).unwrap(), expected);
+    }
+
+    #[test]
     fn arbitrary_patch_text_never_panics(
         text in prop::collection::vec(prop::sample::select(vec![
             "--- a/x", "+++ b/x", "--- /dev/null", "+++ /dev/null", "@@ -1,2 +1,3 @@", "@@", "@@ -0,0 +1 @@",
@@ -296,4 +339,15 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn the_reported_crash_an_insertion_where_the_previous_hunk_starts() {
+    let old = "1\n2\n3\n4\n5\n6\n";
+    let text = "--- a/f\n+++ b/f\n@@ -4,2 +4,2 @@\n-4\n+four\n 5\n@@ -3,0 +4,1 @@\n+three-and-a-half\n";
+    let files = parse(text).unwrap();
+    assert_eq!(
+        apply(old, &files[0].hunks).unwrap(),
+        "1\n2\n3\nthree-and-a-half\nfour\n5\n6\n"
+    );
 }
