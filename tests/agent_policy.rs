@@ -197,3 +197,67 @@ async fn a_confirmed_prefix_stops_asking_for_matching_commands_only() {
     };
     assert_eq!(request.call_id, "p3");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deny_patterns_see_through_spacing_quoting_and_wrappers() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[
+            ("s1", "shell", json!({"command":"git  push origin"})),
+            ("s2", "shell", json!({"command":"\\git -C . push"})),
+            ("s3", "shell", json!({"command":"sh -c 'g\"i\"t push'"})),
+            ("s4", "shell", json!({"command":"echo kept"})),
+        ]),
+        answer("done"),
+    ]);
+    let mut h = start(
+        &server.base_url(),
+        "[tools]\nshell = \"always\"\nshell_deny = [\"git push*\"]\n",
+    )
+    .await;
+    h.say(1, "go");
+    let ev = h.until(asked_or_done).await;
+    assert!(matches!(ev, AgentEvent::TurnDone { .. }), "{ev:?}");
+    let results = tool_results(&server);
+    assert_eq!(results.len(), 4, "{results:?}");
+    for r in &results[..3] {
+        assert!(
+            r.contains("denied") && r.contains("git push*"),
+            "{results:?}"
+        );
+    }
+    assert!(results[3].contains("kept"), "{results:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn risky_forms_of_an_allowed_command_ask() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("v1", "shell", json!({"command":"ls=1 touch pwned"}))]),
+        tool_call_reply(&[(
+            "v2",
+            "shell",
+            json!({"command":"git -c core.pager='touch pwned2' log"}),
+        )]),
+        answer("done"),
+    ]);
+    let mut h = start(
+        &server.base_url(),
+        "[tools]\nshell_allow = [\"ls*\", \"git log*\"]\n",
+    )
+    .await;
+    h.say(1, "go");
+    for id in ["v1", "v2"] {
+        let AgentEvent::ApprovalNeeded { request, .. } = h.until(asked_or_done).await else {
+            panic!("{id} ran without asking")
+        };
+        assert_eq!(request.call_id, id);
+        h.ops
+            .send(Op::Decide {
+                call_id: id.into(),
+                decision: Decision::Reject { reason: None },
+            })
+            .unwrap();
+    }
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    assert!(!h.root.join("pwned").exists());
+    assert!(!h.root.join("pwned2").exists());
+}

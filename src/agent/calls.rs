@@ -36,43 +36,27 @@ impl Agent {
                 .and_then(serde_json::Value::as_str)
                 .unwrap_or("");
             let tools = &self.settings.tools;
-            let parts = crate::tools::shell_split::simple_commands(cmd);
-            // deny patterns see the whole line and each of its commands
-            // an opaque line is cut at every operator and bracket instead, so that a denied
-            // command inside `( … )` or `$( … )` is still seen
-            let pieces: Vec<String> = match &parts {
-                Some(p) => p.clone(),
-                None => crate::tools::shell_split::rough_pieces(cmd),
-            };
-            let denied = tools.shell_deny.iter().find(|p| {
-                shell_pattern_matches(p, cmd)
-                    || pieces.iter().any(|part| shell_pattern_matches(p, part))
-            });
-            if let Some(p) = denied {
-                return Gate::Refuse(format!(
-                    "the command `{cmd}` is denied by the user's configuration (tools.shell_deny: `{p}`)"
-                ));
-            }
-            // Dangerous commands always ask, whatever the policy.
-            if crate::tools::shell::dangerous(cmd).is_some() {
-                return Gate::Ask;
-            }
-            // allowed only when every command of the line is (an opaque line never is)
-            let allowed = parts.is_some_and(|parts| {
-                !parts.is_empty()
-                    && parts.iter().all(|part| {
-                        tools
-                            .shell_allow
-                            .iter()
-                            .any(|p| shell_pattern_matches(p, part))
-                            || self
-                                .allowed_prefixes
-                                .iter()
-                                .any(|p| part == p || part.starts_with(&format!("{p} ")))
-                    })
-            });
-            if allowed {
-                return Gate::Run;
+            use crate::tools::shell_policy::{ShellGate, check};
+            match check(
+                cmd,
+                &tools.shell_allow,
+                &tools.shell_deny,
+                &self.allowed_prefixes,
+                &self.settings.ctx.root,
+            ) {
+                ShellGate::Deny { pattern } => {
+                    return Gate::Refuse(format!(
+                        "the command `{cmd}` is denied by the user's configuration (tools.shell_deny: `{pattern}`)"
+                    ));
+                }
+                // dangerous commands always ask, whatever the policy
+                ShellGate::Dangerous { .. } => return Gate::Ask,
+                ShellGate::Run => return Gate::Run,
+                ShellGate::Ask { reason } => {
+                    if let Some(r) = reason {
+                        tracing::debug!("shell patterns do not run `{cmd}`: {r}");
+                    }
+                }
             }
         }
         // writes to .git/, .cove/ and secret files ask whatever the policy or allowances say

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use crate::config::{Config, ImageRoute, ModelConfig, Policy, ToolsConfig, shell_pattern_matches};
+use crate::config::{Config, ImageRoute, ModelConfig, Policy, ToolsConfig};
 use crate::domain::conversation::{Message, ToolCall};
 use crate::llm::{ChatRequest, Client, ClientOptions, Completion, LlmError, StreamEnd, probe};
 use crate::protocol::{

@@ -116,7 +116,8 @@ pub struct ToolsConfig {
     pub git_commit: Option<Policy>,
     /// Tools approved without asking (same as setting each to `always`).
     pub auto_approve: Vec<String>,
-    /// Shell commands run without asking (`*` at the end matches any rest), unless dangerous.
+    /// Shell commands run without asking, matched word by word (`*` at the end: any further
+    /// words), unless dangerous or risky (see `tools::shell_policy`).
     pub shell_allow: Vec<String>,
     /// Shell commands never run (the model is told).
     pub shell_deny: Vec<String>,
@@ -272,15 +273,6 @@ impl ModelConfig {
                 api_key: key.clone(),
             })
             .collect()
-    }
-}
-
-/// Whether `command` matches a shell pattern: exact, or a prefix when the pattern ends in `*`.
-pub fn shell_pattern_matches(pattern: &str, command: &str) -> bool {
-    let command = command.trim();
-    match pattern.trim().strip_suffix('*') {
-        Some(prefix) => command.starts_with(prefix.trim_start()),
-        None => command == pattern.trim(),
     }
 }
 

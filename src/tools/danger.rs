@@ -1,21 +1,41 @@
 //! Shell commands that could wreck the machine, the home directory or a remote: named
 //! so they always need explicit approval, whatever the configuration says. A heuristic
-//! over the command line, not a sandbox.
+//! over the words [`shell_lex`](super::shell_lex) reads (the same ones the allow and deny
+//! patterns read), not a sandbox.
 
-use std::sync::LazyLock;
+mod code;
+mod values;
+
+use std::collections::HashMap;
+
+use super::shell_command::{
+    SHELLS, basename, find_exec_bodies, inline_lines, levels, shell_reads_stdin, short_cluster_has,
+    stdin_texts,
+};
+use super::shell_lex::{self, MAX_NESTING, Parsed, Word};
+use super::shell_policy::glob_match;
 
 const RM_ROOT: &str = "recursively deletes /, the home directory or a top-level system directory";
+const FIND_DELETE: &str =
+    "deletes files found across /, the home directory or a top-level system directory";
+const MOVE_ROOT: &str = "moves /, the home directory or a top-level system directory away";
 const MKFS: &str = "formats a file system (mkfs), erasing the device";
 const DD_DEVICE: &str = "dd writes straight to a device, destroying what is on it";
 const BLOCK_WRITE: &str = "writes straight to a disk device, destroying what is on it";
+const KERNEL_WRITE: &str =
+    "writes to the kernel's control files (/proc/sysrq-trigger, /proc/sys, /sys)";
+const DOTFILE: &str =
+    "overwrites or changes a shell startup file or another dotfile in the home directory";
 const PIPE_SHELL: &str = "runs a script downloaded from the network without showing it first";
 const FORCE_PUSH: &str = "force-pushes, which can overwrite commits on the remote";
+const DELETE_PUSH: &str = "deletes branches or tags on the remote";
 const CHMOD_ROOT: &str =
     "recursively opens up (or strips) permissions on /, the home directory or a system directory";
 const CHOWN_ROOT: &str =
     "recursively changes ownership of /, the home directory or a system directory";
 const FORK_BOMB: &str = "a fork bomb: it starts processes until the machine stops responding";
 const SHUTDOWN: &str = "shuts down or reboots the machine";
+const KILL_ALL: &str = "signals every process you own (kill -1, pkill -u), which ends your session";
 
 const TOP_DIRS: &[&str] = &[
     "/bin",
@@ -48,116 +68,372 @@ const TOP_DIRS: &[&str] = &[
     "/Volumes",
     "/private",
 ];
-const SHELLS: &[&str] = &[
-    "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh",
-];
 const INTERPRETERS: &[&str] = &[
     "python", "python2", "python3", "perl", "ruby", "node", "php",
 ];
 const DOWNLOADERS: &[&str] = &["curl", "wget", "fetch"];
-
-static DOWNLOAD_SUBST: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-    regex::Regex::new(r"\b(?:sh|bash|zsh|dash|ksh|fish|eval|source|python[23]?|perl|ruby|node)\b[^;&|\n]*?(?:\$\(|<\(|`)\s*(?:curl|wget|fetch)\b").ok()
-});
+/// Programs this check knows, for a program named by a glob (`/bin/r? -rf /`).
+const KNOWN: &[&str] = &[
+    "rm",
+    "mv",
+    "find",
+    "rsync",
+    "dd",
+    "tee",
+    "cp",
+    "shred",
+    "truncate",
+    "git",
+    "chmod",
+    "chown",
+    "chgrp",
+    "shutdown",
+    "reboot",
+    "halt",
+    "poweroff",
+    "systemctl",
+    "kill",
+    "pkill",
+    "killall",
+    "killall5",
+    "mkfs",
+    "wipefs",
+    "mke2fs",
+    "sh",
+    "bash",
+    "eval",
+];
 
 /// Why `command` is dangerous enough to need a second look, or `None`. Looks through
-/// `sudo`/`env`/`nohup`…, quotes, extra spaces, flag orders, `sh -c '…'`, `$(…)` and
-/// `;`/`&&`/`||`/`|` chains. A heuristic for the approval prompt, not a sandbox.
+/// `sudo`/`env`/`nohup`/`xargs`…, quotes, extra spaces, flag orders, `sh -c '…'`, `eval`,
+/// `$(…)`, here-documents fed to a shell, `cd` earlier in the line, variables set earlier
+/// in the line, and `;`/`&&`/`||`/`|` chains. A heuristic for the approval prompt, not a
+/// sandbox.
 pub fn dangerous(command: &str) -> Option<&'static str> {
     dangerous_at(command, 0)
 }
 
 fn dangerous_at(command: &str, depth: usize) -> Option<&'static str> {
-    if depth > 4 {
+    if depth > MAX_NESTING {
         return None;
     }
     if fork_bomb(command) {
         return Some(FORK_BOMB);
     }
-    if DOWNLOAD_SUBST
-        .as_ref()
-        .is_some_and(|re| re.is_match(command))
-    {
-        return Some(PIPE_SHELL);
+    let parsed = shell_lex::parse(command);
+    let mut st = State::default();
+    (0..parsed.commands.len()).find_map(|idx| command_at(&parsed, idx, &mut st, depth))
+}
+
+/// What earlier commands of the line left behind.
+#[derive(Default)]
+struct State {
+    /// Variables set earlier in the line, with the values they may hold.
+    vars: HashMap<String, Vec<String>>,
+    /// Where a `cd` earlier in the line went, as written (`~`, `/`, `$HOME/x`); `None`
+    /// for the workspace or somewhere unknown.
+    cwd: Option<String>,
+    /// Files a downloader wrote earlier in the line.
+    downloaded: Vec<String>,
+    /// The pipeline a downloader's output flows through.
+    pipe_download: Option<usize>,
+    /// The pipeline in which a command named a critical path (`ls / | xargs rm -rf`).
+    pipe_critical: Option<usize>,
+}
+
+fn command_at(parsed: &Parsed, idx: usize, st: &mut State, depth: usize) -> Option<&'static str> {
+    let cmd = &parsed.commands[idx];
+    for s in cmd.substitutions() {
+        if let Some(r) = dangerous_at(&s.inner, depth + 1) {
+            return Some(r);
+        }
     }
-    for pipeline in split(lex(command)) {
-        let mut downloaded = false;
-        for seg in &pipeline {
-            if seg.redirects.iter().any(|t| is_block_device(t)) {
-                return Some(BLOCK_WRITE);
+    for a in &cmd.assignments {
+        if let Some((k, _)) = a.text.split_once('=') {
+            let values: Vec<String> = st
+                .values(a)
+                .iter()
+                .filter_map(|v| v.split_once('=').map(|(_, v)| v.to_owned()))
+                .collect();
+            st.vars.insert(k.trim_end_matches('+').to_owned(), values);
+        }
+    }
+    for r in cmd.redirects.iter().filter(|r| r.writes()) {
+        for t in st.values(&r.target) {
+            if let Some(why) = written_danger(&t) {
+                return Some(why);
             }
-            for w in &seg.words {
-                if let Some(i) = w.find("$(").or_else(|| w.find('`'))
-                    && let Some(r) =
-                        dangerous_at(w[i..].trim_start_matches(['$', '(', '`']), depth + 1)
-                {
+        }
+    }
+    let texts = cmd.texts();
+    let lv = levels(&texts, true);
+    for &start in &lv {
+        for line in inline_lines(&texts[start..]) {
+            if let Some(r) = dangerous_at(&line, depth + 1) {
+                return Some(r);
+            }
+        }
+        if shell_reads_stdin(&texts[start..]) {
+            for text in stdin_texts(parsed, idx) {
+                if let Some(r) = dangerous_at(&text, depth + 1) {
                     return Some(r);
                 }
             }
-            let words = strip_wrappers(&seg.words);
-            let Some(first) = words.first() else { continue };
-            let prog = basename(first);
-            let args = &words[1..];
-            if downloaded && runs_stdin(prog, args) {
-                return Some(PIPE_SHELL);
+        }
+    }
+    let start = lv.last().copied().unwrap_or(0);
+    let words = &cmd.words[start.min(cmd.words.len())..];
+    let prog_word = words.first()?;
+    let args: Vec<String> = words[1..].iter().map(|w| w.text.clone()).collect();
+    let vals: Vec<Vec<String>> = words[1..].iter().map(|w| st.values(w)).collect();
+    let via_xargs = lv.iter().any(|&s| basename(&texts[s]) == "xargs");
+    let mut progs: Vec<String> = st
+        .values(prog_word)
+        .iter()
+        .map(|p| basename(p).to_owned())
+        .collect();
+    if prog_word.glob {
+        let pattern = basename(&prog_word.text);
+        progs.extend(
+            KNOWN
+                .iter()
+                .filter(|k| glob_match(pattern, k))
+                .map(|k| (*k).to_owned()),
+        );
+    }
+    // a script from the network run through a substitution: `bash <(curl …)`,
+    // `sh -c "$(curl …)"`, `eval "$(wget -O- …)"`, `$(curl …)` itself
+    let fetches = |w: &Word| {
+        w.substitutions
+            .iter()
+            .any(|s| code::downloads(&shell_lex::parse(&s.inner)))
+    };
+    let runs_text = progs.iter().any(|p| {
+        SHELLS.contains(&p.as_str())
+            || INTERPRETERS.contains(&p.as_str())
+            || matches!(p.as_str(), "eval" | "source" | ".")
+    });
+    if fetches(prog_word)
+        || (runs_text
+            && (words[1..].iter().any(fetches) || cmd.redirects.iter().any(|r| fetches(&r.target))))
+    {
+        return Some(PIPE_SHELL);
+    }
+    for prog in &progs {
+        if cmd.piped && st.pipe_download == Some(cmd.pipeline) && runs_stdin(prog, &args) {
+            return Some(PIPE_SHELL);
+        }
+        if code::runs_downloaded(prog, &prog_word.text, &args, &st.downloaded) {
+            return Some(PIPE_SHELL);
+        }
+        if let Some(r) = code::inline_code_danger(prog, &args, depth) {
+            return Some(r);
+        }
+        let recursive_rm = prog == "rm"
+            && args.iter().any(|a| {
+                a == "--recursive" || short_cluster_has(a, 'r') || short_cluster_has(a, 'R')
+            });
+        if recursive_rm && via_xargs && cmd.piped && st.pipe_critical == Some(cmd.pipeline) {
+            return Some(RM_ROOT);
+        }
+        if let Some(r) = command_danger(prog, &args, &vals, st) {
+            return Some(r);
+        }
+    }
+    // what this command leaves for the next ones
+    if vals.iter().flatten().any(|v| st.critical(v)) {
+        st.pipe_critical = Some(cmd.pipeline);
+    }
+    for prog in &progs {
+        if DOWNLOADERS.contains(&prog.as_str()) {
+            st.pipe_download = Some(cmd.pipeline);
+            st.downloaded.extend(code::download_targets(prog, &args));
+            st.downloaded.extend(
+                cmd.redirects
+                    .iter()
+                    .filter(|r| r.writes())
+                    .map(|r| code::normal_file(&r.target.text)),
+            );
+        }
+        match prog.as_str() {
+            "cd" | "pushd" => {
+                let target = vals
+                    .iter()
+                    .zip(&args)
+                    .find(|(_, a)| !a.starts_with('-') || *a == "-")
+                    .map(|(v, _)| v.first().cloned().unwrap_or_default());
+                st.cwd = match target.as_deref() {
+                    None => Some("~".to_owned()),
+                    Some("-") => None,
+                    Some(t) if t.starts_with(['/', '~', '$']) => Some(t.to_owned()),
+                    Some(t) => st.cwd.as_ref().map(|c| format!("{c}/{t}")),
+                };
             }
-            if DOWNLOADERS.contains(&prog) {
-                downloaded = true;
+            "for" | "select" => {
+                if let (Some(name), Some("in")) = (args.first(), args.get(1).map(String::as_str)) {
+                    let values = vals[2..].iter().flatten().cloned().collect();
+                    st.vars.insert(name.clone(), values);
+                }
             }
-            if let Some(r) = command_danger(prog, args, depth) {
-                return Some(r);
+            "export" | "declare" | "typeset" | "local" | "readonly" => {
+                for (a, v) in args.iter().zip(&vals) {
+                    if let Some((k, _)) = a.split_once('=') {
+                        let values = v
+                            .iter()
+                            .filter_map(|x| x.split_once('=').map(|(_, x)| x.to_owned()))
+                            .collect();
+                        st.vars.insert(k.to_owned(), values);
+                    }
+                }
             }
+            _ => {}
         }
     }
     None
 }
 
-fn command_danger(prog: &str, args: &[String], depth: usize) -> Option<&'static str> {
+/// What writing to `target` (a redirection, `tee`, `cp`, `dd of=`) would do.
+fn written_danger(target: &str) -> Option<&'static str> {
+    if is_block_device(target) {
+        Some(BLOCK_WRITE)
+    } else if kernel_file(target) {
+        Some(KERNEL_WRITE)
+    } else if home_dotfile(target) {
+        Some(DOTFILE)
+    } else {
+        None
+    }
+}
+
+fn command_danger(
+    prog: &str,
+    args: &[String],
+    vals: &[Vec<String>],
+    st: &State,
+) -> Option<&'static str> {
     let is_short =
         |a: &str, c: char| a.starts_with('-') && !a.starts_with("--") && a[1..].contains(c);
+    let any_critical = |v: &Vec<String>| v.iter().any(|t| st.critical(t));
+    // operands (not options), with their values
+    let operands = || {
+        let mut done = false;
+        args.iter()
+            .zip(vals)
+            .filter(move |(a, _)| {
+                if done {
+                    return true;
+                }
+                if *a == "--" {
+                    done = true;
+                    return false;
+                }
+                !(a.starts_with('-') && a.len() > 1)
+            })
+            .map(|(_, v)| v)
+            .collect::<Vec<_>>()
+    };
     match prog {
         "rm" => {
             let mut recursive = false;
-            let mut targets = Vec::new();
-            let mut options_done = false;
-            for a in args {
-                if !options_done && a == "--" {
-                    options_done = true;
-                } else if !options_done && a.starts_with("--") {
+            for a in args.iter().take_while(|a| *a != "--") {
+                if a.starts_with("--") {
                     recursive |= a == "--recursive";
-                } else if !options_done && a.len() > 1 && a.starts_with('-') {
+                } else if a.len() > 1 && a.starts_with('-') {
                     recursive |= a.contains(['r', 'R']);
-                } else {
-                    targets.push(a.as_str());
                 }
             }
-            (recursive && targets.iter().any(|t| critical_target(t))).then_some(RM_ROOT)
+            (recursive && operands().into_iter().any(any_critical)).then_some(RM_ROOT)
+        }
+        "find" => {
+            let start = args
+                .iter()
+                .position(|a| !matches!(a.as_str(), "-H" | "-L" | "-P") && !a.starts_with("-O"))
+                .unwrap_or(args.len());
+            let roots: Vec<&Vec<String>> = args[start..]
+                .iter()
+                .zip(&vals[start..])
+                .take_while(|(a, _)| !a.starts_with('-') && !matches!(a.as_str(), "(" | "!" | ","))
+                .map(|(_, v)| v)
+                .collect();
+            let here = vec![".".to_owned()];
+            let critical_root = if roots.is_empty() {
+                any_critical(&here)
+            } else {
+                roots.into_iter().any(any_critical)
+            };
+            let deletes = args.iter().any(|a| a == "-delete")
+                || find_exec_bodies(args).iter().any(|b| {
+                    b.first()
+                        .is_some_and(|p| matches!(basename(p), "rm" | "shred" | "unlink" | "rmdir"))
+                });
+            (critical_root && deletes).then_some(FIND_DELETE)
+        }
+        "mv" => {
+            let ops = operands();
+            let explicit_target = args
+                .iter()
+                .any(|a| a == "-t" || a.starts_with("--target-directory") || is_short(a, 't'));
+            let sources = if explicit_target {
+                &ops[..]
+            } else {
+                &ops[..ops.len().saturating_sub(1)]
+            };
+            sources.iter().any(|v| any_critical(v)).then_some(MOVE_ROOT)
+        }
+        "rsync" => {
+            let deletes = args
+                .iter()
+                .any(|a| a.starts_with("--delete") || a == "--remove-source-files");
+            let ops = operands();
+            (deletes && ops.last().is_some_and(|v| any_critical(v))).then_some(RM_ROOT)
         }
         p if p.starts_with("mkfs") || p == "mke2fs" || p == "wipefs" => Some(MKFS),
-        "dd" => args
-            .iter()
-            .any(|a| {
-                a.strip_prefix("of=")
-                    .is_some_and(|t| t.starts_with("/dev/") && !harmless_device(t))
-            })
-            .then_some(DD_DEVICE),
-        "tee" | "cp" | "shred" => args
-            .iter()
-            .any(|a| is_block_device(a))
-            .then_some(BLOCK_WRITE),
-        "git" => git_force_push(args).then_some(FORCE_PUSH),
+        "dd" => vals.iter().flatten().find_map(|a| {
+            let t = a.strip_prefix("of=")?;
+            if t.starts_with("/dev/") && !harmless_device(t) {
+                Some(DD_DEVICE)
+            } else {
+                written_danger(t)
+            }
+        }),
+        "tee" | "cp" | "shred" | "truncate" | "install" | "ln" => {
+            let ops = operands();
+            let written: Vec<&Vec<String>> = match prog {
+                "tee" | "shred" | "truncate" => ops,
+                _ => ops.last().copied().into_iter().collect(),
+            };
+            written
+                .into_iter()
+                .flatten()
+                .find_map(|t| written_danger(t))
+        }
+        "sed" | "perl"
+            if args
+                .iter()
+                .any(|a| a.starts_with("--in-place") || is_short(a, 'i')) =>
+        {
+            vals.iter()
+                .flatten()
+                .any(|t| home_dotfile(t))
+                .then_some(DOTFILE)
+        }
+        "git" => git_push_danger(args),
         "chmod" | "chown" | "chgrp" => {
             let recursive = args.iter().any(|a| a == "--recursive" || is_short(a, 'R'));
-            let mut operands = args.iter().filter(|a| !a.starts_with('-') || a.len() == 1);
-            let spec = operands.next()?;
-            let on_root = operands.any(|t| critical_target(t));
+            let ops: Vec<(&String, &Vec<String>)> = args
+                .iter()
+                .zip(vals)
+                .filter(|(a, _)| !a.starts_with('-') || a.len() == 1)
+                .collect();
+            let (spec, rest) = ops.split_first()?;
+            let on_root = rest.iter().any(|(_, v)| any_critical(v));
             if !(recursive && on_root) {
                 return None;
             }
             if prog != "chmod" {
                 return Some(CHOWN_ROOT);
             }
-            let mode = spec.trim_start_matches('0');
+            let mode = spec.0.trim_start_matches('0');
             let wide_open = matches!(
                 mode,
                 "777"
@@ -185,16 +461,80 @@ fn command_danger(prog: &str, args: &[String], depth: usize) -> Option<&'static 
             .first()
             .is_some_and(|a| a == "0" || a == "6")
             .then_some(SHUTDOWN),
-        "eval" => dangerous_at(&args.join(" "), depth + 1),
-        p if SHELLS.contains(&p) => {
-            let i = args.iter().position(|a| is_short(a, 'c'))?;
-            dangerous_at(args.get(i + 1)?, depth + 1)
+        "kill" => kills_everything(args).then_some(KILL_ALL),
+        "killall5" => Some(KILL_ALL),
+        "pkill" | "killall" => {
+            let by_user = args.iter().any(|a| {
+                matches!(a.as_str(), "-u" | "-U" | "--uid" | "--euid" | "--user")
+                    || a.starts_with("--user=")
+            });
+            let mut named = false;
+            let mut k = 0;
+            while k < args.len() {
+                let a = &args[k];
+                if matches!(
+                    a.as_str(),
+                    "-u" | "-U"
+                        | "-g"
+                        | "-G"
+                        | "-P"
+                        | "-s"
+                        | "-t"
+                        | "-F"
+                        | "--signal"
+                        | "--uid"
+                        | "--euid"
+                        | "--user"
+                        | "--group"
+                        | "--parent"
+                        | "--session"
+                        | "--terminal"
+                        | "--pidfile"
+                        | "-o"
+                        | "-y"
+                        | "--older-than"
+                        | "--younger-than"
+                ) {
+                    k += 2;
+                    continue;
+                }
+                named |= !a.starts_with('-');
+                k += 1;
+            }
+            (by_user && !named).then_some(KILL_ALL)
         }
         _ => None,
     }
 }
 
-fn git_force_push(args: &[String]) -> bool {
+/// `kill … -1` (every process the user may signal).
+fn kills_everything(args: &[String]) -> bool {
+    let mut k = 0;
+    let mut signal_seen = false;
+    while let Some(a) = args.get(k) {
+        if a == "--" {
+            return args[k + 1..].iter().any(|t| t == "-1");
+        }
+        if matches!(a.as_str(), "-l" | "-L" | "--list" | "--table") {
+            return false;
+        }
+        if matches!(a.as_str(), "-s" | "-n" | "--signal") {
+            signal_seen = true;
+            k += 2;
+            continue;
+        }
+        if a.starts_with('-') && !signal_seen {
+            // the first option is the signal (`-9`, `-KILL`, `-1` = SIGHUP)
+            signal_seen = true;
+        } else if a == "-1" {
+            return true;
+        }
+        k += 1;
+    }
+    false
+}
+
+fn git_push_danger(args: &[String]) -> Option<&'static str> {
     let mut rest = args;
     while let Some(first) = rest.first() {
         if !first.starts_with('-') {
@@ -202,23 +542,34 @@ fn git_force_push(args: &[String]) -> bool {
         }
         let takes_value = matches!(
             first.as_str(),
-            "-C" | "-c" | "--git-dir" | "--work-tree" | "--namespace"
+            "-C" | "-c" | "--git-dir" | "--work-tree" | "--namespace" | "--config-env"
         );
         rest = &rest[if takes_value { 2 } else { 1 }.min(rest.len())..];
     }
     if rest.first().map(String::as_str) != Some("push") {
-        return false;
+        return None;
     }
-    rest[1..].iter().any(|a| {
+    let push = &rest[1..];
+    let force = push.iter().any(|a| {
         a == "--force"
             || a.starts_with("--force-with-lease")
             || a.starts_with("--force-if-includes")
             || (a.starts_with('-') && !a.starts_with("--") && a.contains('f'))
             || (a.starts_with('+') && a.len() > 1)
-    })
+    });
+    if force {
+        return Some(FORCE_PUSH);
+    }
+    let delete = push.iter().any(|a| {
+        matches!(a.as_str(), "--delete" | "--mirror" | "--prune")
+            || (a.starts_with('-') && !a.starts_with("--") && a.contains('d'))
+            || (a.starts_with(':') && a.len() > 1)
+    });
+    delete.then_some(DELETE_PUSH)
 }
 
-/// `/`, `/*`, `~`, `$HOME` and top-level system directories, however spelled.
+/// `/`, `/*`, `~`, `$HOME`, the home directory's path and top-level system directories,
+/// however spelled.
 fn critical_target(t: &str) -> bool {
     let mut s = t.trim().to_owned();
     while s.contains("//") {
@@ -241,7 +592,71 @@ fn critical_target(t: &str) -> bool {
     if s == "~" || s == "$HOME" || s == "${HOME}" || (s.starts_with('~') && !s.contains('/')) {
         return true;
     }
+    let home = std::env::var("HOME").unwrap_or_default();
+    let home = home.trim_end_matches('/');
+    if !home.is_empty() && s == home {
+        return true;
+    }
     TOP_DIRS.contains(&s.as_str())
+}
+
+/// A glob that takes everything (`*`, `.*`, `[a-z]*`, `???`) in a critical directory.
+fn broad_glob_in_critical(t: &str) -> bool {
+    let Some((dir, last)) = t.rsplit_once('/') else {
+        return false;
+    };
+    if !last.contains(['*', '?', '[']) {
+        return false;
+    }
+    let mut rest = String::new();
+    let mut in_class = false;
+    for c in last.chars() {
+        match c {
+            '[' => in_class = true,
+            ']' => in_class = false,
+            _ if !in_class => rest.push(c),
+            _ => {}
+        }
+    }
+    let broad = rest.chars().all(|c| matches!(c, '*' | '?' | '.'));
+    broad && critical_target(if dir.is_empty() { "/" } else { dir })
+}
+
+/// A shell startup file or another dotfile in the home directory, or a file in a directory
+/// whose contents run or grant access (`~/.ssh`, `~/.config/autostart`, `~/.cargo/bin`).
+fn home_dotfile(t: &str) -> bool {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let home = home.trim_end_matches('/');
+    let rest = ["~/", "$HOME/", "${HOME}/"]
+        .iter()
+        .find_map(|p| t.strip_prefix(p))
+        .or_else(|| {
+            (!home.is_empty())
+                .then(|| t.strip_prefix(home).and_then(|r| r.strip_prefix('/')))
+                .flatten()
+        });
+    let Some(rest) = rest else { return false };
+    let rest = rest.trim_start_matches("./");
+    const DIRS: &[&str] = &[
+        ".ssh/",
+        ".gnupg/",
+        ".aws/",
+        ".kube/",
+        ".docker/",
+        ".config/autostart/",
+        ".config/systemd/",
+        ".config/fish/",
+        ".config/git/",
+        ".cargo/bin/",
+        ".cargo/config",
+        ".local/bin/",
+    ];
+    (rest.starts_with('.') && !rest.starts_with("..") && !rest.contains('/') && rest.len() > 1)
+        || DIRS.iter().any(|d| rest.starts_with(d))
+}
+
+fn kernel_file(t: &str) -> bool {
+    t == "/proc/sysrq-trigger" || t.starts_with("/proc/sys/") || t.starts_with("/sys/")
 }
 
 fn harmless_device(t: &str) -> bool {
@@ -264,6 +679,8 @@ fn is_block_device(t: &str) -> bool {
     DISKS.iter().any(|p| dev.starts_with(p)) || dev == "mem" || dev == "kmem"
 }
 
+/// `name(){ name|name& }` however spaced: written without the spaces bash needs, it is not
+/// a word-level construct, so it is matched on the text.
 fn fork_bomb(command: &str) -> bool {
     let s: String = command.chars().filter(|c| !c.is_whitespace()).collect();
     s.match_indices("(){").any(|(i, _)| {
@@ -284,13 +701,12 @@ fn runs_stdin(prog: &str, args: &[String]) -> bool {
     if !shell && !INTERPRETERS.contains(&prog) {
         return false;
     }
-    let short = |a: &str, c: char| a.starts_with('-') && !a.starts_with("--") && a[1..].contains(c);
-    if args.iter().any(|a| short(a, 's')) && shell {
+    if args.iter().any(|a| short_cluster_has(a, 's')) && shell {
         return true;
     }
     if args.iter().any(|a| {
         if shell {
-            short(a, 'c')
+            short_cluster_has(a, 'c')
         } else {
             matches!(a.as_str(), "-c" | "-e" | "-E" | "-m" | "-r" | "-p")
         }
@@ -299,242 +715,6 @@ fn runs_stdin(prog: &str, args: &[String]) -> bool {
     }
     // A script file argument means stdin is data, not the program.
     !args.iter().any(|a| !a.starts_with('-'))
-}
-
-fn basename(word: &str) -> &str {
-    word.rsplit('/').next().unwrap_or(word)
-}
-
-/// Drops `VAR=value` assignments and wrappers (`sudo`, `env`, `nohup`, `time`, …) from the
-/// front of a command, leaving the program that really runs.
-fn strip_wrappers(words: &[String]) -> &[String] {
-    fn skip_options<'a>(w: &'a [String], with_value: &[&str]) -> &'a [String] {
-        let mut w = w;
-        while let Some(first) = w.first() {
-            if first == "--" {
-                return &w[1..];
-            }
-            if !first.starts_with('-') || first.len() == 1 {
-                break;
-            }
-            let n = if with_value.contains(&first.as_str()) {
-                2
-            } else {
-                1
-            };
-            w = &w[n.min(w.len())..];
-        }
-        w
-    }
-    let mut w = words;
-    while let Some(first) = w.first() {
-        let is_assignment = first.split_once('=').is_some_and(|(k, _)| {
-            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
-        if is_assignment {
-            w = &w[1..];
-            continue;
-        }
-        w = match basename(first) {
-            "sudo" | "doas" | "run0" => skip_options(
-                &w[1..],
-                &["-u", "-g", "-C", "-p", "-U", "-r", "-t", "-D", "-h", "-T"],
-            ),
-            "env" => skip_options(&w[1..], &["-u", "-C", "-S", "--unset", "--chdir"]),
-            "nice" => skip_options(&w[1..], &["-n", "--adjustment"]),
-            "timeout" => {
-                let rest = skip_options(&w[1..], &["-s", "-k", "--signal", "--kill-after"]);
-                rest.get(1..).unwrap_or(&[])
-            }
-            "xargs" => skip_options(
-                &w[1..],
-                &[
-                    "-I", "-i", "-n", "-P", "-L", "-l", "-s", "-d", "-E", "-e", "-a",
-                ],
-            ),
-            "nohup" | "time" | "command" | "exec" | "builtin" | "stdbuf" | "ionice" | "busybox"
-            | "unbuffer" => skip_options(&w[1..], &[]),
-            "{" | "!" | "then" | "do" | "else" | "if" | "elif" | "while" | "until" => &w[1..],
-            _ => break,
-        };
-    }
-    w
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Tok {
-    Word(String),
-    /// `;`, `&&`, `||`, `&`, newline, `(`, `)`, `$(`, backtick, `<(`.
-    Sep,
-    /// `|`, `|&`.
-    Pipe,
-    /// `>`, `>>`, `>|`, `&>`, `N>`.
-    RedirOut,
-    /// `<`, `<<`, `<<<`.
-    RedirIn,
-}
-
-/// Splits a command line into words (quotes removed) and operators, like sh would.
-fn lex(s: &str) -> Vec<Tok> {
-    let chars: Vec<char> = s.chars().collect();
-    let mut toks = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut i = 0;
-    fn end(toks: &mut Vec<Tok>, word: &mut String, in_word: &mut bool) {
-        if *in_word {
-            toks.push(Tok::Word(std::mem::take(word)));
-            *in_word = false;
-        }
-    }
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        i += 1;
-        match c {
-            ' ' | '\t' | '\r' => end(&mut toks, &mut word, &mut in_word),
-            '\n' | ';' | '(' | ')' | '`' => {
-                end(&mut toks, &mut word, &mut in_word);
-                toks.push(Tok::Sep);
-            }
-            '$' if next == Some('(') => {
-                end(&mut toks, &mut word, &mut in_word);
-                toks.push(Tok::Sep);
-                i += 1;
-            }
-            '&' => {
-                end(&mut toks, &mut word, &mut in_word);
-                match next {
-                    Some('&') => {
-                        i += 1;
-                        toks.push(Tok::Sep);
-                    }
-                    Some('>') => {
-                        i += 1;
-                        if chars.get(i) == Some(&'>') {
-                            i += 1;
-                        }
-                        toks.push(Tok::RedirOut);
-                    }
-                    _ => toks.push(Tok::Sep),
-                }
-            }
-            '|' => {
-                end(&mut toks, &mut word, &mut in_word);
-                match next {
-                    Some('|') => {
-                        i += 1;
-                        toks.push(Tok::Sep);
-                    }
-                    Some('&') => {
-                        i += 1;
-                        toks.push(Tok::Pipe);
-                    }
-                    _ => toks.push(Tok::Pipe),
-                }
-            }
-            '>' => {
-                if in_word && word.chars().all(|c| c.is_ascii_digit()) {
-                    word.clear();
-                    in_word = false;
-                }
-                end(&mut toks, &mut word, &mut in_word);
-                if matches!(next, Some('>' | '|' | '&')) {
-                    i += 1;
-                }
-                toks.push(Tok::RedirOut);
-            }
-            '<' => {
-                end(&mut toks, &mut word, &mut in_word);
-                if next == Some('(') {
-                    i += 1;
-                    toks.push(Tok::Sep);
-                } else {
-                    while chars.get(i) == Some(&'<') {
-                        i += 1;
-                    }
-                    toks.push(Tok::RedirIn);
-                }
-            }
-            '\'' => {
-                in_word = true;
-                while i < chars.len() && chars[i] != '\'' {
-                    word.push(chars[i]);
-                    i += 1;
-                }
-                i += 1;
-            }
-            '"' => {
-                in_word = true;
-                while i < chars.len() && chars[i] != '"' {
-                    if chars[i] == '\\' && matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`'))
-                    {
-                        i += 1;
-                    }
-                    if let Some(&ch) = chars.get(i) {
-                        word.push(ch);
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            '\\' => {
-                match next {
-                    Some('\n') => {}
-                    Some(ch) => {
-                        word.push(ch);
-                        in_word = true;
-                    }
-                    None => {}
-                }
-                i += 1;
-            }
-            '#' if !in_word => {
-                while i < chars.len() && chars[i] != '\n' {
-                    i += 1;
-                }
-            }
-            _ => {
-                word.push(c);
-                in_word = true;
-            }
-        }
-    }
-    end(&mut toks, &mut word, &mut in_word);
-    toks
-}
-
-#[derive(Debug, Default)]
-struct Segment {
-    words: Vec<String>,
-    /// Targets of output redirections.
-    redirects: Vec<String>,
-}
-
-/// Groups tokens into pipelines of simple commands.
-fn split(toks: Vec<Tok>) -> Vec<Vec<Segment>> {
-    let mut pipelines = vec![vec![Segment::default()]];
-    let mut redirect: Option<bool> = None;
-    for tok in toks {
-        let Some(pipeline) = pipelines.last_mut() else {
-            break;
-        };
-        let Some(seg) = pipeline.last_mut() else {
-            break;
-        };
-        match tok {
-            Tok::Word(w) => match redirect.take() {
-                Some(true) => seg.redirects.push(w),
-                Some(false) => {}
-                None => seg.words.push(w),
-            },
-            Tok::RedirOut => redirect = Some(true),
-            Tok::RedirIn => redirect = Some(false),
-            Tok::Pipe => pipeline.push(Segment::default()),
-            Tok::Sep => pipelines.push(vec![Segment::default()]),
-        }
-    }
-    pipelines
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ pub mod protected;
 pub mod registry;
 mod schema;
 pub mod shell;
-pub mod shell_split;
+pub mod shell_command;
+pub mod shell_lex;
+pub mod shell_policy;
 
 pub use schema::{BUILTIN_TOOLS, offered_tools};

@@ -141,45 +141,10 @@ fn git_result(r: Result<String, crate::git::GitError>) -> ToolOutput {
 }
 
 /// The part of a shell command that "allow for this session" remembers: the program,
-/// and for tools driven by subcommands the subcommand too (`cargo test`, `git status`).
+/// and for tools driven by subcommands the subcommand too (`cargo test`, `git status`),
+/// read by the shell lexer the policy uses (`shell_policy::session_prefix`).
 pub fn command_prefix(cmd: &str) -> String {
-    const WITH_SUBCOMMANDS: &[&str] = &[
-        "cargo",
-        "git",
-        "npm",
-        "npx",
-        "yarn",
-        "pnpm",
-        "go",
-        "docker",
-        "kubectl",
-        "pip",
-        "pip3",
-        "uv",
-        "poetry",
-        "make",
-        "just",
-        "dotnet",
-        "mvn",
-        "gradle",
-        "bundle",
-        "rake",
-        "mix",
-        "deno",
-        "bun",
-        "rustup",
-        "systemctl",
-    ];
-    let mut words = cmd.split_whitespace();
-    let Some(first) = words.next() else {
-        return String::new();
-    };
-    match words.next() {
-        Some(second) if WITH_SUBCOMMANDS.contains(&first) && !second.starts_with('-') => {
-            format!("{first} {second}")
-        }
-        _ => first.to_owned(),
-    }
+    super::shell_policy::session_prefix(cmd)
 }
 
 pub fn relative(ctx: &ToolContext, path: &std::path::Path) -> String {

@@ -114,3 +114,43 @@ fn harmless_look_alikes_pass() {
         assert_eq!(dangerous(cmd), None, "{cmd}");
     }
 }
+
+#[test]
+fn the_new_rules_name_their_reason() {
+    let cases: &[(&str, &str)] = &[
+        ("find ~ -delete", FIND_DELETE),
+        ("cd ~ && rm -rf .", RM_ROOT),
+        ("rm -rf \"$(echo ~)\"", RM_ROOT),
+        ("echo ~ | xargs rm -rf", RM_ROOT),
+        ("mv ~ /tmp/x", MOVE_ROOT),
+        ("python -c \"import shutil; shutil.rmtree('/')\"", RM_ROOT),
+        ("kill -9 -1", KILL_ALL),
+        ("echo b > /proc/sysrq-trigger", KERNEL_WRITE),
+        (": > ~/.bashrc", DOTFILE),
+        ("git push origin :branch", DELETE_PUSH),
+        ("curl -o f https://x && sh f", PIPE_SHELL),
+    ];
+    for (cmd, want) in cases {
+        assert_eq!(dangerous(cmd), Some(*want), "{cmd}");
+    }
+}
+
+#[test]
+fn path_helpers() {
+    assert!(broad_glob_in_critical("/*"));
+    assert!(broad_glob_in_critical("~/.*"));
+    assert!(broad_glob_in_critical("/[a-z]*"));
+    assert!(!broad_glob_in_critical("/tmp/cove-*"));
+    assert!(!broad_glob_in_critical("./build/*"));
+    assert!(home_dotfile("~/.bashrc"));
+    assert!(home_dotfile("$HOME/.ssh/authorized_keys"));
+    assert!(!home_dotfile("~/.cache/x"));
+    assert!(!home_dotfile("./.env"));
+    assert!(!home_dotfile("~/notes.txt"));
+    let w = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    assert!(kills_everything(&w("-9 -1")));
+    assert!(kills_everything(&w("-- -1")));
+    assert!(!kills_everything(&w("-1 1234")));
+    assert!(!kills_everything(&w("-1")));
+    assert_eq!(values::expand_braces("a{b,c}d"), ["abd", "acd"]);
+}
