@@ -10,6 +10,7 @@ pub mod git;
 pub mod llm;
 pub mod private_files;
 pub mod protocol;
+pub mod sandbox;
 pub mod session;
 pub mod term;
 pub mod tools;

@@ -55,6 +55,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a command the way cove runs the model's commands (sandboxed per [sandbox]).
+    Sandbox {
+        /// Allow the network for this run (as `[sandbox] network = true` would).
+        #[arg(long)]
+        network: bool,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<std::ffi::OsString>,
+    },
     /// Trust this workspace's .cove/config.toml as it is now (until then, only its harmless
     /// keys apply: no endpoints, keys, tool allowances, offline or sandbox changes).
     Trust {
@@ -68,6 +77,15 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
+    // `cove __sandbox-exec ...`: the sandbox helper, before anything else (see src/sandbox/)
+    cove::sandbox::run_helper_if_requested();
+    cove::sandbox::set_helper(if cfg!(target_os = "linux") {
+        std::ffi::OsString::from("/proc/self/exe")
+    } else {
+        std::env::current_exe()
+            .map(Into::into)
+            .unwrap_or_else(|_| "cove".into())
+    });
     let cli = Cli::parse();
     let _log_guard = init_logging();
     let workspace = match cli
@@ -151,6 +169,9 @@ fn main() -> ExitCode {
         }
         Some(Command::Sessions { json }) => cli::sessions::run(&workspace, json),
         Some(Command::Trust { revoke }) => cli::trust::run(&workspace, revoke),
+        Some(Command::Sandbox { network, command }) => {
+            cli::sandbox::run(&loaded, &workspace, network, &command)
+        }
         Some(Command::Config) => {
             print!("{}", config::render_effective(&loaded));
             EXIT_OK

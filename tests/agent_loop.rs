@@ -373,6 +373,11 @@ async fn permissions_can_be_listed_and_revoked() {
         text.contains("1. shell commands starting `cargo test`"),
         "{text}"
     );
+    // and what confines the commands
+    assert!(
+        text.contains("Sandbox: workspace-write, no network"),
+        "{text}"
+    );
     h.ops.send(Op::Revoke { which: Some(1) }).unwrap();
     h.until(|e| matches!(e, AgentEvent::Notice { .. })).await;
     h.say(2, "again");

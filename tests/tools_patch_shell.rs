@@ -10,6 +10,8 @@ use cove::tools::shell::shell;
 use serde_json::json;
 
 fn workspace() -> (tempfile::TempDir, ToolContext) {
+    // shell commands run through the sandbox helper: the built binary
+    cove::sandbox::set_helper(env!("CARGO_BIN_EXE_cove"));
     let dir = tempfile::tempdir().unwrap();
     let root = fs::canonicalize(dir.path()).unwrap();
     (dir, ToolContext::new(root))
@@ -350,7 +352,7 @@ async fn shell_runs_in_the_workspace_root() {
 
 #[tokio::test]
 async fn background_processes_holding_the_output_are_stopped() {
-    let (_d, ctx) = workspace();
+    let (_d, ctx) = unsandboxed();
     let start = Instant::now();
     let out = shell(
         &ctx,
@@ -375,7 +377,7 @@ async fn background_processes_holding_the_output_are_stopped() {
 
 #[tokio::test]
 async fn background_processes_with_redirected_output_are_left_running() {
-    let (_d, ctx) = workspace();
+    let (_d, ctx) = unsandboxed();
     let start = Instant::now();
     let out = shell(
         &ctx,
@@ -396,6 +398,15 @@ async fn background_processes_with_redirected_output_are_left_running() {
     }
 }
 
+/// The process-group handling with the sandbox off (`[sandbox] mode = "off"`): the pids
+/// the commands write are then the host's. Sandboxed, everything a command started ends
+/// with it (tests/sandbox.rs).
+fn unsandboxed() -> (tempfile::TempDir, ToolContext) {
+    let (d, mut ctx) = workspace();
+    ctx.sandbox = cove::sandbox::Sandbox::off();
+    (d, ctx)
+}
+
 fn alive(pid: u32) -> bool {
     // A zombie is dead for our purposes.
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -411,7 +422,7 @@ fn alive(pid: u32) -> bool {
 
 #[tokio::test]
 async fn timeout_kills_the_command_and_its_children() {
-    let (_d, ctx) = workspace();
+    let (_d, ctx) = unsandboxed();
     let start = Instant::now();
     let out = shell(&ctx, &json!({ "command": "sleep 30 & echo $! > bg.pid; sh -c 'echo $$ > fg.pid; exec sleep 30'", "timeout_secs": 1 })).await;
     let took = start.elapsed();

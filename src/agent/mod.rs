@@ -42,6 +42,36 @@ pub struct AgentSettings {
     pub base_model: ModelConfig,
 }
 
+/// The tools' environment from the config: the workspace `root` (canonicalised), the
+/// secrets kept from commands, protected files, the sandbox. `cove sandbox` uses it too.
+pub fn tool_context(config: &Config, root: PathBuf) -> ToolContext {
+    let env = |k: &str| std::env::var(k).ok();
+    let mut ctx = ToolContext::new(root);
+    // every key cove knows of, in every profile (`/model` may switch to any of them)
+    let models = [&config.model, &config.base_vision_model()]
+        .into_iter()
+        .cloned()
+        .chain(config.profiles.values().cloned())
+        .collect::<Vec<_>>();
+    ctx.secret_env = std::iter::once("COVE_API_KEY".to_string())
+        .chain(models.iter().filter_map(|m| m.api_key_env.clone()))
+        .collect();
+    ctx.secret_values = models
+        .iter()
+        .flat_map(|m| {
+            m.api_key
+                .clone()
+                .into_iter()
+                .chain(m.api_key_env.as_deref().and_then(env))
+        })
+        .chain(std::env::var("COVE_API_KEY").ok())
+        .filter(|k| !k.trim().is_empty())
+        .collect();
+    ctx.protected = config.guard.deny_read.clone();
+    ctx.sandbox = crate::sandbox::Sandbox::from_config(&config.sandbox, &ctx.root);
+    ctx
+}
+
 impl AgentSettings {
     /// `root` is the workspace, canonicalised.
     pub fn from_config(
@@ -54,28 +84,7 @@ impl AgentSettings {
             config.model.endpoints(&env),
             ClientOptions::from_config(config, &config.model),
         )?;
-        let mut ctx = ToolContext::new(root);
-        // every key cove knows of, in every profile (`/model` may switch to any of them)
-        let models = [&config.model, &config.base_vision_model()]
-            .into_iter()
-            .cloned()
-            .chain(config.profiles.values().cloned())
-            .collect::<Vec<_>>();
-        ctx.secret_env = std::iter::once("COVE_API_KEY".to_string())
-            .chain(models.iter().filter_map(|m| m.api_key_env.clone()))
-            .collect();
-        ctx.secret_values = models
-            .iter()
-            .flat_map(|m| {
-                m.api_key
-                    .clone()
-                    .into_iter()
-                    .chain(m.api_key_env.as_deref().and_then(env))
-            })
-            .chain(std::env::var("COVE_API_KEY").ok())
-            .filter(|k| !k.trim().is_empty())
-            .collect();
-        ctx.protected = config.guard.deny_read.clone();
+        let ctx = tool_context(config, root);
         Ok(AgentSettings {
             model: config.model.clone(),
             tools: config.tools.clone(),

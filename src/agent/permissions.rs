@@ -65,6 +65,7 @@ impl Agent {
                 quote(&t.shell_deny)
             ));
         }
+        lines.push(self.settings.ctx.sandbox.status_line());
         self.send(AgentEvent::Notice {
             text: lines.join("\n"),
         });

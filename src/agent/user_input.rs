@@ -70,7 +70,9 @@ impl Agent {
         command: String,
         ops: &mut UnboundedReceiver<Op>,
     ) -> bool {
-        let ctx = self.settings.ctx.clone();
+        let mut ctx = self.settings.ctx.clone();
+        // the user's own command, typed by them: not confined like the model's
+        ctx.sandbox = crate::sandbox::Sandbox::off();
         let args = serde_json::json!({ "command": command });
         let run = crate::tools::shell::shell(&ctx, &args);
         tokio::pin!(run);

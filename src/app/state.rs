@@ -209,6 +209,9 @@ pub struct State {
     pub server: ServerStatus,
     /// True until the agent's first probe reports.
     pub probing: bool,
+    /// What the status bar says about the sandbox: `None` while the model's commands run
+    /// confined; else why they do not ("unsandboxed", or refused where it is unavailable).
+    pub sandbox_warning: Option<String>,
     pub transcript: Vec<Entry>,
     pub turn: Option<RunningTurn>,
     pub next_turn: u64,
@@ -320,6 +323,7 @@ impl State {
             theme,
             server: ServerStatus::default(),
             probing: true,
+            sandbox_warning: None,
             transcript: Vec::new(),
             turn: None,
             next_turn: 1,

@@ -110,5 +110,10 @@ pub async fn run(loaded: Loaded) -> u8 {
             Err(e) => out!("  tools      could not check: {e}"),
         }
     }
+    let here = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    out!(
+        "{}",
+        cove::sandbox::Sandbox::from_config(&loaded.config.sandbox, &here).status_line()
+    );
     if any_up { 0 } else { worst.max(3) }
 }

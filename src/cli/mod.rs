@@ -3,6 +3,7 @@
 pub mod ask;
 pub mod doctor;
 pub mod models;
+pub mod sandbox;
 pub mod sessions;
 pub mod trust;
 pub mod trust_prompt;

@@ -150,6 +150,17 @@ pub fn run(
             return e.exit_code() as u8;
         }
     };
+    // probed once here (a few ms); the first command then starts without probing
+    state.sandbox_warning = if settings.ctx.sandbox.is_off() {
+        Some("unsandboxed".into())
+    } else {
+        settings
+            .ctx
+            .sandbox
+            .check()
+            .err()
+            .map(|_| "no sandbox: commands refused".into())
+    };
     settings.sessions_dir = sessions_dir;
     if let Some(m) = base_model {
         settings.base_model = m;

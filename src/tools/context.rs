@@ -15,6 +15,8 @@ pub struct ToolContext {
     pub secret_values: Vec<String>,
     /// `[guard] deny_read`: more files whose writes always ask (see `tools::protected`).
     pub protected: Vec<String>,
+    /// How the processes started for the model are confined (`[sandbox]`).
+    pub sandbox: crate::sandbox::Sandbox,
     /// Default timeout for `shell`, in seconds.
     pub shell_timeout_secs: u64,
     /// Most bytes of output a tool returns to the model (head and tail kept).
@@ -28,6 +30,7 @@ impl ToolContext {
             secret_env: Vec::new(),
             secret_values: Vec::new(),
             protected: Vec::new(),
+            sandbox: crate::sandbox::Sandbox::default(),
             shell_timeout_secs: 120,
             max_output_bytes: 30_000,
         }

@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use super::context::json_kind as kind;
 use super::context::{ToolContext, ToolOutput};
 pub use super::danger::dangerous;
+use crate::sandbox::Launch;
 
 /// No command runs longer than this, whatever the model asks.
 pub const MAX_TIMEOUT_SECS: u64 = 600;
@@ -34,17 +35,22 @@ pub async fn shell(ctx: &ToolContext, args: &Value) -> ToolOutput {
         Ok(parsed) => parsed,
         Err(e) => return ToolOutput::error(e),
     };
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(command)
-        .current_dir(&ctx.root)
-        .stdin(Stdio::null())
+    // refuse before starting anything where the sandbox cannot be set up (probed once)
+    if let Err(e) = ctx.sandbox.check() {
+        return ToolOutput::error(e.to_string());
+    }
+    let argv = ["sh".into(), "-c".into(), command.into()];
+    // `_launch` holds the sandbox's private temp dir until the command is over
+    let (cmd, _launch) = match prepare(ctx, &argv) {
+        Ok(prepared) => prepared,
+        Err(e) => return ToolOutput::error(e),
+    };
+    let mut cmd = Command::from(cmd);
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
-        .kill_on_drop(false)
-        .env_clear()
-        .envs(command_env(ctx));
+        .kill_on_drop(false);
     let mut child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) => {
@@ -118,6 +124,27 @@ pub async fn shell(ctx: &ToolContext, args: &Value) -> ToolOutput {
         is_error: !success,
         changes: Vec::new(),
     }
+}
+
+/// `argv` as cove runs it for the model: in the workspace root, with secrets removed from
+/// the environment, through the sandbox (`ctx.sandbox`). The [`Launch`] must be kept until
+/// the command is over (it holds the private temp dir). Where the sandbox cannot be set
+/// up the helper runs nothing and says why; `Sandbox::check` tells before starting.
+pub fn prepare(
+    ctx: &ToolContext,
+    argv: &[std::ffi::OsString],
+) -> Result<(std::process::Command, Launch), String> {
+    let launch = ctx
+        .sandbox
+        .launch(&ctx.root, argv)
+        .map_err(|e| e.to_string())?;
+    let mut cmd = std::process::Command::new(&launch.program);
+    cmd.args(&launch.args)
+        .current_dir(&ctx.root)
+        .env_clear()
+        .envs(command_env(ctx))
+        .envs(launch.env.iter().map(|(k, v)| (k, v)));
+    Ok((cmd, launch))
 }
 
 fn parse_args<'a>(ctx: &ToolContext, args: &'a Value) -> Result<(&'a str, Duration, bool), String> {

@@ -55,6 +55,12 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
             s.theme.style(c.error).bg(base.bg.unwrap_or_default()),
         ));
     }
+    if let Some(w) = &s.sandbox_warning {
+        optional_left.push(Span::styled(
+            format!(" {w}"),
+            s.theme.style(c.error).bg(base.bg.unwrap_or_default()),
+        ));
+    }
     let mut right: Vec<String> = Vec::new();
     if let Some(t) = &s.turn {
         let frame = (s.now.duration_since(t.started).as_millis() / 100) as usize % SPINNER.len();
