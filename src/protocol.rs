@@ -7,6 +7,9 @@
 
 use serde::Serialize;
 
+mod events;
+pub use events::{EventRx, EventTx, STREAM_BACKLOG, StreamCoalescer, event_channel};
+
 /// One increment of a streaming reply, in the order the server sent it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -164,9 +164,18 @@ fn install_panic_hook() {
     if INSTALLED.swap(true, Ordering::SeqCst) {
         return;
     }
+    // The thread that draws: a panic there ends the program, so the terminal is restored
+    // first and the report lands on a usable screen. A panic on another thread (the agent,
+    // a tool on the blocking pool) is caught and shown as an error card by its owner, so it
+    // must neither restore the terminal under the running UI nor print over it: it goes to
+    // the log only.
+    let ui_thread = std::thread::current().id();
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        // Restore first, so the report lands on a usable screen.
+        if std::thread::current().id() != ui_thread && ACTIVE.load(Ordering::SeqCst) {
+            tracing::error!("panic (caught by its task): {info}");
+            return;
+        }
         restore();
         previous(info);
     }));

@@ -180,7 +180,7 @@ async fn the_vision_answer_reaches_the_coding_models_next_request() {
     );
 }
 
-async fn next(events: &mut tokio::sync::mpsc::UnboundedReceiver<AgentEvent>) -> AgentEvent {
+async fn next(events: &mut cove::protocol::EventRx) -> AgentEvent {
     tokio::time::timeout(Duration::from_secs(10), events.recv())
         .await
         .unwrap()
@@ -260,7 +260,7 @@ fn coding_and_vision_agent(
 ) -> (
     tempfile::TempDir,
     tokio::sync::mpsc::UnboundedSender<Op>,
-    tokio::sync::mpsc::UnboundedReceiver<AgentEvent>,
+    cove::protocol::EventRx,
 ) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join(".cove")).unwrap();

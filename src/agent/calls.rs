@@ -87,12 +87,34 @@ impl Agent {
         let mut proposals: HashMap<String, Vec<crate::protocol::ProposedChange>> = HashMap::new();
         let mut gates = Vec::new();
         for (call, args) in calls.iter().zip(&parsed) {
-            let g = self.gate(call, args);
+            let mut g = self.gate(call, args);
             if let (Gate::Ask, Ok(a)) = (&g, args) {
-                let request = registry::describe(&ctx, &call.id, &call.name, &call.arguments, a);
-                // the change as the user sees it: hunk choices refer to these hunks
-                proposals.insert(call.id.clone(), request.changes.clone());
-                self.send(AgentEvent::ApprovalNeeded { turn, request });
+                // the preview reads and diffs files: on the blocking pool, and a panic in it
+                // refuses the call instead of ending the session
+                let (c, id, name, raw, a) = (
+                    ctx.clone(),
+                    call.id.clone(),
+                    call.name.clone(),
+                    call.arguments.clone(),
+                    a.clone(),
+                );
+                match crate::tools::isolate::blocking(move || {
+                    registry::describe(&c, &id, &name, &raw, &a)
+                })
+                .await
+                {
+                    Ok(request) => {
+                        // the change as the user sees it: hunk choices refer to these hunks
+                        proposals.insert(call.id.clone(), request.changes.clone());
+                        self.send(AgentEvent::ApprovalNeeded { turn, request });
+                    }
+                    Err(p) => {
+                        g = Gate::Refuse(crate::tools::isolate::internal_error(
+                            "preparing this call for approval",
+                            &p,
+                        ))
+                    }
+                }
             }
             gates.push(g);
         }
@@ -128,8 +150,13 @@ impl Agent {
             }
         }
         let mut ready = if matches!(end, CallsEnd::Done) {
-            self.run_read_only_together(turn, &ctx, calls, &parsed, &gates)
-                .await
+            let (ready, stop) = self
+                .run_read_only_together(turn, &ctx, calls, &parsed, &gates, ops)
+                .await;
+            if let Some(stop) = stop {
+                end = stop;
+            }
+            ready
         } else {
             HashMap::new()
         };
@@ -233,27 +260,25 @@ impl Agent {
                                 }
                                 _ => {}
                             }
-                            match self.run_tool(turn, &ctx, call, &args, changed, ops).await {
-                                Ok((text, kind, summary, changes)) => {
-                                    (format!("{edited_note}{text}"), kind, summary, changes)
-                                }
-                                Err(stop) => {
-                                    end = stop;
-                                    stopped_result()
-                                }
+                            let ((text, kind, summary, changes), stop) =
+                                self.run_tool(turn, &ctx, call, &args, changed, ops).await;
+                            if let Some(stop) = stop {
+                                end = stop;
                             }
+                            (format!("{edited_note}{text}"), kind, summary, changes)
                         }
                     }
                 }
                 (Gate::Run, Ok(args)) => match ready.remove(&i) {
                     Some(out) => self.tool_result(&ctx, changed, out),
-                    None => match self.run_tool(turn, &ctx, call, &args, changed, ops).await {
-                        Ok(result) => result,
-                        Err(stop) => {
+                    None => {
+                        let (result, stop) =
+                            self.run_tool(turn, &ctx, call, &args, changed, ops).await;
+                        if let Some(stop) = stop {
                             end = stop;
-                            stopped_result()
                         }
-                    },
+                        result
+                    }
                 },
             };
             self.finish_call(turn, call, &text, kind, summary, changes);
@@ -312,7 +337,8 @@ impl Agent {
         calls: &[ToolCall],
         parsed: &[Result<serde_json::Value, String>],
         gates: &[Gate],
-    ) -> HashMap<usize, ToolOutput> {
+        ops: &mut UnboundedReceiver<Op>,
+    ) -> (HashMap<usize, ToolOutput>, Option<CallsEnd>) {
         let runnable: Vec<usize> = (0..calls.len())
             .filter(|&i| {
                 matches!(gates[i], Gate::Run)
@@ -322,7 +348,7 @@ impl Agent {
             .collect();
         if runnable.len() < 2 || calls.iter().any(|c| !registry::read_only(&c.name)) {
             // a lone read, or reads mixed with changes: in order, one by one
-            return HashMap::new();
+            return (HashMap::new(), None);
         }
         let mut handles = Vec::new();
         for &i in &runnable {
@@ -340,19 +366,37 @@ impl Agent {
             ));
         }
         let mut out = HashMap::new();
-        for (i, h) in handles {
-            let result = match h.await {
+        for (i, mut h) in handles {
+            // Esc answers at once: reads change nothing, so the ones still running are left
+            // to end on their own (each is bounded by its own time limit)
+            let joined = loop {
+                tokio::select! {
+                    r = &mut h => break r,
+                    op = ops.recv() => match op {
+                        Some(Op::Interrupt) => return (out, Some(CallsEnd::Interrupted)),
+                        Some(Op::Shutdown) | None => return (out, Some(CallsEnd::Shutdown)),
+                        Some(_) => {}
+                    },
+                }
+            };
+            let result = match joined {
                 Ok(Some(o)) => o,
                 Ok(None) => ToolOutput::error("not a read-only tool"),
+                Err(e) if e.is_panic() => ToolOutput::error(crate::tools::isolate::internal_error(
+                    "running this tool",
+                    &crate::tools::isolate::panic_message(e.into_panic()),
+                )),
                 Err(e) => ToolOutput::error(format!("the tool failed: {e}")),
             };
             out.insert(i, result);
         }
-        out
+        (out, None)
     }
 
-    /// Runs one call; Esc (or shutdown) while it runs stops it (a shell command's whole
-    /// process group is killed) and is returned as the error.
+    /// Runs one call. Esc (or shutdown) while a shell command or a read runs stops it at
+    /// once (a shell command's whole process group is killed); a file write or commit is
+    /// let finish (it is short, and abandoning it would leave a change cove does not know
+    /// of) and the turn stops after it. The second value is how the turn must stop.
     pub(super) async fn run_tool(
         &mut self,
         turn: u64,
@@ -361,26 +405,34 @@ impl Agent {
         args: &serde_json::Value,
         changed: &mut Vec<PathBuf>,
         ops: &mut UnboundedReceiver<Op>,
-    ) -> Result<CallResult, CallsEnd> {
+    ) -> (CallResult, Option<CallsEnd>) {
         self.send(AgentEvent::ToolStarted {
             turn,
             call_id: call.id.clone(),
         });
+        let abandonable = call.name == "shell" || registry::read_only(&call.name);
+        let mut stop = None;
         let out = {
             let run = registry::execute(ctx, &call.name, args, changed);
             tokio::pin!(run);
             loop {
                 tokio::select! {
                     out = &mut run => break out,
-                    op = ops.recv() => match op {
-                        Some(Op::Interrupt) => return Err(CallsEnd::Interrupted),
-                        Some(Op::Shutdown) | None => return Err(CallsEnd::Shutdown),
-                        Some(_) => {}
-                    },
+                    op = ops.recv(), if stop.is_none() => {
+                        let why = match op {
+                            Some(Op::Interrupt) => CallsEnd::Interrupted,
+                            Some(Op::Shutdown) | None => CallsEnd::Shutdown,
+                            Some(_) => continue,
+                        };
+                        if abandonable {
+                            return (stopped_result(), Some(why));
+                        }
+                        stop = Some(why);
+                    }
                 }
             }
         };
-        Ok(self.tool_result(ctx, changed, out))
+        (self.tool_result(ctx, changed, out), stop)
     }
 
     /// A tool's output as the call's result: text, kind, one-line summary, changes.

@@ -13,8 +13,8 @@ use crate::config::{Config, ImageRoute, ModelConfig, Policy, ToolsConfig};
 use crate::domain::conversation::{Message, ToolCall};
 use crate::llm::{ChatRequest, Client, ClientOptions, Completion, LlmError, StreamEnd, probe};
 use crate::protocol::{
-    AgentEvent, Decision, ImageAttachment, Op, ServerStatus, StreamEvent, ToolCallInfo,
-    ToolResultKind, TurnOutcome,
+    AgentEvent, Decision, EventRx, EventTx, ImageAttachment, Op, ServerStatus, StreamEvent,
+    ToolCallInfo, ToolResultKind, TurnOutcome,
 };
 use crate::tools::context::{FileChange, ToolContext, ToolOutput};
 use crate::tools::{offered_tools, registry};
@@ -120,9 +120,9 @@ mod user_input;
 pub use turn::hint_for;
 
 /// Starts the agent on the current tokio runtime.
-pub fn spawn(settings: AgentSettings) -> (UnboundedSender<Op>, UnboundedReceiver<AgentEvent>) {
+pub fn spawn(settings: AgentSettings) -> (UnboundedSender<Op>, EventRx) {
     let (op_tx, op_rx) = unbounded_channel();
-    let (ev_tx, ev_rx) = unbounded_channel();
+    let (ev_tx, ev_rx) = crate::protocol::event_channel();
     tokio::spawn(run(settings, op_rx, ev_tx));
     (op_tx, ev_rx)
 }
@@ -132,7 +132,7 @@ struct Agent {
     conversation: Vec<Message>,
     model: Option<String>,
     context_window: Option<u64>,
-    events: UnboundedSender<AgentEvent>,
+    events: EventTx,
     /// Tools the user allowed for the session with `a`.
     allowed_tools: HashSet<String>,
     /// Shell command prefixes the user allowed for the session.
@@ -169,11 +169,7 @@ enum Gate {
     Refuse(String),
 }
 
-async fn run(
-    settings: AgentSettings,
-    mut ops: UnboundedReceiver<Op>,
-    events: UnboundedSender<AgentEvent>,
-) {
+async fn run(settings: AgentSettings, mut ops: UnboundedReceiver<Op>, events: EventTx) {
     let tools_tokens = compaction::tools_tokens(&settings.tools);
     let mut agent = Agent {
         conversation: vec![Message::system(settings.system_prompt.clone())],
@@ -217,13 +213,26 @@ async fn run(
         match op {
             Op::UserTurn { turn, text, images } => {
                 agent.turn_now = turn;
-                // a vision turn keeps the pending note for the coding model's next request
-                let shutdown = if !images.is_empty() && agent.settings.vision.is_some() {
-                    agent.vision_turn(turn, text, images, &mut ops).await
-                } else {
-                    let sent = agent.compose(&text).await;
-                    let shown = (sent != text).then_some(text);
-                    agent.turn(turn, sent, shown, images, &mut ops).await
+                // A panic anywhere in the turn (a tool, a preview, the agent itself) ends
+                // the turn with an error card; the session, its journal and the user's
+                // words stay.
+                let kept = text.clone();
+                let run = std::panic::AssertUnwindSafe(async {
+                    // a vision turn keeps the pending note for the coding model's next request
+                    if !images.is_empty() && agent.settings.vision.is_some() {
+                        agent.vision_turn(turn, text, images, &mut ops).await
+                    } else {
+                        let sent = agent.compose(&text).await;
+                        let shown = (sent != text).then_some(text);
+                        agent.turn(turn, sent, shown, images, &mut ops).await
+                    }
+                });
+                let shutdown = match futures_util::FutureExt::catch_unwind(run).await {
+                    Ok(shutdown) => shutdown,
+                    Err(p) => {
+                        agent.turn_panicked(turn, &kept, &crate::tools::isolate::panic_message(p));
+                        false
+                    }
                 };
                 agent.end_turn(turn);
                 agent.after_turn().await;

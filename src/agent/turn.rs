@@ -47,6 +47,57 @@ impl Agent {
         self.conversation.push(message);
     }
 
+    /// After a panic inside a turn: the user is shown an error card, the journal keeps
+    /// what they wrote, and the conversation is left so the next message can go on.
+    pub(super) fn turn_panicked(&mut self, turn: u64, text: &str, message: &str) {
+        tracing::error!("turn {turn} panicked: {message}");
+        let user_logged = self.conversation.iter().rev().any(|m| {
+            m.role == crate::domain::conversation::Role::User && m.text_content().contains(text)
+        });
+        if !user_logged {
+            self.log(Record::Notice {
+                text: format!("This message could not be sent (internal error): {text}"),
+            });
+        }
+        // tool calls of the last reply that got no result: answered, so the next request
+        // is one the server accepts
+        use crate::domain::conversation::Role;
+        if let Some(at) = self
+            .conversation
+            .iter()
+            .rposition(|m| m.role == Role::Assistant)
+        {
+            let answered: Vec<String> = self.conversation[at + 1..]
+                .iter()
+                .filter_map(|m| m.tool_call_id.clone())
+                .collect();
+            let missing: Vec<String> = self.conversation[at]
+                .tool_calls
+                .iter()
+                .map(|c| c.id.clone())
+                .filter(|id| !answered.contains(id))
+                .collect();
+            for id in missing {
+                let m = Message::tool_result(id, "not run: cove hit an internal error");
+                self.log(Record::Message {
+                    turn,
+                    message: m.clone(),
+                    shown: None,
+                    reasoning: None,
+                    model: None,
+                });
+                self.conversation.push(m);
+            }
+        }
+        self.ensure_reply(turn, "(this turn ended with an internal error)");
+        self.send(AgentEvent::TurnFailed {
+            turn,
+            error: format!("cove hit an internal error during this turn: {message}"),
+            hint: "This is a bug in cove. Your session is intact: send the message again or go on;                    the log (COVE_LOG=debug) has the details."
+                .into(),
+        });
+    }
+
     /// Runs one turn: model response, tool calls (approved by the user or allowed by
     /// policy), results back to the model, until it answers without tool calls, the
     /// iteration limit, an error, or an interrupt. Returns true on shutdown.
@@ -73,6 +124,7 @@ impl Agent {
         if let Some(text) = self.attached_notice.take() {
             self.log(Record::Notice { text });
         }
+        crate::tools::isolate::fault_point("turn");
         let tools = offered_tools(&self.settings.tools);
         let max_steps = self.settings.tools.max_iterations.unwrap_or(25).max(1);
         let mut changed: Vec<PathBuf> = Vec::new();
@@ -305,14 +357,20 @@ impl Agent {
         let mut shutdown = false;
         let root = self.settings.ctx.root.clone();
         let mut bases = crate::tools::live_base::BaseWatcher::default();
+        // increments go out as they come while the UI keeps up, merged while it is behind
+        // (see `protocol::events`); a timer sends what is held once the UI catches up
+        let out = std::sync::Mutex::new(crate::protocol::StreamCoalescer::default());
         let result = {
             let mut on_event = |ev: StreamEvent| {
                 if let StreamEvent::Content { text } = &ev {
                     streamed.push_str(text);
                 }
                 let base = bases.see(&root, &ev);
-                let _ = events.send(AgentEvent::Stream { turn, event: ev });
+                let Ok(mut out) = out.lock() else { return };
+                out.push(&events, turn, ev);
                 if let Some((index, path, text)) = base {
+                    // after the call's own increments, so the UI knows the call
+                    out.flush(&events, turn);
                     let _ = events.send(AgentEvent::LiveBase {
                         turn,
                         index,
@@ -323,6 +381,8 @@ impl Agent {
             };
             let stream = client.stream_chat(req, &mut on_event);
             tokio::pin!(stream);
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(16));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 tokio::select! {
                     r = &mut stream => break Some(r),
@@ -335,9 +395,19 @@ impl Agent {
                         // the UI sends nothing else while a turn runs
                         Some(_) => {}
                     },
+                    _ = tick.tick() => {
+                        if let Ok(mut out) = out.lock() {
+                            out.flush_if_room(&events, turn);
+                        }
+                    }
                 }
             }
         };
+        // what is still held goes out (merged) before the turn's next event: what arrived
+        // stays on screen, interrupted or not
+        if let Ok(mut out) = out.lock() {
+            out.flush(&events, turn);
+        }
         (result, streamed, shutdown)
     }
 }

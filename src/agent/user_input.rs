@@ -203,5 +203,6 @@ fn overlay(base: &ModelConfig, top: &ModelConfig) -> ModelConfig {
         connect_timeout_secs: top.connect_timeout_secs.or(base.connect_timeout_secs),
         idle_timeout_secs: top.idle_timeout_secs.or(base.idle_timeout_secs),
         max_retries: top.max_retries.or(base.max_retries),
+        max_reply_bytes: top.max_reply_bytes.or(base.max_reply_bytes),
     }
 }

@@ -215,6 +215,21 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
     }
 }
 
+/// The agent's task is gone: say so, keep everything on screen, and take no more input
+/// for it (the journal has the session; `cove --continue` picks it up).
+pub(super) fn agent_gone(s: &mut State) {
+    if s.turn.is_some() {
+        end_turn(s);
+    }
+    s.transcript.push(Entry::new(EntryKind::Error {
+        title: "cove's agent stopped".into(),
+        message: "An internal error stopped the part of cove that talks to the model and runs tools.                   Everything up to here is in the session journal."
+            .into(),
+        hint: "Quit (Ctrl+C twice) and run `cove --continue` to go on.".into(),
+    }));
+    s.agent_busy = Some("the agent stopped: quit and run `cove --continue`".into());
+}
+
 fn is_current(s: &State, turn: u64) -> bool {
     s.turn.as_ref().is_some_and(|t| t.id == turn)
 }

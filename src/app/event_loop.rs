@@ -12,14 +12,14 @@ use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::sleep_until;
 
 use super::image_jobs;
 use super::msg::{Command, Msg};
 use super::state::State;
 use super::update::update;
-use crate::protocol::{AgentEvent, Op};
+use crate::protocol::Op;
 use crate::term::TerminalGuard;
 use crate::ui;
 
@@ -30,7 +30,7 @@ const DRAIN_MAX: usize = 4096;
 
 pub struct Channels {
     pub ops: UnboundedSender<Op>,
-    pub events: UnboundedReceiver<AgentEvent>,
+    pub events: crate::protocol::EventRx,
 }
 
 /// Runs the interactive session until the user quits. The terminal is restored on
@@ -57,6 +57,7 @@ pub async fn run(
     let mut next_tick = tokio::time::Instant::now() + TICK;
 
     let mut was_running = false;
+    let mut agent_alive = true;
     loop {
         let ticking =
             state.turn.is_some() || state.flash.is_some() || state.quit_armed_at.is_some();
@@ -71,7 +72,7 @@ pub async fn run(
                 Some(Err(e)) => return Err(e),
                 None => msgs.push(Msg::Terminate),
             },
-            ev = ch.events.recv() => {
+            ev = ch.events.recv(), if agent_alive => {
                 if let Some(ev) = ev {
                     msgs.push(Msg::Agent(ev));
                     while msgs.len() < DRAIN_MAX {
@@ -81,7 +82,10 @@ pub async fn run(
                         }
                     }
                 } else {
-                    msgs.push(Msg::Terminate);
+                    // The agent only stops after the loop sends Shutdown: this is a crash.
+                    // The screen stays, with what happened and how to go on.
+                    agent_alive = false;
+                    msgs.push(Msg::AgentGone);
                 }
             }
             _ = sleep_until(next_tick), if ticking => {

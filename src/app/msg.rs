@@ -16,6 +16,8 @@ pub enum Msg {
     Tick,
     /// SIGTERM / SIGHUP: leave now.
     Terminate,
+    /// The agent's task ended without being asked to (a crash outside a turn).
+    AgentGone,
     /// An image is ready to attach to the next message, or could not be read.
     Attached(Result<ImageAttachment, String>),
     /// The user's editor closed on a proposed change: what they saved, or why not.

@@ -56,6 +56,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
             }
         }
         Msg::Terminate => quit(s, &mut cmds),
+        Msg::AgentGone => super::agent_events::agent_gone(s),
         Msg::Attached(result) => attachments::attached(s, result),
         Msg::ClipboardText(text) => attachments::clipboard_text(s, &text),
         Msg::FileIndex(paths) => super::popups::index_ready(s, paths),

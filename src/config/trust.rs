@@ -74,6 +74,7 @@ pub fn harmless(dotted: &str, value: &Value) -> bool {
                 | "connect_timeout_secs"
                 | "idle_timeout_secs"
                 | "max_retries"
+                | "max_reply_bytes"
         ),
         "vision" => matches!(
             rest,

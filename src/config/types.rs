@@ -73,6 +73,9 @@ pub struct ModelConfig {
     pub idle_timeout_secs: Option<u64>,
     /// Retries after 429/503 before the first token.
     pub max_retries: Option<u32>,
+    /// Longest reply cove reads, in bytes of text (default 4 MiB); past it the reply is
+    /// cut short with a notice and what arrived is kept.
+    pub max_reply_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -324,6 +327,7 @@ impl Config {
             connect_timeout_secs: m.connect_timeout_secs,
             idle_timeout_secs: m.idle_timeout_secs,
             max_retries: m.max_retries,
+            max_reply_bytes: m.max_reply_bytes,
         })
     }
 }

@@ -45,7 +45,6 @@ pub enum StreamEnd {
 
 #[derive(Debug, Default)]
 struct PartialCall {
-    server_index: Option<u64>,
     id: String,
     name: String,
     arguments: String,
@@ -56,9 +55,22 @@ pub struct Assembler {
     reply: Reply,
     think: ThinkSplitter,
     calls: Vec<PartialCall>,
+    /// The server's index -> the newest call with it (a lookup per fragment stays O(1)).
+    by_index: std::collections::HashMap<u64, usize>,
+    /// The server's id -> the first call with it.
+    by_id: std::collections::HashMap<String, usize>,
     done: bool,
     error: Option<String>,
+    /// Chunks skipped as unreadable; after the first few, counted instead of reported.
+    skipped: usize,
+    /// More than `MAX_CALLS` calls were started (the rest are ignored).
+    capped: bool,
 }
+
+/// Skipped chunks reported one by one; the rest are counted in one warning at the end.
+const SKIPPED_REPORTED: usize = 3;
+/// Tool calls in one reply past which further calls are ignored (with a warning).
+const MAX_CALLS: usize = 256;
 
 impl Assembler {
     pub fn new() -> Self {
@@ -104,7 +116,10 @@ impl Assembler {
                 } else {
                     "that is not valid JSON"
                 };
-                self.warn(format!("skipped a chunk {what} ({e}): {}", clip(data)), out);
+                self.skipped += 1;
+                if self.skipped <= SKIPPED_REPORTED {
+                    self.warn(format!("skipped a chunk {what} ({e}): {}", clip(data)), out);
+                }
             }
         }
     }
@@ -199,12 +214,25 @@ impl Assembler {
         let slot = self.slot_for(d.index, id.as_deref(), name.as_deref());
         let slot = match slot {
             Some(i) => i,
+            None if self.calls.len() >= MAX_CALLS => {
+                if !self.capped {
+                    self.capped = true;
+                    self.warn(
+                        format!("the reply started more than {MAX_CALLS} tool calls; the rest were ignored"),
+                        out,
+                    );
+                }
+                return;
+            }
             None => {
-                self.calls.push(PartialCall {
-                    server_index: d.index,
-                    ..PartialCall::default()
-                });
+                self.calls.push(PartialCall::default());
                 let index = self.calls.len() - 1;
+                if let Some(i) = d.index {
+                    self.by_index.insert(i, index);
+                }
+                if let Some(id) = &id {
+                    self.by_id.entry(id.clone()).or_insert(index);
+                }
                 out.push(StreamEvent::ToolCallStart {
                     index,
                     id: id.clone().unwrap_or_default(),
@@ -217,6 +245,7 @@ impl Assembler {
         if let Some(id) = id
             && call.id.is_empty()
         {
+            self.by_id.entry(id.clone()).or_insert(slot);
             call.id = id;
         }
         if let Some(name) = name {
@@ -245,17 +274,14 @@ impl Assembler {
     /// Which existing call a fragment continues, if any.
     fn slot_for(&self, index: Option<u64>, id: Option<&str>, name: Option<&str>) -> Option<usize> {
         if let Some(index) = index {
-            let pos = self
-                .calls
-                .iter()
-                .rposition(|c| c.server_index == Some(index))?;
+            let pos = *self.by_index.get(&index)?;
             let c = &self.calls[pos];
             // Some servers reuse index 0 for every call; a new id means a new call.
             let new_id = matches!(id, Some(id) if !c.id.is_empty() && id != c.id);
             return (!new_id).then_some(pos);
         }
         if let Some(id) = id {
-            return self.calls.iter().position(|c| c.id == id);
+            return self.by_id.get(id).copied();
         }
         let last = self.calls.len().checked_sub(1)?;
         let starts_new = matches!(name, Some(n) if !self.calls[last].name.is_empty() && n != self.calls[last].name);
@@ -274,6 +300,13 @@ impl Assembler {
     /// added to the reply here.
     pub fn finish(mut self) -> (Reply, StreamEnd) {
         self.flush(&mut Vec::new());
+        if self.skipped > SKIPPED_REPORTED {
+            self.reply.warnings.push(format!(
+                "skipped {} unreadable chunks in all ({} more like the ones above)",
+                self.skipped,
+                self.skipped - SKIPPED_REPORTED
+            ));
+        }
         self.reply.tool_calls = self
             .calls
             .into_iter()
@@ -466,5 +499,46 @@ mod tests {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric())
         );
+    }
+
+    #[test]
+    fn a_flood_of_bad_chunks_is_one_counted_warning() {
+        let mut chunks = vec![r#"{"choices":[{"delta":{"content":"a"}}]}"#.to_string()];
+        chunks.extend((0..200_000).map(|i| format!("{{bad {i}")));
+        let refs: Vec<&str> = chunks.iter().map(String::as_str).collect();
+        let (r, _, ev) = run(&refs);
+        let notices = ev
+            .iter()
+            .filter(|e| matches!(e, StreamEvent::Notice { .. }))
+            .count();
+        assert_eq!(notices, SKIPPED_REPORTED);
+        assert_eq!(
+            r.warnings.len(),
+            SKIPPED_REPORTED + 1,
+            "{:?}",
+            r.warnings.last()
+        );
+        assert!(
+            r.warnings.last().unwrap().contains("200000"),
+            "{:?}",
+            r.warnings.last()
+        );
+    }
+
+    #[test]
+    fn many_indexes_are_linear_and_capped() {
+        let chunks: Vec<String> = (0..20_000u64)
+            .map(|i| {
+                format!(
+                    r#"{{"choices":[{{"delta":{{"tool_calls":[{{"index":{i},"id":"c{i}","function":{{"name":"read_file","arguments":"{{}}"}}}}]}}}}]}}"#
+                )
+            })
+            .collect();
+        let refs: Vec<&str> = chunks.iter().map(String::as_str).collect();
+        let started = std::time::Instant::now();
+        let (r, _, _) = run(&refs);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(r.tool_calls.len(), MAX_CALLS);
+        assert!(r.warnings.iter().any(|w| w.contains("ignored")));
     }
 }

@@ -32,7 +32,13 @@ pub struct ClientOptions {
     /// Upper bound for one wait before a retry, whatever Retry-After says.
     pub max_retry_wait: Duration,
     pub policy: HostPolicy,
+    /// Longest reply read (content, reasoning and tool-call arguments, in bytes); past it
+    /// the stream is closed and the reply ends as cut short, keeping what arrived.
+    pub max_reply_bytes: usize,
 }
+
+/// `[model] max_reply_bytes` unset: 4 MiB of text is far beyond any real reply.
+pub const DEFAULT_MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
 
 impl ClientOptions {
     pub fn from_config(config: &Config, model: &ModelConfig) -> Self {
@@ -41,6 +47,9 @@ impl ClientOptions {
             idle_timeout: Duration::from_secs(model.idle_timeout_secs.unwrap_or(120)),
             max_retries: model.max_retries.unwrap_or(3),
             max_retry_wait: Duration::from_secs(60),
+            max_reply_bytes: model
+                .max_reply_bytes
+                .map_or(DEFAULT_MAX_REPLY_BYTES, |b| b.max(1024) as usize),
             policy: HostPolicy {
                 offline: config.offline,
                 allowed_hosts: config.allowed_hosts.clone(),
@@ -309,13 +318,22 @@ impl Client {
         let mut asm = Assembler::new();
         let mut first_token: Option<Instant> = None;
         let mut out = Vec::new();
+        // bytes of reply text so far, against `max_reply_bytes`
+        let mut received = 0usize;
+        let max_reply = self.opts.max_reply_bytes;
         let mut emit = |out: &mut Vec<StreamEvent>, first_token: &mut Option<Instant>| {
             for ev in out.drain(..) {
                 if first_token.is_none() && !matches!(ev, StreamEvent::Notice { .. }) {
                     *first_token = Some(Instant::now());
                 }
+                received += match &ev {
+                    StreamEvent::Content { text } | StreamEvent::Reasoning { text } => text.len(),
+                    StreamEvent::ToolCallArgs { fragment, .. } => fragment.len(),
+                    _ => 0,
+                };
                 on_event(ev);
             }
+            received > max_reply
         };
         let is_json = resp
             .headers()
@@ -346,6 +364,10 @@ impl Client {
             let mut events = Vec::new();
             let mut body = resp.bytes_stream();
             while !asm.is_finished() {
+                // a server that always has more data ready would otherwise keep this loop
+                // inside one poll: yield when the task's budget is spent, so an interrupt
+                // (or anything else the caller selects on) is seen at once
+                tokio::task::consume_budget().await;
                 let bytes = match tokio::time::timeout(self.opts.idle_timeout, body.next()).await {
                     Err(_) => {
                         cut_short = Some(format!(
@@ -380,7 +402,13 @@ impl Client {
                         break;
                     }
                 }
-                emit(&mut out, &mut first_token);
+                if emit(&mut out, &mut first_token) {
+                    cut_short = Some(format!(
+                        "the reply passed {} (model.max_reply_bytes) and was cut there; what arrived is kept",
+                        human_bytes(max_reply)
+                    ));
+                    break;
+                }
             }
         }
         asm.flush(&mut out);
@@ -407,6 +435,14 @@ impl Client {
             elapsed: finished.duration_since(started),
             tokens_per_s,
         })
+    }
+}
+
+fn human_bytes(n: usize) -> String {
+    if n >= 1024 * 1024 {
+        format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KiB", n / 1024)
     }
 }
 

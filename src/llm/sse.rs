@@ -12,6 +12,10 @@ use memchr::memchr2;
 /// hostile; refusing bounds memory.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 
+/// Longest event (its `data:` lines together). `data:` lines that never reach the blank
+/// line ending their event would otherwise grow without limit.
+pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SseEvent {
     /// The `event:` field, when the server named the event type.
@@ -24,6 +28,10 @@ pub struct SseEvent {
 pub enum SseError {
     #[error("the server sent a line longer than {MAX_LINE_BYTES} bytes without a line break")]
     LineTooLong,
+    #[error(
+        "the server sent an event longer than {MAX_EVENT_BYTES} bytes (`data:` lines without the blank line that ends an event)"
+    )]
+    EventTooLong,
 }
 
 #[derive(Debug, Default)]
@@ -35,6 +43,8 @@ pub struct SseParser {
     data: String,
     has_data: bool,
     event: Option<String>,
+    /// The current event's data passed `MAX_EVENT_BYTES`.
+    too_long: bool,
 }
 
 impl SseParser {
@@ -64,6 +74,9 @@ impl SseParser {
                         self.process_line(&line, out);
                         self.line = line;
                         self.line.clear();
+                    }
+                    if self.too_long {
+                        return Err(SseError::EventTooLong);
                     }
                     self.after_cr = ends_with_cr;
                     bytes = &bytes[pos + 1..];
@@ -113,6 +126,10 @@ impl SseParser {
         };
         match field {
             b"data" => {
+                if self.data.len() + value.len() > MAX_EVENT_BYTES {
+                    self.too_long = true;
+                    return;
+                }
                 if self.has_data {
                     self.data.push('\n');
                 }
@@ -209,5 +226,22 @@ mod tests {
         let big = vec![b'x'; MAX_LINE_BYTES / 2 + 1];
         p.push(&big, &mut out).unwrap();
         assert_eq!(p.push(&big, &mut out), Err(SseError::LineTooLong));
+    }
+
+    #[test]
+    fn data_lines_that_never_end_their_event_are_refused() {
+        let mut p = SseParser::new();
+        let mut out = Vec::new();
+        let line = format!("data: {}\n", "x".repeat(1024 * 1024));
+        let mut result = Ok(());
+        for _ in 0..(MAX_EVENT_BYTES / (1024 * 1024) + 2) {
+            result = p.push(line.as_bytes(), &mut out);
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(result, Err(SseError::EventTooLong));
+        assert!(out.is_empty());
+        assert!(p.data.len() <= MAX_EVENT_BYTES);
     }
 }

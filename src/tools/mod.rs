@@ -6,6 +6,7 @@ pub mod context;
 mod danger;
 pub mod fs;
 pub mod hunks;
+pub mod isolate;
 pub mod live_base;
 pub mod patch;
 pub mod protected;

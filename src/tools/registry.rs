@@ -55,6 +55,7 @@ pub fn describe(
         arguments: raw_args.to_owned(),
         ..Default::default()
     };
+    super::isolate::fault_point("preview");
     let s = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     match tool {
         "write_file" | "edit_file" | "apply_patch" => {
@@ -89,12 +90,39 @@ pub fn describe(
 }
 
 /// Runs a call. `turn_changes` are the files cove changed in this turn (for git_commit).
+///
+/// File work runs on the blocking pool (a 200 MB edit must not stall the agent's task) and
+/// a panic anywhere in a tool becomes an error result.
 pub async fn execute(
     ctx: &ToolContext,
     tool: &str,
     args: &Value,
     turn_changes: &[PathBuf],
 ) -> ToolOutput {
+    if tool == "shell" {
+        return super::isolate::guarded(shell::shell(ctx, args)).await;
+    }
+    let (ctx, tool, args, turn_changes) = (
+        ctx.clone(),
+        tool.to_owned(),
+        args.clone(),
+        turn_changes.to_vec(),
+    );
+    super::isolate::blocking(move || execute_blocking(&ctx, &tool, &args, &turn_changes))
+        .await
+        .unwrap_or_else(|p| {
+            ToolOutput::error(super::isolate::internal_error("running this tool", &p))
+        })
+}
+
+/// Every tool but `shell`, synchronously.
+fn execute_blocking(
+    ctx: &ToolContext,
+    tool: &str,
+    args: &Value,
+    turn_changes: &[PathBuf],
+) -> ToolOutput {
+    super::isolate::fault_point("tool");
     if let Some(out) = execute_read_only(ctx, tool, args) {
         return out;
     }
@@ -102,7 +130,6 @@ pub async fn execute(
         "write_file" => fs::write_file(ctx, args),
         "edit_file" => fs::edit_file(ctx, args),
         "apply_patch" => patch::apply_patch(ctx, args),
-        "shell" => shell::shell(ctx, args).await,
         "git_commit" => match args.get("message").and_then(Value::as_str) {
             Some(msg) => git_result(
                 crate::git::commit(&ctx.root, turn_changes, msg)

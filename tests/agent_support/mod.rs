@@ -9,7 +9,7 @@ use cove::agent::{self, AgentSettings};
 use cove::config::{Config, LoadInput, Overrides, load};
 use cove::protocol::{AgentEvent, Op};
 use serde_json::json;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::UnboundedSender;
 
 use super::common::*;
 
@@ -47,7 +47,7 @@ pub fn config(url: &str, extra: &str) -> Config {
 
 pub struct Harness {
     pub ops: UnboundedSender<Op>,
-    pub events: UnboundedReceiver<AgentEvent>,
+    pub events: cove::protocol::EventRx,
     pub root: PathBuf,
     _dir: tempfile::TempDir,
 }

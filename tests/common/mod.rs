@@ -27,6 +27,9 @@ pub struct Reply {
     pub hang: bool,
     /// Close the connection without the final zero-length chunk.
     pub cut: bool,
+    /// After the pieces, send this piece again and again, as fast as the socket takes it,
+    /// until the client goes away (a hostile or broken server).
+    pub endless: Option<Vec<u8>>,
 }
 
 impl Reply {
@@ -46,6 +49,7 @@ impl Reply {
             chunked: true,
             hang: false,
             cut: false,
+            endless: None,
         }
     }
 
@@ -58,6 +62,7 @@ impl Reply {
             chunked: false,
             hang: false,
             cut: false,
+            endless: None,
         }
     }
 
@@ -85,6 +90,11 @@ impl Reply {
 
     pub fn cut(mut self) -> Reply {
         self.cut = true;
+        self
+    }
+
+    pub fn endless(mut self, piece: &[u8]) -> Reply {
+        self.endless = Some(piece.to_vec());
         self
     }
 }
@@ -250,6 +260,16 @@ async fn write_reply(sock: &mut TcpStream, r: &Reply) -> std::io::Result<()> {
             sock.write_all(piece).await?;
         }
         sock.flush().await?;
+    }
+    if let Some(piece) = &r.endless {
+        // many copies per write, so the server is never the slow side
+        let batch: Vec<u8> = piece.repeat((65_536 / piece.len().max(1)).max(1));
+        loop {
+            sock.write_all(format!("{:x}\r\n", batch.len()).as_bytes())
+                .await?;
+            sock.write_all(&batch).await?;
+            sock.write_all(b"\r\n").await?;
+        }
     }
     if r.hang {
         tokio::time::sleep(Duration::from_secs(30)).await;
