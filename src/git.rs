@@ -36,7 +36,9 @@ impl Confined {
         let workdir = repo
             .workdir()
             .ok_or_else(|| GitError::Other("the repository has no work tree".into()))?;
-        let workdir = workdir.canonicalize().unwrap_or_else(|_| workdir.to_owned());
+        let workdir = workdir
+            .canonicalize()
+            .unwrap_or_else(|_| workdir.to_owned());
         let root = root.canonicalize().unwrap_or_else(|_| root.to_owned());
         let rel = root.strip_prefix(&workdir).map_err(|_| {
             GitError::Other(format!(
@@ -312,14 +314,18 @@ mod tests {
         std::fs::write(ws.join("src/a.rs"), "fn a() {}\n").expect("write");
         let st = status(&ws).expect("status");
         assert!(st.contains("?? src/a.rs"), "{st}");
-        assert!(!st.contains("id_rsa") && !st.contains("notes-beside"), "{st}");
+        assert!(
+            !st.contains("id_rsa") && !st.contains("notes-beside"),
+            "{st}"
+        );
         let d = diff(&ws, None).expect("diff");
         assert!(d.contains("fn a()"), "{d}");
         assert!(!d.contains("PRIVATE KEY") && !d.contains("secret"), "{d}");
         for escape in ["../.ssh/id_rsa", "/etc/passwd", "../notes-beside.txt"] {
             let r = diff(&ws, Some(escape));
             assert!(
-                r.as_ref().map_or(true, |t| !t.contains("PRIVATE") && !t.contains("secret")),
+                r.as_ref()
+                    .map_or(true, |t| !t.contains("PRIVATE") && !t.contains("secret")),
                 "{escape}: {r:?}"
             );
             assert!(r.is_err(), "{escape}: {r:?}");

@@ -39,8 +39,13 @@ fn no_configured_key_reaches_a_shell_command() {
         )
         .await;
         h.say(1, "go");
-        h.until(|e| matches!(e, AgentEvent::TurnDone { .. } | AgentEvent::TurnFailed { .. }))
-            .await;
+        h.until(|e| {
+            matches!(
+                e,
+                AgentEvent::TurnDone { .. } | AgentEvent::TurnFailed { .. }
+            )
+        })
+        .await;
         let posts = server.posts();
         let result = posts.last().unwrap().json()["messages"]
             .as_array()
@@ -49,9 +54,15 @@ fn no_configured_key_reaches_a_shell_command() {
             .find(|m| m["role"] == "tool")
             .map(|m| m["content"].as_str().unwrap_or("").to_owned())
             .unwrap();
-        assert!(result.contains("still-here-5555"), "env did not run: {result}");
+        assert!(
+            result.contains("still-here-5555"),
+            "env did not run: {result}"
+        );
         for secret in ["1111", "2222", "3333", "4444"] {
-            assert!(!result.contains(secret), "a key reached the command ({secret}): {result}");
+            assert!(
+                !result.contains(secret),
+                "a key reached the command ({secret}): {result}"
+            );
         }
     });
 }

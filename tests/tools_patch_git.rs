@@ -17,7 +17,11 @@ fn workspace() -> (tempfile::TempDir, ToolContext) {
 }
 
 fn mode(ctx: &ToolContext, rel: &str) -> u32 {
-    fs::metadata(ctx.root.join(rel)).unwrap().permissions().mode() & 0o777
+    fs::metadata(ctx.root.join(rel))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 #[test]
@@ -26,7 +30,12 @@ fn new_file_mode_100755_and_executable_renames_give_executable_files() {
     let patch = "diff --git a/run.sh b/run.sh\nnew file mode 100755\nindex 0000000..1111111\n--- /dev/null\n+++ b/run.sh\n@@ -0,0 +1,2 @@\n+#!/bin/sh\n+echo hi\n";
     let out = apply_patch(&ctx, &json!({ "patch": patch }));
     assert!(!out.is_error, "{}", out.text);
-    assert_ne!(mode(&ctx, "run.sh") & 0o100, 0, "{:o}", mode(&ctx, "run.sh"));
+    assert_ne!(
+        mode(&ctx, "run.sh") & 0o100,
+        0,
+        "{:o}",
+        mode(&ctx, "run.sh")
+    );
 
     // a rename keeps the executable bit
     let patch = "diff --git a/run.sh b/tools/go.sh\nsimilarity index 90%\nrename from run.sh\nrename to tools/go.sh\n--- a/run.sh\n+++ b/tools/go.sh\n@@ -1,2 +1,2 @@\n #!/bin/sh\n-echo hi\n+echo hello\n";
@@ -49,11 +58,17 @@ fn a_binary_file_is_refused_and_nothing_is_created() {
         "diff --git a/logo.png b/logo.png\nnew file mode 100644\nindex 0000000..abcdef1\nBinary files /dev/null and b/logo.png differ\n",
         "diff --git a/logo.png b/logo.png\nindex 1111111..2222222 100644\nGIT binary patch\nliteral 5\nMcmZ?wbhEHb\n\nliteral 0\nKcmV+b0RR6000031\n",
     ] {
-        let out = apply_patch(&ctx, &json!({ "patch": format!("{patch}diff --git a/a.txt b/a.txt\nnew file mode 100644\n--- /dev/null\n+++ b/a.txt\n@@ -0,0 +1 @@\n+x\n") }));
+        let out = apply_patch(
+            &ctx,
+            &json!({ "patch": format!("{patch}diff --git a/a.txt b/a.txt\nnew file mode 100644\n--- /dev/null\n+++ b/a.txt\n@@ -0,0 +1 @@\n+x\n") }),
+        );
         assert!(out.is_error, "{}", out.text);
         assert!(out.text.contains("binary"), "{}", out.text);
         assert!(!ctx.root.join("logo.png").exists());
-        assert!(!ctx.root.join("a.txt").exists(), "a partial patch was applied");
+        assert!(
+            !ctx.root.join("a.txt").exists(),
+            "a partial patch was applied"
+        );
     }
 }
 
@@ -63,7 +78,10 @@ fn crlf_lines_of_a_new_file_keep_their_cr() {
     let patch = "--- /dev/null\n+++ b/win.bat\n@@ -0,0 +1,2 @@\n+@echo off\r\n+echo hi\r\n";
     let out = apply_patch(&ctx, &json!({ "patch": patch }));
     assert!(!out.is_error, "{}", out.text);
-    assert_eq!(fs::read(ctx.root.join("win.bat")).unwrap(), b"@echo off\r\necho hi\r\n");
+    assert_eq!(
+        fs::read(ctx.root.join("win.bat")).unwrap(),
+        b"@echo off\r\necho hi\r\n"
+    );
     // a patch that travelled with CRLF endings everywhere gives an LF file
     let patch = "--- /dev/null\r\n+++ b/unix.txt\r\n@@ -0,0 +1,2 @@\r\n+a\r\n+b\r\n";
     let out = apply_patch(&ctx, &json!({ "patch": patch }));
@@ -76,7 +94,8 @@ fn no_newline_at_end_of_file_anchors_at_the_end() {
     let (_d, ctx) = workspace();
     // `}` appears twice; the hunk is about the last one, which has no newline after it
     fs::write(ctx.root.join("f.rs"), "fn a() {\n}\nfn b() {\n}").unwrap();
-    let patch = "--- a/f.rs\n+++ b/f.rs\n@@ -1 +1,2 @@\n-}\n\\ No newline at end of file\n+}\n+// end\n";
+    let patch =
+        "--- a/f.rs\n+++ b/f.rs\n@@ -1 +1,2 @@\n-}\n\\ No newline at end of file\n+}\n+// end\n";
     let out = apply_patch(&ctx, &json!({ "patch": patch }));
     assert!(!out.is_error, "{}", out.text);
     assert_eq!(
@@ -88,7 +107,11 @@ fn no_newline_at_end_of_file_anchors_at_the_end() {
 #[test]
 fn lines_that_look_like_file_headers_inside_a_hunk_are_content() {
     let (_d, ctx) = workspace();
-    fs::write(ctx.root.join("q.sql"), "select 1;\n-- old comment\nselect 2;\n").unwrap();
+    fs::write(
+        ctx.root.join("q.sql"),
+        "select 1;\n-- old comment\nselect 2;\n",
+    )
+    .unwrap();
     let patch = "--- a/q.sql\n+++ b/q.sql\n@@ -1,3 +1,3 @@\n select 1;\n--- old comment\n+++ new comment\n select 2;\n";
     let out = apply_patch(&ctx, &json!({ "patch": patch }));
     assert!(!out.is_error, "{}", out.text);

@@ -192,6 +192,22 @@ impl Agent {
                             (text.clone(), ToolResultKind::Rejected, text, Vec::new())
                         }
                         Some(decision) => {
+                            // the user approved the change as shown: if the file is no
+                            // longer what it was computed from, nothing is written
+                            if let Some(why) = proposals
+                                .get(&call.id)
+                                .and_then(|p| self.stale_proposal(&ctx, p))
+                            {
+                                self.finish_call(
+                                    turn,
+                                    call,
+                                    &why,
+                                    ToolResultKind::Failed,
+                                    why.clone(),
+                                    Vec::new(),
+                                );
+                                continue;
+                            }
                             let mut args = args;
                             let mut edited_note = String::new();
                             match decision {
@@ -284,6 +300,54 @@ impl Agent {
             self.finish_call(turn, call, &text, kind, summary, changes);
         }
         end
+    }
+
+    /// Why a proposed change may no longer be written: a file it touches is not what the
+    /// proposal was computed from (content, or a file where there was none, or a symlink)
+    /// nor what cove itself wrote there since (an earlier call of the same reply).
+    fn stale_proposal(
+        &self,
+        ctx: &ToolContext,
+        proposed: &[crate::protocol::ProposedChange],
+    ) -> Option<String> {
+        for p in proposed {
+            let abs = ctx.root.join(&p.path);
+            let meta = std::fs::symlink_metadata(&abs);
+            let now: Option<Vec<u8>> = match &meta {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Some(format!(
+                        "`{}` became a symlink after this change was proposed; nothing was written. Look at it again before changing it.",
+                        crate::domain::text::shown_path(&p.path)
+                    ));
+                }
+                Ok(m) if !m.is_file() => {
+                    return Some(format!(
+                        "`{}` is no longer a regular file; nothing was written.",
+                        crate::domain::text::shown_path(&p.path)
+                    ));
+                }
+                Ok(_) => std::fs::read(&abs).ok(),
+                Err(_) => None,
+            };
+            let as_proposed = match (&now, &p.old) {
+                (None, None) => true,
+                (Some(b), Some(old)) => String::from_utf8_lossy(b) == old.as_str(),
+                _ => false,
+            };
+            let written_by_cove = self
+                .turn_changes
+                .iter()
+                .rev()
+                .find(|c| c.path == abs)
+                .is_some_and(|c| c.new == now);
+            if !as_proposed && !written_by_cove {
+                return Some(format!(
+                    "`{}` changed on disk after this change was proposed (not by cove), so it was not written: the user's edit is kept. Read the file again and redo the change on what it holds now.",
+                    crate::domain::text::shown_path(&p.path)
+                ));
+            }
+        }
+        None
     }
 
     pub(super) fn finish_call(

@@ -40,6 +40,14 @@ impl Agent {
     /// A fresh session: new id, project context computed once, empty conversation.
     pub(super) async fn begin_session(&mut self) {
         let root = self.settings.ctx.root.clone();
+        // temporary files a crash left behind (atomic writes), in the background
+        let sweep = root.clone();
+        tokio::task::spawn_blocking(move || {
+            let n = crate::tools::atomic::clean_stale_temps(&sweep, 200_000);
+            if n > 0 {
+                tracing::info!("removed {n} stale temporary file(s) of cove's in {}", sweep.display());
+            }
+        });
         let budget = self.settings.context.project_budget();
         let git = self.settings.git_enabled;
         let project = tokio::task::spawn_blocking(move || context::build(&root, budget, git))

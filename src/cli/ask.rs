@@ -235,10 +235,17 @@ fn finish(args: &AskArgs, model: &str, partial: &Partial, c: Completion) -> u8 {
         } else {
             ""
         };
-        eprintln!(
+        // names, ids and arguments come from the model: on a terminal they are shown,
+        // never obeyed (an OSC 52 in a tool name must not set the clipboard)
+        let line = format!(
             "cove: tool call{tag}: {} {} [id {}]",
             call.name, call.arguments, call.id
         );
+        if std::io::stderr().is_terminal() {
+            eprintln!("{}", neutralize_controls(&line));
+        } else {
+            eprintln!("{line}");
+        }
     }
     for w in &c.reply.warnings {
         if !w.starts_with("recovered") {

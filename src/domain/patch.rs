@@ -479,7 +479,13 @@ pub fn apply(old: &str, hunks: &[Hunk]) -> Result<String, Vec<HunkFailure>> {
     }
     // In file order; at one position a pure insertion goes before a hunk that starts
     // there (`@@ -4,0 +5 @@` inserts after line 4, i.e. before line 5), then by hunk order.
-    placed.sort_by_key(|&(pos, index)| (pos, hunks[index].removed() + context_len(&hunks[index]) > 0, index));
+    placed.sort_by_key(|&(pos, index)| {
+        (
+            pos,
+            hunks[index].removed() + context_len(&hunks[index]) > 0,
+            index,
+        )
+    });
 
     let mut out: Vec<(&str, &str)> = Vec::with_capacity(lines.len());
     let mut new_final_newline = final_newline;

@@ -655,7 +655,10 @@ mod tests {
         write(&home, "proj/src/a.rs", "x");
         let summary = git_summary(&home.join("proj")).expect("a repository");
         assert!(summary.contains("src/a.rs"), "{summary}");
-        assert!(!summary.contains("id_rsa") && !summary.contains(".ssh"), "{summary}");
+        assert!(
+            !summary.contains("id_rsa") && !summary.contains(".ssh"),
+            "{summary}"
+        );
     }
 
     #[test]

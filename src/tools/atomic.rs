@@ -91,6 +91,59 @@ fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
     Err(last_err.unwrap_or_else(|| io::Error::other("could not create a temporary file")))
 }
 
+/// Whether `name` is one of cove's temporary files (`.NAME.cove-PID-N-NANOS.tmp`), and
+/// the id of the process that made it.
+fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (_, tail) = rest.rsplit_once(".cove-")?;
+    let mut parts = tail.split('-');
+    let pid = parts.next()?.parse().ok()?;
+    let n_ok = parts.next()?.chars().all(|c| c.is_ascii_digit());
+    let nanos_ok = parts.next()?.chars().all(|c| c.is_ascii_hexdigit());
+    (n_ok && nanos_ok && parts.next().is_none()).then_some(pid)
+}
+
+/// Removes cove's own temporary files that a crash left behind in `root` (made by a process
+/// that is gone, or older than an hour), looking at no more than `limit` entries. Returns
+/// how many were removed.
+pub fn clean_stale_temps(root: &Path, limit: usize) -> usize {
+    let mut removed = 0;
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .follow_links(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build();
+    for entry in walker.take(limit).flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(temp_owner) else {
+            continue;
+        };
+        let Ok(meta) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 3600);
+        if (old || !process_alive(pid)) && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks whether the process exists.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
 #[cfg(unix)]
 fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()

@@ -133,7 +133,10 @@ mod tests {
     use super::*;
 
     fn r(p: &str) -> Option<String> {
-        reason(Path::new(p), &["secrets/**".to_owned(), "*.tfvars".to_owned()])
+        reason(
+            Path::new(p),
+            &["secrets/**".to_owned(), "*.tfvars".to_owned()],
+        )
     }
 
     #[test]

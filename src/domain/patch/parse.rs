@@ -366,7 +366,8 @@ fn parse_hunk(lines: &[&str], start: usize) -> (Hunk, usize) {
             while k < lines.len() && bare(lines[k]).is_empty() {
                 k += 1;
             }
-            let more_body = k < lines.len() && is_body_line(bare(lines[k])) && !is_file_header(lines, k);
+            let more_body =
+                k < lines.len() && is_body_line(bare(lines[k])) && !is_file_header(lines, k);
             if more_body {
                 for _ in j..k {
                     take(&mut hunk, &mut left, HunkLine::Context(String::new()));

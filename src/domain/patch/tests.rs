@@ -344,7 +344,8 @@ proptest! {
 #[test]
 fn the_reported_crash_an_insertion_where_the_previous_hunk_starts() {
     let old = "1\n2\n3\n4\n5\n6\n";
-    let text = "--- a/f\n+++ b/f\n@@ -4,2 +4,2 @@\n-4\n+four\n 5\n@@ -3,0 +4,1 @@\n+three-and-a-half\n";
+    let text =
+        "--- a/f\n+++ b/f\n@@ -4,2 +4,2 @@\n-4\n+four\n 5\n@@ -3,0 +4,1 @@\n+three-and-a-half\n";
     let files = parse(text).unwrap();
     assert_eq!(
         apply(old, &files[0].hunks).unwrap(),

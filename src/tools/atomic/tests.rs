@@ -59,3 +59,23 @@ fn long_names_get_short_temp_names() {
     write_atomic(&p, b"x").unwrap();
     assert_eq!(fs::read(&p).unwrap(), b"x");
 }
+
+#[test]
+fn stale_temp_files_of_dead_processes_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    // a process id that cannot be alive, and this process's own (in use)
+    let dead = root.join("src/.main.rs.cove-2147483646-3-1a2b.tmp");
+    let live = root.join(format!(".x.cove-{}-0-ff.tmp", std::process::id()));
+    let other = root.join(".x.cove-notes.tmp");
+    for p in [&dead, &live, &other] {
+        std::fs::write(p, "x").unwrap();
+    }
+    assert_eq!(clean_stale_temps(root, 1000), 1);
+    assert!(!dead.exists());
+    assert!(live.exists());
+    assert!(other.exists());
+    assert_eq!(temp_owner(".a.b.cove-12-0-ab.tmp"), Some(12));
+    assert_eq!(temp_owner("a.cove-12-0-ab.tmp"), None);
+}
