@@ -45,7 +45,10 @@ impl Agent {
         tokio::task::spawn_blocking(move || {
             let n = crate::tools::atomic::clean_stale_temps(&sweep, 200_000);
             if n > 0 {
-                tracing::info!("removed {n} stale temporary file(s) of cove's in {}", sweep.display());
+                tracing::info!(
+                    "removed {n} stale temporary file(s) of cove's in {}",
+                    sweep.display()
+                );
             }
         });
         let budget = self.settings.context.project_budget();
