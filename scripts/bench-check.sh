@@ -97,6 +97,9 @@ if worst >= 50:
     sys.exit(1)
 PY
 
+# the time the sandbox adds to starting a short command (median of 100 runs of `true`)
+benches/sandbox_start.sh "${COVE_BENCH_MAX_SANDBOX_MS:-5}"
+
 if [ $# -ge 1 ]; then
   cargo build --quiet --release
   python3 benches/ttft_overhead.py "$1" --runs 20 --max-ms "$MAX_TTFT_OVERHEAD_MS"

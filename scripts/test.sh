@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
 
 step "prerequisites"
-# command:Debian package (Xvfb and xclip: the X clipboard test of image pasting)
+# command:Debian package (Xvfb and xclip: the X clipboard test of image pasting; hyperfine:
+# the sandbox start-up bench)
 missing=()
-for pair in curl:curl python3:python3 tmux:tmux Xvfb:xvfb xclip:xclip; do
+for pair in curl:curl python3:python3 tmux:tmux Xvfb:xvfb xclip:xclip hyperfine:hyperfine; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -25,6 +26,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+# pytest, for the test that runs it inside the sandbox (tests/sandbox.rs): in a venv in the
+# cache (PEP 668 Pythons refuse a plain pip install)
+pytest_venv="${XDG_CACHE_HOME:-$HOME/.cache}/cove-dev/pytest-venv"
+if ! "$pytest_venv/bin/python" -c 'import pytest' >/dev/null 2>&1; then
+  echo "installing pytest into $pytest_venv"
+  { python3 -m venv "$pytest_venv" && "$pytest_venv/bin/pip" install --quiet pytest; } ||
+    echo "pytest could not be installed: the sandbox's pytest test will say it was skipped" >&2
+fi
+export COVE_TEST_PYTHON="$pytest_venv/bin/python"
 for comp in rustfmt clippy; do
   if ! cargo "${comp/rustfmt/fmt}" --version >/dev/null 2>&1; then
     rustup component add "$comp"

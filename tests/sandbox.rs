@@ -223,6 +223,22 @@ fn fail_closed_when_the_kernel_lacks_a_part() {
 }
 
 #[test]
+fn processes_outside_cannot_be_read_or_signalled() {
+    let home = Home::new();
+    let me = std::process::id();
+    let r = sh(
+        &home,
+        &format!("cat /proc/{me}/environ; kill -0 {me} && echo signalled; echo done"),
+    );
+    assert!(r.stdout.ends_with("done\n"), "{r:?}");
+    assert!(r.stderr.contains("Permission denied"), "{r:?}");
+    assert!(
+        !r.stdout.contains("signalled") && !r.stdout.contains("PATH="),
+        "{r:?}"
+    );
+}
+
+#[test]
 fn api_keys_do_not_reach_the_command() {
     let home = Home::new();
     let r = home.run_with(

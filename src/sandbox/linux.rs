@@ -14,10 +14,9 @@ use std::ffi::{CString, OsString};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI32, Ordering};
 
+use super::init::{self, forward_to, install_forwarding, set_forwarded_blocked};
 use super::{SETUP_FAILED, SandboxError, rules};
 
 /// Why the sandbox could not be set up: the text after "the sandbox is not available: ".
@@ -109,50 +108,6 @@ pub(super) fn helper_main(args: Vec<OsString>) -> ! {
     std::process::exit(code)
 }
 
-const FORWARDED: [libc::c_int; 4] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT];
-/// Where a forwarded signal goes: a pid, or minus a process group; 0 = nowhere yet.
-static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn forward(sig: libc::c_int) {
-    let to = FORWARD_TO.load(Ordering::SeqCst);
-    if to != 0 {
-        // SAFETY: kill is async-signal-safe.
-        unsafe {
-            libc::kill(to, sig);
-        }
-    }
-}
-
-fn set_forwarded_blocked(block: bool) {
-    // SAFETY: plain signal-mask calls on a stack sigset.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for s in FORWARDED {
-            libc::sigaddset(&mut set, s);
-        }
-        let how = if block {
-            libc::SIG_BLOCK
-        } else {
-            libc::SIG_UNBLOCK
-        };
-        libc::sigprocmask(how, &set, std::ptr::null_mut());
-    }
-}
-
-fn install_forwarding() {
-    for s in FORWARDED {
-        // SAFETY: installs a handler that only calls kill(2).
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = forward as *const () as usize;
-            libc::sigemptyset(&mut sa.sa_mask);
-            sa.sa_flags = libc::SA_RESTART;
-            libc::sigaction(s, &sa, std::ptr::null_mut());
-        }
-    }
-}
-
 fn last_err(step: &'static str) -> SetupError {
     SetupError::Step {
         step,
@@ -212,13 +167,14 @@ fn run(a: &Args) -> Result<i32, SetupError> {
     if pid1 == 0 {
         drop(status_r);
         drop(alive_w);
-        let code = init(a, alive_r, status_w);
+        let argv: &[OsString] = if a.probe { &[] } else { &a.argv };
+        let code = init::init(argv, alive_r, status_w);
         std::process::exit(code);
     }
     drop(status_w);
     drop(alive_r);
-    FORWARD_TO.store(pid1, Ordering::SeqCst);
     install_forwarding();
+    forward_to(pid1);
     set_forwarded_blocked(false);
     let status = wait_pid1(pid1, parent_fd.as_ref());
     drop(alive_w);
@@ -428,100 +384,6 @@ fn die_of(sig: libc::c_int, code: i32) -> Result<i32, SetupError> {
         libc::raise(sig);
     }
     Ok(code)
-}
-
-/// PID 1 of the namespace: runs the command, reaps orphans, forwards signals, and exits
-/// with the command (which makes the kernel kill whatever is left).
-fn init(a: &Args, alive: OwnedFd, status: OwnedFd) -> i32 {
-    // SAFETY: prctl/poll/setsid with plain arguments.
-    unsafe {
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-        // the helper may have died before the line above: then its end of `alive` is closed
-        let mut p = libc::pollfd {
-            fd: alive.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        if libc::poll(&mut p, 1, 0) != 0 {
-            return 128 + libc::SIGKILL;
-        }
-        // no controlling terminal: nothing can be typed into cove's terminal from here
-        libc::setsid();
-    }
-    drop(alive);
-    if a.probe {
-        return 0;
-    }
-    install_forwarding();
-    let Some((program, args)) = a.argv.split_first() else {
-        return super::SETUP_FAILED;
-    };
-    let mut command = std::process::Command::new(program);
-    command.args(args).process_group(0);
-    // SAFETY: runs in the forked child before exec; sigprocmask is async-signal-safe.
-    unsafe {
-        command.pre_exec(|| {
-            set_forwarded_blocked(false);
-            Ok(())
-        });
-    }
-    let child = command.spawn();
-    let cmd = match child {
-        Ok(c) => c.id() as libc::pid_t,
-        Err(e) => {
-            let _ = writeln!(
-                io::stderr(),
-                "cove: sandbox: cannot run {}: {e}",
-                program.to_string_lossy()
-            );
-            return if e.kind() == io::ErrorKind::NotFound {
-                127
-            } else {
-                126
-            };
-        }
-    };
-    FORWARD_TO.store(-cmd, Ordering::SeqCst);
-    set_forwarded_blocked(false);
-    let mut st = 0;
-    loop {
-        // SAFETY: reaps any child of ours (orphans are reparented to PID 1).
-        let r = unsafe { libc::waitpid(-1, &mut st, 0) };
-        if r == cmd {
-            break;
-        }
-        if r < 0 && io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-            return 128 + libc::SIGKILL;
-        }
-    }
-    if leftovers() {
-        let _ = writeln!(
-            io::stderr(),
-            "[cove: processes the command left running were stopped when it ended]"
-        );
-    }
-    if libc::WIFSIGNALED(st) {
-        let sig = libc::WTERMSIG(st);
-        let _ = std::fs::File::from(status).write_all(&[sig as u8]);
-        128 + sig
-    } else {
-        libc::WEXITSTATUS(st)
-    }
-}
-
-/// Whether any process other than PID 1 is still alive in the namespace (every one is a
-/// descendant of PID 1, so PID 1 has a child while any lives).
-fn leftovers() -> bool {
-    loop {
-        let mut st = 0;
-        // SAFETY: non-blocking reap of our own children.
-        let r = unsafe { libc::waitpid(-1, &mut st, libc::WNOHANG) };
-        match r {
-            0 => return true,
-            r if r > 0 => continue,
-            _ => return false,
-        }
-    }
 }
 
 #[cfg(test)]

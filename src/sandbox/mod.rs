@@ -18,6 +18,8 @@
 //! ([`set_helper`] in `main`); test binaries set the built `cove` binary.
 
 #[cfg(target_os = "linux")]
+mod init;
+#[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
 mod rules;

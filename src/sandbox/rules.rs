@@ -135,7 +135,7 @@ fn add(
         }
     };
     // rights that only make sense on directories are refused on files
-    let access = if path.is_dir() {
+    let access = if is_dir(&fd) {
         access
     } else {
         access & AccessFs::from_file(ABI_WANTED)
@@ -146,6 +146,16 @@ fn add(
             step: "Landlock",
             source: io::Error::other(format!("{}: {e}", path.display())),
         })
+}
+
+fn is_dir(fd: &PathFd) -> bool {
+    use std::os::fd::{AsFd, AsRawFd};
+    // SAFETY: fstat fills a stat struct on our stack from a descriptor we hold.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::fstat(fd.as_fd().as_raw_fd(), &mut st) == 0
+            && st.st_mode & libc::S_IFMT == libc::S_IFDIR
+    }
 }
 
 /// Empties the bounding, ambient, effective, permitted and inheritable capability sets, so
