@@ -132,11 +132,13 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             }
             set_card(s, &request.call_id, ToolState::Waiting);
             let (files, declined) = super::diffs::queued(&request);
+            let unseen = super::unseen::scan(&request, &files);
             s.approvals.push(Queued {
                 turn,
                 request,
                 files,
                 declined,
+                unseen,
             });
             if s.approvals.len() == 1 {
                 s.approval_selected = 0;

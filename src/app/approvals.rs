@@ -39,6 +39,7 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
             }
         },
         KeyCode::Char('n') => open_input(s, InputMode::Reason, &selected.request.call_id, ""),
+        KeyCode::Char('v') => super::view_all::open(s),
         KeyCode::Char('e') if s.editor && editable_in_editor(&selected) => {
             let change = &selected.request.changes[0];
             let name = change

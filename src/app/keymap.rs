@@ -44,6 +44,7 @@ const ACTIONS: &[(&str, Scope, &[&str])] = &[
     ("edit", Scope::Queue, &["e"]),
     ("approve_all", Scope::Queue, &["Y"]),
     ("reject_all", Scope::Queue, &["N"]),
+    ("view_all", Scope::Decide, &["v"]),
     ("toggle_hunk", Scope::Diff, &["space"]),
     ("next_hunk", Scope::Diff, &["]"]),
     ("prev_hunk", Scope::Diff, &["["]),

@@ -16,7 +16,9 @@ pub mod popups;
 pub mod scroll;
 pub mod sessions;
 pub mod state;
+pub mod unseen;
 pub mod update;
+pub mod view_all;
 
 pub use msg::{Command, Msg};
 pub use state::State;

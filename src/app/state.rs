@@ -176,6 +176,8 @@ pub struct Queued {
     pub files: Vec<super::diffs::FileDiff>,
     /// Per file, per hunk: left out by the user (Space in the diff pane).
     pub declined: Vec<Vec<bool>>,
+    /// What the queue, the card and the diff pane cannot show of it (`v` shows all).
+    pub unseen: super::unseen::Unseen,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +258,8 @@ pub struct State {
     pub unseen_below: bool,
     pub show_help: bool,
     pub help_scroll: u16,
+    /// Everything a queued call will run or write, wrapped (`v`), while open.
+    pub view_all: Option<super::view_all::ViewAll>,
     pub reasoning_expanded: bool,
     pub mouse_capture: bool,
     /// `$VISUAL`/`$EDITOR` is set: `e` on a file change opens it there.
@@ -353,6 +357,7 @@ impl State {
             unseen_below: false,
             show_help: false,
             help_scroll: 0,
+            view_all: None,
             reasoning_expanded: false,
             mouse_capture: true,
             editor: false,

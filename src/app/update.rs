@@ -14,15 +14,22 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
     let mut cmds = Vec::new();
     match msg {
         Msg::Key(key) if key.kind != KeyEventKind::Release => {
+            // Esc always closes the "everything" view, wherever interrupt is bound
+            if s.view_all.is_some() && key.code == KeyCode::Esc && key.modifiers.is_empty() {
+                s.view_all = None;
+                s.dirty = true;
+                return cmds;
+            }
             let cx = super::keymap::KeyContext {
-                typing: s.focus == Focus::Input,
+                typing: s.focus == Focus::Input && s.view_all.is_none(),
                 modal: s.show_help
                     || s.sessions.is_some()
                     || s.approval_input.is_some()
                     || s.paste_offer.is_some()
                     || s.file_picker.is_some()
                     || !super::popups::command_matches(s).is_empty(),
-                queue: s.focus == Focus::Approvals && !s.approvals.is_empty(),
+                queue: (s.focus == Focus::Approvals || s.view_all.is_some())
+                    && !s.approvals.is_empty(),
                 diff: s.focus == Focus::Diff,
                 pending: !s.approvals.is_empty(),
             };
@@ -36,6 +43,8 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
         Msg::Paste(text) => attachments::pasted(s, text, &mut cmds),
         Msg::PasteChecked { text, image } => attachments::paste_checked(s, text, image),
         Msg::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollUp if s.view_all.is_some() => super::view_all::scroll(s, -3),
+            MouseEventKind::ScrollDown if s.view_all.is_some() => super::view_all::scroll(s, 3),
             MouseEventKind::ScrollUp => scroll::up(s, 3),
             MouseEventKind::ScrollDown => scroll::down(s, 3),
             _ => return cmds,
@@ -62,6 +71,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
         Msg::FileIndex(paths) => super::popups::index_ready(s, paths),
         Msg::Edited { call_id, result } => super::approvals::edited(s, &call_id, result, &mut cmds),
     }
+    super::view_all::close_if_gone(s);
     s.dirty = true;
     cmds
 }
@@ -96,6 +106,13 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
     if s.sessions.is_some() {
         super::sessions::on_key(s, key, cmds);
         return;
+    }
+    if s.view_all.is_some() {
+        if !ctrl(&key, 'c') {
+            return super::view_all::key(s, key, cmds);
+        }
+        // Ctrl+C closes it and does what it does everywhere
+        s.view_all = None;
     }
     if s.approval_input.is_some() {
         super::approvals::input_key(s, key, cmds);
@@ -232,6 +249,9 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             }
             KeyCode::Char('n') if !s.approvals.is_empty() => {
                 return super::diffs::reject_selected(s, cmds);
+            }
+            KeyCode::Char('v') if !s.approvals.is_empty() => {
+                return super::view_all::open(s);
             }
             _ => {}
         }

@@ -214,10 +214,17 @@ fn tool_card(card: &ToolCard, w: usize, theme: &Theme) -> Vec<Line<'static>> {
     let total = args.len();
     out.extend(args.into_iter().take(MAX_ARG_LINES));
     if total > MAX_ARG_LINES {
-        out.push(Line::from(Span::styled(
-            format!("  … {} more lines", total - MAX_ARG_LINES),
-            theme.style(c.dim),
-        )));
+        let more = total - MAX_ARG_LINES;
+        let s = if more == 1 { "" } else { "s" };
+        // while it waits, what is cut is what the user is about to approve
+        out.push(Line::from(if card.state == ToolState::Waiting {
+            Span::styled(
+                format!("  … {more} more line{s} hidden, v in the queue shows all"),
+                theme.style(c.warning).add_modifier(Modifier::BOLD),
+            )
+        } else {
+            Span::styled(format!("  … {more} more line{s}"), theme.style(c.dim))
+        }));
     }
     if let Some(r) = result.filter(|r| !r.is_empty()) {
         out.extend(wrap_plain(&format!("→ {r}"), w, theme.style(c.fg), "  "));

@@ -197,13 +197,22 @@ fn queued(
     let (mut lines, rows) = files(s, &q.files, Some((&q.declined, cursor)), width, window);
     let taken = total - q.declined.iter().flatten().filter(|d| **d).count();
     let hint = "Space take/leave · ]/[ hunk · y apply taken · n reject · s side by side";
-    lines.insert(
-        0,
-        Line::from(Span::styled(
-            diff_view::fit(hint, width),
-            s.theme.style(c.dim),
-        )),
-    );
+    // lines cut here: the hint line says so first
+    let code_w = q
+        .files
+        .iter()
+        .map(|d| diff_view::code_width(&d.hunks, s.diff_side_by_side, width))
+        .min()
+        .unwrap_or(width);
+    let hint = if q.unseen.reasons(code_w).is_empty() {
+        Span::styled(diff_view::fit(hint, width), s.theme.style(c.dim))
+    } else {
+        Span::styled(
+            diff_view::fit(&format!("⚠ lines cut: v shows all · {hint}"), width),
+            super::panes::warning_style(s, q.unseen.serious(code_w)),
+        )
+    };
+    lines.insert(0, Line::from(hint));
     if q.files.len() > 1 {
         lines.insert(1, file_list(s, &q.files, width));
     }

@@ -70,6 +70,22 @@ pub struct Drawn {
     pub hunk_rows: Vec<usize>,
 }
 
+/// The columns a line's code gets when `hunks` are drawn `width` wide (after the line
+/// numbers and the sign; per side, side by side).
+pub fn code_width(hunks: &[Hunk], side_by_side: bool, width: usize) -> usize {
+    let max_no = hunks
+        .iter()
+        .map(|h| h.old_start.max(h.new_start) + h.lines.len())
+        .max()
+        .unwrap_or(1);
+    let num_w = max_no.to_string().len();
+    if side_by_side && width >= 40 {
+        (width.saturating_sub(1) / 2).saturating_sub(num_w + 2)
+    } else {
+        width.saturating_sub(2 * num_w + 4)
+    }
+}
+
 pub fn draw(
     path: &str,
     old: Option<&str>,
@@ -493,7 +509,9 @@ fn bg_for(kind: Kind, theme: &Theme) -> Option<ratatui::style::Color> {
     }
 }
 
-/// `code` cut to `width` cells (a `›` marks the cut), on the row's background.
+/// `code` cut to `width` cells, on the row's background. A cut says how many columns it
+/// leaves out (`›+412`, bold in the warning colour), so text pushed out of view by a run
+/// of spaces cannot pass for the end of the line; a bare `›` where the count has no room.
 fn code_spans(
     code: &Line<'static>,
     width: usize,
@@ -504,12 +522,14 @@ fn code_spans(
     let mut out = Vec::new();
     let mut used = 0usize;
     let total: usize = code.spans.iter().map(|s| s.content.width()).sum();
-    // one column is kept for the `›` that marks a cut
-    let room = if total > width {
-        width.saturating_sub(1)
-    } else {
-        width
+    // columns kept for the marker of a cut: `›+` and the count (at most `total`'s digits)
+    let marker_w = match total.checked_sub(width) {
+        None | Some(0) => 0,
+        // the count where it leaves the code most of the row
+        Some(_) if width >= 2 + total.to_string().len() + 20 => 2 + total.to_string().len(),
+        Some(_) => 1,
     };
+    let room = width.saturating_sub(marker_w);
     for s in &code.spans {
         let mut style = match bg {
             Some(b) if s.style.bg.is_none() => theme.with_bg(s.style, b),
@@ -534,8 +554,21 @@ fn code_spans(
         }
     }
     if total > width && width > 0 {
-        out.push(Span::styled("›", theme.style(theme.colors.dim)));
-        used += 1;
+        let marker = if marker_w > 1 {
+            format!("›+{}", total - used)
+        } else {
+            "›".to_owned()
+        };
+        let mut style = theme
+            .style(theme.colors.warning)
+            .add_modifier(Modifier::BOLD);
+        if theme.no_color {
+            style = style.add_modifier(Modifier::REVERSED);
+        } else if let Some(b) = bg {
+            style = theme.with_bg(style, b);
+        }
+        used += marker.width();
+        out.push(Span::styled(marker, style));
     }
     // the row's colour runs to the edge
     if let Some(b) = bg {

@@ -77,6 +77,10 @@ pub const APPROVAL_KEYS: &[(&str, &str)] = &[
         "Y / N",
         "approve / reject everything queued (Y leaves dangerous commands to decide one by one)",
     ),
+    (
+        "v",
+        "everything the selected call will run or write, wrapped, blanks and invisible characters shown (the queue warns when some of it is off screen); ↑↓ PgUp/PgDn scroll, y/n decide, Esc or v closes",
+    ),
     ("j / k", "select the next / previous call"),
 ];
 

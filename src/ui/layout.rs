@@ -33,9 +33,7 @@ pub fn areas(size: Rect, s: &State) -> Areas {
     ])
     .areas(size);
     if size.width >= WIDE {
-        let [chat, side] =
-            Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
-                .areas(main);
+        let [chat, side] = beside(main);
         let [diff, approvals] =
             Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(side);
         return Areas {
@@ -64,6 +62,22 @@ pub fn areas(size: Rect, s: &State) -> Areas {
         Focus::Chat | Focus::Input => a.chat = Some(body),
     }
     a
+}
+
+/// Chat and the side column of the wide layout.
+fn beside(main: Rect) -> [Rect; 2] {
+    Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(main)
+}
+
+/// The columns inside the diff pane's border on a `screen` (beside the chat when wide, a
+/// tab below that).
+pub fn diff_inner_width(screen: Rect) -> usize {
+    let pane = if screen.width >= WIDE {
+        beside(screen)[1].width
+    } else {
+        screen.width
+    };
+    pane.saturating_sub(2) as usize
 }
 
 /// The chat's text area inside its border.

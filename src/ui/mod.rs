@@ -15,6 +15,7 @@ mod panes;
 mod popups;
 mod status;
 pub mod trust_prompt;
+pub mod view_all;
 pub mod wrap;
 
 use ratatui::Frame;
@@ -39,6 +40,7 @@ pub fn render(f: &mut Frame, s: &State) {
     status::render(f, areas.status, s);
     popups::render(f, f.area(), areas.composer, s);
     popups::render_sessions(f, f.area(), s);
+    view_all::render(f, f.area(), s);
     if s.show_help {
         help::render(f, f.area(), s);
     }

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::chat::wrap_plain;
-use crate::app::state::{Focus, InputMode, State};
+use crate::app::state::{Focus, InputMode, Queued, State};
 
 /// A bordered pane whose border and title show whether it has focus.
 pub(super) fn pane_block<'a>(title: String, focused: bool, s: &State) -> Block<'a> {
@@ -69,7 +69,9 @@ pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {
         Layout::vertical([Constraint::Min(0), Constraint::Length(input_h)]).areas(inner);
     let width = list_area.width as usize;
     let mut lines = Vec::new();
+    let mut selected_rows = 0..0;
     for (i, q) in s.approvals.iter().enumerate() {
+        let first_row = lines.len();
         let selected = i == s.approval_selected.min(s.approvals.len() - 1);
         let marker = if selected { "▶ " } else { "  " };
         let style = if selected {
@@ -83,6 +85,24 @@ pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {
             style,
             "",
         ));
+        let (hidden, serious) = unseen(q, f.area(), s);
+        if !hidden.is_empty() {
+            let text = format!(
+                "⚠ not all of it is on screen: {} — press v to see everything",
+                hidden.join("; ")
+            );
+            // indented under the entry; the indent itself stays plain
+            lines.extend(
+                wrap_plain(&text, width, warning_style(s, serious), "  ")
+                    .into_iter()
+                    .map(|mut l| {
+                        if let Some(indent) = l.spans.first_mut() {
+                            indent.style = Style::default();
+                        }
+                        l
+                    }),
+            );
+        }
         if let Some(d) = &q.request.danger {
             lines.extend(wrap_plain(
                 &format!("  ⚠ dangerous: {d}"),
@@ -91,15 +111,26 @@ pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {
                 "",
             ));
         }
+        if selected {
+            selected_rows = first_row..lines.len();
+        }
     }
     lines.push(Line::default());
     lines.extend(wrap_plain(
-        "y approve · n reject · a allow for session · e edit · Y/N all · j/k move",
+        "y approve · n reject · a allow for session · e edit · v view all · Y/N all · j/k move",
         width,
         s.theme.style(c.dim),
         "",
     ));
-    f.render_widget(Paragraph::new(lines), list_area);
+    // the selected call stays in view (its start, when it is taller than the pane)
+    let height = list_area.height as usize;
+    let top = if selected_rows.end <= height {
+        0
+    } else {
+        selected_rows.start.min(selected_rows.end - height)
+    };
+    let visible: Vec<Line<'static>> = lines.into_iter().skip(top).collect();
+    f.render_widget(Paragraph::new(visible), list_area);
     if let Some(input) = &s.approval_input {
         let title = match input.mode {
             InputMode::Reason => " reason (Enter rejects · Esc cancels) ",
@@ -117,6 +148,37 @@ pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {
         ta.set_cursor_line_style(Style::default());
         ta.set_cursor_style(Style::default().add_modifier(Modifier::REVERSED));
         f.render_widget(&ta, inner);
+    }
+}
+
+/// What `q`'s queue entry, card and diff pane leave off a `screen`, in short phrases, and
+/// whether it looks hidden on purpose.
+pub(super) fn unseen(q: &Queued, screen: Rect, s: &State) -> (Vec<String>, bool) {
+    if q.unseen.is_empty() {
+        return (Vec::new(), false);
+    }
+    let pane = super::layout::diff_inner_width(screen);
+    let code = q
+        .files
+        .iter()
+        .map(|d| super::diff_view::code_width(&d.hunks, s.diff_side_by_side, pane))
+        .min()
+        .unwrap_or(pane);
+    (q.unseen.reasons(code), q.unseen.serious(code))
+}
+
+/// The warning that something is not on screen: bold in the error colour (the warning
+/// colour for mere long lines), reversed under `NO_COLOR` so it still stands out.
+pub(super) fn warning_style(s: &State, serious: bool) -> Style {
+    let c = &s.theme.colors;
+    let style = s
+        .theme
+        .style(if serious { c.error } else { c.warning })
+        .add_modifier(Modifier::BOLD);
+    if s.theme.no_color {
+        style.add_modifier(Modifier::REVERSED)
+    } else {
+        style
     }
 }
 
