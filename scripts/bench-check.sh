@@ -97,6 +97,26 @@ if worst >= 50:
     sys.exit(1)
 PY
 
+# a 10 MB write_file streamed in 32-byte fragments: no frame (one update + drawing) over
+# 16 ms, the approval queue on screen within 1 s of the last byte
+cargo bench --quiet --bench live_write >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+python3 - "$log" <<'PY'
+import sys
+figures = {}
+for line in open(sys.argv[1]):
+    parts = line.split()
+    if len(parts) == 2 and parts[0].endswith("_ms"):
+        figures[parts[0]] = float(parts[1])
+frame, queue = figures["worst_frame_ms"], figures["queue_visible_ms"]
+print(f"10 MB write_file in 32-byte fragments: worst frame {frame:.1f} ms, queue on screen {queue:.0f} ms after the last byte")
+bad = []
+if frame >= 16: bad.append(f"a frame took {frame:.1f} ms >= 16 ms")
+if queue >= 1000: bad.append(f"the queue took {queue:.0f} ms >= 1 s")
+if bad:
+    print("REGRESSION: " + "; ".join(bad), file=sys.stderr)
+    sys.exit(1)
+PY
+
 # the time the sandbox adds to starting a short command (median of 100 runs of `true`)
 benches/sandbox_start.sh "${COVE_BENCH_MAX_SANDBOX_MS:-5}"
 

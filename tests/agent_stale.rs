@@ -11,7 +11,10 @@ use cove::protocol::{AgentEvent, Decision, Op};
 use serde_json::json;
 
 fn asked(e: &AgentEvent) -> bool {
-    matches!(e, AgentEvent::ApprovalNeeded { .. } | AgentEvent::TurnDone { .. })
+    matches!(
+        e,
+        AgentEvent::ApprovalNeeded { .. } | AgentEvent::TurnDone { .. }
+    )
 }
 
 async fn approve(h: &mut Harness, id: &str) {
@@ -40,16 +43,29 @@ fn results(server: &FakeServer) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_changed_after_the_proposal_is_not_overwritten() {
     let server = FakeServer::start(vec![
-        tool_call_reply(&[("w1", "write_file", json!({"path": "notes.txt", "content": "model's version\n"}))]),
+        tool_call_reply(&[(
+            "w1",
+            "write_file",
+            json!({"path": "notes.txt", "content": "model's version\n"}),
+        )]),
         answer("ok"),
     ]);
     let mut h = start(&server.base_url(), "").await;
     h.say(1, "rewrite notes");
-    let AgentEvent::ApprovalNeeded { .. } = h.until(asked).await else { panic!() };
+    let AgentEvent::ApprovalNeeded { .. } = h.until(asked).await else {
+        panic!()
+    };
     // the user edits the file while the proposal waits
-    std::fs::write(h.root.join("notes.txt"), "alpha\nbeta\nthe user's new line\n").unwrap();
+    std::fs::write(
+        h.root.join("notes.txt"),
+        "alpha\nbeta\nthe user's new line\n",
+    )
+    .unwrap();
     h.ops
-        .send(Op::Decide { call_id: "w1".into(), decision: Decision::Approve })
+        .send(Op::Decide {
+            call_id: "w1".into(),
+            decision: Decision::Approve,
+        })
         .unwrap();
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
     assert_eq!(
@@ -57,24 +73,39 @@ async fn a_file_changed_after_the_proposal_is_not_overwritten() {
         "alpha\nbeta\nthe user's new line\n"
     );
     let r = results(&server);
-    assert!(r[0].contains("changed on disk after this change was proposed"), "{r:?}");
+    assert!(
+        r[0].contains("changed on disk after this change was proposed"),
+        "{r:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_symlink_put_where_a_new_file_was_proposed_is_not_followed() {
     let server = FakeServer::start(vec![
-        tool_call_reply(&[("w1", "write_file", json!({"path": "new.txt", "content": "x\n"}))]),
+        tool_call_reply(&[(
+            "w1",
+            "write_file",
+            json!({"path": "new.txt", "content": "x\n"}),
+        )]),
         answer("ok"),
     ]);
     let mut h = start(&server.base_url(), "").await;
     h.say(1, "create it");
-    let AgentEvent::ApprovalNeeded { .. } = h.until(asked).await else { panic!() };
+    let AgentEvent::ApprovalNeeded { .. } = h.until(asked).await else {
+        panic!()
+    };
     std::os::unix::fs::symlink(h.root.join("notes.txt"), h.root.join("new.txt")).unwrap();
     h.ops
-        .send(Op::Decide { call_id: "w1".into(), decision: Decision::Approve })
+        .send(Op::Decide {
+            call_id: "w1".into(),
+            decision: Decision::Approve,
+        })
         .unwrap();
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
-    assert_eq!(std::fs::read_to_string(h.root.join("notes.txt")).unwrap(), "alpha\nbeta\n");
+    assert_eq!(
+        std::fs::read_to_string(h.root.join("notes.txt")).unwrap(),
+        "alpha\nbeta\n"
+    );
     let r = results(&server);
     assert!(r[0].contains("symlink"), "{r:?}");
 }
@@ -83,8 +114,16 @@ async fn a_symlink_put_where_a_new_file_was_proposed_is_not_followed() {
 async fn two_changes_to_one_file_in_one_reply_both_apply() {
     let server = FakeServer::start(vec![
         tool_call_reply(&[
-            ("e1", "edit_file", json!({"path": "notes.txt", "old_string": "alpha", "new_string": "ALPHA"})),
-            ("e2", "edit_file", json!({"path": "notes.txt", "old_string": "beta", "new_string": "BETA"})),
+            (
+                "e1",
+                "edit_file",
+                json!({"path": "notes.txt", "old_string": "alpha", "new_string": "ALPHA"}),
+            ),
+            (
+                "e2",
+                "edit_file",
+                json!({"path": "notes.txt", "old_string": "beta", "new_string": "BETA"}),
+            ),
         ]),
         answer("ok"),
     ]);
@@ -93,5 +132,8 @@ async fn two_changes_to_one_file_in_one_reply_both_apply() {
     approve(&mut h, "e1").await;
     approve(&mut h, "e2").await;
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
-    assert_eq!(std::fs::read_to_string(h.root.join("notes.txt")).unwrap(), "ALPHA\nBETA\n");
+    assert_eq!(
+        std::fs::read_to_string(h.root.join("notes.txt")).unwrap(),
+        "ALPHA\nBETA\n"
+    );
 }

@@ -19,7 +19,11 @@ fn escape_sequences_in_a_tool_call_are_shown_not_obeyed() {
         {"index":0,"id":"id\u{1b}[31mX","type":"function","function":{"name":evil,"arguments":"{\"path\":\"\\u001b[1Ka\"}"}}
     ]}}]})
     .to_string();
-    let server = FakeServer::start(vec![Reply::sse(&[&chunk, &finish_chunk("tool_calls"), "[DONE]"])]);
+    let server = FakeServer::start(vec![Reply::sse(&[
+        &chunk,
+        &finish_chunk("tool_calls"),
+        "[DONE]",
+    ])]);
     let sb = Sandbox::new();
     let t = Tmux::start(120, 30);
     t.run_cove_args(
@@ -30,6 +34,9 @@ fn escape_sequences_in_a_tool_call_are_shown_not_obeyed() {
         "ask --tools 'read it'",
     );
     let screen = t.wait_for(|s| s.contains("tool call"), Duration::from_secs(20));
-    assert!(screen.contains("read_file^[]52;c;ZXZpbA==^G^[[2J"), "{screen}");
+    assert!(
+        screen.contains("read_file^[]52;c;ZXZpbA==^G^[[2J"),
+        "{screen}"
+    );
     assert!(screen.contains("id^[[31mX"), "{screen}");
 }

@@ -460,3 +460,80 @@ fn tab_completes_a_command_and_a_typo_gets_the_closest_match() {
     update(&mut s, key(KeyCode::Tab));
     assert_ne!(s.focus, Focus::Input);
 }
+
+#[test]
+fn a_streaming_write_is_recomputed_at_most_every_50_ms_and_a_huge_one_is_summarised() {
+    use cove::domain::live_edit::LiveView;
+    let mut s = state();
+    send_text(&mut s, "write it");
+    let turn = s.turn.as_ref().unwrap().id;
+    let start = s.now;
+    let ev = |event| Msg::Agent(AgentEvent::Stream { turn, event });
+    update(
+        &mut s,
+        ev(StreamEvent::ToolCallStart {
+            index: 0,
+            id: "w".into(),
+            name: "write_file".into(),
+        }),
+    );
+    update(
+        &mut s,
+        ev(StreamEvent::ToolCallArgs {
+            index: 0,
+            fragment: r#"{"path":"a.txt","content":""#.into(),
+        }),
+    );
+    update(
+        &mut s,
+        Msg::Agent(AgentEvent::LiveBase {
+            turn,
+            index: 0,
+            path: "a.txt".into(),
+            text: Ok(None),
+        }),
+    );
+    // fragments at the same instant: the first line shows at once only after the throttle
+    update(
+        &mut s,
+        ev(StreamEvent::ToolCallArgs {
+            index: 0,
+            fragment: "one\\n".into(),
+        }),
+    );
+    let shown = |s: &State| match &s.live.as_ref().unwrap().view {
+        LiveView::Hunks { hunks, .. } => hunks.iter().map(|h| h.added()).sum::<usize>(),
+        _ => 0,
+    };
+    update(
+        &mut s,
+        ev(StreamEvent::ToolCallArgs {
+            index: 0,
+            fragment: "two\\n".into(),
+        }),
+    );
+    let before_tick = shown(&s);
+    s.now = start + Duration::from_millis(200);
+    update(&mut s, Msg::Tick);
+    assert_eq!(shown(&s), 2, "the tick brings the view up to date");
+    assert!(before_tick <= 2);
+    // past 512 KB: a running summary instead of a diff
+    let big = "x".repeat(100) + "\\n";
+    for i in 0..6_000 {
+        s.now = start + Duration::from_millis(300 + i);
+        update(
+            &mut s,
+            ev(StreamEvent::ToolCallArgs {
+                index: 0,
+                fragment: big.clone(),
+            }),
+        );
+    }
+    match &s.live.as_ref().unwrap().view {
+        LiveView::Summary { lines, bytes, .. } => {
+            assert!(*bytes > 512 * 1024);
+            assert!(*lines > 5_000);
+        }
+        other => panic!("not summarised: {other:?}"),
+    }
+}

@@ -98,26 +98,32 @@ pub struct LiveCall {
     /// The file on disk, once the agent has read it (`Ok(None)`: a new file).
     pub base: Option<Result<Option<String>, String>>,
     pub view: LiveView,
-    /// What the last view was computed from, for `write_file`: whole lines written, whether
-    /// complete, whether the file was read. The view only changes at a new line, so a
-    /// fragment inside a line costs nothing.
-    seen: Option<(usize, bool, bool)>,
+    /// When the view was last computed; fragments in between only mark it `stale`, so
+    /// a reply streamed in tiny pieces costs one view per `LIVE_REFRESH`, not one per piece.
+    computed_at: Option<std::time::Instant>,
+    stale: bool,
 }
 
+/// How often the live view of a streaming change is recomputed at most.
+pub const LIVE_REFRESH: std::time::Duration = std::time::Duration::from_millis(50);
+
 impl LiveCall {
-    fn refresh(&mut self) {
-        if self.tool == "write_file" && self.args.complete("path") {
-            let content = self.args.get("content").unwrap_or("");
-            let key = (
-                content.matches('\n').count(),
-                self.args.complete("content"),
-                self.base.is_some(),
-            );
-            if self.seen == Some(key) {
-                return;
-            }
-            self.seen = Some(key);
+    /// Recomputes the view now if it is due (or `force`: a new call, the file read, the
+    /// arguments complete); otherwise marks it stale for the next tick.
+    fn refresh_at(&mut self, now: std::time::Instant, force: bool) {
+        let due = self
+            .computed_at
+            .is_none_or(|at| now.duration_since(at) >= LIVE_REFRESH);
+        if !(force || due || self.args.done()) {
+            self.stale = true;
+            return;
         }
+        self.computed_at = Some(now);
+        self.stale = false;
+        self.refresh();
+    }
+
+    fn refresh(&mut self) {
         self.view = match &self.base {
             Some(Err(e)) => LiveView::Problem {
                 path: self.args.get("path").unwrap_or("").to_owned(),
@@ -140,9 +146,10 @@ pub fn on_stream(s: &mut State, turn: u64, ev: &StreamEvent) {
                 args: PartialObject::new(),
                 base: None,
                 view: LiveView::Waiting(String::new()),
-                seen: None,
+                computed_at: None,
+                stale: false,
             };
-            call.refresh();
+            call.refresh_at(s.now, true);
             s.live = Some(call);
             if s.approvals.is_empty() && s.size.0 < super::super::ui::layout::WIDE {
                 // narrow: the diff tab comes forward while the change is written
@@ -156,7 +163,8 @@ pub fn on_stream(s: &mut State, turn: u64, ev: &StreamEvent) {
                 .filter(|c| c.turn == turn && c.index == *index)
             {
                 call.args.feed(fragment);
-                call.refresh();
+                let now = s.now;
+                call.refresh_at(now, false);
             }
         }
         _ => {}
@@ -171,7 +179,16 @@ pub fn on_base(s: &mut State, turn: u64, index: usize, text: Result<Option<Strin
         .filter(|c| c.turn == turn && c.index == index)
     {
         call.base = Some(text);
-        call.refresh();
+        let now = s.now;
+        call.refresh_at(now, true);
+    }
+}
+
+/// A tick while a turn runs: a live view left stale by throttled fragments catches up.
+pub fn on_tick(s: &mut State) {
+    let now = s.now;
+    if let Some(call) = s.live.as_mut().filter(|c| c.stale) {
+        call.refresh_at(now, true);
     }
 }
 

@@ -52,6 +52,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
         Msg::Resize(w, h) => s.size = (w, h),
         Msg::Agent(ev) => super::agent_events::on_agent(s, ev),
         Msg::Tick => {
+            super::diffs::on_tick(s);
             if s.flash
                 .as_ref()
                 .is_some_and(|(_, at)| s.now.duration_since(*at) >= FLASH_FOR)

@@ -9,6 +9,12 @@
 use super::partial_json::PartialObject;
 use super::patch::{Hunk, diff_hunks};
 
+/// Past this many bytes (the file, or what is being written), a streaming change is shown
+/// as a running summary instead of a diff: the full diff comes with the approval.
+pub const LIVE_DIFF_MAX_BYTES: usize = 512 * 1024;
+/// Lines of a draft or patch shown while it streams (its end).
+const TAIL_LINES: usize = 400;
+
 /// The tools whose calls change files and can be previewed as they stream.
 pub fn previews(tool: &str) -> bool {
     matches!(tool, "edit_file" | "write_file" | "apply_patch")
@@ -33,14 +39,50 @@ pub enum LiveView {
     Patch { text: String, complete: bool },
     /// The change cannot apply (e.g. `old_string` is not in the file).
     Problem { path: String, message: String },
+    /// Too large to diff while it streams: how much has been written.
+    Summary {
+        path: String,
+        new_file: bool,
+        bytes: usize,
+        lines: usize,
+        complete: bool,
+    },
+}
+
+/// The last `TAIL_LINES` lines of `text` (all of it when shorter), and how many came before.
+fn tail(text: &str) -> (usize, String) {
+    let mut cut = text.len();
+    let mut seen = 0;
+    for (i, _) in text.rmatch_indices('\n') {
+        if i + 1 == text.len() {
+            continue;
+        }
+        seen += 1;
+        if seen == TAIL_LINES {
+            cut = i + 1;
+            break;
+        }
+    }
+    if seen < TAIL_LINES {
+        return (0, text.to_owned());
+    }
+    (
+        memchr::memchr_iter(b'\n', &text.as_bytes()[..cut]).count(),
+        text[cut..].to_owned(),
+    )
 }
 
 /// The change so far. `base` is the file's current text (`None` = it does not exist) once
 /// read; `None` while the caller has not read it yet.
 pub fn view(tool: &str, args: &PartialObject, base: Option<Option<&str>>) -> LiveView {
     if tool == "apply_patch" {
+        let (before, text) = tail(args.get("patch").unwrap_or(""));
         return LiveView::Patch {
-            text: args.get("patch").unwrap_or("").to_owned(),
+            text: if before > 0 {
+                format!("… {before} earlier lines\n{text}")
+            } else {
+                text
+            },
             complete: args.complete("patch"),
         };
     }
@@ -51,10 +93,19 @@ pub fn view(tool: &str, args: &PartialObject, base: Option<Option<&str>>) -> Liv
             "new_string"
         };
         return match args.get(key) {
-            Some(text) if !text.is_empty() => LiveView::Draft {
-                what: format!("{key} (the path has not arrived yet)"),
-                text: text.to_owned(),
-            },
+            Some(text) if !text.is_empty() => {
+                let (before, text) = tail(text);
+                LiveView::Draft {
+                    what: if before > 0 {
+                        format!(
+                            "{key} (the path has not arrived yet; {before} earlier lines not shown)"
+                        )
+                    } else {
+                        format!("{key} (the path has not arrived yet)")
+                    },
+                    text,
+                }
+            }
             _ => LiveView::Waiting("waiting for the path…".into()),
         };
     };
@@ -72,6 +123,15 @@ fn write_view(path: &str, base: Option<&str>, args: &PartialObject) -> LiveView 
     let content = args.get("content").unwrap_or("");
     let complete = args.complete("content");
     let old = base.unwrap_or("");
+    if content.len() > LIVE_DIFF_MAX_BYTES || old.len() > LIVE_DIFF_MAX_BYTES {
+        return LiveView::Summary {
+            path: path.to_owned(),
+            new_file: base.is_none(),
+            bytes: content.len(),
+            lines: memchr::memchr_iter(b'\n', content.as_bytes()).count(),
+            complete,
+        };
+    }
     let hunks = if complete {
         diff_hunks(old, content, 3)
     } else {
@@ -126,6 +186,15 @@ fn edit_view(path: &str, base: Option<&str>, args: &PartialObject) -> LiveView {
     }
     let with = args.get("new_string").unwrap_or("");
     let complete = args.complete("new_string");
+    if with.len() > LIVE_DIFF_MAX_BYTES || (replace_all && old.len() > LIVE_DIFF_MAX_BYTES) {
+        return LiveView::Summary {
+            path: path.to_owned(),
+            new_file: false,
+            bytes: with.len(),
+            lines: memchr::memchr_iter(b'\n', with.as_bytes()).count(),
+            complete,
+        };
+    }
     let hunks = if replace_all {
         diff_hunks(old, &old.replace(find, with), 3)
     } else {

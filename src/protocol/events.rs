@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tokio::sync::mpsc::error::{SendError, TryRecvError};
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::{AgentEvent, StreamEvent};
@@ -34,13 +34,14 @@ pub struct EventTx {
 }
 
 impl EventTx {
-    pub fn send(&self, ev: AgentEvent) -> Result<(), SendError<AgentEvent>> {
+    /// Whether the event was sent (false: the UI is gone).
+    pub fn send(&self, ev: AgentEvent) -> bool {
         let counted = matches!(ev, AgentEvent::Stream { .. });
         if counted {
             self.backlog.fetch_add(1, Ordering::Relaxed);
         }
-        let sent = self.tx.send(ev);
-        if sent.is_err() && counted {
+        let sent = self.tx.send(ev).is_ok();
+        if !sent && counted {
             self.backlog.fetch_sub(1, Ordering::Relaxed);
         }
         sent

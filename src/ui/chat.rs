@@ -210,8 +210,25 @@ fn tool_card(card: &ToolCard, w: usize, theme: &Theme) -> Vec<Line<'static>> {
         "",
     );
     const MAX_ARG_LINES: usize = 4;
-    let args = wrap_plain(&card.arguments, w, theme.style(c.dim), "  ");
-    let total = args.len();
+    // Only the beginning is wrapped: a 10 MB argument string would otherwise be laid out
+    // whole on every frame while it streams. Past 64 KB the count of what is hidden is
+    // estimated (lines, or the width's worth of characters).
+    const EXACT_UP_TO: usize = 64 * 1024;
+    let text = card.arguments.as_str();
+    let (args, total) = if text.len() <= EXACT_UP_TO {
+        let args = wrap_plain(text, w, theme.style(c.dim), "  ");
+        let total = args.len();
+        (args, total)
+    } else {
+        let mut end = (MAX_ARG_LINES + 1) * w.max(1) * 4;
+        while end < text.len() && !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let head = &text[..end.min(text.len())];
+        let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+        let estimate = (newlines + 1).max(text.len() / w.max(1));
+        (wrap_plain(head, w, theme.style(c.dim), "  "), estimate)
+    };
     out.extend(args.into_iter().take(MAX_ARG_LINES));
     if total > MAX_ARG_LINES {
         let more = total - MAX_ARG_LINES;

@@ -241,6 +241,33 @@ fn live_lines(
         LiveView::Problem { message, .. } => {
             wrap_plain(message, width, s.theme.style(c.warning), "")
         }
+        LiveView::Summary {
+            path,
+            new_file,
+            bytes,
+            lines,
+            complete,
+        } => {
+            if *complete {
+                title = format!(" diff · written: {} {path} ", live.tool);
+            }
+            let size = if *bytes >= 1024 * 1024 {
+                format!("{:.1} MB", *bytes as f64 / (1024.0 * 1024.0))
+            } else {
+                format!("{} KB", bytes / 1024)
+            };
+            let what = if *new_file {
+                "new file"
+            } else {
+                "changed file"
+            };
+            let text = format!(
+                "{what} {path}: {size}, {lines} lines {}. Too large to diff while it streams; \
+                 the whole diff shows in the approval queue when it is done.",
+                if *complete { "in all" } else { "so far" }
+            );
+            wrap_plain(&text, width, s.theme.style(c.dim), "")
+        }
         LiveView::Draft { what, text } => {
             let mut lines = vec![Line::from(Span::styled(what.clone(), s.theme.style(c.dim)))];
             let add = s.theme.with_bg(s.theme.style(c.fg), c.diff_add_bg);
@@ -276,6 +303,7 @@ fn live_lines(
             if *complete {
                 title = format!(" diff · written: {} {path} ", live.tool);
             }
+            // only the end is shown: draw (and highlight) just that much of the change
             let d = FileDiff {
                 path: path.clone(),
                 old: live
@@ -284,7 +312,7 @@ fn live_lines(
                     .and_then(|b| b.as_ref().ok().cloned().flatten()),
                 new_file: *new_file,
                 deleted: false,
-                hunks: hunks.clone(),
+                hunks: diff_view::last_lines(hunks, height * 2 + 8),
             };
             // follow the end: draw only the last screenful
             let one = std::slice::from_ref(&d);

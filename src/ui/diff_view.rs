@@ -60,8 +60,35 @@ fn tail_of(h: &Hunk, from: usize, to: usize) -> Hunk {
         old_start: h.old_start + old_before,
         new_start: h.new_start + new_before,
         lines: h.lines[from..to].to_vec(),
-        ..h.clone()
+        // not `..h.clone()`: that would copy every line of a huge hunk to keep a few
+        header: h.header.clone(),
+        has_line_numbers: h.has_line_numbers,
+        old_missing_newline: h.old_missing_newline,
+        new_missing_newline: h.new_missing_newline,
+        crlf: h.crlf,
     }
+}
+
+/// The last `n` lines of `hunks` (whole hunks, and the end of the one that is cut),
+/// numbered as in the whole change: what a view that follows the end draws, without
+/// laying out or highlighting everything before it.
+pub fn last_lines(hunks: &[Hunk], n: usize) -> Vec<Hunk> {
+    let mut out = Vec::new();
+    let mut left = n;
+    for h in hunks.iter().rev() {
+        if left == 0 {
+            break;
+        }
+        if h.lines.len() <= left {
+            left -= h.lines.len();
+            out.push(h.clone());
+        } else {
+            out.push(tail_of(h, h.lines.len() - left, h.lines.len()));
+            left = 0;
+        }
+    }
+    out.reverse();
+    out
 }
 
 /// The lines, and the index of each hunk's header among them.
