@@ -1089,3 +1089,17 @@ fn write_atomic_never_tears_under_sigkill() {
         "no kill interrupted a write; the test proved nothing"
     );
 }
+
+#[test]
+fn a_search_that_runs_out_of_time_answers_with_what_it_found() {
+    let mut w = ws();
+    for i in 0..20 {
+        w.put(&format!("f{i:02}.txt"), "needle\n");
+    }
+    w.ctx.search_time_limit = std::time::Duration::ZERO;
+    let text = ok(search(&w.ctx, &json!({"pattern": "needle"})));
+    assert!(text.contains("[stopped after 0 s: 0 of 20 files searched"), "{text}");
+    w.ctx.search_time_limit = std::time::Duration::from_secs(30);
+    let text = ok(search(&w.ctx, &json!({"pattern": "needle"})));
+    assert!(!text.contains("stopped after"), "{text}");
+}

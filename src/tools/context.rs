@@ -21,6 +21,8 @@ pub struct ToolContext {
     pub shell_timeout_secs: u64,
     /// Most bytes of output a tool returns to the model (head and tail kept).
     pub max_output_bytes: usize,
+    /// Longest a `search` runs before answering with what it found.
+    pub search_time_limit: std::time::Duration,
 }
 
 impl ToolContext {
@@ -33,6 +35,7 @@ impl ToolContext {
             sandbox: crate::sandbox::Sandbox::default(),
             shell_timeout_secs: 120,
             max_output_bytes: 30_000,
+            search_time_limit: super::fs::SEARCH_TIME_LIMIT,
         }
     }
 }

@@ -26,6 +26,8 @@ pub const DEFAULT_READ_LIMIT: u64 = 2_000;
 pub const MAX_LIST_ENTRIES: usize = 1_000;
 /// Matches `search` returns at most.
 pub const MAX_SEARCH_MATCHES: usize = 200;
+/// Longest a search runs; it then answers with what it found and says where it stopped.
+pub const SEARCH_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 /// A file with a NUL byte in its first 8 KB is binary.
 const BINARY_SNIFF: usize = 8 * 1024;
 /// `read_file` cuts lines longer than this (minified code would otherwise fill the output).
@@ -407,6 +409,8 @@ impl GlobFilter {
 /// `path:line: text`, honouring `.gitignore`; binary files are skipped. At most 200
 /// matches and `ctx.max_output_bytes`, with a note of how many more matched.
 pub fn search(ctx: &ToolContext, args: &Value) -> ToolOutput {
+    // (a search also ends when the user presses Esc: the agent stops waiting for it, and
+    // this limit ends the work itself)
     into_output(search_text(ctx, args))
 }
 
@@ -442,7 +446,16 @@ fn search_text(ctx: &ToolContext, args: &Value) -> Result<String, String> {
     let (mut total, mut shown_matches, mut too_large, mut unreadable) =
         (0usize, 0usize, 0usize, walked.unreadable);
     let mut full = false;
-    for (rel, p) in &files {
+    // a heavy pattern over a big tree stops at the time limit with what it found
+    let started = std::time::Instant::now();
+    let mut searched = 0usize;
+    let mut timed_out = false;
+    'files: for (rel, p) in &files {
+        if started.elapsed() >= ctx.search_time_limit {
+            timed_out = true;
+            break;
+        }
+        searched += 1;
         if fs::metadata(p).is_ok_and(|m| m.len() > MAX_SEARCH_FILE_BYTES) {
             too_large += 1;
             continue;
@@ -455,6 +468,10 @@ fn search_text(ctx: &ToolContext, args: &Value) -> Result<String, String> {
             continue;
         }
         for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+            if i % 1024 == 1023 && started.elapsed() >= ctx.search_time_limit {
+                timed_out = true;
+                break 'files;
+            }
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if !regex.is_match(line) {
                 continue;
@@ -489,6 +506,13 @@ fn search_text(ctx: &ToolContext, args: &Value) -> Result<String, String> {
     if too_large > 0 {
         out.push_str(&format!(
             "[{too_large} files larger than 16 MB were not searched]\n"
+        ));
+    }
+    if timed_out {
+        out.push_str(&format!(
+            "[stopped after {} s: {searched} of {} files searched. Narrow the search with `path`, `glob` or a simpler pattern]\n",
+            ctx.search_time_limit.as_secs(),
+            files.len()
         ));
     }
     out.push_str(&unreadable_note(unreadable));
