@@ -2,8 +2,8 @@
 # What the sandbox adds to starting a short command: `cove sandbox -- true` with the
 # sandbox on (the default) against the same with `[sandbox] mode = "off"`, both on the
 # release build, median of 100 runs each (hyperfine, after 20 warm-up runs). The difference
-# is the helper: one more exec of cove, the namespaces, the read-only binds, Landlock, the
-# fork of the namespace's PID 1 and the private temp dir.
+# is the sandbox: the exec of cove-sandbox-helper, the namespaces, the read-only binds,
+# Landlock, the fork of the namespace's PID 1 and the private temp dir.
 #
 # usage: benches/sandbox_start.sh [MAX_MS]   prints the figures; with MAX_MS, fails when
 #        the added median is above it.

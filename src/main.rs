@@ -79,13 +79,7 @@ pub const EXIT_USAGE: u8 = 2;
 fn main() -> ExitCode {
     // `cove __sandbox-exec ...`: the sandbox helper, before anything else (see src/sandbox/)
     cove::sandbox::run_helper_if_requested();
-    cove::sandbox::set_helper(if cfg!(target_os = "linux") {
-        std::ffi::OsString::from("/proc/self/exe")
-    } else {
-        std::env::current_exe()
-            .map(Into::into)
-            .unwrap_or_else(|_| "cove".into())
-    });
+    cove::sandbox::use_installed_helper();
     let cli = Cli::parse();
     let _log_guard = init_logging();
     let workspace = match cli

@@ -191,6 +191,33 @@ fn everything_dies_when_cove_is_killed() {
 }
 
 #[test]
+fn the_helper_binary_only_runs_for_cove() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cove-sandbox-helper"))
+        .arg("ls")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cove sandbox -- CMD"));
+    // given the helper's arguments, it runs the command confined like cove itself does
+    let ws = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cove-sandbox-helper"))
+        .args(["__sandbox-exec", "--write"])
+        .arg(ws.path())
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "echo in > f && echo out > /etc/cove-sandbox-test",
+        ])
+        .current_dir(ws.path())
+        .output()
+        .unwrap();
+    assert!(ws.path().join("f").exists());
+    assert!(!std::path::Path::new("/etc/cove-sandbox-test").exists());
+    assert_ne!(out.status.code(), Some(0));
+}
+
+#[test]
 fn exit_status_passes_through() {
     let home = Home::new();
     assert_eq!(sh(&home, "exit 7").code, 7);

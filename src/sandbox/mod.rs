@@ -2,7 +2,7 @@
 //! `--verify` checks).
 //!
 //! cove never sets a sandbox up inside a forked child of its multi-threaded process. It
-//! re-executes its own binary as a small single-threaded helper,
+//! starts a single-threaded helper instead,
 //! `cove __sandbox-exec --parent PID [--network] [--write P]... [--protect P]... -- CMD...`,
 //! recognised at the very top of `main()` ([`run_helper_if_requested`]). On Linux the
 //! helper (`linux.rs`) enters new user, PID, mount, IPC and (unless the network is allowed)
@@ -14,8 +14,9 @@
 //!
 //! Where any of that is missing the helper runs nothing and says what is missing (fail
 //! closed); [`Sandbox::check`] probes once per process so that a tool can refuse before
-//! starting anything. The binary to re-execute is `/proc/self/exe` in cove itself
-//! ([`set_helper`] in `main`); test binaries set the built `cove` binary.
+//! starting anything. The helper is the small `cove-sandbox-helper` binary beside cove
+//! when it is there (it starts ~1 ms faster), else cove itself (`/proc/self/exe`); see
+//! [`use_installed_helper`]. Test binaries name a built binary with [`set_helper`].
 
 #[cfg(target_os = "linux")]
 mod init;
@@ -316,29 +317,48 @@ fn resolve(path: &str, root: &Path) -> PathBuf {
 }
 
 static HELPER: OnceLock<OsString> = OnceLock::new();
+/// The small binary with only the helper in it, installed beside `cove`.
+pub const HELPER_BIN: &str = "cove-sandbox-helper";
 
-/// Names the executable that understands [`HELPER_ARG`]. `main` sets `/proc/self/exe`
-/// (the running image, even if the file was replaced since); tests set the built binary.
-/// The first call wins.
+/// For cove's `main`: the helper is [`HELPER_BIN`] beside the running binary when it is
+/// there (it starts ~1 ms faster), else cove itself (`/proc/self/exe`: the running image,
+/// even if the file was replaced since).
+pub fn use_installed_helper() {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(HELPER_BIN)))
+        .filter(|p| p.is_file());
+    match beside {
+        Some(p) => set_helper(p),
+        None if cfg!(target_os = "linux") => set_helper("/proc/self/exe"),
+        None => set_helper(std::env::current_exe().unwrap_or_else(|_| "cove".into())),
+    }
+}
+
+/// Names the executable that understands [`HELPER_ARG`] (see [`use_installed_helper`]);
+/// tests set a built binary. The first call wins.
 pub fn set_helper(path: impl AsRef<OsStr>) {
     let _ = HELPER.set(path.as_ref().to_owned());
 }
 
 /// The helper executable: what [`set_helper`] named, else, for test binaries that did not
-/// name one (in cargo's `target/*/deps/`), the `cove` binary cargo built beside them.
+/// name one (in cargo's `target/*/deps/`), the helper or `cove` binary cargo built beside
+/// them.
 fn helper() -> OsString {
     if let Some(h) = HELPER.get() {
         return h.clone();
     }
-    let beside_tests = std::env::current_exe().ok().and_then(|exe| {
+    let target = std::env::current_exe().ok().and_then(|exe| {
         let deps = exe.parent()?;
-        (deps.file_name()? == "deps").then(|| deps.parent().map(|d| d.join("cove")))?
+        (deps.file_name()? == "deps").then(|| deps.parent().map(Path::to_path_buf))?
     });
-    match beside_tests {
-        Some(p) if p.is_file() => p.into_os_string(),
+    target
+        .into_iter()
+        .flat_map(|t| [t.join(HELPER_BIN), t.join("cove")])
+        .find(|p| p.is_file())
+        .map(PathBuf::into_os_string)
         // an executable that is not there: starting it fails, and nothing runs
-        _ => OsString::from("/nonexistent/cove-sandbox-helper-not-set"),
-    }
+        .unwrap_or_else(|| OsString::from("/nonexistent/cove-sandbox-helper-not-set"))
 }
 
 /// At the very top of `main`: when the process was started as the sandbox helper, run it
