@@ -117,6 +117,10 @@ if bad:
     sys.exit(1)
 PY
 
+# a server that never stops, against the release TUI in tmux: memory, Esc, the reply limit
+cargo build --quiet --release
+python3 benches/hostile_endless.py --check --max-mib "${COVE_BENCH_MAX_ENDLESS_MIB:-300}" --max-esc-ms "${COVE_BENCH_MAX_ESC_MS:-500}"
+
 # the time the sandbox adds to starting a short command (median of 100 runs of `true`)
 benches/sandbox_start.sh "${COVE_BENCH_MAX_SANDBOX_MS:-5}"
 

@@ -1098,7 +1098,10 @@ fn a_search_that_runs_out_of_time_answers_with_what_it_found() {
     }
     w.ctx.search_time_limit = std::time::Duration::ZERO;
     let text = ok(search(&w.ctx, &json!({"pattern": "needle"})));
-    assert!(text.contains("[stopped after 0 s: 0 of 20 files searched"), "{text}");
+    assert!(
+        text.contains("[stopped after 0 s: 0 of 20 files searched"),
+        "{text}"
+    );
     w.ctx.search_time_limit = std::time::Duration::from_secs(30);
     let text = ok(search(&w.ctx, &json!({"pattern": "needle"})));
     assert!(!text.contains("stopped after"), "{text}");

@@ -40,6 +40,35 @@ pub fn entry_lines(
     lines
 }
 
+/// How much of a streaming reply is laid out each frame (its end).
+const STREAMING_TAIL_BYTES: usize = 32 * 1024;
+/// How much of a finished reply is laid out (its end).
+const SHOWN_REPLY_BYTES: usize = 256 * 1024;
+
+/// The end of `text` from a line start, at most about `keep` bytes, and how many bytes
+/// come before it.
+fn tail_of_text(text: &str, keep: usize) -> (usize, &str) {
+    if text.len() <= keep {
+        return (0, text);
+    }
+    let mut cut = text.len() - keep;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    if let Some(nl) = text[cut..].find('\n') {
+        cut += nl + 1;
+    }
+    (cut, &text[cut..])
+}
+
+fn human_size(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
+}
+
 pub fn entry_height(s: &State, index: usize, width: u16) -> usize {
     s.transcript
         .get(index)
@@ -83,13 +112,20 @@ fn lay_out(kind: &EntryKind, width: u16, theme: &Theme, expanded: bool) -> Vec<L
             ));
             let dim = theme.style(c.reasoning).add_modifier(Modifier::ITALIC);
             if !a.reasoning.is_empty() {
-                let n = a.reasoning.lines().count().max(1);
+                let n = memchr::memchr_iter(b'\n', a.reasoning.trim_end().as_bytes()).count() + 1;
                 if expanded {
                     out.push(Line::from(Span::styled(
                         "▾ thinking (Ctrl+T hides)",
                         theme.style(c.dim),
                     )));
-                    out.extend(wrap_plain(a.reasoning.trim_end(), w, dim, "│ "));
+                    let (skipped, shown) = tail_of_text(a.reasoning.trim_end(), SHOWN_REPLY_BYTES);
+                    if skipped > 0 {
+                        out.push(Line::from(Span::styled(
+                            format!("│ … {} earlier not shown here", human_size(skipped)),
+                            theme.style(c.dim),
+                        )));
+                    }
+                    out.extend(wrap_plain(shown, w, dim, "│ "));
                 } else {
                     let live = if a.status == ReplyStatus::Streaming && a.content.is_empty() {
                         "…"
@@ -106,7 +142,25 @@ fn lay_out(kind: &EntryKind, width: u16, theme: &Theme, expanded: bool) -> Vec<L
                 }
             }
             if !a.content.is_empty() {
-                out.extend(render_markdown(&a.content, width, theme));
+                // A huge reply is laid out only from near its end: while it streams (the
+                // layout is redone every frame) and once it is done (laid out once per
+                // width). The rest stays in the conversation and in /export.
+                let keep = if a.status == ReplyStatus::Streaming {
+                    STREAMING_TAIL_BYTES
+                } else {
+                    SHOWN_REPLY_BYTES
+                };
+                let (skipped, shown) = tail_of_text(&a.content, keep);
+                if skipped > 0 {
+                    out.push(Line::from(Span::styled(
+                        format!(
+                            "… {} earlier not shown here (/export writes the whole reply)",
+                            human_size(skipped)
+                        ),
+                        theme.style(c.dim),
+                    )));
+                }
+                out.extend(render_markdown(shown, width, theme));
             } else if a.status == ReplyStatus::Streaming
                 && a.reasoning.is_empty()
                 && a.tools.is_empty()
