@@ -145,7 +145,10 @@ impl Agent {
             turn,
             path,
             old: c.old.as_deref().map(Blob::from_bytes),
-            new: c.new.as_deref().map(Blob::from_bytes),
+            new: c
+                .new
+                .as_deref()
+                .map(|new| Blob::new_side(c.old.as_deref(), new)),
         });
     }
 

@@ -96,7 +96,13 @@ pub enum Record {
 pub enum Blob {
     Text(String),
     Base64(String),
+    /// The new text of a change as a unified diff against its old text (a one-line edit
+    /// of a 50 MB file journals a few lines, not 50 MB twice).
+    Patch(String),
 }
+
+/// Below this size a change's new text is journaled whole.
+const PATCH_FROM_BYTES: usize = 4096;
 
 impl Blob {
     pub fn from_bytes(bytes: &[u8]) -> Blob {
@@ -109,7 +115,8 @@ impl Blob {
         }
     }
 
-    /// `None` for base64 that does not decode (a damaged journal).
+    /// `None` for base64 that does not decode (a damaged journal), and for a patch (see
+    /// [`Blob::to_bytes_after`]).
     pub fn to_bytes(&self) -> Option<Vec<u8>> {
         match self {
             Blob::Text(t) => Some(t.as_bytes().to_vec()),
@@ -117,6 +124,108 @@ impl Blob {
                 use base64::Engine;
                 base64::engine::general_purpose::STANDARD.decode(b).ok()
             }
+            Blob::Patch(_) => None,
+        }
+    }
+
+    /// The bytes, given the old bytes a patch applies to. `None` when a patch does not
+    /// apply (a damaged journal).
+    pub fn to_bytes_after(&self, old: Option<&[u8]>) -> Option<Vec<u8>> {
+        match self {
+            Blob::Patch(p) => {
+                let old = std::str::from_utf8(old.unwrap_or_default()).ok()?;
+                let files = crate::domain::patch::parse(p).ok()?;
+                let hunks = files
+                    .into_iter()
+                    .next()
+                    .map(|f| f.hunks)
+                    .unwrap_or_default();
+                crate::domain::patch::apply(old, &hunks)
+                    .ok()
+                    .map(String::into_bytes)
+            }
+            other => other.to_bytes(),
+        }
+    }
+
+    /// The new side of a change: a patch against `old` when both are text, the file is not
+    /// small and the patch is under half the size, checked to give `new` back exactly;
+    /// otherwise the bytes themselves.
+    pub fn new_side(old: Option<&[u8]>, new: &[u8]) -> Blob {
+        if new.len() >= PATCH_FROM_BYTES
+            && let (Some(Ok(o)), Ok(n)) = (old.map(std::str::from_utf8), std::str::from_utf8(new))
+        {
+            let hunks = crate::domain::patch::diff_hunks(o, n, 0);
+            let text = crate::domain::patch::render_file(&crate::domain::patch::FilePatch {
+                old_path: Some("f".into()),
+                new_path: Some("f".into()),
+                hunks,
+                executable: None,
+            });
+            let patch = Blob::Patch(text);
+            if let Blob::Patch(t) = &patch
+                && t.len() < new.len() / 2
+                && patch.to_bytes_after(Some(o.as_bytes())).as_deref() == Some(new)
+            {
+                return patch;
+            }
+        }
+        Blob::from_bytes(new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_one_line_edit_of_a_big_file_is_journaled_as_a_patch() {
+        let old: String = (0..50_000).map(|i| format!("line {i}\n")).collect();
+        let new = old.replace("line 25000\n", "line 25000 changed\n");
+        let blob = Blob::new_side(Some(old.as_bytes()), new.as_bytes());
+        let Blob::Patch(p) = &blob else {
+            panic!("not a patch")
+        };
+        assert!(p.len() < 200, "{}", p.len());
+        assert_eq!(
+            blob.to_bytes_after(Some(old.as_bytes())).unwrap(),
+            new.as_bytes()
+        );
+        let json = serde_json::to_string(&blob).unwrap();
+        let back: Blob = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, blob);
+        // small, binary or new files stay whole
+        assert!(matches!(
+            Blob::new_side(Some(b"a\n"), b"b\n"),
+            Blob::Text(_)
+        ));
+        assert!(matches!(
+            Blob::new_side(None, new.as_bytes()),
+            Blob::Text(_)
+        ));
+        let bin = vec![0xffu8; 10_000];
+        assert!(matches!(Blob::new_side(Some(&bin), &bin), Blob::Base64(_)));
+    }
+
+    proptest! {
+        #[test]
+        fn new_side_always_gives_the_new_bytes_back(
+            lines in prop::collection::vec("[a-c]{0,3}(\r)?", 0..300),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), "[a-d]{0,4}"), 0..6),
+            final_newline in any::<bool>(),
+        ) {
+            let mut old: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            old.push_str(&"padding line\n".repeat(400));
+            if !final_newline { old.pop(); }
+            let mut new_lines: Vec<String> = old.split('\n').map(str::to_owned).collect();
+            for (at, text) in &edits {
+                let i = at.index(new_lines.len());
+                new_lines[i] = text.clone();
+            }
+            let new = new_lines.join("\n");
+            let blob = Blob::new_side(Some(old.as_bytes()), new.as_bytes());
+            prop_assert_eq!(blob.to_bytes_after(Some(old.as_bytes())).unwrap(), new.as_bytes().to_vec());
         }
     }
 }

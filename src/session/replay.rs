@@ -162,7 +162,7 @@ pub fn replay(
             }
             Record::Change { path, old, new, .. } => {
                 let old = old.as_ref().and_then(Blob::to_bytes);
-                let new = new.as_ref().and_then(Blob::to_bytes);
+                let new = new.as_ref().and_then(|b| b.to_bytes_after(old.as_deref()));
                 if !s.base.iter().any(|(p, _)| *p == path) {
                     s.base.push((path.clone(), old.clone()));
                 }
