@@ -9,7 +9,6 @@
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use ignore::WalkBuilder;
 use ignore::overrides::{Override, OverrideBuilder};

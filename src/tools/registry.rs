@@ -71,7 +71,11 @@ pub fn describe(
                         .map(|c| change_summary(ctx, c))
                         .collect::<Vec<_>>()
                         .join(", ");
-                    req.changes = changes.iter().map(|c| proposed(ctx, c)).collect();
+                    // moved, not copied: a 200 MB file is held twice here, not four times
+                    req.changes = changes
+                        .into_iter()
+                        .map(|c| proposed_owned(ctx, c))
+                        .collect();
                 }
                 Err(e) => req.summary = format!("{} (will fail: {e})", shown_path(&s("path"))),
             }
@@ -195,19 +199,31 @@ pub fn proposed(ctx: &ToolContext, c: &FileChange) -> ProposedChange {
     }
 }
 
+/// `proposed`, taking the change (its bytes become the strings without a copy when they
+/// are UTF-8).
+pub fn proposed_owned(ctx: &ToolContext, c: FileChange) -> ProposedChange {
+    let text = |b: Option<Vec<u8>>| {
+        b.map(|b| {
+            String::from_utf8(b)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        })
+    };
+    ProposedChange {
+        path: relative(ctx, &c.path),
+        old: text(c.old),
+        new: text(c.new),
+    }
+}
+
 /// `src/a.rs +3 -1`, `new.rs (new) +10`, `old.rs (deleted) -7`.
 pub fn change_summary(ctx: &ToolContext, c: &FileChange) -> String {
-    let old = text_of(&c.old).unwrap_or_default();
-    let new = text_of(&c.new).unwrap_or_default();
-    let diff = similar::TextDiff::from_lines(&old, &new);
-    let (mut add, mut del) = (0, 0);
-    for op in diff.iter_all_changes() {
-        match op.tag() {
-            similar::ChangeTag::Insert => add += 1,
-            similar::ChangeTag::Delete => del += 1,
-            similar::ChangeTag::Equal => {}
-        }
+    fn as_text(b: &Option<Vec<u8>>) -> std::borrow::Cow<'_, str> {
+        b.as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default()
     }
+    let (old, new) = (as_text(&c.old), as_text(&c.new));
+    let (add, del) = crate::domain::patch::line_counts(&old, &new);
     let tag = match (&c.old, &c.new) {
         (None, _) => " (new)",
         (_, None) => " (deleted)",

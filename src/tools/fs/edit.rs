@@ -284,19 +284,7 @@ pub(super) fn line_numbers(content: &[u8], positions: &[usize]) -> Vec<usize> {
 
 /// Lines added and removed, as a line diff shows them.
 pub(super) fn diff_counts(old: &[u8], new: &[u8]) -> (usize, usize) {
-    let (old, new) = (String::from_utf8_lossy(old), String::from_utf8_lossy(new));
-    let diff = similar::TextDiff::configure()
-        .timeout(Duration::from_secs(2))
-        .diff_lines(old.as_ref(), new.as_ref());
-    let (mut add, mut del) = (0, 0);
-    for change in diff.iter_all_changes() {
-        match change.tag() {
-            similar::ChangeTag::Insert => add += 1,
-            similar::ChangeTag::Delete => del += 1,
-            similar::ChangeTag::Equal => {}
-        }
-    }
-    (add, del)
+    crate::domain::patch::line_counts(&String::from_utf8_lossy(old), &String::from_utf8_lossy(new))
 }
 
 pub(super) fn count_lines(bytes: &[u8]) -> u64 {
