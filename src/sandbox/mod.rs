@@ -274,6 +274,7 @@ impl Sandbox {
 
 /// The reason in the helper's refusal (`cove: the sandbox is not available: REASON. HINT`),
 /// else what it printed, else its exit status.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn reason_from_stderr(stderr: &str, status: std::process::ExitStatus) -> String {
     let prefix = "cove: the sandbox is not available: ";
     let suffix = format!(". {OFF_HINT}");
