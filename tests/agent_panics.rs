@@ -11,6 +11,9 @@ use cove::protocol::AgentEvent;
 use cove::tools::isolate::FAULT;
 use serde_json::json;
 
+/// The fault point is one for the whole test binary: its tests take turns.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn set_fault(point: Option<&str>) {
     *FAULT.lock().unwrap() = point.map(str::to_owned);
 }
@@ -28,6 +31,7 @@ fn tool_results(server: &FakeServer) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panics_become_errors_and_the_session_goes_on() {
+    let _serial = SERIAL.lock().await;
     let server = FakeServer::start(vec![
         // 1: a read whose tool panics
         tool_call_reply(&[("r1", "read_file", json!({"path": "notes.txt"}))]),
@@ -96,4 +100,33 @@ async fn panics_become_errors_and_the_session_goes_on() {
     for w in roles.windows(2) {
         assert!(!(w[0] == "user" && w[1] == "user"), "{roles:?}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn esc_ends_a_turn_whose_read_hangs_at_once() {
+    let _serial = SERIAL.lock().await;
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("r1", "read_file", json!({"path": "notes.txt"}))]),
+        answer("unused"),
+    ]);
+    let mut h = start(&server.base_url(), "").await;
+    set_fault(Some("slow:tool"));
+    h.say(1, "read it");
+    h.until(|e| matches!(e, AgentEvent::ToolStarted { .. }))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let sent = std::time::Instant::now();
+    h.ops.send(cove::protocol::Op::Interrupt).unwrap();
+    let AgentEvent::TurnDone { outcome, .. } =
+        h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await
+    else {
+        unreachable!()
+    };
+    set_fault(None);
+    assert!(outcome.interrupted);
+    assert!(
+        sent.elapsed() < std::time::Duration::from_millis(500),
+        "{:?}",
+        sent.elapsed()
+    );
 }

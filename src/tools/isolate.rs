@@ -10,15 +10,21 @@ use futures_util::FutureExt;
 
 use super::context::ToolOutput;
 
-/// Fault injection for tests of the panic paths: in debug builds, panics when the
-/// environment variable `COVE_FAULT` names `point` (`preview`, `tool`, `turn`). Release
-/// builds compile it to nothing.
+/// Fault injection for tests of the panic and hang paths: in debug builds, panics when the
+/// environment variable `COVE_FAULT` names `point` (`preview`, `tool`, `turn`), and sleeps
+/// 20 s when it says `slow:POINT`. Release builds compile it to nothing.
 pub fn fault_point(point: &str) {
     #[cfg(debug_assertions)]
     {
         let set = FAULT.lock().map(|f| f.clone()).unwrap_or_default();
-        if set.as_deref() == Some(point) || std::env::var("COVE_FAULT").is_ok_and(|v| v == point) {
+        let env = std::env::var("COVE_FAULT").ok();
+        if set.as_deref() == Some(point) || env.as_deref() == Some(point) {
             panic!("injected fault at {point}");
+        }
+        // `slow:POINT`: the point takes 5 s (a tool that hangs), for the tests of Esc
+        let slow = format!("slow:{point}");
+        if set.as_deref() == Some(slow.as_str()) || env.as_deref() == Some(slow.as_str()) {
+            std::thread::sleep(std::time::Duration::from_secs(5));
         }
     }
     #[cfg(not(debug_assertions))]
