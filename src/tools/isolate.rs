@@ -12,7 +12,7 @@ use super::context::ToolOutput;
 
 /// Fault injection for tests of the panic and hang paths: in debug builds, panics when the
 /// environment variable `COVE_FAULT` names `point` (`preview`, `tool`, `turn`), and sleeps
-/// 20 s when it says `slow:POINT`. Release builds compile it to nothing.
+/// 5 s when it says `slow:POINT`. Release builds compile it to nothing.
 pub fn fault_point(point: &str) {
     #[cfg(debug_assertions)]
     {
