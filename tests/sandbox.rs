@@ -75,6 +75,31 @@ fn writes_inside_the_workspace_work_and_outside_fail() {
 }
 
 #[test]
+fn links_mounts_and_nested_namespaces_do_not_get_out() {
+    let home = Home::new();
+    std::fs::create_dir_all(home.workspace().join(".git")).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let f = outside.path().join("f");
+    std::fs::write(&f, "precious").unwrap();
+    let f = f.display();
+    let r = sh(
+        &home,
+        &format!(
+            "ln -s {f} sym; echo bad >> sym; ln {f} hard; echo bad >> hard;\
+             unshare -rm sh -c 'umount .git; touch .git/x'; mount -t tmpfs none .git;\
+             mount -o remount,rw .git; touch .git/y; echo done"
+        ),
+    );
+    assert!(r.stdout.ends_with("done\n"), "{r:?}");
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("f")).unwrap(),
+        "precious"
+    );
+    let git = home.workspace().join(".git");
+    assert!(!git.join("x").exists() && !git.join("y").exists(), "{r:?}");
+}
+
+#[test]
 fn read_only_mode_refuses_workspace_writes() {
     let home = Home::new();
     home.write_user_config("[sandbox]\nmode = \"read-only\"\n");
