@@ -5,7 +5,7 @@ mod cli;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use cove::config::{self, LoadInput, Loaded, Overrides};
 
@@ -71,6 +71,14 @@ enum Command {
         #[arg(long)]
         revoke: bool,
     },
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout: `cove man | man -l -`.
+    Man,
 }
 
 pub const EXIT_OK: u8 = 0;
@@ -81,6 +89,14 @@ fn main() -> ExitCode {
     cove::sandbox::run_helper_if_requested();
     cove::sandbox::use_installed_helper();
     let cli = Cli::parse();
+    // generated from the clap definitions alone: no config, workspace, log or server
+    match cli.command {
+        Some(Command::Completions { shell }) => {
+            return ExitCode::from(cli::completions::completions(Cli::command(), shell));
+        }
+        Some(Command::Man) => return ExitCode::from(cli::completions::man(Cli::command())),
+        _ => {}
+    }
     let _log_guard = init_logging();
     let workspace = match cli
         .dir
@@ -173,6 +189,7 @@ fn main() -> ExitCode {
         Some(Command::Ask(args)) => run_async(cli::ask::run(args, loaded)),
         Some(Command::Models { json }) => run_async(cli::models::run(loaded, json)),
         Some(Command::Doctor) => run_async(cli::doctor::run(loaded)),
+        Some(Command::Completions { .. } | Command::Man) => EXIT_OK,
     };
     ExitCode::from(code)
 }

@@ -1,6 +1,7 @@
 //! The subcommands other than the full-screen interface.
 
 pub mod ask;
+pub mod completions;
 pub mod doctor;
 pub mod models;
 pub mod sandbox;
