@@ -43,13 +43,33 @@ fn main() {
     let args = serde_json::json!({"path": "big.txt", "old_string": "line number 3000000 of a big file\n", "new_string": "CHANGED\n"});
     let req = cove::tools::registry::describe(&ctx, "c1", "edit_file", &args.to_string(), &args);
     let after_preview = hwm_kib();
+    // the agent keeps the proposal (for the stale check and hunk choices) while the edit runs
+    let kept = req.changes.clone();
     let out = rt.block_on(cove::tools::registry::execute(
         &ctx,
         "edit_file",
         &args,
         &[],
     ));
+    // and the tool's result becomes the card's change (what `d` shows later): the agent
+    // shares the proposal's text when the tool wrote exactly that
+    let card: Vec<_> = out
+        .changes
+        .iter()
+        .map(|c| {
+            let same = kept.iter().any(|k| {
+                k.new.as_deref().map(str::as_bytes) == c.new.as_deref()
+                    && k.old.as_deref().map(str::as_bytes) == c.old.as_deref()
+            });
+            if same {
+                kept[0].clone()
+            } else {
+                cove::tools::registry::proposed(&ctx, c)
+            }
+        })
+        .collect();
     let after_edit = hwm_kib();
+    drop((kept, card));
     assert!(!out.is_error, "{}", out.text);
     assert_eq!(req.changes.len(), 1);
     let size = (mb << 10) as f64;

@@ -178,7 +178,7 @@ fn main() {
                 changes: vec![ProposedChange {
                     path: "src/generated.rs".into(),
                     old: None,
-                    new: Some(text.clone()),
+                    new: Some(text.as_str().into()),
                 }],
                 session_prefix: None,
             },

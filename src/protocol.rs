@@ -203,10 +203,11 @@ pub struct ToolCallInfo {
 pub struct ProposedChange {
     /// Relative to the workspace root.
     pub path: String,
-    /// `None`: the file does not exist before.
-    pub old: Option<String>,
+    /// `None`: the file does not exist before. Shared, not copied: the agent, the queue
+    /// and the diff pane all hold the same text of what may be a very large file.
+    pub old: Option<std::sync::Arc<str>>,
     /// `None`: the file is deleted.
-    pub new: Option<String>,
+    pub new: Option<std::sync::Arc<str>>,
 }
 
 /// A tool call waiting for the user's decision.

@@ -276,6 +276,7 @@ impl Agent {
                                 }
                                 _ => {}
                             }
+                            self.running_proposal = proposals.get(&call.id).cloned();
                             let ((text, kind, summary, changes), stop) =
                                 self.run_tool(turn, &ctx, call, &args, changed, ops).await;
                             if let Some(stop) = stop {
@@ -331,7 +332,7 @@ impl Agent {
             };
             let as_proposed = match (&now, &p.old) {
                 (None, None) => true,
-                (Some(b), Some(old)) => String::from_utf8_lossy(b) == old.as_str(),
+                (Some(b), Some(old)) => String::from_utf8_lossy(b) == **old,
                 _ => false,
             };
             let written_by_cove = self
@@ -506,12 +507,23 @@ impl Agent {
         changed: &mut Vec<PathBuf>,
         out: ToolOutput,
     ) -> CallResult {
-        self.absorb(changed, &out);
+        // the card's change: the approved proposal's shared text when the tool wrote
+        // exactly that (no copy of a big file), else the change as made
+        let proposal = self.running_proposal.take().unwrap_or_default();
         let changes = out
             .changes
             .iter()
-            .map(|c| registry::proposed(ctx, c))
+            .map(|c| {
+                let path = registry::relative(ctx, &c.path);
+                match proposal.iter().find(|q| q.path == path) {
+                    Some(q) if same_text(&q.old, &c.old) && same_text(&q.new, &c.new) => q.clone(),
+                    _ => registry::proposed(ctx, c),
+                }
+            })
             .collect();
+        let mut out = out;
+        let made = std::mem::take(&mut out.changes);
+        self.absorb(changed, made);
         let kind = if out.is_error {
             ToolResultKind::Failed
         } else {
@@ -522,16 +534,17 @@ impl Agent {
     }
 
     /// Records what a tool changed: for git_commit (paths of the turn) and for undo.
-    pub(super) fn absorb(&mut self, changed: &mut Vec<PathBuf>, out: &ToolOutput) {
-        for c in &out.changes {
+    pub(super) fn absorb(&mut self, changed: &mut Vec<PathBuf>, made: Vec<FileChange>) {
+        for c in made {
             if !changed.contains(&c.path) {
                 changed.push(c.path.clone());
             }
             if !self.session_base.iter().any(|(p, _)| p == &c.path) {
                 self.session_base.push((c.path.clone(), c.old.clone()));
             }
-            self.turn_changes.push(c.clone());
-            self.log_change(self.turn_now, c);
+            self.log_change(self.turn_now, &c);
+            // moved, not copied: a big file's bytes are held once for undo
+            self.turn_changes.push(c);
         }
     }
 }
@@ -569,5 +582,14 @@ fn describe_decision(d: &Decision) -> String {
         Decision::ApproveEdited(a) => format!("approved with edited arguments: {a}"),
         Decision::Reject { reason: Some(r) } => format!("rejected: {r}"),
         Decision::Reject { reason: None } => "rejected".into(),
+    }
+}
+
+/// Whether a proposal's text is exactly these bytes.
+fn same_text(text: &Option<std::sync::Arc<str>>, bytes: &Option<Vec<u8>>) -> bool {
+    match (text, bytes) {
+        (None, None) => true,
+        (Some(t), Some(b)) => t.as_bytes() == b.as_slice(),
+        _ => false,
     }
 }

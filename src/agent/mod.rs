@@ -139,6 +139,8 @@ struct Agent {
     allowed_prefixes: Vec<String>,
     /// Files changed in the running turn, in order (old and new bytes).
     turn_changes: Vec<FileChange>,
+    /// The approved proposal of the call running now (its text is shared with the card).
+    running_proposal: Option<Vec<crate::protocol::ProposedChange>>,
     /// The changes of each finished turn that changed files, newest last (for `/undo`).
     undo_stack: Vec<Vec<FileChange>>,
     /// Told to the model with the next user message (e.g. that the user undid changes).
@@ -180,6 +182,7 @@ async fn run(settings: AgentSettings, mut ops: UnboundedReceiver<Op>, events: Ev
         allowed_tools: HashSet::new(),
         allowed_prefixes: Vec::new(),
         turn_changes: Vec::new(),
+        running_proposal: None,
         undo_stack: Vec::new(),
         pending_note: None,
         status: ServerStatus::default(),

@@ -51,7 +51,7 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
             cmds.push(Command::EditInEditor {
                 call_id: selected.request.call_id.clone(),
                 name,
-                content: change.new.clone().unwrap_or_default(),
+                content: change.new.as_deref().unwrap_or_default().to_owned(),
             });
         }
         KeyCode::Char('e') => {
@@ -198,7 +198,7 @@ pub fn edited(
     let proposed = q.request.changes.first().and_then(|c| c.new.clone());
     match result {
         Err(e) => s.flash(e),
-        Ok(text) if Some(&text) == proposed.as_ref() => {
+        Ok(text) if proposed.as_deref() == Some(text.as_str()) => {
             s.flash("Nothing changed in the editor: y approves the model's version, n rejects")
         }
         Ok(text) => {

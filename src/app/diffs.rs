@@ -15,7 +15,7 @@ use crate::protocol::{Decision, ProposedChange, StreamEvent};
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileDiff {
     pub path: String,
-    pub old: Option<String>,
+    pub old: Option<std::sync::Arc<str>>,
     pub new_file: bool,
     pub deleted: bool,
     pub hunks: Vec<Hunk>,
@@ -23,11 +23,11 @@ pub struct FileDiff {
 
 impl FileDiff {
     pub fn of(c: &ProposedChange) -> FileDiff {
-        let old = c.old.clone().unwrap_or_default();
-        let new = c.new.clone().unwrap_or_default();
+        let old = c.old.as_deref().unwrap_or_default();
+        let new = c.new.as_deref().unwrap_or_default();
         FileDiff {
             path: c.path.clone(),
-            hunks: diff_hunks(&old, &new, 3),
+            hunks: diff_hunks(old, new, 3),
             old: c.old.clone(),
             new_file: c.old.is_none(),
             deleted: c.new.is_none(),

@@ -48,12 +48,12 @@ pub fn apply_selected(
         // the hunks the user chose among: those of the proposal (same file, same order)
         let (p_old, p_new) = match proposed.iter().find(|p| p.path == shown) {
             Some(p) => (
-                p.old.clone().unwrap_or_default(),
-                p.new.clone().unwrap_or_default(),
+                std::borrow::Cow::Borrowed(p.old.as_deref().unwrap_or_default()),
+                std::borrow::Cow::Borrowed(p.new.as_deref().unwrap_or_default()),
             ),
             None => (
-                now.to_owned(),
-                String::from_utf8_lossy(ch.new.as_deref().unwrap_or_default()).into_owned(),
+                std::borrow::Cow::Borrowed(now),
+                String::from_utf8_lossy(ch.new.as_deref().unwrap_or_default()),
             ),
         };
         let hunks = diff_hunks(&p_old, &p_new, 3);

@@ -194,8 +194,8 @@ fn text_of(bytes: &Option<Vec<u8>>) -> Option<String> {
 pub fn proposed(ctx: &ToolContext, c: &FileChange) -> ProposedChange {
     ProposedChange {
         path: relative(ctx, &c.path),
-        old: text_of(&c.old),
-        new: text_of(&c.new),
+        old: text_of(&c.old).map(Into::into),
+        new: text_of(&c.new).map(Into::into),
     }
 }
 
@@ -210,8 +210,8 @@ pub fn proposed_owned(ctx: &ToolContext, c: FileChange) -> ProposedChange {
     };
     ProposedChange {
         path: relative(ctx, &c.path),
-        old: text(c.old),
-        new: text(c.new),
+        old: text(c.old).map(Into::into),
+        new: text(c.new).map(Into::into),
     }
 }
 

@@ -309,7 +309,8 @@ fn live_lines(
                 old: live
                     .base
                     .as_ref()
-                    .and_then(|b| b.as_ref().ok().cloned().flatten()),
+                    .and_then(|b| b.as_ref().ok().cloned().flatten())
+                    .map(Into::into),
                 new_file: *new_file,
                 deleted: false,
                 hunks: diff_view::last_lines(hunks, height * 2 + 8),
