@@ -77,5 +77,11 @@ COVE_E2E_BASE_URL="$url" cargo test --quiet --features e2e --test e2e_local
 step "benchmarks (regression checks)"
 scripts/bench-check.sh "$url"
 
+# reuses bench-check's release build; cargo-deb is installed once into the cargo home (the
+# vendored offline build is a manual check: README, Install)
+step "Debian package (scripts/package.sh, scripts/package-check.sh)"
+scripts/package.sh
+scripts/package-check.sh
+
 echo
 echo "all checks passed"
