@@ -133,6 +133,10 @@ PY
 cargo build --quiet --release
 python3 benches/hostile_endless.py --check --max-mib "${COVE_BENCH_MAX_ENDLESS_MIB:-300}" --max-esc-ms "${COVE_BENCH_MAX_ESC_MS:-500}"
 
+# start-up: the release TUI in tmux 120x40 until its first screen (median of 10), and its
+# memory idle at 3 s. Goal 40 ms / 20 MiB; the floors leave room for a busy machine
+python3 benches/startup.py --runs 10 --max-ms "${COVE_BENCH_MAX_START_MS:-60}" --max-mib "${COVE_BENCH_MAX_IDLE_MIB:-25}"
+
 # the time the sandbox adds to starting a short command (median of 100 runs of `true`)
 benches/sandbox_start.sh "${COVE_BENCH_MAX_SANDBOX_MS:-5}"
 

@@ -159,6 +159,58 @@ pub fn restore() {
     let _ = out.flush();
 }
 
+/// Whether the terminal is gone (its window closed, the pty hung up): standard input or
+/// output reports a hang-up or an error, so nothing more can be shown or read there.
+pub fn terminal_gone() -> bool {
+    [libc::STDIN_FILENO, libc::STDOUT_FILENO]
+        .into_iter()
+        .any(|fd| {
+            let mut p = libc::pollfd {
+                fd,
+                events: 0,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd, no wait.
+            let n = unsafe { libc::poll(&mut p, 1, 0) };
+            n > 0 && p.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
+        })
+}
+
+/// Resolves when the terminal goes away. SIGHUP does not always come (the shell that
+/// started cove may trap it), and then crossterm's reader spins on end-of-file without
+/// ever reporting it: a thread waits in `poll` for the hang-up itself (asking for no
+/// events, it wakes only on a hang-up or an error).
+pub fn hangup() -> tokio::sync::oneshot::Receiver<()> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("cove-hangup".into())
+        .spawn(move || {
+            loop {
+                let mut fds = [libc::STDIN_FILENO, libc::STDOUT_FILENO].map(|fd| libc::pollfd {
+                    fd,
+                    events: 0,
+                    revents: 0,
+                });
+                // SAFETY: two valid pollfds, for as long as it takes.
+                let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+                if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                let gone = fds
+                    .iter()
+                    .any(|p| p.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0);
+                if n < 0 || gone {
+                    let _ = tx.send(());
+                    return;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot watch the terminal for a hang-up: {e}");
+    }
+    rx
+}
+
 fn install_panic_hook() {
     static INSTALLED: AtomicBool = AtomicBool::new(false);
     if INSTALLED.swap(true, Ordering::SeqCst) {

@@ -121,9 +121,22 @@ pub use turn::hint_for;
 
 /// Starts the agent on the current tokio runtime.
 pub fn spawn(settings: AgentSettings) -> (UnboundedSender<Op>, EventRx) {
+    spawn_after(settings, std::future::ready(()))
+}
+
+/// Starts the agent once `ready` completes (the TUI: its first frame is drawn, so the
+/// project context, git and the server probe do not compete with it for the CPU). Ops
+/// sent meanwhile wait in the channel.
+pub fn spawn_after(
+    settings: AgentSettings,
+    ready: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (UnboundedSender<Op>, EventRx) {
     let (op_tx, op_rx) = unbounded_channel();
     let (ev_tx, ev_rx) = crate::protocol::event_channel();
-    tokio::spawn(run(settings, op_rx, ev_tx));
+    tokio::spawn(async move {
+        ready.await;
+        run(settings, op_rx, ev_tx).await
+    });
     (op_tx, ev_rx)
 }
 

@@ -31,6 +31,8 @@ const DRAIN_MAX: usize = 4096;
 pub struct Channels {
     pub ops: UnboundedSender<Op>,
     pub events: crate::protocol::EventRx,
+    /// Told once the first frame is on the screen (the agent starts its work then).
+    pub first_frame: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// Runs the interactive session until the user quits. The terminal is restored on
@@ -53,11 +55,16 @@ pub async fn run(
     let mut events = EventStream::new();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut hangup = crate::term::hangup();
+    let mut watching_hangup = true;
     let mut last_draw = Instant::now() - FRAME;
     let mut next_tick = tokio::time::Instant::now() + TICK;
 
     let mut was_running = false;
     let mut agent_alive = true;
+    // the syntax set is loaded once the user starts typing (not before the first frame,
+    // and not at all in a session that never shows code)
+    let mut warmed = false;
     loop {
         let ticking =
             state.turn.is_some() || state.flash.is_some() || state.quit_armed_at.is_some();
@@ -67,7 +74,15 @@ pub async fn run(
             ev = events.next() => match ev {
                 Some(Ok(ev)) => {
                     tracing::trace!(?ev, "terminal event");
+                    if !warmed && matches!(ev, Event::Key(_) | Event::Paste(_)) {
+                        warmed = true;
+                        std::thread::spawn(ui::highlight::warm_up);
+                    }
                     msgs.extend(term_msg(ev))
+                }
+                Some(Err(_)) | None if crate::term::terminal_gone() => {
+                    state.hung_up = true;
+                    msgs.push(Msg::Terminate)
                 }
                 Some(Err(e)) => return Err(e),
                 None => msgs.push(Msg::Terminate),
@@ -95,7 +110,17 @@ pub async fn run(
             _ = sleep_until(draw_at), if state.dirty => {}
             Some(msg) = job_results.recv() => msgs.push(msg),
             _ = sigterm.recv() => msgs.push(Msg::Terminate),
-            _ = sighup.recv() => msgs.push(Msg::Terminate),
+            gone = &mut hangup, if watching_hangup => {
+                watching_hangup = false;
+                if gone.is_ok() {
+                    state.hung_up = true;
+                    msgs.push(Msg::Terminate)
+                }
+            }
+            _ = sighup.recv() => {
+                state.hung_up = true;
+                msgs.push(Msg::Terminate)
+            }
         }
         for msg in msgs {
             state.now = Instant::now();
@@ -153,8 +178,17 @@ pub async fn run(
             break;
         }
         if state.dirty && last_draw.elapsed() >= FRAME {
-            draw(&mut terminal, &mut state)?;
+            if let Err(e) = draw(&mut terminal, &mut state) {
+                if crate::term::terminal_gone() {
+                    state.hung_up = true;
+                    break;
+                }
+                return Err(e);
+            }
             last_draw = Instant::now();
+            if let Some(tx) = ch.first_frame.take() {
+                let _ = tx.send(());
+            }
         }
         // a reply's stream leaves many small freed blocks in the allocator's arenas:
         // hand them back to the system once it is over
@@ -165,7 +199,9 @@ pub async fn run(
         was_running = running;
     }
     let _ = ch.ops.send(Op::Shutdown);
-    drop(terminal);
+    // ratatui's Drop shows the cursor and, when that fails (the terminal is gone), prints
+    // with eprintln!, which panics on a dead stderr; the guard's restore shows it anyway
+    std::mem::forget(terminal);
     drop(guard);
     Ok(state)
 }

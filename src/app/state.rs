@@ -270,6 +270,8 @@ pub struct State {
     /// The clock as of the message being handled (set by the loop; tests set it).
     pub now: Instant,
     pub should_quit: bool,
+    /// The terminal went away (SIGHUP, the pty closed): quit without a word to it.
+    pub hung_up: bool,
     pub dirty: bool,
     /// The session picker (`/sessions`, `cove --resume`), while open.
     pub sessions: Option<SessionPicker>,
@@ -366,6 +368,7 @@ impl State {
             size: (80, 24),
             now: Instant::now(),
             should_quit: false,
+            hung_up: false,
             dirty: true,
             sessions: None,
             command_selected: 0,

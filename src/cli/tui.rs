@@ -1,6 +1,6 @@
 //! `cove` with no subcommand: the full-screen interactive session.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use cove::agent::{self, AgentSettings};
@@ -177,20 +177,33 @@ pub fn run(
             return 1;
         }
     };
-    cove::ui::highlight::warm_up();
     let images = ImageSettings {
         limits: ImageLimits::from_config(&loaded.config.vision),
         screenshot_command: loaded.config.vision.screenshot_command.clone(),
     };
     let result = rt.block_on(async move {
-        let (ops, events) = agent::spawn(settings);
+        // the agent's start (project context, git, the server probe) waits for the first
+        // frame: on two cores it would otherwise compete with it
+        let (first_frame, drawn) = tokio::sync::oneshot::channel();
+        let (ops, events) = agent::spawn_after(settings, async move {
+            let _ = drawn.await;
+        });
         if start == Start::Pick {
             let _ = ops.send(cove::protocol::Op::ListSessions);
         }
-        event_loop::run(state, Channels { ops, events }, history_file, images).await
+        let channels = Channels {
+            ops,
+            events,
+            first_frame: Some(first_frame),
+        };
+        event_loop::run(state, channels, history_file, images).await
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
+        // the window closed: nothing to tell, nowhere to tell it (the journal is saved
+        // record by record); 128 + SIGHUP, as a shell reports it
+        Ok(state) if state.hung_up => 129,
+        Err(_) if cove::term::terminal_gone() => 129,
         Ok(state) => {
             let turns = state
                 .transcript
@@ -198,7 +211,9 @@ pub fn run(
                 .filter(|e| matches!(e.kind, cove::app::state::EntryKind::User { .. }))
                 .count();
             let session_id = &state.session_id;
-            eprintln!(
+            // (not eprintln!: it panics when stderr is gone)
+            let _ = writeln!(
+                std::io::stderr(),
                 "cove: session {session_id} ended · {turns} turn{} · {} file{} changed{}",
                 if turns == 1 { "" } else { "s" },
                 state.changed_files.len(),

@@ -91,7 +91,17 @@ impl Client {
                 "no model endpoint is configured (set model.api_base)".into(),
             ));
         }
+        // Loading the system's root certificates costs ~17 ms at start: only when an
+        // endpoint needs them (a plain-HTTP loopback server does not). The client only
+        // ever reaches these endpoints (no redirects, no proxy).
+        let tls = endpoints.iter().any(|e| {
+            let base = e.api_base.trim_start();
+            !base
+                .get(..7)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+        });
         let http = reqwest::Client::builder()
+            .tls_built_in_root_certs(tls)
             .connect_timeout(opts.connect_timeout)
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())

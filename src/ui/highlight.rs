@@ -2,8 +2,9 @@
 //! two-face), into ratatui lines coloured by the theme's syntect theme (foregrounds only,
 //! so the interface can lay its own background under them).
 //!
-//! Loading the syntax set costs tens of milliseconds: [`warm_up`] does it on a background
-//! thread at start, [`global`] shares it. Progress on recent blocks is remembered, so a
+//! Loading the syntax set costs tens of milliseconds and a few MiB: [`global`] loads it on
+//! first use, and the TUI calls [`warm_up`] on a background thread once the user starts
+//! typing (never before the first frame, never in a session that shows no code). Progress on recent blocks is remembered, so a
 //! block drawn again, or growing while a reply streams in, is not highlighted again from
 //! its start (syntect takes ~0.05 ms a line in release builds, ten times that in debug).
 
@@ -60,7 +61,7 @@ pub fn global() -> &'static Highlighter {
 }
 
 /// Loads the shared highlighter (and the most common grammar) ahead of first use; call it
-/// on a background thread at start.
+/// on a background thread.
 pub fn warm_up() {
     let h = global();
     if let Some(theme) = Theme::builtin("dark") {

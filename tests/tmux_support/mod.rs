@@ -134,6 +134,13 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Closes the window, as a user closing the terminal does: the pty hangs up.
+    pub fn close_window(&self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-session", "-t", "main"])
+            .status();
+    }
+
     /// Polls the screen until `pred` holds; panics with the screen after `timeout`.
     pub fn wait_for(&self, pred: impl Fn(&str) -> bool, timeout: Duration) -> String {
         let start = Instant::now();
