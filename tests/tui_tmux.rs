@@ -180,7 +180,20 @@ fn signal_restores_the_terminal(signal: &str) {
             .unwrap()
             .success()
     );
-    t.wait_for(|s| s.contains("ended"), Duration::from_secs(15));
+    // cove is gone (after SIGHUP it leaves quietly, without the exit line: the terminal
+    // it would print to is normally gone too)
+    let end = std::time::Instant::now() + Duration::from_secs(15);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() && std::time::Instant::now() < end
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "cove did not exit after {signal}"
+    );
+    if signal == "-TERM" {
+        t.wait_for(|s| s.contains("ended"), Duration::from_secs(15));
+    }
     t.send_literal("stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; echo END-$((6*7))");
     t.keys(&["Enter"]);
     let screen = t.wait_for(|s| s.contains("END-42"), Duration::from_secs(15));
