@@ -23,7 +23,7 @@ MODEL_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
 
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/cove-dev"
 
-# Portable CPU flags. llama.cpp defaults to GGML_NATIVE=ON (-march=native), which on a
+# Portable CPU flags. llama.cpp by default builds for the build host's own CPU, which on a
 # machine whose CPU advertises AMX or AVX-512 that the hypervisor does not enable dies
 # with SIGILL at the first matrix multiply. Build for an explicit, widely available ISA
 # level instead: x86-64-v3 (AVX2, FMA, F16C, BMI2) where the CPU has it, else SSE4.2;
@@ -45,7 +45,7 @@ isa_flags() {
 }
 ISA_FLAGS=$(isa_flags)
 # The cache is keyed on the version and the build flags: a binary cached by an older
-# script (built -march=native) or with other flags is never reused.
+# script (built for the host CPU) or with other flags is never reused.
 BUILD_KEY=$(printf '%s %s' "$LLAMA_VERSION" "$ISA_FLAGS" | sha256sum | cut -c1-12)
 BUILD_DIR="$CACHE/llama-server-$LLAMA_VERSION-$BUILD_KEY"
 SERVER_BIN="$BUILD_DIR/bin/llama-server"
