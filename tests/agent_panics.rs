@@ -18,17 +18,6 @@ fn set_fault(point: Option<&str>) {
     *FAULT.lock().unwrap() = point.map(str::to_owned);
 }
 
-fn tool_results(server: &FakeServer) -> Vec<String> {
-    let posts = server.posts();
-    posts.last().unwrap().json()["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["role"] == "tool")
-        .map(|m| m["content"].as_str().unwrap_or("").to_owned())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panics_become_errors_and_the_session_goes_on() {
     let _serial = SERIAL.lock().await;

@@ -10,18 +10,6 @@ use common::*;
 use cove::protocol::{AgentEvent, Decision, Op};
 use serde_json::json;
 
-/// The tool results of the last request the server got, in order.
-fn tool_results(server: &FakeServer) -> Vec<String> {
-    let posts = server.posts();
-    posts.last().unwrap().json()["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["role"] == "tool")
-        .map(|m| m["content"].as_str().unwrap_or("").to_owned())
-        .collect()
-}
-
 fn asked_or_done(e: &AgentEvent) -> bool {
     matches!(
         e,

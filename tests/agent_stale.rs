@@ -30,16 +30,6 @@ async fn approve(h: &mut Harness, id: &str) {
         .unwrap();
 }
 
-fn results(server: &FakeServer) -> Vec<String> {
-    server.posts().last().unwrap().json()["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["role"] == "tool")
-        .map(|m| m["content"].as_str().unwrap_or("").to_owned())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_changed_after_the_proposal_is_not_overwritten() {
     let server = FakeServer::start(vec![
@@ -72,7 +62,7 @@ async fn a_file_changed_after_the_proposal_is_not_overwritten() {
         std::fs::read_to_string(h.root.join("notes.txt")).unwrap(),
         "alpha\nbeta\nthe user's new line\n"
     );
-    let r = results(&server);
+    let r = tool_results(&server);
     assert!(
         r[0].contains("changed on disk after this change was proposed"),
         "{r:?}"
@@ -106,7 +96,7 @@ async fn a_symlink_put_where_a_new_file_was_proposed_is_not_followed() {
         std::fs::read_to_string(h.root.join("notes.txt")).unwrap(),
         "alpha\nbeta\n"
     );
-    let r = results(&server);
+    let r = tool_results(&server);
     assert!(r[0].contains("symlink"), "{r:?}");
 }
 

@@ -126,3 +126,15 @@ impl Harness {
         }
     }
 }
+
+/// The tool results of the last request the server got, in order.
+pub fn tool_results(server: &crate::common::FakeServer) -> Vec<String> {
+    let posts = server.posts();
+    posts.last().unwrap().json()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
