@@ -23,17 +23,14 @@ async fn an_endless_stream_is_cut_at_the_reply_limit_and_the_ui_backlog_stays_bo
     let mut h = start(&server.base_url(), "max_reply_bytes = 2000000\n").await;
     h.say(1, "go");
     // a UI that does not read for a while: the agent must not queue more than the backlog
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let mut waiting = 0;
-    while let Ok(ev) = h.events.try_recv() {
-        if matches!(ev, AgentEvent::Stream { .. }) {
-            waiting += 1;
-        }
+    // (sampled without receiving, so the reader never makes room while it counts)
+    let mut most = 0;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        most = most.max(h.events.queued());
     }
-    assert!(
-        waiting <= STREAM_BACKLOG + 2,
-        "{waiting} increments were queued"
-    );
+    // a few rare events (turn start, notes) may wait beside the increments
+    assert!(most <= STREAM_BACKLOG + 8, "{most} events were queued");
     // the reply ends at the limit, cut short, with what arrived kept
     let started = Instant::now();
     let mut text = 0usize;

@@ -72,6 +72,11 @@ impl EventRx {
         Some(ev)
     }
 
+    /// Events of every kind waiting to be received.
+    pub fn queued(&self) -> usize {
+        self.rx.len()
+    }
+
     pub fn try_recv(&mut self) -> Result<AgentEvent, TryRecvError> {
         let ev = self.rx.try_recv()?;
         self.took(&ev);
