@@ -5,6 +5,12 @@
 //! whole lines are decoded, so a character split across two reads is decoded once it is
 //! whole. Invalid UTF-8 becomes U+FFFD rather than an error: a hostile server cannot
 //! make the parser panic, only produce text that later fails to parse as JSON.
+//!
+//! Two departures from the browser's rules, for what model servers really send: a line
+//! `error: {json}` (older llama.cpp builds name the field `error` instead of sending
+//! `event: error` + `data:`) is an event of type `error` carrying that text; and a UTF-8
+//! byte-order mark at the very start is dropped (as the SSE spec says), however the first
+//! bytes are split, so it cannot turn the first field name into something unknown.
 
 use memchr::memchr2;
 
@@ -45,7 +51,14 @@ pub struct SseParser {
     event: Option<String>,
     /// The current event's data passed `MAX_EVENT_BYTES`.
     too_long: bool,
+    /// Bytes of a leading byte-order mark matched so far (the stream's first bytes).
+    bom_seen: usize,
+    /// The start of the stream is behind us: no byte-order mark is looked for any more.
+    started: bool,
 }
+
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 impl SseParser {
     pub fn new() -> Self {
@@ -54,6 +67,24 @@ impl SseParser {
 
     /// Feeds bytes; appends every event they complete to `out`.
     pub fn push(&mut self, mut bytes: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+        if !self.started {
+            while let (Some(&b), Some(&want)) = (bytes.first(), BOM.get(self.bom_seen)) {
+                if b != want {
+                    break;
+                }
+                self.bom_seen += 1;
+                bytes = &bytes[1..];
+            }
+            if self.bom_seen < BOM.len() && bytes.is_empty() {
+                return Ok(()); // still possibly a mark: wait for more
+            }
+            self.started = true;
+            if self.bom_seen < BOM.len() && self.bom_seen > 0 {
+                // the start of a mark and then something else: those bytes were text
+                let seen = &BOM[..self.bom_seen];
+                self.push(seen, out)?;
+            }
+        }
         while !bytes.is_empty() {
             if self.after_cr {
                 self.after_cr = false;
@@ -94,6 +125,12 @@ impl SseParser {
     /// The stream closed. A final event that was not followed by a blank line is still
     /// delivered (lenient: several servers end with `data: [DONE]\n` and close).
     pub fn finish(&mut self, out: &mut Vec<SseEvent>) {
+        if !self.started {
+            self.started = true;
+            if self.bom_seen < BOM.len() && self.bom_seen > 0 {
+                let _ = self.push(&BOM[..self.bom_seen], out);
+            }
+        }
         if !self.line.is_empty() {
             let line = std::mem::take(&mut self.line);
             self.process_line(&line, out);
@@ -125,21 +162,28 @@ impl SseParser {
             None => (line, &b""[..]),
         };
         match field {
-            b"data" => {
-                if self.data.len() + value.len() > MAX_EVENT_BYTES {
-                    self.too_long = true;
-                    return;
-                }
-                if self.has_data {
-                    self.data.push('\n');
-                }
-                self.data.push_str(&String::from_utf8_lossy(value));
-                self.has_data = true;
-            }
+            b"data" => self.push_data(value),
             b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
+            // older llama.cpp: `error: {"code":400,"message":…}` as a field of its own
+            b"error" => {
+                self.event = Some("error".into());
+                self.push_data(value);
+            }
             // `id:` and `retry:` matter for browser reconnection, not for a chat stream.
             _ => {}
         }
+    }
+
+    fn push_data(&mut self, value: &[u8]) {
+        if self.data.len() + value.len() > MAX_EVENT_BYTES {
+            self.too_long = true;
+            return;
+        }
+        if self.has_data {
+            self.data.push('\n');
+        }
+        self.data.push_str(&String::from_utf8_lossy(value));
+        self.has_data = true;
     }
 
     fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
@@ -217,6 +261,44 @@ mod tests {
     fn final_event_without_blank_line_is_delivered() {
         let ev = parse_all(&[b"data: a\n\ndata: [DONE]"]);
         assert_eq!(data(&ev), ["a", "[DONE]"]);
+    }
+
+    #[test]
+    fn an_error_field_is_an_error_event() {
+        // what an older llama-server sends when the prompt does not fit
+        let ev = parse_all(&[
+            b"error: {\"code\":400,\"message\":\"the request exceeds the available context size, try increasing it\",\"type\":\"exceed_context_size_error\"}\n\ndata: [DONE]\n\n",
+        ]);
+        assert_eq!(ev.len(), 2);
+        assert_eq!(ev[0].event.as_deref(), Some("error"));
+        assert!(ev[0].data.starts_with("{\"code\":400"), "{:?}", ev[0]);
+        assert_eq!(ev[1].event, None);
+        assert_eq!(ev[1].data, "[DONE]");
+        // an error field without a value is still an error event
+        let ev = parse_all(&[b"error\n\n"]);
+        assert_eq!(ev[0].event.as_deref(), Some("error"));
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_dropped_however_it_is_split() {
+        let body = b"\xEF\xBB\xBFdata: first\n\ndata: second\n\n";
+        for split in 0..body.len() {
+            let ev = parse_all(&[&body[..split], &body[split..]]);
+            assert_eq!(data(&ev), ["first", "second"], "split at {split}");
+            assert_eq!(ev[0].event, None);
+        }
+        let ones: Vec<&[u8]> = body.chunks(1).collect();
+        assert_eq!(data(&parse_all(&ones)), ["first", "second"]);
+        // only at the very start: a mark later is text
+        let ev = parse_all(&[b"data: a\n\n\xEF\xBB\xBFdata: b\n\n"]);
+        assert_eq!(data(&ev), ["a"]);
+        // the start of a mark that turns out not to be one is kept as text (U+FFFD)
+        let ev = parse_all(&[b"\xEF", b"\xBBdata: x\n\n"]);
+        assert!(ev.is_empty(), "{ev:?}");
+        let ev = parse_all(&[b"\xEFdata: x\n\ndata: y\n\n"]);
+        assert_eq!(data(&ev), ["y"]);
+        // a stream that is nothing but part of a mark gives nothing, and does not panic
+        assert!(parse_all(&[b"\xEF\xBB"]).is_empty());
     }
 
     #[test]
