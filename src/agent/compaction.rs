@@ -53,12 +53,24 @@ impl Agent {
         ops: &mut UnboundedReceiver<Op>,
         manual: bool,
     ) -> Compaction {
+        self.compact_to(ops, manual, None).await
+    }
+
+    /// `compact` for a window of `window` tokens (cove's estimate) instead of the one the
+    /// conversation runs in: after the server refused a request as too big, the window in
+    /// the units cove counts in.
+    pub(super) async fn compact_to(
+        &mut self,
+        ops: &mut UnboundedReceiver<Op>,
+        manual: bool,
+        window: Option<u64>,
+    ) -> Compaction {
         // estimated the same way as the result, so the two compare (a server's own count
         // may leave out what its template drops, tool schemas say)
         let before = (tokens::messages(&self.conversation) + self.tools_tokens) as u64;
         let cfg = self.settings.context.clone();
         let mut rest: Vec<Message> = self.conversation[1..].to_vec();
-        let window = self.context_window.unwrap_or(32_768) as usize;
+        let window = window.or(self.context_window).unwrap_or(32_768) as usize;
         let threshold = cfg.compact_at() * window as f64;
         // what is kept word for word must leave room under the threshold (a 4k window
         // cannot keep 12k tokens)
@@ -117,6 +129,8 @@ impl Agent {
             tools: Vec::new(),
             max_tokens: Some(cfg.summary_max() as u32),
             temperature: Some(0.2),
+            num_ctx: self.ollama_num_ctx(),
+            stop_when_slow: false,
         };
         let result = {
             let mut ignore = |_ev: StreamEvent| {};

@@ -113,6 +113,7 @@ mod calls;
 mod changes;
 pub(crate) mod compaction;
 mod journaling;
+mod limits;
 mod permissions;
 mod turn;
 mod user_input;
@@ -174,6 +175,10 @@ struct Agent {
     attached_notice: Option<String>,
     /// Tokens of the tool schemas in every request.
     tools_tokens: usize,
+    /// Where `context_window` came from (config, the server's probe, an overflow error).
+    window_source: Option<probe::WindowSource>,
+    /// What kind of server the probe found (Ollama gets `options.num_ctx`).
+    server_kind: Option<probe::ServerKind>,
 }
 
 /// How a call is to be handled before it runs.
@@ -190,6 +195,11 @@ async fn run(settings: AgentSettings, mut ops: UnboundedReceiver<Op>, events: Ev
         conversation: vec![Message::system(settings.system_prompt.clone())],
         model: settings.model.name.clone().filter(|n| !n.is_empty()),
         context_window: settings.model.context_window.map(u64::from),
+        window_source: settings
+            .model
+            .context_window
+            .map(|_| probe::WindowSource::Config),
+        server_kind: None,
         settings,
         events,
         allowed_tools: HashSet::new(),
@@ -304,7 +314,7 @@ impl Agent {
             .first()
             .map(|e| crate::config::mask_url_credentials(&e.api_base).into_owned())
             .unwrap_or_default();
-        let status = match probe::identify(client).await {
+        let status = match probe::identify(client, self.model.as_deref()).await {
             Ok(facts) => {
                 if self.model.is_none() {
                     self.model = Some(
@@ -315,11 +325,14 @@ impl Agent {
                             .unwrap_or_else(|| "default".into()),
                     );
                 }
-                if self.context_window.is_none() {
-                    self.context_window = facts
-                        .context
-                        .or_else(|| facts.models.first().and_then(|m| m.context));
+                // the config's window stands; otherwise the server's
+                if self.window_source != Some(probe::WindowSource::Config)
+                    && let Some((window, source)) = facts.window(None)
+                {
+                    self.context_window = Some(window);
+                    self.window_source = Some(source);
                 }
+                self.server_kind = Some(facts.kind.clone());
                 ServerStatus {
                     reachable: true,
                     endpoint: crate::config::mask_url_credentials(&facts.endpoint.api_base)

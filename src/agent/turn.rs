@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::limits::Sent;
 use super::*;
 use crate::session::record::Record;
 
@@ -139,21 +140,42 @@ impl Agent {
                     }
                 }
             }
+            // a refusal as too big for the window, or a stream too slow, is asked again
+            // once (see `limits`)
+            let mut retries = super::limits::Retries::default();
+            let (result, streamed, shutdown) = loop {
+                let req = ChatRequest {
+                    model: self.model.clone().unwrap_or_else(|| "default".into()),
+                    messages: self.conversation.clone(),
+                    tools: tools.clone(),
+                    max_tokens: retries.max_tokens.or(self.settings.model.max_tokens),
+                    temperature: retries.temperature.or(self.settings.model.temperature),
+                    num_ctx: self.ollama_num_ctx(),
+                    stop_when_slow: self.stop_when_slow(&retries),
+                };
+                let sent = self
+                    .stream_step(&self.settings.client, turn, &req, ops)
+                    .await;
+                match self.recover(turn, sent, &mut retries, ops).await {
+                    Sent::Reply(r, streamed, shutdown) => break (r, streamed, shutdown),
+                    Sent::Again => continue,
+                    Sent::Failed { error, hint } => {
+                        self.ensure_reply(turn, "(no reply: the request did not fit)");
+                        self.send(AgentEvent::TurnFailed { turn, error, hint });
+                        return false;
+                    }
+                    Sent::Interrupted => {
+                        self.end_interrupted(turn, "(interrupted before replying)");
+                        return false;
+                    }
+                    Sent::Shutdown => return true,
+                }
+            };
             let user_at = self
                 .conversation
                 .iter()
                 .rposition(|m| m.role == crate::domain::conversation::Role::User)
                 .unwrap_or(0);
-            let req = ChatRequest {
-                model: self.model.clone().unwrap_or_else(|| "default".into()),
-                messages: self.conversation.clone(),
-                tools: tools.clone(),
-                max_tokens: self.settings.model.max_tokens,
-                temperature: self.settings.model.temperature,
-            };
-            let (result, streamed, shutdown) = self
-                .stream_step(&self.settings.client, turn, &req, ops)
-                .await;
             let c = match result {
                 None => {
                     if !streamed.is_empty() {
@@ -283,6 +305,8 @@ impl Agent {
             tools: Vec::new(),
             max_tokens: mc.max_tokens,
             temperature: mc.temperature,
+            num_ctx: None,
+            stop_when_slow: false,
         };
         let (result, streamed, shutdown) = self.stream_step(&client, turn, &req, ops).await;
         let (answer, done) = match result {
@@ -463,6 +487,7 @@ pub fn hint_for(e: &LlmError) -> String {
         LlmError::Http { status: 429 | 503, .. } => "The server is busy; try again in a moment.".into(),
         LlmError::Http { .. } => "See the server's log for details.".into(),
         LlmError::Protocol { .. } => "The server's reply was not in the OpenAI streaming format; check api_base.".into(),
+        LlmError::ContextOverflow { .. } => super::limits::overflow_hint(None),
     }
 }
 

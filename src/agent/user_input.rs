@@ -46,6 +46,7 @@ impl Agent {
     /// After a turn: the git state the model now knows (its own changes included) and
     /// the context use.
     pub(super) async fn after_turn(&mut self) {
+        self.refresh_window().await;
         if self.settings.git_enabled {
             let root = self.settings.ctx.root.clone();
             let now = tokio::task::spawn_blocking(move || context::git_summary(&root))
@@ -160,6 +161,9 @@ impl Agent {
             self.settings.client = client;
             self.model = mc.name.clone().filter(|n| !n.is_empty());
             self.context_window = mc.context_window.map(u64::from);
+            self.window_source = mc
+                .context_window
+                .map(|_| crate::llm::probe::WindowSource::Config);
             self.settings.model = mc;
             self.last_usage = None;
             self.probe().await;
@@ -204,5 +208,7 @@ fn overlay(base: &ModelConfig, top: &ModelConfig) -> ModelConfig {
         idle_timeout_secs: top.idle_timeout_secs.or(base.idle_timeout_secs),
         max_retries: top.max_retries.or(base.max_retries),
         max_reply_bytes: top.max_reply_bytes.or(base.max_reply_bytes),
+        min_tokens_per_s: top.min_tokens_per_s.or(base.min_tokens_per_s),
+        retry_slow: top.retry_slow.or(base.retry_slow),
     }
 }

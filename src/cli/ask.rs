@@ -118,6 +118,8 @@ pub async fn run(args: AskArgs, loaded: Loaded) -> u8 {
         },
         max_tokens: args.max_tokens.or(model_cfg.max_tokens),
         temperature: model_cfg.temperature,
+        num_ctx: None,
+        stop_when_slow: false,
     };
 
     let json_mode = args.json;

@@ -3,7 +3,7 @@
 
 use cove::config::Loaded;
 use cove::domain::text::neutralize_controls;
-use cove::llm::probe::{self, ToolSupport};
+use cove::llm::probe::{self, ServerKind, ToolSupport, WindowSource};
 use cove::llm::{Client, ClientOptions, LlmError};
 
 /// A report line; server-supplied text (names, versions, messages) made terminal-safe.
@@ -35,7 +35,7 @@ pub async fn run(loaded: Loaded) -> u8 {
                 continue;
             }
         };
-        let facts = match probe::identify(&client).await {
+        let facts = match probe::identify(&client, model_cfg.name.as_deref()).await {
             Ok(f) => f,
             Err(e) => {
                 out!("  down       {e}");
@@ -66,9 +66,18 @@ pub async fn run(loaded: Loaded) -> u8 {
                 names.join(", ")
             }
         );
-        match facts.context {
-            Some(ctx) => out!("  context    {ctx} tokens (as the server runs it)"),
-            None => out!("  context    not reported by this server"),
+        match (facts.context, facts.context_source) {
+            (Some(ctx), Some(WindowSource::OllamaDefault)) => out!(
+                "  context    {ctx} tokens assumed: the model is not loaded and sets no num_ctx (Ollama picks 4k, 32k or 256k by VRAM; cove checks /api/ps after the first reply)"
+            ),
+            (Some(ctx), Some(src)) => {
+                out!("  context    {ctx} tokens (as the server runs it), from {src}")
+            }
+            (Some(ctx), None) => out!("  context    {ctx} tokens (as the server runs it)"),
+            (None, _) => out!("  context    not reported by this server"),
+        }
+        if let Some(trained) = facts.trained_context {
+            out!("  trained    {trained} tokens (the model's own limit)");
         }
         match (model_cfg.context_window, facts.context) {
             (Some(cfg), Some(server)) if u64::from(cfg) > server => {
@@ -76,11 +85,20 @@ pub async fn run(loaded: Loaded) -> u8 {
                     "  WARNING    model.context_window = {cfg} exceeds the server's {server}: long sessions will fail; lower it or raise the server's context size"
                 );
             }
-            (Some(cfg), _) => out!("  configured context_window = {cfg}"),
-            (None, Some(server)) => {
-                out!("  configured context_window is unset; cove will use the server's {server}")
-            }
-            (None, None) => {}
+            _ => {}
+        }
+        match facts.window(model_cfg.context_window) {
+            Some((w, src)) => out!("  window     cove works with {w} tokens, from {src}"),
+            None => out!(
+                "  window     unknown: cove does not compact until the server refuses a request (set model.context_window)"
+            ),
+        }
+        if facts.kind == ServerKind::Ollama
+            && let Some((w, _)) = facts.window(model_cfg.context_window)
+        {
+            out!(
+                "  num_ctx    {w} is sent as options.num_ctx; Ollama's OpenAI endpoint may ignore it, so set OLLAMA_CONTEXT_LENGTH or PARAMETER num_ctx to match"
+            );
         }
         let model = match probe::resolve_model(&client, model_cfg.name.as_deref()).await {
             Ok(m) => m,

@@ -75,6 +75,8 @@ pub fn harmless(dotted: &str, value: &Value) -> bool {
                 | "idle_timeout_secs"
                 | "max_retries"
                 | "max_reply_bytes"
+                | "min_tokens_per_s"
+                | "retry_slow"
         ),
         "vision" => matches!(
             rest,

@@ -76,6 +76,11 @@ pub struct ModelConfig {
     /// Longest reply cove reads, in bytes of text (default 4 MiB); past it the reply is
     /// cut short with a notice and what arrived is kept.
     pub max_reply_bytes: Option<u64>,
+    /// A reply streaming slower than this (tokens per second, measured over 30 s from the
+    /// first token) gets a notice with the rate; 0 switches the check off (default 1).
+    pub min_tokens_per_s: Option<f64>,
+    /// Such a slow reply is stopped and asked for once more at a lower temperature.
+    pub retry_slow: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -328,6 +333,8 @@ impl Config {
             idle_timeout_secs: m.idle_timeout_secs,
             max_retries: m.max_retries,
             max_reply_bytes: m.max_reply_bytes,
+            min_tokens_per_s: m.min_tokens_per_s,
+            retry_slow: m.retry_slow,
         })
     }
 }

@@ -16,6 +16,7 @@ use super::assemble::{Assembler, Reply, StreamEnd};
 use super::chunk::{Chunk, http_error_message};
 use super::error::LlmError;
 use super::net::GuardedResolver;
+use super::overflow;
 use super::recover::recover_tool_calls;
 use super::request::ChatRequest;
 use super::sse::SseParser;
@@ -35,10 +36,21 @@ pub struct ClientOptions {
     /// Longest reply read (content, reasoning and tool-call arguments, in bytes); past it
     /// the stream is closed and the reply ends as cut short, keeping what arrived.
     pub max_reply_bytes: usize,
+    /// A stream under this rate (tokens/s) over `slow_window` is slow; 0 = never.
+    pub min_tokens_per_s: f64,
+    /// How long a stream is measured before it counts as slow (30 s; tests use less).
+    pub slow_window: Duration,
 }
 
 /// `[model] max_reply_bytes` unset: 4 MiB of text is far beyond any real reply.
 pub const DEFAULT_MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
+
+/// `[model] min_tokens_per_s` unset: under one token a second something is wrong on
+/// nearly any setup (a model spilled out of GPU memory into swap, a CPU fallback).
+pub const DEFAULT_MIN_TOKENS_PER_S: f64 = 1.0;
+
+/// How long a stream stays under the rate before it counts as slow.
+pub const SLOW_WINDOW: Duration = Duration::from_secs(30);
 
 impl ClientOptions {
     pub fn from_config(config: &Config, model: &ModelConfig) -> Self {
@@ -50,6 +62,15 @@ impl ClientOptions {
             max_reply_bytes: model
                 .max_reply_bytes
                 .map_or(DEFAULT_MAX_REPLY_BYTES, |b| b.max(1024) as usize),
+            min_tokens_per_s: model
+                .min_tokens_per_s
+                .filter(|r| r.is_finite() && *r > 0.0)
+                .unwrap_or(if model.min_tokens_per_s.is_some() {
+                    0.0
+                } else {
+                    DEFAULT_MIN_TOKENS_PER_S
+                }),
+            slow_window: SLOW_WINDOW,
             policy: HostPolicy {
                 offline: config.offline,
                 allowed_hosts: config.allowed_hosts.clone(),
@@ -70,6 +91,37 @@ pub struct Completion {
     pub elapsed: Duration,
     /// Completion tokens (from usage, else counted deltas) over the generation time.
     pub tokens_per_s: Option<f64>,
+    /// The stream stayed under `min_tokens_per_s` for a whole window.
+    pub slow: Option<SlowStream>,
+}
+
+/// A stream found slower than `[model] min_tokens_per_s`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlowStream {
+    /// Tokens per second over the window it was measured in.
+    pub rate: f64,
+    /// The rate it fell under.
+    pub min: f64,
+    pub window: Duration,
+    /// Reading stopped there (the request asked for it, to be retried).
+    pub stopped: bool,
+}
+
+impl SlowStream {
+    /// What the user is told.
+    pub fn notice(&self) -> String {
+        format!(
+            "The server is streaming at {:.1} tokens/s (under model.min_tokens_per_s = {} for {} s){}",
+            self.rate,
+            self.min,
+            self.window.as_secs_f64().round(),
+            if self.stopped {
+                "; stopped to ask again"
+            } else {
+                ": the model may have spilled out of GPU memory, or the machine is busy"
+            }
+        )
+    }
 }
 
 pub struct Client {
@@ -123,6 +175,11 @@ impl Client {
         &self.endpoints
     }
 
+    /// How long a stream is measured before it counts as slow (tests shorten it).
+    pub fn set_slow_window(&mut self, window: Duration) {
+        self.opts.slow_window = window;
+    }
+
     /// Streams one chat completion, calling `on_event` for every increment as it arrives.
     pub async fn stream_chat(
         &self,
@@ -135,7 +192,7 @@ impl Client {
             let started = Instant::now();
             match self.open_stream(ep, req, on_event).await {
                 Ok(resp) => {
-                    let mut completion = self.read_stream(ep, resp, started, on_event).await?;
+                    let mut completion = self.read_stream(ep, req, resp, started, on_event).await?;
                     recover_printed_calls(req, &mut completion.reply);
                     return Ok(completion);
                 }
@@ -184,6 +241,27 @@ impl Client {
         }
     }
 
+    /// POST a JSON body to an absolute URL on a known endpoint's server (Ollama's
+    /// `/api/show`); `Ok(None)` when the server answers with an error status.
+    pub async fn probe_post_json(
+        &self,
+        ep: &Endpoint,
+        url: &str,
+        body: &Value,
+    ) -> Result<Option<Value>, LlmError> {
+        let mut rb = self.http.post(url).json(body);
+        if let Some(key) = &ep.api_key {
+            rb = rb.bearer_auth(key);
+        }
+        match self.json_answer(url, rb).await {
+            Ok(v) => Ok(Some(v)),
+            Err(Attempt::Fatal(LlmError::Http { .. }))
+            | Err(Attempt::Fatal(LlmError::Protocol { .. })) => Ok(None),
+            Err(Attempt::Fatal(e)) => Err(e),
+            Err(Attempt::Down(why)) => Err(LlmError::Unreachable(vec![format!("{url}: {why}")])),
+        }
+    }
+
     fn check_policy(&self, ep: &Endpoint) -> Result<(), LlmError> {
         let url = url::Url::parse(&ep.api_base).map_err(|e| {
             LlmError::BadEndpoint(format!("`{}` is not a URL: {e}", shown(&ep.api_base)))
@@ -200,6 +278,11 @@ impl Client {
         if let Some(key) = &ep.api_key {
             rb = rb.bearer_auth(key);
         }
+        self.json_answer(url, rb).await
+    }
+
+    /// Sends a request and reads its answer as JSON.
+    async fn json_answer(&self, url: &str, rb: reqwest::RequestBuilder) -> Result<Value, Attempt> {
         let resp = match tokio::time::timeout(self.opts.idle_timeout, rb.send()).await {
             Err(_) => {
                 return Err(Attempt::Down(format!(
@@ -268,6 +351,13 @@ impl Client {
                 .and_then(Result::ok)
                 .unwrap_or_default();
             let message = http_error_message(&body);
+            if let Some(found) = overflow::from_body(&body) {
+                return Err(Attempt::Fatal(LlmError::ContextOverflow {
+                    endpoint: shown(&ep.api_base).into_owned(),
+                    overflow: found,
+                    message,
+                }));
+            }
             if include_usage
                 && matches!(
                     status,
@@ -321,6 +411,7 @@ impl Client {
     async fn read_stream(
         &self,
         ep: &Endpoint,
+        req: &ChatRequest,
         resp: reqwest::Response,
         started: Instant,
         on_event: &mut (dyn FnMut(StreamEvent) + Send),
@@ -328,22 +419,28 @@ impl Client {
         let mut asm = Assembler::new();
         let mut first_token: Option<Instant> = None;
         let mut out = Vec::new();
-        // bytes of reply text so far, against `max_reply_bytes`
+        // bytes of reply text and increments so far (against `max_reply_bytes`, and the
+        // token count the slow-stream check measures)
         let mut received = 0usize;
+        let mut increments = 0u64;
         let max_reply = self.opts.max_reply_bytes;
         let mut emit = |out: &mut Vec<StreamEvent>, first_token: &mut Option<Instant>| {
             for ev in out.drain(..) {
                 if first_token.is_none() && !matches!(ev, StreamEvent::Notice { .. }) {
                     *first_token = Some(Instant::now());
                 }
-                received += match &ev {
+                let n = match &ev {
                     StreamEvent::Content { text } | StreamEvent::Reasoning { text } => text.len(),
                     StreamEvent::ToolCallArgs { fragment, .. } => fragment.len(),
                     _ => 0,
                 };
+                if n > 0 {
+                    received += n;
+                    increments += 1;
+                }
                 on_event(ev);
             }
-            received > max_reply
+            (received > max_reply, tokens_seen(received, increments))
         };
         let is_json = resp
             .headers()
@@ -351,11 +448,17 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json"));
         let mut cut_short: Option<String> = None;
+        // the data of the event that ended the stream with an error (for an overflow)
+        let mut error_data: Option<String> = None;
+        let mut slow = SlowWatch::new(self.opts.min_tokens_per_s, self.opts.slow_window);
         if is_json {
             // A server that ignored `stream: true` and sent the whole reply at once.
             match tokio::time::timeout(self.opts.idle_timeout, resp.text()).await {
                 Ok(Ok(text)) => match serde_json::from_str::<Chunk>(&text) {
-                    Ok(chunk) => asm.push_chunk(chunk, &mut out),
+                    Ok(chunk) => {
+                        asm.push_chunk(chunk, &mut out);
+                        error_data = Some(text);
+                    }
                     Err(e) => {
                         return Err(LlmError::Protocol {
                             endpoint: shown(&ep.api_base).into_owned(),
@@ -373,23 +476,40 @@ impl Client {
             let mut parser = SseParser::new();
             let mut events = Vec::new();
             let mut body = resp.bytes_stream();
+            let mut last_data = Instant::now();
             while !asm.is_finished() {
                 // a server that always has more data ready would otherwise keep this loop
                 // inside one poll: yield when the task's budget is spent, so an interrupt
                 // (or anything else the caller selects on) is seen at once
                 tokio::task::consume_budget().await;
-                let bytes = match tokio::time::timeout(self.opts.idle_timeout, body.next()).await {
-                    Err(_) => {
+                let idle_at = last_data + self.opts.idle_timeout;
+                // wake for the slow-stream check too, data or not
+                let wake = slow.due().map_or(idle_at, |due| due.min(idle_at));
+                let bytes = match tokio::time::timeout_at(wake.into(), body.next()).await {
+                    Err(_) if Instant::now() >= idle_at => {
                         cut_short = Some(format!(
                             "no data for {}s (idle timeout)",
                             self.opts.idle_timeout.as_secs()
                         ));
                         break;
                     }
+                    Err(_) => {
+                        let (_, tokens) = emit(&mut out, &mut first_token);
+                        if let Some(why) = slow.check(tokens, req.stop_when_slow, &mut out) {
+                            emit(&mut out, &mut first_token);
+                            cut_short = Some(why);
+                            break;
+                        }
+                        emit(&mut out, &mut first_token);
+                        continue;
+                    }
                     Ok(None) => {
                         parser.finish(&mut events);
                         for ev in events.drain(..) {
                             asm.push(&ev, &mut out);
+                            if asm.is_finished() && ev.data.trim() != "[DONE]" {
+                                error_data = Some(ev.data.clone());
+                            }
                         }
                         emit(&mut out, &mut first_token);
                         break;
@@ -400,6 +520,7 @@ impl Client {
                     }
                     Ok(Some(Ok(b))) => b,
                 };
+                last_data = Instant::now();
                 if let Err(e) = parser.push(&bytes, &mut events) {
                     return Err(LlmError::Protocol {
                         endpoint: shown(&ep.api_base).into_owned(),
@@ -409,21 +530,52 @@ impl Client {
                 for ev in events.drain(..) {
                     asm.push(&ev, &mut out);
                     if asm.is_finished() {
+                        if ev.data.trim() != "[DONE]" {
+                            error_data = Some(ev.data.clone());
+                        }
                         break;
                     }
                 }
-                if emit(&mut out, &mut first_token) {
+                let (too_long, tokens) = emit(&mut out, &mut first_token);
+                if too_long {
                     cut_short = Some(format!(
                         "the reply passed {} (model.max_reply_bytes) and was cut there; what arrived is kept",
                         human_bytes(max_reply)
                     ));
                     break;
                 }
+                if first_token.is_some() {
+                    slow.start();
+                }
+                if let Some(why) = slow.check(tokens, req.stop_when_slow, &mut out) {
+                    emit(&mut out, &mut first_token);
+                    cut_short = Some(why);
+                    break;
+                }
+                emit(&mut out, &mut first_token);
             }
         }
         asm.flush(&mut out);
         emit(&mut out, &mut first_token);
         let (mut reply, end) = asm.finish();
+        if let StreamEnd::ServerError(message) = &end {
+            // refused before any output because the prompt does not fit: an overflow,
+            // handled like the same refusal as an HTTP error
+            let nothing = reply.content.is_empty()
+                && reply.reasoning.is_empty()
+                && reply.tool_calls.is_empty();
+            let found = error_data
+                .as_deref()
+                .and_then(overflow::from_body)
+                .or_else(|| overflow::from_message(message));
+            if let (true, Some(found)) = (nothing, found) {
+                return Err(LlmError::ContextOverflow {
+                    endpoint: shown(&ep.api_base).into_owned(),
+                    overflow: found,
+                    message: message.clone(),
+                });
+            }
+        }
         if let (Some(why), StreamEnd::Truncated) = (&cut_short, &end) {
             reply.warnings.push(why.clone());
         }
@@ -444,6 +596,86 @@ impl Client {
             ttft: first_token.map(|t| t.duration_since(started)),
             elapsed: finished.duration_since(started),
             tokens_per_s,
+            slow: slow.found,
+        })
+    }
+}
+
+/// Tokens in a stream so far, without the tokenizer: one per increment (most servers send
+/// one token each), or one per 4 bytes when a server batches several in one increment.
+fn tokens_seen(bytes: usize, increments: u64) -> u64 {
+    increments.max(bytes as u64 / 4)
+}
+
+/// Measures a stream's rate in consecutive windows from the first token; the first window
+/// under the minimum makes it slow (one notice per stream).
+struct SlowWatch {
+    min: f64,
+    window: Duration,
+    /// Start of the window being measured and the tokens seen at that moment.
+    from: Option<(Instant, u64)>,
+    found: Option<SlowStream>,
+}
+
+impl SlowWatch {
+    fn new(min: f64, window: Duration) -> Self {
+        SlowWatch {
+            min,
+            window,
+            from: None,
+            found: None,
+        }
+    }
+
+    fn active(&self) -> bool {
+        self.min > 0.0 && !self.window.is_zero() && self.found.is_none()
+    }
+
+    /// The first token arrived: measuring starts.
+    fn start(&mut self) {
+        if self.from.is_none() && self.active() {
+            self.from = Some((Instant::now(), 0));
+        }
+    }
+
+    /// When the window being measured ends.
+    fn due(&self) -> Option<Instant> {
+        let (from, _) = self.from?;
+        self.active().then_some(from + self.window)
+    }
+
+    /// At or after the end of a window: a notice when it was slow. `Some(reason)` when
+    /// reading should stop (`stop`, for a retry).
+    fn check(&mut self, tokens: u64, stop: bool, out: &mut Vec<StreamEvent>) -> Option<String> {
+        let (from, at_start) = self.from?;
+        if !self.active() {
+            return None;
+        }
+        let now = Instant::now();
+        let elapsed = now.duration_since(from);
+        if elapsed < self.window {
+            return None;
+        }
+        let rate = tokens.saturating_sub(at_start) as f64 / elapsed.as_secs_f64();
+        if rate >= self.min {
+            self.from = Some((now, tokens));
+            return None;
+        }
+        let found = SlowStream {
+            rate,
+            min: self.min,
+            window: self.window,
+            stopped: stop,
+        };
+        self.found = Some(found);
+        out.push(StreamEvent::Notice {
+            message: found.notice(),
+        });
+        stop.then(|| {
+            format!(
+                "stopped: the server streamed at {rate:.1} tokens/s, under model.min_tokens_per_s = {}",
+                self.min
+            )
         })
     }
 }

@@ -1,3 +1,4 @@
+use super::overflow::Overflow;
 use crate::config::offline::Refusal;
 
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +18,17 @@ pub enum LlmError {
     },
     #[error("the server at {endpoint} sent something cove cannot read: {message}")]
     Protocol { endpoint: String, message: String },
+    /// The request does not fit the server's context window (an HTTP error or an error
+    /// event before any output); `message` is the server's own words.
+    #[error(
+        "the request does not fit the model's context window{} (the server at {endpoint} said: {message})",
+        overflow.numbers().map(|n| format!(": {n}")).unwrap_or_default()
+    )]
+    ContextOverflow {
+        endpoint: String,
+        overflow: Overflow,
+        message: String,
+    },
 }
 
 impl LlmError {
@@ -25,7 +37,9 @@ impl LlmError {
         match self {
             LlmError::Offline(_) | LlmError::BadEndpoint(_) => 2,
             LlmError::Unreachable(_) => 3,
-            LlmError::Http { .. } | LlmError::Protocol { .. } => 4,
+            LlmError::Http { .. }
+            | LlmError::Protocol { .. }
+            | LlmError::ContextOverflow { .. } => 4,
         }
     }
 }

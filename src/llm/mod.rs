@@ -7,6 +7,7 @@ pub mod chunk;
 mod client;
 mod error;
 mod net;
+pub mod overflow;
 pub mod probe;
 pub mod recover;
 pub mod request;
@@ -14,6 +15,6 @@ pub mod sse;
 pub mod think;
 
 pub use assemble::{Reply, StreamEnd};
-pub use client::{Client, ClientOptions, Completion};
+pub use client::{Client, ClientOptions, Completion, SlowStream};
 pub use error::LlmError;
 pub use request::ChatRequest;

@@ -91,14 +91,72 @@ impl std::fmt::Display for ServerKind {
     }
 }
 
+/// Where the context window cove works with came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowSource {
+    /// `[model] context_window`.
+    Config,
+    /// llama.cpp `/props`: `default_generation_settings.n_ctx`, the context of one slot.
+    LlamaCppProps,
+    /// vLLM `/v1/models`: the model's `max_model_len`.
+    VllmModels,
+    /// Ollama `/api/ps`: the context the loaded model runs with.
+    OllamaPs,
+    /// Ollama `/api/show`: the model's `num_ctx` parameter.
+    OllamaShow,
+    /// Ollama with neither: its smallest default (4096), assumed until the model is loaded.
+    OllamaDefault,
+    /// Another server's `/v1/models` (a context length it lists for the model).
+    Models,
+    /// The server's own numbers in a refusal of a request that did not fit.
+    Overflow,
+}
+
+impl std::fmt::Display for WindowSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WindowSource::Config => "config (model.context_window)",
+            WindowSource::LlamaCppProps => "llama.cpp /props (n_ctx per slot)",
+            WindowSource::VllmModels => "vLLM /v1/models (max_model_len)",
+            WindowSource::OllamaPs => "Ollama /api/ps (the loaded model)",
+            WindowSource::OllamaShow => "Ollama /api/show (num_ctx)",
+            WindowSource::OllamaDefault => {
+                "Ollama's smallest default, assumed until the model is loaded"
+            }
+            WindowSource::Models => "/v1/models",
+            WindowSource::Overflow => "the server's overflow error",
+        })
+    }
+}
+
+/// Ollama's smallest default context (it picks 4k, 32k or 256k by VRAM; older versions
+/// 2048), assumed while nothing better is known.
+pub const OLLAMA_ASSUMED_CONTEXT: u64 = 4096;
+
 #[derive(Debug, Clone)]
 pub struct ServerFacts {
     pub endpoint: Endpoint,
     pub kind: ServerKind,
     pub version: Option<String>,
-    /// The context size the server runs with (llama.cpp `n_ctx`, vLLM `max_model_len`).
+    /// The context size the server runs with (llama.cpp `n_ctx`, vLLM `max_model_len`,
+    /// Ollama's loaded or configured `num_ctx`), and where it was read.
     pub context: Option<u64>,
+    pub context_source: Option<WindowSource>,
+    /// The longest context the model was trained for, where the server says
+    /// (Ollama `model_info`, llama.cpp `n_ctx_train`).
+    pub trained_context: Option<u64>,
     pub models: Vec<ModelInfo>,
+}
+
+impl ServerFacts {
+    /// The window cove works with: `configured` (`model.context_window`) when set, else
+    /// the server's.
+    pub fn window(&self, configured: Option<u32>) -> Option<(u64, WindowSource)> {
+        match configured {
+            Some(w) => Some((u64::from(w), WindowSource::Config)),
+            None => self.context.zip(self.context_source),
+        }
+    }
 }
 
 /// The server's root (the API base without a trailing `/v1`).
@@ -107,7 +165,6 @@ pub fn server_root(api_base: &str) -> &str {
     b.strip_suffix("/v1").unwrap_or(b)
 }
 
-/// Identifies the server behind the first endpoint that answers.
 /// `context_length` of the named model (else the first) in Ollama's `/api/ps` answer.
 fn ollama_context(ps: &Value, model: Option<&str>) -> Option<u64> {
     let loaded = ps.get("models")?.as_array()?;
@@ -117,20 +174,110 @@ fn ollama_context(ps: &Value, model: Option<&str>) -> Option<u64> {
                 || x.get("model").and_then(Value::as_str) == Some(m)
         })
     });
-    named
-        .or_else(|| loaded.first())?
-        .get("context_length")
-        .and_then(Value::as_u64)
+    match model {
+        Some(_) => named,
+        None => loaded.first(),
+    }?
+    .get("context_length")
+    .and_then(Value::as_u64)
 }
 
-pub async fn identify(client: &Client) -> Result<ServerFacts, LlmError> {
+/// From Ollama's `/api/show` answer: the `num_ctx` parameter (the Modelfile's, what a load
+/// uses) and the trained context (`model_info["<arch>.context_length"]`).
+pub fn parse_ollama_show(show: &Value) -> (Option<u64>, Option<u64>) {
+    let num_ctx = show
+        .get("parameters")
+        .and_then(Value::as_str)
+        .and_then(|p| {
+            p.lines().find_map(|line| {
+                let mut words = line.split_whitespace();
+                (words.next() == Some("num_ctx"))
+                    .then(|| words.next()?.trim_matches('"').parse::<u64>().ok())
+                    .flatten()
+            })
+        });
+    let info = show.get("model_info");
+    let arch = info
+        .and_then(|i| i.get("general.architecture"))
+        .and_then(Value::as_str);
+    let trained = info.and_then(|i| {
+        arch.and_then(|a| i.get(format!("{a}.context_length")))
+            .or_else(|| {
+                i.as_object()?
+                    .iter()
+                    .find(|(k, _)| k.ends_with(".context_length"))
+                    .map(|(_, v)| v)
+            })?
+            .as_u64()
+    });
+    (num_ctx, trained)
+}
+
+/// The context an Ollama server runs `model` with: the loaded model's (`/api/ps`), else its
+/// `num_ctx` parameter (`/api/show`), else Ollama's smallest default; never more than the
+/// model was trained for. Also the trained context.
+async fn ollama_window(
+    client: &Client,
+    endpoint: &Endpoint,
+    root: &str,
+    model: Option<&str>,
+) -> Result<(Option<(u64, WindowSource)>, Option<u64>), LlmError> {
+    let loaded = client
+        .probe_json(endpoint, &format!("{root}/api/ps"))
+        .await?
+        .and_then(|ps| ollama_context(&ps, model));
+    let (num_ctx, trained) = match model {
+        Some(m) => client
+            .probe_post_json(
+                endpoint,
+                &format!("{root}/api/show"),
+                &json!({ "model": m }),
+            )
+            .await?
+            .map(|show| parse_ollama_show(&show))
+            .unwrap_or_default(),
+        None => (None, None),
+    };
+    let window = match (loaded, num_ctx) {
+        (Some(n), _) => (n, WindowSource::OllamaPs),
+        (None, Some(n)) => (n, WindowSource::OllamaShow),
+        (None, None) => (OLLAMA_ASSUMED_CONTEXT, WindowSource::OllamaDefault),
+    };
+    let capped = match trained {
+        Some(t) if t < window.0 => (t, window.1),
+        _ => window,
+    };
+    Ok((Some(capped), trained))
+}
+
+/// The context Ollama runs `model` with now, when it is loaded (`/api/ps`): once the
+/// first reply has loaded it, this replaces an assumed default.
+pub async fn ollama_loaded_context(client: &Client, model: &str) -> Result<Option<u64>, LlmError> {
+    let Some(ep) = client.endpoints().first() else {
+        return Ok(None);
+    };
+    let root = server_root(&ep.api_base).to_owned();
+    Ok(client
+        .probe_json(ep, &format!("{root}/api/ps"))
+        .await?
+        .and_then(|ps| ollama_context(&ps, Some(model))))
+}
+
+/// Identifies the server behind the first endpoint that answers; `model` (the configured
+/// name, else the first the server lists) is the one whose context is looked up.
+pub async fn identify(client: &Client, model: Option<&str>) -> Result<ServerFacts, LlmError> {
     let (endpoint, models_json) = client.get_json("/models").await?;
     let models = parse_models(&models_json);
     let root = server_root(&endpoint.api_base).to_owned();
-    let owned_by = models
-        .first()
-        .and_then(|m| m.owned_by.clone())
-        .unwrap_or_default();
+    let model = model
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned)
+        .or_else(|| models.first().map(|m| m.id.clone()));
+    let listed = models
+        .iter()
+        .find(|m| Some(&m.id) == model.as_ref())
+        .or(models.first());
+    let owned_by = listed.and_then(|m| m.owned_by.clone()).unwrap_or_default();
 
     if let Some(props) = client
         .probe_json(&endpoint, &format!("{root}/props"))
@@ -144,11 +291,14 @@ pub async fn identify(client: &Client) -> Result<ServerFacts, LlmError> {
             .get("build_info")
             .and_then(Value::as_str)
             .map(str::to_owned);
+        let trained = listed.and_then(|m| m.context);
         return Ok(ServerFacts {
             endpoint,
             kind: ServerKind::LlamaCpp,
             version,
             context,
+            context_source: context.map(|_| WindowSource::LlamaCppProps),
+            trained_context: trained,
             models,
         });
     }
@@ -157,20 +307,18 @@ pub async fn identify(client: &Client) -> Result<ServerFacts, LlmError> {
         .await?
     {
         let version = v.get("version").and_then(Value::as_str).map(str::to_owned);
-        // the context a loaded model really runs with (Ollama truncates beyond it)
-        let context = client
-            .probe_json(&endpoint, &format!("{root}/api/ps"))
-            .await?
-            .and_then(|ps| ollama_context(&ps, models.first().map(|m| m.id.as_str())));
+        let (window, trained) = ollama_window(client, &endpoint, &root, model.as_deref()).await?;
         return Ok(ServerFacts {
             endpoint,
             kind: ServerKind::Ollama,
             version,
-            context,
+            context: window.map(|w| w.0),
+            context_source: window.map(|w| w.1),
+            trained_context: trained,
             models,
         });
     }
-    let context = models.first().and_then(|m| m.context);
+    let context = listed.and_then(|m| m.context);
     if owned_by == "vllm" || models.iter().any(|m| m.context.is_some()) {
         let version = client
             .probe_json(&endpoint, &format!("{root}/version"))
@@ -181,6 +329,8 @@ pub async fn identify(client: &Client) -> Result<ServerFacts, LlmError> {
             kind: ServerKind::Vllm,
             version,
             context,
+            context_source: context.map(|_| WindowSource::VllmModels),
+            trained_context: None,
             models,
         });
     }
@@ -189,6 +339,8 @@ pub async fn identify(client: &Client) -> Result<ServerFacts, LlmError> {
         kind: ServerKind::Unknown,
         version: None,
         context,
+        context_source: context.map(|_| WindowSource::Models),
+        trained_context: None,
         models,
     })
 }
@@ -217,6 +369,8 @@ pub async fn check_tool_calling(client: &Client, model: &str) -> Result<ToolSupp
         }],
         max_tokens: Some(64),
         temperature: Some(0.0),
+        num_ctx: None,
+        stop_when_slow: false,
     };
     match client.stream_chat(&req, &mut |_| {}).await {
         Ok(c) => Ok(match c.reply.tool_calls.first() {
@@ -245,5 +399,26 @@ mod tests {
         assert!(parse_models(&json!({"data":"nope"})).is_empty());
         assert_eq!(server_root("http://h:1/v1/"), "http://h:1");
         assert_eq!(server_root("http://h:1/api"), "http://h:1/api");
+    }
+
+    #[test]
+    fn ollama_show_parameters_and_model_info() {
+        // the shape of `POST /api/show` for a Modelfile that sets num_ctx
+        let show = json!({
+            "modelfile": "FROM qwen2.5-coder:7b\nPARAMETER num_ctx 16384\n",
+            "parameters": "num_ctx                        16384\nstop                           \"<|im_end|>\"\ntemperature                    0.7",
+            "template": "{{ .Prompt }}",
+            "details": {"family": "qwen2", "parameter_size": "7.6B"},
+            "model_info": {"general.architecture": "qwen2", "general.parameter_count": 7615616512u64, "qwen2.context_length": 32768, "qwen2.embedding_length": 3584}
+        });
+        assert_eq!(parse_ollama_show(&show), (Some(16384), Some(32768)));
+        // no num_ctx parameter; an architecture key without general.architecture
+        let show = json!({"parameters": "stop \"<|eot_id|>\"", "model_info": {"llama.context_length": 131072}});
+        assert_eq!(parse_ollama_show(&show), (None, Some(131072)));
+        assert_eq!(parse_ollama_show(&json!({})), (None, None));
+        // /api/ps: only the named model counts when a name is given
+        let ps = json!({"models":[{"name":"other:1b","model":"other:1b","context_length":2048}]});
+        assert_eq!(ollama_context(&ps, Some("qwen:7b")), None);
+        assert_eq!(ollama_context(&ps, None), Some(2048));
     }
 }

@@ -11,6 +11,12 @@ pub struct ChatRequest {
     pub tools: Vec<ToolSpec>,
     pub max_tokens: Option<u32>,
     pub temperature: Option<f64>,
+    /// Ollama's `options.num_ctx`: the context the model should run with. Set only for
+    /// an Ollama server (others have no such option).
+    pub num_ctx: Option<u64>,
+    /// Stop reading when the stream stays under `model.min_tokens_per_s` (the caller
+    /// retries it); otherwise a slow stream only gets a notice.
+    pub stop_when_slow: bool,
 }
 
 impl ChatRequest {
@@ -46,6 +52,9 @@ impl ChatRequest {
         }
         if let Some(t) = self.temperature {
             body.insert("temperature".into(), json!(t));
+        }
+        if let Some(n) = self.num_ctx {
+            body.insert("options".into(), json!({ "num_ctx": n }));
         }
         Value::Object(body)
     }
@@ -129,6 +138,8 @@ mod tests {
             }],
             max_tokens: Some(10),
             temperature: None,
+            num_ctx: None,
+            stop_when_slow: false,
         };
         let b = req.body(true);
         assert_eq!(b["stream"], json!(true));
@@ -143,5 +154,11 @@ mod tests {
         assert_eq!(b["tools"][0]["function"]["name"], json!("git_status"));
         assert!(b.get("temperature").is_none());
         assert!(req.body(false).get("stream_options").is_none());
+        assert!(b.get("options").is_none());
+        let ollama = ChatRequest {
+            num_ctx: Some(16384),
+            ..req
+        };
+        assert_eq!(ollama.body(true)["options"], json!({"num_ctx": 16384}));
     }
 }

@@ -124,6 +124,9 @@ impl Captured {
 struct Shared {
     posts: Mutex<VecDeque<Reply>>,
     gets: Mutex<HashMap<String, Reply>>,
+    /// POSTs to these paths get a fixed answer instead of the next scripted reply
+    /// (Ollama's `/api/show`).
+    post_routes: Mutex<HashMap<String, Reply>>,
     requests: Mutex<Vec<Captured>>,
     /// Writes that failed because the client had gone (cancellation).
     broken_writes: AtomicUsize,
@@ -180,6 +183,15 @@ impl FakeServer {
         self.shared.gets.lock().unwrap().insert(path.into(), reply);
     }
 
+    /// Every POST to `path` gets `reply` (the scripted replies are for the others).
+    pub fn set_post(&self, path: &str, reply: Reply) {
+        self.shared
+            .post_routes
+            .lock()
+            .unwrap()
+            .insert(path.into(), reply);
+    }
+
     pub fn requests(&self) -> Vec<Captured> {
         self.shared.requests.lock().unwrap().clone()
     }
@@ -214,6 +226,8 @@ async fn serve(mut sock: TcpStream, shared: Arc<Shared>) {
             .get(&req.path)
             .cloned()
             .unwrap_or_else(|| Reply::json(404, r#"{"error":{"message":"no such route"}}"#))
+    } else if let Some(r) = shared.post_routes.lock().unwrap().get(&req.path).cloned() {
+        r
     } else {
         shared.posts.lock().unwrap().pop_front().unwrap_or_else(|| {
             Reply::json(
