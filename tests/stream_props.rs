@@ -179,6 +179,53 @@ proptest! {
     }
 
     #[test]
+    fn byte_order_mark_typed_parts_and_an_error_line_survive_any_chunking(
+        parts in prop::collection::vec((text(), any::<bool>(), any::<bool>()), 0..12),
+        error_line in any::<bool>(),
+        cuts in prop::collection::vec(any::<usize>(), 0..40),
+    ) {
+        // what a Mistral reasoning model streams (content as typed parts), behind a
+        // byte-order mark, maybe ended by an older llama.cpp's `error:` line
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        let (mut content, mut reasoning) = (String::new(), String::new());
+        for (t, thinking, nested) in &parts {
+            let part = match (thinking, nested) {
+                (false, _) => {
+                    content.push_str(t);
+                    json!({"type": "text", "text": t})
+                }
+                (true, true) => {
+                    reasoning.push_str(t);
+                    json!({"type": "thinking", "thinking": [{"type": "text", "text": t}]})
+                }
+                (true, false) => {
+                    reasoning.push_str(t);
+                    json!({"type": "thinking", "thinking": t})
+                }
+            };
+            let chunk = json!({"choices":[{"index":0,"delta":{"content":[part]}}]});
+            bytes.extend_from_slice(format!("data: {chunk}\n\n").as_bytes());
+        }
+        if error_line {
+            bytes.extend_from_slice(b"error: {\"code\":500,\"message\":\"slot failed\",\"type\":\"server_error\"}\n\n");
+        }
+        bytes.extend_from_slice(b"data: [DONE]\n\n");
+        let whole = feed(&bytes, &[]);
+        let split = feed(&bytes, &cuts);
+        prop_assert_eq!(&whole, &split);
+        let (reply, end, _) = whole;
+        prop_assert_eq!(reply.content, content);
+        prop_assert_eq!(reply.reasoning, reasoning);
+        prop_assert!(reply.warnings.is_empty(), "{:?}", reply.warnings);
+        let expected = if error_line {
+            StreamEnd::ServerError("slot failed (server_error)".into())
+        } else {
+            StreamEnd::Complete
+        };
+        prop_assert_eq!(end, expected);
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2000), cuts in prop::collection::vec(any::<usize>(), 0..10)) {
         let _ = feed(&bytes, &cuts);
     }
