@@ -689,3 +689,37 @@ fn doctor_says_where_the_window_comes_from() {
         "{run:?}"
     );
 }
+
+#[test]
+fn the_slow_stream_keys_apply_from_an_untrusted_workspace_and_default_to_a_notice_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".cove")).unwrap();
+    std::fs::write(
+        dir.path().join(".cove/config.toml"),
+        "[model]\nmin_tokens_per_s = 5.0\nretry_slow = true\napi_base = \"http://10.9.9.9:1/v1\"\n",
+    )
+    .unwrap();
+    let input = |trust| cove::config::LoadInput {
+        user_file: None,
+        workspace: dir.path().to_owned(),
+        env: Default::default(),
+        flags: cove::config::Overrides::default(),
+        trust,
+    };
+    let loaded = cove::config::load(&input(cove::config::trust::TrustCheck::Untrusted)).unwrap();
+    let m = &loaded.config.model;
+    assert_eq!(m.min_tokens_per_s, Some(5.0));
+    assert_eq!(m.retry_slow, Some(true));
+    // the endpoint is not harmless: ignored, and named
+    let ignored = format!("{:?}", loaded.untrusted);
+    assert!(ignored.contains("model.api_base"), "{ignored}");
+    assert!(!ignored.contains("min_tokens_per_s"), "{ignored}");
+    // the built-in defaults: a notice under 1 token/s, no retry
+    std::fs::remove_file(dir.path().join(".cove/config.toml")).unwrap();
+    let loaded = cove::config::load(&input(cove::config::trust::TrustCheck::Untrusted)).unwrap();
+    assert_eq!(loaded.config.model.min_tokens_per_s, Some(1.0));
+    assert_eq!(loaded.config.model.retry_slow, Some(false));
+    let opts = cove::llm::ClientOptions::from_config(&loaded.config, &loaded.config.model);
+    assert_eq!(opts.min_tokens_per_s, 1.0);
+    assert_eq!(opts.slow_window, Duration::from_secs(30));
+}

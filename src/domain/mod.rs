@@ -6,5 +6,4 @@ pub mod live_edit;
 pub mod partial_json;
 pub mod patch;
 pub mod paths;
-pub mod shared;
 pub mod text;

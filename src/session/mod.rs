@@ -10,6 +10,5 @@ pub mod files;
 pub mod journal;
 pub mod record;
 pub mod replay;
-pub mod splice;
 pub mod store;
 pub mod tokens;

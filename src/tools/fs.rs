@@ -9,7 +9,6 @@
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use ignore::WalkBuilder;
 use ignore::overrides::{Override, OverrideBuilder};
@@ -520,7 +519,7 @@ fn search_text(ctx: &ToolContext, args: &Value) -> Result<String, String> {
 }
 
 mod edit;
-pub use edit::{Planned, edit_file, plan, preview, write_file, write_planned};
+pub use edit::{edit_file, preview, write_file};
 
 // ---------------------------------------------------------------------------------------
 // shared helpers
@@ -567,13 +566,15 @@ fn open_regular(abs: &Path, shown: &str) -> Result<File, String> {
 }
 
 /// The current content of a file about to be written, `None` if it does not exist.
-fn read_existing(abs: &Path, shown: &str) -> Result<Option<Arc<[u8]>>, String> {
+fn read_existing(abs: &Path, shown: &str) -> Result<Option<Vec<u8>>, String> {
     if fs::symlink_metadata(abs).is_err_and(|e| e.kind() == io::ErrorKind::NotFound) {
         return Ok(None);
     }
-    super::on_disk::read_all(&mut open_regular(abs, shown)?)
-        .map(Some)
-        .map_err(|e| format!("cannot read `{shown}`: {e}"))
+    let mut bytes = Vec::new();
+    open_regular(abs, shown)?
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    Ok(Some(bytes))
 }
 
 /// Typed access to the model's arguments, with errors that name the argument.

@@ -5,7 +5,6 @@
 //! per file; if one fails part-way, the files already written are put back.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -21,7 +20,7 @@ struct Entry {
     shown: String,
     abs: PathBuf,
     /// The bytes on disk before the patch (`None`: did not exist).
-    original: Option<Arc<[u8]>>,
+    original: Option<Vec<u8>>,
     /// The content after the hunks so far (`None`: does not exist).
     current: Option<String>,
     /// Whether the file on disk is executable (owner, group or other `x`).
@@ -42,7 +41,7 @@ impl Plan {
             .map(|e| FileChange {
                 path: e.abs.clone(),
                 old: e.original.clone(),
-                new: e.current.as_deref().map(|t| Arc::from(t.as_bytes())),
+                new: e.current.clone().map(String::into_bytes),
             })
             .collect()
     }
@@ -161,15 +160,14 @@ fn entry<'a>(
         Ok(meta) => {
             use std::os::unix::fs::PermissionsExt;
             was_executable = meta.permissions().mode() & 0o111 != 0;
-            let read = std::fs::File::open(&abs).and_then(|mut f| super::on_disk::read_all(&mut f));
-            Some(read.map_err(|e| format!("cannot read `{requested}`: {e}"))?)
+            Some(std::fs::read(&abs).map_err(|e| format!("cannot read `{requested}`: {e}"))?)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(format!("cannot read `{requested}`: {e}")),
     };
     let current = match &original {
         None => None,
-        Some(bytes) => Some(std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| {
+        Some(bytes) => Some(String::from_utf8(bytes.clone()).map_err(|_| {
             format!("`{requested}` is not UTF-8 text; apply_patch only edits text files")
         })?),
     };
