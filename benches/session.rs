@@ -53,8 +53,8 @@ fn turn(t: u64) -> Vec<Record> {
         Record::Change {
             turn: t,
             path: "src/lib.rs".into(),
-            old: Some(Blob::Text(file.clone())),
-            new: Some(Blob::Text(file)),
+            old: Some(Blob::Text(file.clone().into())),
+            new: Some(Blob::Text(file.into())),
         },
         msg(t, Message::tool_result(call.id.clone(), "x".repeat(2000))),
         Record::Tool {

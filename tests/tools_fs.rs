@@ -726,7 +726,7 @@ fn write_file_creates_with_parents_and_records_the_change() {
         vec![FileChange {
             path: w.root.join("src/new/mod.rs"),
             old: None,
-            new: Some(b"pub fn a() {}\npub fn b() {}\n".to_vec()),
+            new: Some(b"pub fn a() {}\npub fn b() {}\n"[..].into()),
         }]
     );
     assert_eq!(w.get("src/new/mod.rs"), b"pub fn a() {}\npub fn b() {}\n");
@@ -949,7 +949,7 @@ fn preview_is_exactly_what_the_tool_then_does_and_writes_nothing() {
         vec![FileChange {
             path: w.root.join("dir/b.txt"),
             old: None,
-            new: Some(b"new\n".to_vec())
+            new: Some(b"new\n"[..].into())
         }]
     );
     assert!(

@@ -8,6 +8,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::*;
 use crate::session::record::Record;
+use crate::tools::on_disk;
 
 impl Agent {
     pub(super) fn gate(&self, call: &ToolCall, args: &Result<serde_json::Value, String>) -> Gate {
@@ -84,7 +85,12 @@ impl Agent {
             .map(|c| registry::parse_args(&c.arguments))
             .collect();
         let mut decisions: HashMap<String, Decision> = HashMap::new();
-        let mut proposals: HashMap<String, Vec<crate::protocol::ProposedChange>> = HashMap::new();
+        // per asked call: the change as the user sees it (hunk choices refer to its hunks)
+        // and the preview it was made from
+        let mut proposals: HashMap<
+            String,
+            (Vec<crate::protocol::ProposedChange>, registry::Previewed),
+        > = HashMap::new();
         let mut gates = Vec::new();
         for (call, args) in calls.iter().zip(&parsed) {
             let mut g = self.gate(call, args);
@@ -103,9 +109,8 @@ impl Agent {
                 })
                 .await
                 {
-                    Ok(request) => {
-                        // the change as the user sees it: hunk choices refer to these hunks
-                        proposals.insert(call.id.clone(), request.changes.clone());
+                    Ok((request, previewed)) => {
+                        proposals.insert(call.id.clone(), (request.changes.clone(), previewed));
                         self.send(AgentEvent::ApprovalNeeded { turn, request });
                     }
                     Err(p) => {
@@ -194,20 +199,21 @@ impl Agent {
                         Some(decision) => {
                             // the user approved the change as shown: if the file is no
                             // longer what it was computed from, nothing is written
-                            if let Some(why) = proposals
-                                .get(&call.id)
-                                .and_then(|p| self.stale_proposal(&ctx, p))
-                            {
-                                self.finish_call(
-                                    turn,
-                                    call,
-                                    &why,
-                                    ToolResultKind::Failed,
-                                    why.clone(),
-                                    Vec::new(),
-                                );
-                                continue;
-                            }
+                            let (shown, previewed) = proposals.remove(&call.id).unwrap_or_default();
+                            let as_previewed = match self.check_previewed(&previewed.files) {
+                                Ok(same) => same,
+                                Err(why) => {
+                                    self.finish_call(
+                                        turn,
+                                        call,
+                                        &why,
+                                        ToolResultKind::Failed,
+                                        why.clone(),
+                                        Vec::new(),
+                                    );
+                                    continue;
+                                }
+                            };
                             let mut args = args;
                             let mut edited_note = String::new();
                             match decision {
@@ -264,10 +270,8 @@ impl Agent {
                                         turn,
                                         call_id: call.id.clone(),
                                     });
-                                    let proposed =
-                                        proposals.get(&call.id).map_or(&[][..], Vec::as_slice);
                                     let out = crate::tools::hunks::apply_selected(
-                                        &ctx, &call.name, &args, declined, proposed,
+                                        &ctx, &call.name, &args, declined, &shown,
                                     );
                                     let (text, kind, summary, changes) =
                                         self.tool_result(&ctx, changed, out);
@@ -276,9 +280,14 @@ impl Agent {
                                 }
                                 _ => {}
                             }
-                            self.running_proposal = proposals.get(&call.id).cloned();
-                            let ((text, kind, summary, changes), stop) =
-                                self.run_tool(turn, &ctx, call, &args, changed, ops).await;
+                            // the files hold what the preview read and the call is as
+                            // previewed: the checked preview is what gets written
+                            let as_previewed =
+                                as_previewed && !matches!(decision, Decision::ApproveEdited(_));
+                            let previewed = as_previewed.then_some(previewed);
+                            let ((text, kind, summary, changes), stop) = self
+                                .run_tool(turn, &ctx, call, &args, previewed, changed, ops)
+                                .await;
                             if let Some(stop) = stop {
                                 end = stop;
                             }
@@ -289,8 +298,9 @@ impl Agent {
                 (Gate::Run, Ok(args)) => match ready.remove(&i) {
                     Some(out) => self.tool_result(&ctx, changed, out),
                     None => {
-                        let (result, stop) =
-                            self.run_tool(turn, &ctx, call, &args, changed, ops).await;
+                        let (result, stop) = self
+                            .run_tool(turn, &ctx, call, &args, None, changed, ops)
+                            .await;
                         if let Some(stop) = stop {
                             end = stop;
                         }
@@ -303,52 +313,46 @@ impl Agent {
         end
     }
 
-    /// Why a proposed change may no longer be written: a file it touches is not what the
-    /// proposal was computed from (content, or a file where there was none, or a symlink)
-    /// nor what cove itself wrote there since (an earlier call of the same reply).
-    fn stale_proposal(
-        &self,
-        ctx: &ToolContext,
-        proposed: &[crate::protocol::ProposedChange],
-    ) -> Option<String> {
-        for p in proposed {
-            let abs = ctx.root.join(&p.path);
-            let meta = std::fs::symlink_metadata(&abs);
-            let now: Option<Vec<u8>> = match &meta {
+    /// Whether a previewed change may still be written: `Ok(true)` when every file holds
+    /// exactly what the preview read, `Ok(false)` when some file holds what cove itself wrote
+    /// there since (an earlier call of the same reply: the call is then computed again), and
+    /// why not otherwise (changed by someone else, a file where there was none, a symlink).
+    /// Files are compared piece by piece, not read into memory.
+    fn check_previewed(&self, files: &[FileChange]) -> Result<bool, String> {
+        let mut all_as_previewed = true;
+        for f in files {
+            let shown =
+                crate::domain::text::shown_path(&registry::relative(&self.settings.ctx, &f.path));
+            match std::fs::symlink_metadata(&f.path) {
                 Ok(m) if m.file_type().is_symlink() => {
-                    return Some(format!(
-                        "`{}` became a symlink after this change was proposed; nothing was written. Look at it again before changing it.",
-                        crate::domain::text::shown_path(&p.path)
+                    return Err(format!(
+                        "`{shown}` became a symlink after this change was proposed; nothing was written. Look at it again before changing it."
                     ));
                 }
                 Ok(m) if !m.is_file() => {
-                    return Some(format!(
-                        "`{}` is no longer a regular file; nothing was written.",
-                        crate::domain::text::shown_path(&p.path)
+                    return Err(format!(
+                        "`{shown}` is no longer a regular file; nothing was written."
                     ));
                 }
-                Ok(_) => std::fs::read(&abs).ok(),
-                Err(_) => None,
-            };
-            let as_proposed = match (&now, &p.old) {
-                (None, None) => true,
-                (Some(b), Some(old)) => String::from_utf8_lossy(b) == **old,
-                _ => false,
-            };
+                _ => {}
+            }
+            if on_disk::holds(&f.path, f.old.as_deref()) {
+                continue;
+            }
+            all_as_previewed = false;
             let written_by_cove = self
                 .turn_changes
                 .iter()
                 .rev()
-                .find(|c| c.path == abs)
-                .is_some_and(|c| c.new == now);
-            if !as_proposed && !written_by_cove {
-                return Some(format!(
-                    "`{}` changed on disk after this change was proposed (not by cove), so it was not written: the user's edit is kept. Read the file again and redo the change on what it holds now.",
-                    crate::domain::text::shown_path(&p.path)
+                .find(|c| c.path == f.path)
+                .is_some_and(|c| on_disk::holds(&f.path, c.new.as_deref()));
+            if !written_by_cove {
+                return Err(format!(
+                    "`{shown}` changed on disk after this change was proposed (not by cove), so it was not written: the user's edit is kept. Read the file again and redo the change on what it holds now."
                 ));
             }
         }
-        None
+        Ok(all_as_previewed)
     }
 
     pub(super) fn finish_call(
@@ -462,12 +466,16 @@ impl Agent {
     /// once (a shell command's whole process group is killed); a file write or commit is
     /// let finish (it is short, and abandoning it would leave a change cove does not know
     /// of) and the turn stops after it. The second value is how the turn must stop.
+    /// `previewed`: the approved preview of this very call, its files unchanged since: a
+    /// `write_file`/`edit_file` then writes it instead of reading and computing it again.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn run_tool(
         &mut self,
         turn: u64,
         ctx: &ToolContext,
         call: &ToolCall,
         args: &serde_json::Value,
+        previewed: Option<registry::Previewed>,
         changed: &mut Vec<PathBuf>,
         ops: &mut UnboundedReceiver<Op>,
     ) -> (CallResult, Option<CallsEnd>) {
@@ -478,7 +486,15 @@ impl Agent {
         let abandonable = call.name == "shell" || registry::read_only(&call.name);
         let mut stop = None;
         let out = {
-            let run = registry::execute(ctx, &call.name, args, changed);
+            let run = async {
+                if let Some(out) = match previewed {
+                    Some(p) => registry::write_previewed(ctx, p).await,
+                    None => None,
+                } {
+                    return out;
+                }
+                registry::execute(ctx, &call.name, args, changed).await
+            };
             tokio::pin!(run);
             loop {
                 tokio::select! {
@@ -507,19 +523,12 @@ impl Agent {
         changed: &mut Vec<PathBuf>,
         out: ToolOutput,
     ) -> CallResult {
-        // the card's change: the approved proposal's shared text when the tool wrote
-        // exactly that (no copy of a big file), else the change as made
-        let proposal = self.running_proposal.take().unwrap_or_default();
+        // the card's change shares the bytes the tool wrote (a previewed write's are the
+        // proposal's own)
         let changes = out
             .changes
             .iter()
-            .map(|c| {
-                let path = registry::relative(ctx, &c.path);
-                match proposal.iter().find(|q| q.path == path) {
-                    Some(q) if same_text(&q.old, &c.old) && same_text(&q.new, &c.new) => q.clone(),
-                    _ => registry::proposed(ctx, c),
-                }
-            })
+            .map(|c| registry::proposed(ctx, c))
             .collect();
         let mut out = out;
         let made = std::mem::take(&mut out.changes);
@@ -543,7 +552,8 @@ impl Agent {
                 self.session_base.push((c.path.clone(), c.old.clone()));
             }
             self.log_change(self.turn_now, &c);
-            // moved, not copied: a big file's bytes are held once for undo
+            // shared, not copied: a big file's bytes are held once for undo, the card and
+            // the session base
             self.turn_changes.push(c);
         }
     }
@@ -582,14 +592,5 @@ fn describe_decision(d: &Decision) -> String {
         Decision::ApproveEdited(a) => format!("approved with edited arguments: {a}"),
         Decision::Reject { reason: Some(r) } => format!("rejected: {r}"),
         Decision::Reject { reason: None } => "rejected".into(),
-    }
-}
-
-/// Whether a proposal's text is exactly these bytes.
-fn same_text(text: &Option<std::sync::Arc<str>>, bytes: &Option<Vec<u8>>) -> bool {
-    match (text, bytes) {
-        (None, None) => true,
-        (Some(t), Some(b)) => t.as_bytes() == b.as_slice(),
-        _ => false,
     }
 }

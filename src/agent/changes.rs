@@ -14,7 +14,9 @@ impl Agent {
             .session_base
             .iter()
             .filter_map(|(path, before)| {
-                let now = std::fs::read(path).ok();
+                let now = std::fs::File::open(path)
+                    .and_then(|mut f| crate::tools::on_disk::read_all(&mut f))
+                    .ok();
                 (now != *before).then(|| {
                     registry::proposed(
                         ctx,
@@ -79,8 +81,8 @@ impl Agent {
         let rel = |p: &std::path::Path| p.strip_prefix(&root).unwrap_or(p).display().to_string();
         // The state before the turn: the first `old` seen for each path; the state after: the last `new`.
         let mut order: Vec<PathBuf> = Vec::new();
-        let mut before: HashMap<PathBuf, Option<Vec<u8>>> = HashMap::new();
-        let mut after: HashMap<PathBuf, Option<Vec<u8>>> = HashMap::new();
+        let mut before: HashMap<PathBuf, Option<std::sync::Arc<[u8]>>> = HashMap::new();
+        let mut after: HashMap<PathBuf, Option<std::sync::Arc<[u8]>>> = HashMap::new();
         for c in &changes {
             if !before.contains_key(&c.path) {
                 before.insert(c.path.clone(), c.old.clone());
@@ -90,8 +92,7 @@ impl Agent {
         }
         let (mut restored, mut refused) = (Vec::new(), Vec::new());
         for path in order {
-            let now = std::fs::read(&path).ok();
-            if now != after[&path] {
+            if !crate::tools::on_disk::holds(&path, after[&path].as_deref()) {
                 refused.push(format!("{} (changed outside cove since)", rel(&path)));
                 continue;
             }

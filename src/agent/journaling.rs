@@ -144,11 +144,11 @@ impl Agent {
         self.log(Record::Change {
             turn,
             path,
-            old: c.old.as_deref().map(Blob::from_bytes),
+            old: c.old.as_ref().map(Blob::of),
             new: c
                 .new
-                .as_deref()
-                .map(|new| Blob::new_side(c.old.as_deref(), new)),
+                .as_ref()
+                .map(|new| Blob::new_side(c.old.as_ref(), new)),
         });
     }
 

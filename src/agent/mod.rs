@@ -153,14 +153,12 @@ struct Agent {
     allowed_prefixes: Vec<String>,
     /// Files changed in the running turn, in order (old and new bytes).
     turn_changes: Vec<FileChange>,
-    /// The approved proposal of the call running now (its text is shared with the card).
-    running_proposal: Option<Vec<crate::protocol::ProposedChange>>,
     /// The changes of each finished turn that changed files, newest last (for `/undo`).
     undo_stack: Vec<Vec<FileChange>>,
     /// Told to the model with the next user message (e.g. that the user undid changes).
     pending_note: Option<String>,
     /// Each file cove changed this session, as it was before the first change (in order).
-    session_base: Vec<(PathBuf, Option<Vec<u8>>)>,
+    session_base: Vec<(PathBuf, Option<std::sync::Arc<[u8]>>)>,
     /// What the status bar was last told about the server.
     status: ServerStatus,
     /// The session journal.
@@ -205,7 +203,6 @@ async fn run(settings: AgentSettings, mut ops: UnboundedReceiver<Op>, events: Ev
         allowed_tools: HashSet::new(),
         allowed_prefixes: Vec::new(),
         turn_changes: Vec::new(),
-        running_proposal: None,
         undo_stack: Vec::new(),
         pending_note: None,
         status: ServerStatus::default(),

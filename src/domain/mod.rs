@@ -6,4 +6,5 @@ pub mod live_edit;
 pub mod partial_json;
 pub mod patch;
 pub mod paths;
+pub mod shared;
 pub mod text;

@@ -39,6 +39,9 @@ fn lock(file: &File, path: &Path) -> Result<(), JournalError> {
     Err(io_err(path)(e))
 }
 
+/// Records up to this size are written with one call.
+const LINE_BUFFER: usize = 64 * 1024;
+
 /// An open journal, appended to.
 #[derive(Debug)]
 pub struct Journal {
@@ -104,14 +107,24 @@ impl Journal {
     }
 
     /// Writes one record as one line and waits for it to reach the disk.
+    /// A record up to `LINE_BUFFER` long is one write call; a longer one (a big file's text)
+    /// is written as it is serialised, never built whole in memory. Either way a crash
+    /// leaves at most this line torn, and a failed write is cut off again.
     pub fn append(&mut self, record: &Record) -> Result<(), JournalError> {
-        let mut line = serde_json::to_vec(record).map_err(|e| JournalError::Io {
-            path: self.path.display().to_string(),
-            source: io::Error::other(e),
-        })?;
-        line.push(b'\n');
-        // one write call per record: a crash leaves at most this line torn
-        self.file.write_all(&line).map_err(io_err(&self.path))?;
+        let start = self
+            .file
+            .seek(SeekFrom::End(0))
+            .map_err(io_err(&self.path))?;
+        let written = (|| {
+            let mut out = io::BufWriter::with_capacity(LINE_BUFFER, &self.file);
+            serde_json::to_writer(&mut out, record).map_err(io::Error::other)?;
+            out.write_all(b"\n")?;
+            out.flush()
+        })();
+        if let Err(e) = written {
+            let _ = self.file.set_len(start);
+            return Err(io_err(&self.path)(e));
+        }
         self.file.sync_data().map_err(io_err(&self.path))
     }
 }

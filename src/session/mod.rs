@@ -10,5 +10,6 @@ pub mod files;
 pub mod journal;
 pub mod record;
 pub mod replay;
+pub mod splice;
 pub mod store;
 pub mod tokens;

@@ -1,7 +1,11 @@
 //! What a session journal holds: one JSON object per line, tagged by `type`.
 //! Only ever appended; replaying the records in order rebuilds the session.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
+
+use super::splice::Splice;
 
 use crate::domain::conversation::Message;
 
@@ -94,44 +98,53 @@ pub enum Record {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Blob {
-    Text(String),
+    /// Shared with the change it was made from (written out, never copied).
+    Text(Arc<str>),
     Base64(String),
-    /// The new text of a change as a unified diff against its old text (a one-line edit
-    /// of a 50 MB file journals a few lines, not 50 MB twice).
+    /// The new text of a change as a unified diff against its old text. Written by earlier
+    /// versions; still read.
     Patch(String),
+    /// The new text of a change as its old text with byte ranges replaced (a one-line edit
+    /// of a 200 MB file journals a few bytes, not 200 MB twice).
+    Splice(Vec<Splice>),
 }
 
 /// Below this size a change's new text is journaled whole.
-const PATCH_FROM_BYTES: usize = 4096;
+const SPLICE_FROM_BYTES: usize = 4096;
 
 impl Blob {
-    pub fn from_bytes(bytes: &[u8]) -> Blob {
-        match std::str::from_utf8(bytes) {
-            Ok(t) => Blob::Text(t.to_owned()),
-            Err(_) => {
+    /// The bytes as they are: text sharing their allocation, else base64.
+    pub fn of(bytes: &Arc<[u8]>) -> Blob {
+        match crate::domain::shared::text(bytes) {
+            Some(t) => Blob::Text(t),
+            None => {
                 use base64::Engine;
                 Blob::Base64(base64::engine::general_purpose::STANDARD.encode(bytes))
             }
         }
     }
 
-    /// `None` for base64 that does not decode (a damaged journal), and for a patch (see
-    /// [`Blob::to_bytes_after`]).
-    pub fn to_bytes(&self) -> Option<Vec<u8>> {
+    /// `None` for base64 that does not decode (a damaged journal), and for the new side of a
+    /// change (see [`Blob::to_bytes_after`]).
+    pub fn to_bytes(&self) -> Option<Arc<[u8]>> {
         match self {
-            Blob::Text(t) => Some(t.as_bytes().to_vec()),
+            Blob::Text(t) => Some(crate::domain::shared::bytes(t)),
             Blob::Base64(b) => {
                 use base64::Engine;
-                base64::engine::general_purpose::STANDARD.decode(b).ok()
+                base64::engine::general_purpose::STANDARD
+                    .decode(b)
+                    .ok()
+                    .map(Into::into)
             }
-            Blob::Patch(_) => None,
+            Blob::Patch(_) | Blob::Splice(_) => None,
         }
     }
 
-    /// The bytes, given the old bytes a patch applies to. `None` when a patch does not
+    /// The bytes, given the old bytes a patch or splices apply to. `None` when they do not
     /// apply (a damaged journal).
-    pub fn to_bytes_after(&self, old: Option<&[u8]>) -> Option<Vec<u8>> {
+    pub fn to_bytes_after(&self, old: Option<&[u8]>) -> Option<Arc<[u8]>> {
         match self {
+            Blob::Splice(s) => super::splice::apply(old.unwrap_or_default(), s),
             Blob::Patch(p) => {
                 let old = std::str::from_utf8(old.unwrap_or_default()).ok()?;
                 let files = crate::domain::patch::parse(p).ok()?;
@@ -142,35 +155,27 @@ impl Blob {
                     .unwrap_or_default();
                 crate::domain::patch::apply(old, &hunks)
                     .ok()
-                    .map(String::into_bytes)
+                    .map(|t| t.into_bytes().into())
             }
             other => other.to_bytes(),
         }
     }
 
-    /// The new side of a change: a patch against `old` when both are text, the file is not
-    /// small and the patch is under half the size, checked to give `new` back exactly;
+    /// The new side of a change: splices of `old` when both are text, the file is not small
+    /// and the splices are under half its size (checked to give `new` back exactly);
     /// otherwise the bytes themselves.
-    pub fn new_side(old: Option<&[u8]>, new: &[u8]) -> Blob {
-        if new.len() >= PATCH_FROM_BYTES
-            && let (Some(Ok(o)), Ok(n)) = (old.map(std::str::from_utf8), std::str::from_utf8(new))
+    pub fn new_side(old: Option<&Arc<[u8]>>, new: &Arc<[u8]>) -> Blob {
+        if new.len() >= SPLICE_FROM_BYTES
+            && let (Some(Ok(o)), Ok(n)) = (
+                old.map(|o| std::str::from_utf8(o)),
+                std::str::from_utf8(new),
+            )
+            && let Some(splices) = super::splice::between(o, n)
+            && splices.iter().map(|s| s.text.len()).sum::<usize>() < new.len() / 2
         {
-            let hunks = crate::domain::patch::diff_hunks(o, n, 0);
-            let text = crate::domain::patch::render_file(&crate::domain::patch::FilePatch {
-                old_path: Some("f".into()),
-                new_path: Some("f".into()),
-                hunks,
-                executable: None,
-            });
-            let patch = Blob::Patch(text);
-            if let Blob::Patch(t) = &patch
-                && t.len() < new.len() / 2
-                && patch.to_bytes_after(Some(o.as_bytes())).as_deref() == Some(new)
-            {
-                return patch;
-            }
+            return Blob::Splice(splices);
         }
-        Blob::from_bytes(new)
+        Blob::of(new)
     }
 }
 
@@ -180,32 +185,43 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn a_one_line_edit_of_a_big_file_is_journaled_as_a_patch() {
+    fn a_one_line_edit_of_a_big_file_is_journaled_as_a_splice() {
         let old: String = (0..50_000).map(|i| format!("line {i}\n")).collect();
         let new = old.replace("line 25000\n", "line 25000 changed\n");
-        let blob = Blob::new_side(Some(old.as_bytes()), new.as_bytes());
-        let Blob::Patch(p) = &blob else {
-            panic!("not a patch")
+        let (old, new): (Arc<[u8]>, Arc<[u8]>) = (old.as_bytes().into(), new.as_bytes().into());
+        let blob = Blob::new_side(Some(&old), &new);
+        let Blob::Splice(s) = &blob else {
+            panic!("not a splice")
         };
-        assert!(p.len() < 200, "{}", p.len());
-        assert_eq!(
-            blob.to_bytes_after(Some(old.as_bytes())).unwrap(),
-            new.as_bytes()
-        );
+        assert_eq!(s.len(), 1);
+        assert_eq!(blob.to_bytes_after(Some(&old)).unwrap(), new);
         let json = serde_json::to_string(&blob).unwrap();
+        assert!(json.len() < 100, "{json}");
         let back: Blob = serde_json::from_str(&json).unwrap();
         assert_eq!(back, blob);
-        // small, binary or new files stay whole
+        // small, binary or new files stay whole; text shares the change's bytes
+        let small: Arc<[u8]> = b"b\n"[..].into();
         assert!(matches!(
-            Blob::new_side(Some(b"a\n"), b"b\n"),
+            Blob::new_side(Some(&b"a\n"[..].into()), &small),
             Blob::Text(_)
         ));
-        assert!(matches!(
-            Blob::new_side(None, new.as_bytes()),
-            Blob::Text(_)
-        ));
-        let bin = vec![0xffu8; 10_000];
+        let Blob::Text(t) = Blob::new_side(None, &new) else {
+            panic!("not text")
+        };
+        assert_eq!(t.as_ptr(), new.as_ptr());
+        let bin: Arc<[u8]> = vec![0xffu8; 10_000].into();
         assert!(matches!(Blob::new_side(Some(&bin), &bin), Blob::Base64(_)));
+    }
+
+    #[test]
+    fn patches_of_earlier_versions_still_apply() {
+        let blob: Blob =
+            serde_json::from_str(r#"{"patch":"--- a/f\n+++ b/f\n@@ -2,1 +2,1 @@\n-b\n+B\n"}"#)
+                .unwrap();
+        assert_eq!(
+            &*blob.to_bytes_after(Some(b"a\nb\nc\n")).unwrap(),
+            b"a\nB\nc\n"
+        );
     }
 
     proptest! {
@@ -224,8 +240,9 @@ mod tests {
                 new_lines[i] = text.clone();
             }
             let new = new_lines.join("\n");
-            let blob = Blob::new_side(Some(old.as_bytes()), new.as_bytes());
-            prop_assert_eq!(blob.to_bytes_after(Some(old.as_bytes())).unwrap(), new.as_bytes().to_vec());
+            let (old, new): (Arc<[u8]>, Arc<[u8]>) = (old.as_bytes().into(), new.as_bytes().into());
+            let blob = Blob::new_side(Some(&old), &new);
+            prop_assert_eq!(blob.to_bytes_after(Some(&old)).unwrap(), new);
         }
     }
 }

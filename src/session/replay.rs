@@ -11,8 +11,8 @@ use crate::protocol::{PastTool, ToolResultKind, TranscriptItem};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     pub path: String,
-    pub old: Option<Vec<u8>>,
-    pub new: Option<Vec<u8>>,
+    pub old: Option<std::sync::Arc<[u8]>>,
+    pub new: Option<std::sync::Arc<[u8]>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -28,7 +28,7 @@ pub struct Resumed {
     /// Finished turns' changes, oldest first; `/undo` takes the last.
     pub undo: Vec<Vec<Change>>,
     /// Each changed file as it was before the session first changed it.
-    pub base: Vec<(String, Option<Vec<u8>>)>,
+    pub base: Vec<(String, Option<std::sync::Arc<[u8]>>)>,
     /// What cove had yet to tell the model.
     pub note: Option<String>,
     pub turns: u64,

@@ -1,6 +1,7 @@
 //! What every tool gets and gives back.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -41,12 +42,13 @@ impl ToolContext {
 }
 
 /// One file as a change left it: `old`/`new` are `None` when the file did not exist
-/// before / does not exist after. Enough to show a diff and to undo exactly.
+/// before / does not exist after. Enough to show a diff and to undo exactly. The bytes are
+/// shared (`domain::shared`): the proposal, the card, undo and the journal hold one copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileChange {
     pub path: PathBuf,
-    pub old: Option<Vec<u8>>,
-    pub new: Option<Vec<u8>>,
+    pub old: Option<Arc<[u8]>>,
+    pub new: Option<Arc<[u8]>>,
 }
 
 /// What a tool returns: the text the model sees, whether it is an error, and the file

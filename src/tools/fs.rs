@@ -9,6 +9,7 @@
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ignore::WalkBuilder;
 use ignore::overrides::{Override, OverrideBuilder};
@@ -519,7 +520,7 @@ fn search_text(ctx: &ToolContext, args: &Value) -> Result<String, String> {
 }
 
 mod edit;
-pub use edit::{edit_file, preview, write_file};
+pub use edit::{Planned, edit_file, plan, preview, write_file, write_planned};
 
 // ---------------------------------------------------------------------------------------
 // shared helpers
@@ -566,15 +567,13 @@ fn open_regular(abs: &Path, shown: &str) -> Result<File, String> {
 }
 
 /// The current content of a file about to be written, `None` if it does not exist.
-fn read_existing(abs: &Path, shown: &str) -> Result<Option<Vec<u8>>, String> {
+fn read_existing(abs: &Path, shown: &str) -> Result<Option<Arc<[u8]>>, String> {
     if fs::symlink_metadata(abs).is_err_and(|e| e.kind() == io::ErrorKind::NotFound) {
         return Ok(None);
     }
-    let mut bytes = Vec::new();
-    open_regular(abs, shown)?
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read `{shown}`: {e}"))?;
-    Ok(Some(bytes))
+    super::on_disk::read_all(&mut open_regular(abs, shown)?)
+        .map(Some)
+        .map_err(|e| format!("cannot read `{shown}`: {e}"))
 }
 
 /// Typed access to the model's arguments, with errors that name the argument.

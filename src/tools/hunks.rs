@@ -106,7 +106,7 @@ pub fn apply_selected(
         writes.push(FileChange {
             path: ch.path.clone(),
             old: ch.old.clone(),
-            new: Some(result.into_bytes()),
+            new: Some(result.into_bytes().into()),
         });
         report.push(format!(
             "{shown}: applied hunks {}; declined hunks {}",

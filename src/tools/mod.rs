@@ -8,6 +8,7 @@ pub mod fs;
 pub mod hunks;
 pub mod isolate;
 pub mod live_base;
+pub mod on_disk;
 pub mod patch;
 pub mod protected;
 pub mod registry;

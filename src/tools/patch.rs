@@ -5,6 +5,7 @@
 //! per file; if one fails part-way, the files already written are put back.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -20,7 +21,7 @@ struct Entry {
     shown: String,
     abs: PathBuf,
     /// The bytes on disk before the patch (`None`: did not exist).
-    original: Option<Vec<u8>>,
+    original: Option<Arc<[u8]>>,
     /// The content after the hunks so far (`None`: does not exist).
     current: Option<String>,
     /// Whether the file on disk is executable (owner, group or other `x`).
@@ -41,7 +42,7 @@ impl Plan {
             .map(|e| FileChange {
                 path: e.abs.clone(),
                 old: e.original.clone(),
-                new: e.current.clone().map(String::into_bytes),
+                new: e.current.as_deref().map(|t| Arc::from(t.as_bytes())),
             })
             .collect()
     }
@@ -160,14 +161,15 @@ fn entry<'a>(
         Ok(meta) => {
             use std::os::unix::fs::PermissionsExt;
             was_executable = meta.permissions().mode() & 0o111 != 0;
-            Some(std::fs::read(&abs).map_err(|e| format!("cannot read `{requested}`: {e}"))?)
+            let read = std::fs::File::open(&abs).and_then(|mut f| super::on_disk::read_all(&mut f));
+            Some(read.map_err(|e| format!("cannot read `{requested}`: {e}"))?)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(format!("cannot read `{requested}`: {e}")),
     };
     let current = match &original {
         None => None,
-        Some(bytes) => Some(String::from_utf8(bytes.clone()).map_err(|_| {
+        Some(bytes) => Some(std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| {
             format!("`{requested}` is not UTF-8 text; apply_patch only edits text files")
         })?),
     };

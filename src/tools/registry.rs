@@ -41,41 +41,52 @@ pub fn parse_args(raw: &str) -> Result<Value, String> {
     }
 }
 
-/// What the approval queue shows for a call.
+/// What a file-changing call was previewed as, kept by the agent while the user decides.
+#[derive(Debug, Clone, Default)]
+pub struct Previewed {
+    /// Each file byte for byte as the preview read it and would leave it (the request's
+    /// `changes` share this text): an approved call is checked against it.
+    pub files: Vec<FileChange>,
+    /// `write_file` / `edit_file`: the tool's result once `files` are written. An approved
+    /// call whose file still holds what the preview read is written from here
+    /// (`write_previewed`), not read and computed again.
+    pub result: Option<String>,
+}
+
+/// What the approval queue shows for a call, and the preview it was made from.
 pub fn describe(
     ctx: &ToolContext,
     call_id: &str,
     tool: &str,
     raw_args: &str,
     args: &Value,
-) -> ApprovalRequest {
+) -> (ApprovalRequest, Previewed) {
     let mut req = ApprovalRequest {
         call_id: call_id.to_owned(),
         tool: tool.to_owned(),
         arguments: raw_args.to_owned(),
         ..Default::default()
     };
+    let mut previewed = Previewed::default();
     super::isolate::fault_point("preview");
     let s = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     match tool {
         "write_file" | "edit_file" | "apply_patch" => {
             let preview = if tool == "apply_patch" {
-                patch::preview(ctx, args)
+                patch::preview(ctx, args).map(|files| (files, None))
             } else {
-                fs::preview(ctx, tool, args)
+                fs::plan(ctx, tool, args).map(|p| (vec![p.change], Some(p.summary)))
             };
             match preview {
-                Ok(changes) => {
-                    req.summary = changes
+                Ok((files, result)) => {
+                    req.summary = files
                         .iter()
                         .map(|c| change_summary(ctx, c))
                         .collect::<Vec<_>>()
                         .join(", ");
-                    // moved, not copied: a 200 MB file is held twice here, not four times
-                    req.changes = changes
-                        .into_iter()
-                        .map(|c| proposed_owned(ctx, c))
-                        .collect();
+                    // the same bytes, not copies: a 200 MB file is held once
+                    req.changes = files.iter().map(|c| proposed(ctx, c)).collect();
+                    previewed = Previewed { files, result };
                 }
                 Err(e) => req.summary = format!("{} (will fail: {e})", shown_path(&s("path"))),
             }
@@ -90,7 +101,27 @@ pub fn describe(
         "git_commit" => req.summary = format!("commit: {}", one_line(&s("message"), 120)),
         _ => req.summary = one_line(raw_args, 120),
     }
-    req
+    (req, previewed)
+}
+
+/// Writes an approved `write_file` / `edit_file` preview as it is, on the blocking pool
+/// like `execute`. The caller has checked that the file still holds what the preview read;
+/// `None` for a preview that is not such a write (run the call with `execute`).
+pub async fn write_previewed(ctx: &ToolContext, previewed: Previewed) -> Option<ToolOutput> {
+    let summary = previewed.result?;
+    let [change] = <[FileChange; 1]>::try_from(previewed.files).ok()?;
+    let ctx = ctx.clone();
+    let planned = fs::Planned { change, summary };
+    Some(
+        super::isolate::blocking(move || {
+            super::isolate::fault_point("tool");
+            fs::write_planned(&ctx, planned)
+        })
+        .await
+        .unwrap_or_else(|p| {
+            ToolOutput::error(super::isolate::internal_error("running this tool", &p))
+        }),
+    )
 }
 
 /// Runs a call. `turn_changes` are the files cove changed in this turn (for git_commit).
@@ -185,39 +216,25 @@ pub fn relative(ctx: &ToolContext, path: &std::path::Path) -> String {
         .to_string()
 }
 
-fn text_of(bytes: &Option<Vec<u8>>) -> Option<String> {
-    bytes
-        .as_ref()
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-}
-
+/// The change as the queue, the diff pane and the card show it: the file's own bytes when
+/// they are UTF-8 (shared, not copied), else a lossy copy.
 pub fn proposed(ctx: &ToolContext, c: &FileChange) -> ProposedChange {
-    ProposedChange {
-        path: relative(ctx, &c.path),
-        old: text_of(&c.old).map(Into::into),
-        new: text_of(&c.new).map(Into::into),
-    }
-}
-
-/// `proposed`, taking the change (its bytes become the strings without a copy when they
-/// are UTF-8).
-pub fn proposed_owned(ctx: &ToolContext, c: FileChange) -> ProposedChange {
-    let text = |b: Option<Vec<u8>>| {
-        b.map(|b| {
-            String::from_utf8(b)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    let text = |b: &Option<std::sync::Arc<[u8]>>| {
+        b.as_ref().map(|b| {
+            crate::domain::shared::text(b)
+                .unwrap_or_else(|| String::from_utf8_lossy(b).into_owned().into())
         })
     };
     ProposedChange {
         path: relative(ctx, &c.path),
-        old: text(c.old).map(Into::into),
-        new: text(c.new).map(Into::into),
+        old: text(&c.old),
+        new: text(&c.new),
     }
 }
 
 /// `src/a.rs +3 -1`, `new.rs (new) +10`, `old.rs (deleted) -7`.
 pub fn change_summary(ctx: &ToolContext, c: &FileChange) -> String {
-    fn as_text(b: &Option<Vec<u8>>) -> std::borrow::Cow<'_, str> {
+    fn as_text(b: &Option<std::sync::Arc<[u8]>>) -> std::borrow::Cow<'_, str> {
         b.as_deref()
             .map(String::from_utf8_lossy)
             .unwrap_or_default()

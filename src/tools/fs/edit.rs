@@ -20,19 +20,32 @@ pub fn edit_file(ctx: &ToolContext, args: &Value) -> ToolOutput {
 /// What a `write_file` or `edit_file` call would change, without writing anything; the
 /// error is the one the tool itself would return.
 pub fn preview(ctx: &ToolContext, tool: &str, args: &Value) -> Result<Vec<FileChange>, String> {
+    plan(ctx, tool, args).map(|p| vec![p.change])
+}
+
+/// The change a `write_file` or `edit_file` call would make and the text it would return;
+/// `write_planned` then makes it.
+pub fn plan(ctx: &ToolContext, tool: &str, args: &Value) -> Result<Planned, String> {
     match tool {
-        "write_file" => plan_write(ctx, args).map(|p| vec![p.change]),
-        "edit_file" => plan_edit(ctx, args).map(|p| vec![p.change]),
+        "write_file" => plan_write(ctx, args),
+        "edit_file" => plan_edit(ctx, args),
         other => Err(format!(
             "`{other}` has no file preview (only write_file and edit_file do)"
         )),
     }
 }
 
+/// Writes a planned change as it is (an approved preview whose file has not changed since:
+/// the checked bytes are written, nothing is read or computed again).
+pub fn write_planned(ctx: &ToolContext, planned: Planned) -> ToolOutput {
+    apply(ctx, Ok(planned))
+}
+
 /// A computed change and the line the model sees once it is written.
-struct Planned {
-    change: FileChange,
-    summary: String,
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub change: FileChange,
+    pub summary: String,
 }
 
 fn plan_write(ctx: &ToolContext, args: &Value) -> Result<Planned, String> {
@@ -57,7 +70,7 @@ fn plan_write(ctx: &ToolContext, args: &Value) -> Result<Planned, String> {
         change: FileChange {
             path: abs,
             old,
-            new: Some(content.as_bytes().to_vec()),
+            new: Some(Arc::from(content.as_bytes())),
         },
         summary,
     })
@@ -124,14 +137,17 @@ fn plan_edit(ctx: &ToolContext, args: &Value) -> Result<Planned, String> {
         }
         _ => {}
     }
-    let mut new = Vec::with_capacity(content.len() + positions.len() * replacement.len());
+    let mut pieces: Vec<&[u8]> = Vec::with_capacity(positions.len() * 2 + 1);
     let mut last = 0;
     for &p in &positions {
-        new.extend_from_slice(&content[last..p]);
-        new.extend_from_slice(replacement.as_bytes());
+        pieces.push(&content[last..p]);
+        pieces.push(replacement.as_bytes());
         last = p + needle.len();
     }
-    new.extend_from_slice(&content[last..]);
+    pieces.push(&content[last..]);
+    // built in place: the old and the new text are the only copies of the file
+    let new = crate::domain::shared::concat(&pieces);
+    drop(pieces);
     let (add, del) = diff_counts(&content, &new);
     let n = positions.len();
     let summary = format!(
