@@ -24,6 +24,8 @@ pub(super) struct Retries {
 }
 
 /// What came of sending a request, recoveries included.
+// one per request, moved straight into the turn: no boxing
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Sent {
     /// The reply (or the error, or `None` for an interrupt), what streamed, shutdown.
     Reply(Option<Result<Completion, LlmError>>, String, bool),

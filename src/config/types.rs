@@ -286,6 +286,8 @@ impl ModelConfig {
 
 /// Where a message with images goes.
 #[derive(Debug, Clone, PartialEq)]
+// decided once per message with images, and the config is consumed at once: no boxing
+#[allow(clippy::large_enum_variant)]
 pub enum ImageRoute {
     /// The main model takes the images itself.
     Main,
