@@ -35,7 +35,7 @@ fn turn(t: u64) -> Vec<Record> {
         id: format!("c{t:08}"),
         name: "edit_file".into(),
         arguments: r#"{"path":"src/lib.rs","old_string":"a","new_string":"b"}"#.into(),
-        recovered: false,
+        ..ToolCall::default()
     };
     let file = "fn main() { println!(\"hello\"); }\n".repeat(240);
     vec![

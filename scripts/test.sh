@@ -72,10 +72,13 @@ trap cleanup EXIT
 echo "model server: $url"
 
 step "end-to-end tests against the real model"
-COVE_E2E_BASE_URL="$url" cargo test --quiet --features e2e --test e2e_local
+COVE_E2E_BASE_URL="$url" cargo test --quiet --features e2e --test e2e_local --test e2e_limits
 
 step "benchmarks (regression checks)"
 scripts/bench-check.sh "$url"
+
+step "printed tool calls from the real model (recovery table)"
+python3 scripts/recovery-table.py "$url" target/release/cove
 
 # reuses bench-check's release build; cargo-deb is installed once into the cargo home (the
 # vendored offline build is a manual check: README, Install)

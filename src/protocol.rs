@@ -194,8 +194,9 @@ pub struct ToolCallInfo {
     pub id: String,
     pub name: String,
     pub arguments: String,
-    /// Recovered from text the model printed instead of a structured call.
-    pub recovered: bool,
+    /// What cove did to make the call usable ("recovered from text", "repaired JSON:
+    /// trailing comma"), shown on its card.
+    pub mended: Option<String>,
 }
 
 /// A file as a proposed or applied change would leave it (text, lossy for binary).
@@ -302,6 +303,8 @@ pub struct PastTool {
     pub id: String,
     pub name: String,
     pub arguments: String,
+    /// "recovered from text", "repaired JSON: …" (see `ToolCall::mended`).
+    pub mended: Option<String>,
     /// `None`: the session ended before it finished.
     pub result: Option<(ToolResultKind, String)>,
 }

@@ -251,6 +251,7 @@ fn a_loaded_session_replaces_the_transcript() {
                         id: "c1".into(),
                         name: "edit_file".into(),
                         arguments: "{\"path\":\"src/cli.rs\"}".into(),
+                        mended: None,
                         result: Some((ToolResultKind::Done, "edited src/cli.rs (+3 -0)".into())),
                     }],
                 },

@@ -115,6 +115,7 @@ pub(crate) mod compaction;
 mod journaling;
 mod limits;
 mod permissions;
+mod repeats;
 mod turn;
 mod user_input;
 

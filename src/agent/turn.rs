@@ -99,6 +99,49 @@ impl Agent {
         });
     }
 
+    /// The model went round in circles: its calls are answered without running, the turn
+    /// ends with the reason, and the model hears of it with the next message.
+    fn stop_repeating(&mut self, turn: u64, calls: &[ToolCall], why: &str) {
+        for call in calls {
+            let m = Message::tool_result(
+                call.id.clone(),
+                format!(
+                    "not run: you made {why}. cove stopped the turn; use the results you already have."
+                ),
+            );
+            self.send(AgentEvent::ToolFinished {
+                turn,
+                call_id: call.id.clone(),
+                kind: crate::protocol::ToolResultKind::Rejected,
+                summary: "not run: the same call again".into(),
+                changes: Vec::new(),
+            });
+            self.log(Record::Message {
+                turn,
+                message: m.clone(),
+                shown: None,
+                reasoning: None,
+                model: None,
+            });
+            self.conversation.push(m);
+        }
+        self.ensure_reply(turn, "(stopped: the same calls again)");
+        let note = format!(
+            "(cove stopped your previous turn: you made {why}. Do not repeat a call whose result you already have; if you are stuck, say what blocks you.)"
+        );
+        let note = match self.pending_note.take() {
+            Some(earlier) => format!("{earlier}\n\n{note}"),
+            None => note,
+        };
+        self.set_note(Some(note));
+        self.send(AgentEvent::TurnFailed {
+            turn,
+            error: format!("stopped: the model repeated itself ({why})"),
+            hint: "Send a message to steer it (say what it missed), or raise tools.repeat_limit."
+                .into(),
+        });
+    }
+
     /// Runs one turn: model response, tool calls (approved by the user or allowed by
     /// policy), results back to the model, until it answers without tool calls, the
     /// iteration limit, an error, or an interrupt. Returns true on shutdown.
@@ -129,6 +172,12 @@ impl Agent {
         let tools = offered_tools(&self.settings.tools);
         let max_steps = self.settings.tools.max_iterations.unwrap_or(25).max(1);
         let mut changed: Vec<PathBuf> = Vec::new();
+        let mut repeats = super::repeats::Repeats::default();
+        let repeat_limit = self
+            .settings
+            .tools
+            .repeat_limit
+            .unwrap_or(super::repeats::DEFAULT_REPEAT_LIMIT);
         for step in 1..=max_steps {
             if self.over_threshold() {
                 match self.compact(ops, false).await {
@@ -245,6 +294,10 @@ impl Agent {
                 return false;
             }
             self.send(AgentEvent::StepDone { turn, outcome });
+            if let Some(why) = repeats.check(&calls, repeat_limit) {
+                self.stop_repeating(turn, &calls, &why);
+                return false;
+            }
             match self.run_calls(turn, &calls, &mut changed, ops).await {
                 CallsEnd::Done => {}
                 CallsEnd::Interrupted => {
@@ -464,7 +517,7 @@ pub(super) fn outcome(c: &Completion, streamed: &str) -> TurnOutcome {
                 id: t.id.clone(),
                 name: t.name.clone(),
                 arguments: t.arguments.clone(),
-                recovered: t.recovered,
+                mended: t.mended(),
             })
             .collect(),
         final_content: (c.reply.content != streamed).then(|| c.reply.content.clone()),

@@ -204,8 +204,15 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
                     s.transcript[i].touch();
                 }
             }
+            // the agent's own stops (max_iterations, a model going round in circles) say
+            // "stopped …": nothing failed, cove ended the turn
+            let title = if error.starts_with("stopped") {
+                "cove stopped the turn"
+            } else {
+                "The request failed"
+            };
             s.transcript.push(Entry::new(EntryKind::Error {
-                title: "The request failed".into(),
+                title: title.into(),
                 message: error,
                 hint,
             }));
@@ -298,7 +305,7 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
             id,
             name,
             arguments: String::new(),
-            recovered: false,
+            mended: None,
             state: ToolState::Streaming,
         }),
         StreamEvent::ToolCallArgs { index, fragment } => {
@@ -344,7 +351,7 @@ fn finish_entry(s: &mut State, o: &TurnOutcome) {
                 id: t.id.clone(),
                 name: t.name.clone(),
                 arguments: t.arguments.clone(),
-                recovered: t.recovered,
+                mended: t.mended.clone(),
                 state: ToolState::Proposed,
             })
             .collect();

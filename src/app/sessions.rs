@@ -56,7 +56,7 @@ pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u
                         id: t.id,
                         name: t.name,
                         arguments: t.arguments,
-                        recovered: false,
+                        mended: t.mended,
                         state: match t.result {
                             Some((ToolResultKind::Done, sum)) => ToolState::Done(sum),
                             Some((ToolResultKind::Failed, sum)) => ToolState::Failed(sum),

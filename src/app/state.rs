@@ -70,7 +70,8 @@ pub struct ToolCard {
     pub id: String,
     pub name: String,
     pub arguments: String,
-    pub recovered: bool,
+    /// "recovered from text", "repaired JSON: …" (see `ToolCall::mended`).
+    pub mended: Option<String>,
     pub state: ToolState,
     /// The files the call changed (`d` in the chat shows them in the diff pane).
     pub changes: Vec<crate::protocol::ProposedChange>,

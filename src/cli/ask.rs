@@ -232,11 +232,7 @@ fn finish(args: &AskArgs, model: &str, partial: &Partial, c: Completion) -> u8 {
     }
     end_line(partial);
     for call in &c.reply.tool_calls {
-        let tag = if call.recovered {
-            " (recovered from text)"
-        } else {
-            ""
-        };
+        let tag = call.mended().map_or(String::new(), |m| format!(" ({m})"));
         // names, ids and arguments come from the model: on a terminal they are shown,
         // never obeyed (an OSC 52 in a tool name must not set the clipboard)
         let line = format!(
@@ -268,7 +264,7 @@ fn completion_json(model: &str, c: &Completion, error: Option<&str>) -> Value {
         .map(|t| {
             let args = serde_json::from_str::<Value>(&t.arguments)
                 .unwrap_or_else(|_| Value::String(t.arguments.clone()));
-            json!({ "id": t.id, "name": t.name, "arguments": args, "recovered": t.recovered })
+            json!({ "id": t.id, "name": t.name, "arguments": args, "recovered": t.recovered, "repaired": t.repaired })
         })
         .collect();
     json!({

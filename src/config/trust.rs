@@ -92,7 +92,7 @@ pub fn harmless(dotted: &str, value: &Value) -> bool {
         // more protected files only make cove stricter
         "guard" => rest == "deny_read",
         "tools" => match rest {
-            "max_iterations" | "shell_deny" => true,
+            "max_iterations" | "repeat_limit" | "shell_deny" => true,
             "read_file" | "list_files" | "search" | "write_file" | "edit_file" | "apply_patch"
             | "shell" | "git_status" | "git_diff" | "git_commit" => {
                 matches!(value.as_str(), Some("ask" | "never"))

@@ -131,6 +131,9 @@ pub struct ToolsConfig {
     pub shell_deny: Vec<String>,
     /// Model requests in one turn before cove stops and hands back to the user.
     pub max_iterations: Option<u32>,
+    /// How many times one call (same name and arguments) may come in a row before cove
+    /// stops the turn; a cycle of 2-4 calls may come one time fewer (0 = no check).
+    pub repeat_limit: Option<u32>,
 }
 
 impl ToolsConfig {

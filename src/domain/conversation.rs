@@ -42,7 +42,7 @@ pub enum Content {
 /// A tool call as the model made it. `id` is kept byte for byte as the server sent it
 /// (Mistral's 9-character ids must be echoed back unchanged); `arguments` is the raw
 /// JSON text, which may be malformed: the model is untrusted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolCall {
     pub id: String,
     pub name: String,
@@ -51,6 +51,22 @@ pub struct ToolCall {
     /// structured call (see `llm::recover`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub recovered: bool,
+    /// How cove repaired arguments that were almost JSON (`llm::repair`): "repaired
+    /// JSON: trailing comma". `arguments` holds the repaired text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repaired: Option<String>,
+}
+
+impl ToolCall {
+    /// What cove did to make this call usable, for the card and the journal.
+    pub fn mended(&self) -> Option<String> {
+        match (self.recovered, &self.repaired) {
+            (false, None) => None,
+            (true, None) => Some("recovered from text".into()),
+            (false, Some(r)) => Some(r.clone()),
+            (true, Some(r)) => Some(format!("recovered from text, {r}")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -318,7 +318,7 @@ impl Assembler {
                 },
                 name: c.name,
                 arguments: c.arguments,
-                recovered: false,
+                ..ToolCall::default()
             })
             .collect();
         let end = match self.error {

@@ -193,7 +193,7 @@ impl Client {
             match self.open_stream(ep, req, on_event).await {
                 Ok(resp) => {
                     let mut completion = self.read_stream(ep, req, resp, started, on_event).await?;
-                    recover_printed_calls(req, &mut completion.reply);
+                    mend_calls(req, &mut completion.reply);
                     return Ok(completion);
                 }
                 Err(Attempt::Fatal(e)) => return Err(e),
@@ -688,20 +688,36 @@ fn human_bytes(n: usize) -> String {
     }
 }
 
-/// When tools were offered and the model printed calls instead of making them,
-/// turn the printed calls into real ones (flagged as recovered).
-fn recover_printed_calls(req: &ChatRequest, reply: &mut Reply) {
-    if req.tools.is_empty() || !reply.tool_calls.is_empty() {
+/// When tools were offered and the model printed calls instead of making them, turn the
+/// printed calls into real ones (flagged as recovered); arguments that are almost JSON
+/// are repaired where the repair is unambiguous (flagged, and the reply says so).
+fn mend_calls(req: &ChatRequest, reply: &mut Reply) {
+    if req.tools.is_empty() {
         return;
     }
-    let names: Vec<&str> = req.tools.iter().map(|t| t.name.as_str()).collect();
-    if let Some((rest, calls)) = recover_tool_calls(&reply.content, &names) {
+    if reply.tool_calls.is_empty()
+        && let Some((rest, calls)) = recover_tool_calls(&reply.content, &req.tools)
+    {
         reply.warnings.push(format!(
             "recovered {} tool call(s) the model printed as text",
             calls.len()
         ));
         reply.content = rest;
         reply.tool_calls = calls;
+    }
+    for call in &mut reply.tool_calls {
+        if call.repaired.is_some() {
+            continue;
+        }
+        if let Some(fixed) = super::repair::repair_arguments(&call.arguments) {
+            reply.warnings.push(format!(
+                "recovered the arguments of {}: {}",
+                call.name,
+                fixed.describe()
+            ));
+            call.arguments = fixed.json.clone();
+            call.repaired = Some(fixed.describe());
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod net;
 pub mod overflow;
 pub mod probe;
 pub mod recover;
+pub mod repair;
 pub mod request;
 pub mod sse;
 pub mod think;

@@ -1,68 +1,142 @@
 //! Tool calls that a weak local model printed as text instead of structured calls.
 //!
 //! Recognised forms, each only when the name is one of the tools offered:
-//! - Mistral: `[TOOL_CALLS]name{json}`, `[TOOL_CALLS]name[ARGS]{json}`,
+//! - Mistral: `[TOOL_CALLS]name{json}`, `[TOOL_CALLS]name[ARGS]{json}` (also with
+//!   `[CALL_ID]id` before `[ARGS]`), several in a row, and
 //!   `[TOOL_CALLS][{"name":..,"arguments":..}, ...]`
 //! - Hermes / Qwen: `<tool_call>{"name":..,"arguments":..}</tool_call>`
-//! - a fenced code block (```json or bare ```) holding `{"name":..,"arguments":..}` or an
-//!   array of such objects.
+//! - Qwen3-Coder's XML: `<tool_call><function=NAME><parameter=KEY>value</parameter>…
+//!   </function></tool_call>` (`xml`)
+//! - Llama 3.x: `<|python_tag|>{"name":..,"parameters":..}` and a bare call object (or
+//!   several, `;`-separated) as the whole reply (`llama`)
+//! - a fenced code block (```json or bare ```) holding a call object or an array of them.
 //!
 //! Recovered calls are flagged (`ToolCall::recovered`) and their text is removed from
-//! the content, so the transcript shows the call once, as a call.
+//! the content, so the transcript shows the call once, as a call; the text around them
+//! stays the reply's text. Arguments that are almost JSON inside a delimited form are
+//! repaired as structured ones are (`llm::repair`), and the call says so.
+
+mod llama;
+mod xml;
 
 use serde_json::Value;
 
-use crate::domain::conversation::ToolCall;
+use super::repair::repair_arguments;
+use crate::domain::conversation::{ToolCall, ToolSpec};
 
 /// Looks for printed tool calls in `content`. Returns the content with the recovered
-/// spans removed and the calls, or `None` when nothing was recovered.
-pub fn recover_tool_calls(content: &str, offered: &[&str]) -> Option<(String, Vec<ToolCall>)> {
+/// spans removed and the calls in the order they were printed, or `None` when nothing
+/// was recovered.
+pub fn recover_tool_calls(content: &str, offered: &[ToolSpec]) -> Option<(String, Vec<ToolCall>)> {
     if offered.is_empty() {
         return None;
     }
-    let mut calls = Vec::new();
-    let mut spans: Vec<(usize, usize)> = Vec::new();
-    mistral(content, offered, &mut calls, &mut spans);
-    hermes(content, offered, &mut calls, &mut spans);
-    fenced(content, offered, &mut calls, &mut spans);
-    if calls.is_empty() {
+    let mut found = Found::new(offered);
+    mistral(content, &mut found);
+    xml::qwen_xml(content, &mut found);
+    hermes(content, &mut found);
+    llama::python_tag(content, &mut found);
+    fenced(content, &mut found);
+    if found.spans.is_empty() {
+        llama::bare(content, &mut found);
+    }
+    if found.spans.is_empty() {
         return None;
     }
-    spans.sort_unstable();
+    found.spans.sort_by_key(|s| s.0);
     let mut rest = String::with_capacity(content.len());
+    let mut calls = Vec::new();
     let mut at = 0;
-    for (start, end) in spans {
-        if start >= at {
-            rest.push_str(&content[at..start]);
-            at = end;
-        }
+    for (start, end, c) in found.spans {
+        rest.push_str(&content[at..start]);
+        at = end;
+        calls.extend(c);
     }
     rest.push_str(&content[at..]);
     Some((rest.trim().to_owned(), calls))
 }
 
+/// The calls found so far, each with the span of text it came from; spans never overlap
+/// (the first form to claim text keeps it).
+pub(super) struct Found<'a> {
+    pub offered: &'a [ToolSpec],
+    spans: Vec<(usize, usize, Vec<ToolCall>)>,
+}
+
+impl<'a> Found<'a> {
+    fn new(offered: &'a [ToolSpec]) -> Self {
+        Found {
+            offered,
+            spans: Vec::new(),
+        }
+    }
+
+    pub fn is_offered(&self, name: &str) -> bool {
+        self.offered.iter().any(|t| t.name == name)
+    }
+
+    pub fn taken(&self, start: usize, end: usize) -> bool {
+        self.spans.iter().any(|&(s, e, _)| s < end && start < e)
+    }
+
+    /// Keeps `calls` for `start..end` unless another form has that text already.
+    pub fn take(&mut self, start: usize, end: usize, calls: Vec<ToolCall>) -> bool {
+        if calls.is_empty() || self.taken(start, end) {
+            return false;
+        }
+        self.spans.push((start, end, calls));
+        true
+    }
+
+    fn call_from_object(&self, v: &Value) -> Option<ToolCall> {
+        let obj = v.as_object()?;
+        let inner = obj
+            .get("function")
+            .and_then(Value::as_object)
+            .unwrap_or(obj);
+        let name = inner.get("name")?.as_str()?;
+        if !self.is_offered(name) {
+            return None;
+        }
+        let args = inner.get("arguments").or_else(|| inner.get("parameters"));
+        Some(call(name, args))
+    }
+
+    /// Calls from a value that is one call object or an array of them. All or nothing.
+    pub fn calls_from_value(&self, v: &Value) -> Option<Vec<ToolCall>> {
+        match v {
+            Value::Array(items) if !items.is_empty() => {
+                items.iter().map(|i| self.call_from_object(i)).collect()
+            }
+            Value::Object(_) => self.call_from_object(v).map(|c| vec![c]),
+            _ => None,
+        }
+    }
+
+    /// Calls from delimited text that should be JSON: as it is, else repaired.
+    fn calls_from_text(&self, text: &str) -> Option<Vec<ToolCall>> {
+        let text = text.trim();
+        if let Ok(v) = serde_json::from_str::<Value>(text) {
+            return self.calls_from_value(&v);
+        }
+        let fixed = repair_arguments(text)?;
+        let v = serde_json::from_str::<Value>(&fixed.json).ok()?;
+        let mut calls = self.calls_from_value(&v)?;
+        for c in &mut calls {
+            c.repaired = Some(fixed.describe());
+        }
+        Some(calls)
+    }
+}
+
 /// The first JSON value at the start of `s` (after whitespace) and where it ends.
-fn json_prefix(s: &str) -> Option<(Value, usize)> {
+pub(super) fn json_prefix(s: &str) -> Option<(Value, usize)> {
     let mut it = serde_json::Deserializer::from_str(s).into_iter::<Value>();
     let value = it.next()?.ok()?;
     Some((value, it.byte_offset()))
 }
 
-fn call_from_object(v: &Value, offered: &[&str]) -> Option<ToolCall> {
-    let obj = v.as_object()?;
-    let inner = obj
-        .get("function")
-        .and_then(Value::as_object)
-        .unwrap_or(obj);
-    let name = inner.get("name")?.as_str()?;
-    if !offered.contains(&name) {
-        return None;
-    }
-    let args = inner.get("arguments").or_else(|| inner.get("parameters"));
-    Some(call(name, args))
-}
-
-fn call(name: &str, args: Option<&Value>) -> ToolCall {
+pub(super) fn call(name: &str, args: Option<&Value>) -> ToolCall {
     let arguments = match args {
         None | Some(Value::Null) => "{}".to_owned(),
         Some(Value::String(s)) => s.clone(),
@@ -73,28 +147,13 @@ fn call(name: &str, args: Option<&Value>) -> ToolCall {
         name: name.to_owned(),
         arguments,
         recovered: true,
-    }
-}
-
-/// Calls from a value that is one call object or an array of them. All or nothing.
-fn calls_from_value(v: &Value, offered: &[&str]) -> Option<Vec<ToolCall>> {
-    match v {
-        Value::Array(items) if !items.is_empty() => {
-            items.iter().map(|i| call_from_object(i, offered)).collect()
-        }
-        Value::Object(_) => call_from_object(v, offered).map(|c| vec![c]),
-        _ => None,
+        repaired: None,
     }
 }
 
 const TOOL_CALLS: &str = "[TOOL_CALLS]";
 
-fn mistral(
-    content: &str,
-    offered: &[&str],
-    calls: &mut Vec<ToolCall>,
-    spans: &mut Vec<(usize, usize)>,
-) {
+fn mistral(content: &str, found: &mut Found) {
     let mut search_from = 0;
     while let Some(rel) = content[search_from..].find(TOOL_CALLS) {
         let start = search_from + rel;
@@ -105,27 +164,33 @@ fn mistral(
         pos += body.len() - trimmed.len();
         if trimmed.starts_with('[') || trimmed.starts_with('{') {
             if let Some((v, len)) = json_prefix(trimmed)
-                && let Some(found) = calls_from_value(&v, offered)
+                && let Some(calls) = found.calls_from_value(&v)
+                && found.take(start, pos + len, calls)
             {
-                calls.extend(found);
-                spans.push((start, pos + len));
                 search_from = pos + len;
             }
             continue;
         }
-        // name{json} or name[ARGS]{json}, possibly several in a row
+        // name{json}, name[ARGS]{json} or name[CALL_ID]id[ARGS]{json}, several in a row
         let mut end = start;
         let mut cursor = pos;
+        let mut calls = Vec::new();
         loop {
             let rest = &content[cursor..];
             let name_len = rest
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
                 .unwrap_or(rest.len());
             let name = &rest[..name_len];
-            if name.is_empty() || !offered.contains(&name) {
+            if name.is_empty() || !found.is_offered(name) {
                 break;
             }
             let mut after = &rest[name_len..];
+            if let Some(a) = after.strip_prefix("[CALL_ID]") {
+                let Some(args_at) = a.find("[ARGS]") else {
+                    break;
+                };
+                after = &a[args_at..];
+            }
             if let Some(a) = after.strip_prefix("[ARGS]") {
                 after = a;
             }
@@ -143,21 +208,16 @@ fn mistral(
             let next = next.strip_prefix(TOOL_CALLS).unwrap_or(next);
             cursor = content.len() - next.len();
         }
-        if end > start {
-            spans.push((start, end));
+        if end > start && found.take(start, end, calls) {
             search_from = end;
         }
     }
 }
 
-fn hermes(
-    content: &str,
-    offered: &[&str],
-    calls: &mut Vec<ToolCall>,
-    spans: &mut Vec<(usize, usize)>,
-) {
-    const OPEN: &str = "<tool_call>";
-    const CLOSE: &str = "</tool_call>";
+const OPEN: &str = "<tool_call>";
+const CLOSE: &str = "</tool_call>";
+
+fn hermes(content: &str, found: &mut Found) {
     let mut search_from = 0;
     while let Some(rel) = content[search_from..].find(OPEN) {
         let start = search_from + rel;
@@ -165,29 +225,36 @@ fn hermes(
         search_from = inner_start;
         let inner = &content[inner_start..];
         let trimmed = inner.trim_start();
-        let Some((v, len)) = json_prefix(trimmed) else {
-            continue;
+        let lead = inner.len() - trimmed.len();
+        let (calls, end) = match json_prefix(trimmed) {
+            Some((v, len)) => {
+                let Some(calls) = found.calls_from_value(&v) else {
+                    continue;
+                };
+                let mut end = inner_start + lead + len;
+                if let Some(t) = content[end..].trim_start().strip_prefix(CLOSE) {
+                    end = content.len() - t.len();
+                }
+                (calls, end)
+            }
+            // almost JSON: only between both tags, so the repair knows where it ends
+            None => {
+                let Some(close) = inner.find(CLOSE) else {
+                    continue;
+                };
+                let Some(calls) = found.calls_from_text(&inner[..close]) else {
+                    continue;
+                };
+                (calls, inner_start + close + CLOSE.len())
+            }
         };
-        let Some(found) = calls_from_value(&v, offered) else {
-            continue;
-        };
-        let mut end = inner_start + (inner.len() - trimmed.len()) + len;
-        let tail = &content[end..];
-        if let Some(t) = tail.trim_start().strip_prefix(CLOSE) {
-            end = content.len() - t.len();
+        if found.take(start, end, calls) {
+            search_from = end;
         }
-        calls.extend(found);
-        spans.push((start, end));
-        search_from = end;
     }
 }
 
-fn fenced(
-    content: &str,
-    offered: &[&str],
-    calls: &mut Vec<ToolCall>,
-    spans: &mut Vec<(usize, usize)>,
-) {
+fn fenced(content: &str, found: &mut Found) {
     let mut search_from = 0;
     while let Some(rel) = content[search_from..].find("```") {
         let start = search_from + rel;
@@ -209,15 +276,11 @@ fn fenced(
         {
             continue;
         }
-        let Ok(v) = serde_json::from_str::<Value>(content[body_start..body_end].trim()) else {
+        if found.taken(start, end) {
             continue;
-        };
-        if let Some(found) = calls_from_value(&v, offered) {
-            if spans.iter().any(|&(s, e)| s < end && start < e) {
-                continue; // already taken by another form
-            }
-            calls.extend(found);
-            spans.push((start, end));
+        }
+        if let Some(calls) = found.calls_from_text(&content[body_start..body_end]) {
+            found.take(start, end, calls);
         }
     }
 }

@@ -117,7 +117,7 @@ mod tests {
                         id: "Ab3dE6gH9".into(),
                         name: "git_status".into(),
                         arguments: "{}".into(),
-                        recovered: false,
+                        ..ToolCall::default()
                     }],
                 ),
                 Message::tool_result("Ab3dE6gH9", "clean"),

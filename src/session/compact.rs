@@ -165,7 +165,7 @@ mod tests {
                     id: format!("c{i}"),
                     name: "read_file".into(),
                     arguments: "{}".into(),
-                    recovered: false,
+                    ..ToolCall::default()
                 }],
             ),
             Message::tool_result(format!("c{i}"), "x".repeat(size)),

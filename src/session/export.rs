@@ -135,7 +135,7 @@ mod tests {
                         id: "a".into(),
                         name: "shell".into(),
                         arguments: "{\"command\":\"ls\"}".into(),
-                        recovered: false,
+                        ..ToolCall::default()
                     }],
                 ),
                 shown: None,

@@ -117,6 +117,7 @@ pub fn replay(
                                 id: c.id.clone(),
                                 name: c.name.clone(),
                                 arguments: c.arguments.clone(),
+                                mended: c.mended(),
                                 result: None,
                             })
                             .collect(),
@@ -155,6 +156,7 @@ pub fn replay(
                             id: call_id,
                             name,
                             arguments,
+                            mended: None,
                             result: Some((kind, summary)),
                         }],
                     }),
@@ -294,7 +296,7 @@ mod tests {
             id: "c1".into(),
             name: "shell".into(),
             arguments: "{}".into(),
-            recovered: false,
+            ..ToolCall::default()
         };
         let records = vec![
             Record::Start {

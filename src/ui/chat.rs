@@ -252,11 +252,10 @@ fn tool_card(card: &ToolCard, w: usize, theme: &Theme) -> Vec<Line<'static>> {
         ToolState::Failed(r) => ("failed", c.error, Some(r)),
         ToolState::Rejected(r) => ("declined", c.warning, Some(r)),
     };
-    let recovered = if card.recovered {
-        " · recovered from text"
-    } else {
-        ""
-    };
+    let recovered = card
+        .mended
+        .as_deref()
+        .map_or(String::new(), |m| format!(" · {m}"));
     let mut out = wrap_plain(
         &format!("⚙ {} · {state}{recovered}", card.name),
         w,
