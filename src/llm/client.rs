@@ -545,7 +545,7 @@ impl Client {
                     break;
                 }
                 if first_token.is_some() {
-                    slow.start();
+                    slow.start(tokens);
                 }
                 if let Some(why) = slow.check(tokens, req.stop_when_slow, &mut out) {
                     emit(&mut out, &mut first_token);
@@ -631,10 +631,11 @@ impl SlowWatch {
         self.min > 0.0 && !self.window.is_zero() && self.found.is_none()
     }
 
-    /// The first token arrived: measuring starts.
-    fn start(&mut self) {
+    /// The first token arrived (`tokens` so far): measuring starts, from the tokens after
+    /// it (as `tokens_per_s` counts), so a first burst does not hide a slow stream.
+    fn start(&mut self, tokens: u64) {
         if self.from.is_none() && self.active() {
-            self.from = Some((Instant::now(), 0));
+            self.from = Some((Instant::now(), tokens));
         }
     }
 
@@ -828,6 +829,44 @@ mod tests {
         assert_eq!(retry_after(&h), None);
         h.insert(RETRY_AFTER, HeaderValue::from_static("-1"));
         assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn a_slow_window_is_noticed_once_and_stops_only_when_asked() {
+        let window = Duration::from_millis(30);
+        let mut out = Vec::new();
+        // fast enough: the window slides on, nothing said
+        let mut w = SlowWatch::new(100.0, window);
+        assert_eq!(w.due(), None, "nothing is measured before the first token");
+        w.start(5);
+        assert!(w.check(50, false, &mut out).is_none(), "not due yet");
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(w.check(5_000, false, &mut out).is_none());
+        assert!(out.is_empty() && w.found.is_none());
+        // slow: one notice with the rate, reading goes on
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(w.check(5_001, false, &mut out).is_none());
+        assert_eq!(out.len(), 1);
+        let found = w.found.expect("slow");
+        assert!(found.rate < 100.0 && !found.stopped);
+        assert!(matches!(&out[0], StreamEvent::Notice { message } if message.contains("tokens/s")));
+        assert_eq!(w.due(), None, "one notice per stream");
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(w.check(5_002, true, &mut out).is_none());
+        assert_eq!(out.len(), 1);
+        // asked to stop: the reason to cut the stream
+        let mut w = SlowWatch::new(100.0, window);
+        w.start(0);
+        std::thread::sleep(Duration::from_millis(40));
+        let why = w.check(1, true, &mut out).expect("stopped");
+        assert!(why.contains("min_tokens_per_s = 100"), "{why}");
+        assert!(w.found.is_some_and(|f| f.stopped));
+        // switched off
+        let mut w = SlowWatch::new(0.0, window);
+        w.start(0);
+        assert_eq!(w.due(), None);
+        assert_eq!(tokens_seen(400, 3), 100);
+        assert_eq!(tokens_seen(10, 7), 7);
     }
 
     #[test]
