@@ -332,3 +332,38 @@ async fn a_cycle_of_two_calls_is_stopped_and_the_limit_is_configurable() {
     };
     assert!(error.contains("max_iterations"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_that_cannot_apply_is_not_put_to_the_user() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[(
+            "e1",
+            "edit_file",
+            json!({"path": "notes.txt", "old_string": "no such text", "new_string": "x"}),
+        )]),
+        answer("I will read it first."),
+    ]);
+    let mut h = start(&server.base_url(), "").await;
+    h.say(1, "edit");
+    let AgentEvent::ToolFinished { kind, summary, .. } = h
+        .until(|e| {
+            assert!(
+                !matches!(e, AgentEvent::ApprovalNeeded { .. }),
+                "asked to approve an edit that cannot apply"
+            );
+            matches!(e, AgentEvent::ToolFinished { .. })
+        })
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(kind, ToolResultKind::Failed);
+    assert!(summary.contains("was not found"), "{summary}");
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    let results = tool_results(&server);
+    assert!(results[0].contains("not asked"), "{results:?}");
+    assert_eq!(
+        std::fs::read_to_string(h.root.join("notes.txt")).unwrap(),
+        "alpha\nbeta\n"
+    );
+}

@@ -109,6 +109,11 @@ impl Agent {
                 })
                 .await
                 {
+                    // a change that cannot apply is not worth the user's keystroke: the
+                    // model hears why at once (nothing is written either way)
+                    Ok((_, registry::Previewed { fails: Some(e), .. })) => {
+                        g = Gate::Refuse(format!("{e} (not asked: the change cannot apply)"))
+                    }
                     Ok((request, previewed)) => {
                         proposals.insert(call.id.clone(), (request.changes.clone(), previewed));
                         self.send(AgentEvent::ApprovalNeeded { turn, request });

@@ -51,6 +51,9 @@ pub struct Previewed {
     /// call whose file still holds what the preview read is written from here
     /// (`write_previewed`), not read and computed again.
     pub result: Option<String>,
+    /// The preview showed the call cannot succeed (`old_string` not found, a patch that
+    /// does not apply): the agent tells the model without asking the user.
+    pub fails: Option<String>,
 }
 
 /// What the approval queue shows for a call, and the preview it was made from.
@@ -86,9 +89,16 @@ pub fn describe(
                         .join(", ");
                     // the same bytes, not copies: a 200 MB file is held once
                     req.changes = files.iter().map(|c| proposed(ctx, c)).collect();
-                    previewed = Previewed { files, result };
+                    previewed = Previewed {
+                        files,
+                        result,
+                        fails: None,
+                    };
                 }
-                Err(e) => req.summary = format!("{} (will fail: {e})", shown_path(&s("path"))),
+                Err(e) => {
+                    req.summary = format!("{} (will fail: {e})", shown_path(&s("path")));
+                    previewed.fails = Some(e);
+                }
             }
             req.danger = protected::protected_write(ctx, tool, args);
         }
