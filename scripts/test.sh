@@ -12,7 +12,7 @@ step "prerequisites"
 # command:Debian package (Xvfb and xclip: the X clipboard test of image pasting; hyperfine:
 # the sandbox start-up bench)
 missing=()
-for pair in curl:curl python3:python3 tmux:tmux Xvfb:xvfb xclip:xclip hyperfine:hyperfine; do
+for pair in curl:curl python3:python3 npm:npm tmux:tmux Xvfb:xvfb xclip:xclip hyperfine:hyperfine; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -35,6 +35,18 @@ if ! "$pytest_venv/bin/python" -c 'import pytest' >/dev/null 2>&1; then
     echo "pytest could not be installed: the sandbox's pytest test will say it was skipped" >&2
 fi
 export COVE_TEST_PYTHON="$pytest_venv/bin/python"
+# a real MCP server for tests/mcp_everything.rs: @modelcontextprotocol/server-everything from
+# npm, pinned, in the cache
+mcp_dir="${XDG_CACHE_HOME:-$HOME/.cache}/cove-dev/mcp-everything"
+mcp_version="2026.8.31"
+if [ ! -x "$mcp_dir/node_modules/.bin/mcp-server-everything" ] ||
+  ! grep -q "\"version\": \"$mcp_version\"" "$mcp_dir/node_modules/@modelcontextprotocol/server-everything/package.json" 2>/dev/null; then
+  command -v npm >/dev/null 2>&1 || { echo "npm is needed for the MCP tests (apt-get install npm)" >&2; exit 1; }
+  echo "installing @modelcontextprotocol/server-everything@$mcp_version into $mcp_dir"
+  mkdir -p "$mcp_dir"
+  npm install --silent --no-audit --no-fund --prefix "$mcp_dir" "@modelcontextprotocol/server-everything@$mcp_version" >/dev/null
+fi
+export COVE_TEST_MCP_EVERYTHING="$mcp_dir/node_modules/.bin/mcp-server-everything"
 for comp in rustfmt clippy; do
   if ! cargo "${comp/rustfmt/fmt}" --version >/dev/null 2>&1; then
     rustup component add "$comp"

@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod git;
 pub mod llm;
+pub mod mcp;
 pub mod private_files;
 pub mod protocol;
 pub mod sandbox;

@@ -8,6 +8,7 @@
 
 mod load;
 pub mod offline;
+mod mcp;
 mod show;
 pub mod theme;
 pub mod trust;
@@ -17,6 +18,7 @@ pub use load::{LoadInput, Loaded, Overrides, Source, load};
 pub use show::render_effective;
 pub use types::*;
 
+pub use mcp::{DEFAULT_SCHEMA_BUDGET, McpConfig, McpServerConfig};
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]

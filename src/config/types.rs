@@ -24,6 +24,8 @@ pub struct Config {
     /// How the processes cove starts for the model are confined (`src/sandbox/`).
     pub sandbox: SandboxConfig,
     pub guard: GuardConfig,
+    /// MCP servers (`src/mcp/`).
+    pub mcp: super::McpConfig,
     /// Key bindings: action name → key or keys (`copy_reply = "ctrl+k"`).
     pub keys: BTreeMap<String, OneOrMany>,
     pub profiles: BTreeMap<String, ModelConfig>,

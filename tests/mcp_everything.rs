@@ -1,0 +1,248 @@
+//! The MCP client against a real server: `@modelcontextprotocol/server-everything` from
+//! npm (scripts/test.sh installs it into the cache and sets COVE_TEST_MCP_EVERYTHING to
+//! its launcher). Started, listed, called (text, image, structured content), a slow
+//! tool cancelled, a timeout, a server that crashes, one that never starts.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cove::config::{McpConfig, McpServerConfig};
+use cove::mcp::{McpHub, ServerState};
+use serde_json::json;
+
+fn launcher() -> Option<PathBuf> {
+    let path = std::env::var_os("COVE_TEST_MCP_EVERYTHING")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+            Some(cache.join("cove-dev/mcp-everything/node_modules/.bin/mcp-server-everything"))
+        })?;
+    if path.exists() {
+        return Some(path);
+    }
+    // scripts/test.sh installs it; a plain `cargo test` without it says so
+    assert!(
+        std::env::var_os("COVE_TEST_MCP_EVERYTHING").is_none(),
+        "COVE_TEST_MCP_EVERYTHING is set but {} does not exist",
+        path.display()
+    );
+    eprintln!("skipped: server-everything is not installed (scripts/test.sh installs it)");
+    None
+}
+
+fn hub_with(servers: &[(&str, McpServerConfig)]) -> (Arc<McpHub>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = McpConfig {
+        servers: servers
+            .iter()
+            .map(|(n, c)| (n.to_string(), c.clone()))
+            .collect(),
+        schema_budget: None,
+    };
+    (McpHub::start(&config, dir.path()), dir)
+}
+
+fn everything(bin: &PathBuf) -> McpServerConfig {
+    McpServerConfig {
+        command: Some(bin.display().to_string()),
+        args: vec!["stdio".into()],
+        ..McpServerConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_server_is_listed_and_called() {
+    let Some(bin) = launcher() else { return };
+    let (hub, _dir) = hub_with(&[("everything", everything(&bin))]);
+    hub.wait_started(Duration::from_secs(60)).await;
+    let server = &hub.servers()[0];
+    assert_eq!(
+        server.state(),
+        ServerState::Ready,
+        "{}",
+        server.stderr_tail()
+    );
+    let tools = hub.tools();
+    let names: Vec<&str> = tools.iter().map(|t| t.exposed.as_str()).collect();
+    for want in [
+        "everything__echo",
+        "everything__get-tiny-image",
+        "everything__get-structured-content",
+    ] {
+        assert!(names.contains(&want), "{names:?}");
+    }
+    let echo = tools.iter().find(|t| t.name == "echo").unwrap();
+    assert_eq!(echo.schema["type"], "object");
+
+    let (s, t) = hub.find("everything__echo").unwrap();
+    let out = s
+        .call(
+            &t.name,
+            json!({"message": "hello from cove"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
+        .await
+        .unwrap();
+    assert!(out.text.contains("hello from cove"), "{}", out.text);
+    assert!(!out.is_error);
+
+    let out = s.call("get-tiny-image", Default::default()).await.unwrap();
+    assert_eq!(out.images.len(), 1, "{}", out.text);
+    assert!(out.text.contains("[image image/png"), "{}", out.text);
+    // the image's bytes are not pasted into the text for the model
+    assert!(out.text.len() < 2000, "{}", out.text.len());
+
+    let out = s
+        .call(
+            "get-structured-content",
+            json!({"location": "New York"}).as_object().unwrap().clone(),
+        )
+        .await
+        .unwrap();
+    assert!(out.text.contains("temperature"), "{}", out.text);
+
+    // bad arguments: the server's error reaches the caller, the server stays up
+    let out = s.call("echo", Default::default()).await;
+    match out {
+        Ok(o) => assert!(o.is_error, "{}", o.text),
+        Err(e) => assert!(!e.is_empty()),
+    }
+    assert_eq!(s.state(), ServerState::Ready);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_tool_is_cancelled_by_dropping_it_and_bounded_by_its_timeout() {
+    let Some(bin) = launcher() else { return };
+    let mut cfg = everything(&bin);
+    cfg.tool_timeout_secs = Some(2);
+    let (hub, _dir) = hub_with(&[("e", cfg)]);
+    hub.wait_started(Duration::from_secs(60)).await;
+    let (s, _) = hub
+        .find("e__trigger-long-running-operation")
+        .expect("listed");
+    let args = json!({"duration": 30, "steps": 30})
+        .as_object()
+        .unwrap()
+        .clone();
+    // Esc: the call's future is dropped; the session goes on at once
+    let started = Instant::now();
+    let call = s.call("trigger-long-running-operation", args.clone());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), call)
+            .await
+            .is_err()
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // the timeout
+    let started = Instant::now();
+    let err = s
+        .call("trigger-long-running-operation", args)
+        .await
+        .unwrap_err();
+    assert!(err.contains("tool_timeout_secs"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // the server is still there for the next call
+    let out = s
+        .call(
+            "echo",
+            json!({"message": "still here"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
+        .await
+        .unwrap();
+    assert!(out.text.contains("still here"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_that_fail_or_die_are_reported_once_with_their_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    // a "server" that writes to stderr and exits before the handshake
+    let script = dir.path().join("broken.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho 'fatal: no config found' >&2\nexit 3\n",
+    )
+    .unwrap();
+    let sh = |args: Vec<&str>| McpServerConfig {
+        command: Some("sh".into()),
+        args: args.into_iter().map(str::to_owned).collect(),
+        ..McpServerConfig::default()
+    };
+    let mut slow = sh(vec!["-c", "sleep 30"]);
+    slow.startup_timeout_secs = Some(1);
+    let (hub, _d) = hub_with(&[
+        ("broken", sh(vec![script.to_str().unwrap()])),
+        (
+            "missing",
+            McpServerConfig {
+                command: Some("/nonexistent/mcp-server".into()),
+                ..Default::default()
+            },
+        ),
+        ("silent", slow),
+        (
+            "off",
+            McpServerConfig {
+                command: Some("sh".into()),
+                enabled: Some(false),
+                ..Default::default()
+            },
+        ),
+        ("bad name", sh(vec![])),
+    ]);
+    hub.wait_started(Duration::from_secs(10)).await;
+    let state = |n: &str| hub.servers().iter().find(|s| s.name == n).unwrap().state();
+    let ServerState::Failed(why) = state("broken") else {
+        panic!("{:?}", state("broken"))
+    };
+    assert!(why.contains("fatal: no config found"), "{why}");
+    let ServerState::Failed(why) = state("missing") else {
+        panic!()
+    };
+    assert!(why.contains("could not be started"), "{why}");
+    let ServerState::Failed(why) = state("silent") else {
+        panic!()
+    };
+    assert!(why.contains("startup_timeout_secs"), "{why}");
+    assert_eq!(state("off"), ServerState::Disabled);
+    let notices = hub.take_notices();
+    assert_eq!(notices.len(), 4, "{notices:?}");
+    assert!(notices.iter().any(|n| n.contains("bad name")));
+    assert!(hub.take_notices().is_empty(), "each is told once");
+    assert!(hub.tools().is_empty());
+
+    // a real server killed mid-session: its calls say so, the hub goes on
+    let Some(bin) = launcher() else { return };
+    // a marker argument, so only this test's server is killed (the tests run in parallel)
+    let mut cfg = everything(&bin);
+    cfg.args.push("cove-crash-test-marker".into());
+    let (hub, _d) = hub_with(&[("e", cfg)]);
+    hub.wait_started(Duration::from_secs(60)).await;
+    let (s, _) = hub.find("e__echo").unwrap();
+    let pid = std::process::Command::new("pgrep")
+        .args(["-f", "cove-crash-test-marker"])
+        .output()
+        .unwrap();
+    for p in String::from_utf8_lossy(&pid.stdout).split_whitespace() {
+        let _ = std::process::Command::new("kill").args(["-9", p]).status();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while matches!(s.state(), ServerState::Ready) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        matches!(s.state(), ServerState::Stopped(_)),
+        "{:?}",
+        s.state()
+    );
+    let err = s.call("echo", Default::default()).await.unwrap_err();
+    assert!(err.contains("not available"), "{err}");
+    assert!(hub.take_notices().iter().any(|n| n.contains("stopped")));
+}
