@@ -55,6 +55,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The configured MCP servers: each started as a session would, its state and tools.
+    Mcp {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a command the way cove runs the model's commands (sandboxed per [sandbox]).
     Sandbox {
         /// Allow the network for this run (as `[sandbox] network = true` would).
@@ -189,6 +195,7 @@ fn main() -> ExitCode {
         Some(Command::Ask(args)) => run_async(cli::ask::run(args, loaded)),
         Some(Command::Models { json }) => run_async(cli::models::run(loaded, json)),
         Some(Command::Doctor) => run_async(cli::doctor::run(loaded)),
+        Some(Command::Mcp { json }) => run_async(cli::mcp::run(loaded, &workspace, json)),
         Some(Command::Completions { .. } | Command::Man) => EXIT_OK,
     };
     ExitCode::from(code)

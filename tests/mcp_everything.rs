@@ -203,6 +203,7 @@ async fn servers_that_fail_or_die_are_reported_once_with_their_stderr() {
         panic!("{:?}", state("broken"))
     };
     assert!(why.contains("fatal: no config found"), "{why}");
+    assert!(why.contains("ended before the MCP handshake"), "{why}");
     let ServerState::Failed(why) = state("missing") else {
         panic!()
     };

@@ -312,9 +312,14 @@ impl Server {
                 *r = Some(reader);
             }
         }
-        ().serve(transport)
-            .await
-            .map_err(|e| format!("the MCP handshake failed: {e}"))
+        ().serve(transport).await.map_err(|e| {
+            let e = e.to_string();
+            if e.contains("Broken pipe") || e.contains("connection closed") {
+                "it ended before the MCP handshake".to_owned()
+            } else {
+                format!("the MCP handshake failed: {e}")
+            }
+        })
     }
 
     /// Calls one of this server's tools. Dropping the future cancels the call on the
