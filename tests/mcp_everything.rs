@@ -42,7 +42,11 @@ fn hub_with(servers: &[(&str, McpServerConfig)]) -> (Arc<McpHub>, tempfile::Temp
             .collect(),
         schema_budget: None,
     };
-    (McpHub::start(&config, dir.path()), dir)
+    let policy = cove::config::offline::HostPolicy {
+        offline: true,
+        allowed_hosts: vec![],
+    };
+    (McpHub::start(&config, dir.path(), &policy), dir)
 }
 
 fn everything(bin: &PathBuf) -> McpServerConfig {
@@ -246,4 +250,110 @@ async fn servers_that_fail_or_die_are_reported_once_with_their_stderr() {
     let err = s.call("echo", Default::default()).await.unwrap_err();
     assert!(err.contains("not available"), "{err}");
     assert!(hub.take_notices().iter().any(|n| n.contains("stopped")));
+}
+
+/// server-everything over streamable HTTP on a loopback port chosen now.
+struct HttpServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http_server(bin: &std::path::Path) -> HttpServer {
+    let index = bin
+        .parent()
+        .and_then(|b| b.parent())
+        .unwrap()
+        .join("@modelcontextprotocol/server-everything/dist/index.js");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let preload =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/loopback-only.cjs");
+    let child = std::process::Command::new("node")
+        .arg("--require")
+        .arg(preload)
+        .arg(index)
+        .arg("streamableHttp")
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the HTTP server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    HttpServer {
+        child,
+        url: format!("http://127.0.0.1:{port}/mcp"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamable_http_server_is_listed_called_and_held_to_the_offline_rule() {
+    let Some(bin) = launcher() else { return };
+    let server = http_server(&bin);
+    let cfg = McpServerConfig {
+        url: Some(server.url.clone()),
+        headers: [("X-Team".to_string(), "cove".to_string())]
+            .into_iter()
+            .collect(),
+        ..McpServerConfig::default()
+    };
+    let (hub, _dir) = hub_with(&[("web", cfg)]);
+    hub.wait_started(Duration::from_secs(30)).await;
+    let s = &hub.servers()[0];
+    assert_eq!(s.state(), ServerState::Ready, "{:?}", s.state());
+    assert_eq!(s.transport(), "http");
+    let (s, _) = hub.find("web__echo").expect("listed");
+    let out = s
+        .call(
+            "echo",
+            json!({"message": "over http"}).as_object().unwrap().clone(),
+        )
+        .await
+        .unwrap();
+    assert!(out.text.contains("over http"), "{}", out.text);
+    // a slow call over HTTP is dropped at once too
+    let slow = s.call(
+        "trigger-long-running-operation",
+        json!({"duration": 30, "steps": 30})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), slow)
+            .await
+            .is_err()
+    );
+
+    // offline (the default): a public host is refused before any connection; https and
+    // other schemes are refused with a reason
+    for (url, want) in [
+        ("http://203.0.113.9/mcp", "offline mode"),
+        ("https://127.0.0.1:1/mcp", "plain HTTP"),
+        ("ftp://127.0.0.1/mcp", "scheme"),
+    ] {
+        let cfg = McpServerConfig {
+            url: Some(url.into()),
+            ..McpServerConfig::default()
+        };
+        let (hub, _dir) = hub_with(&[("remote", cfg)]);
+        hub.wait_started(Duration::from_secs(10)).await;
+        let ServerState::Failed(why) = hub.servers()[0].state() else {
+            panic!("{url}")
+        };
+        assert!(why.contains(want), "{url}: {why}");
+    }
 }

@@ -24,7 +24,11 @@ pub async fn run(loaded: Loaded, workspace: &std::path::Path, as_json: bool) -> 
         }
         return 0;
     }
-    let hub = McpHub::start(config, workspace);
+    let policy = cove::config::offline::HostPolicy {
+        offline: loaded.config.offline,
+        allowed_hosts: loaded.config.allowed_hosts.clone(),
+    };
+    let hub = McpHub::start(config, workspace, &policy);
     hub.wait_started(WAIT).await;
     let notices = hub.take_notices();
     if as_json {

@@ -3,6 +3,7 @@
 //! model as `<server>__<tool>` and called through the same approval queue as built-in
 //! tools. Built on `rmcp` (pinned); only this module names its types.
 
+mod http;
 pub mod names;
 pub mod result;
 mod server;
@@ -15,6 +16,7 @@ pub use result::CallOutput;
 pub use server::{McpTool, Server, ServerState};
 
 use crate::config::McpConfig;
+use crate::config::offline::HostPolicy;
 
 /// Every configured server of a session.
 #[derive(Default)]
@@ -38,7 +40,7 @@ impl std::fmt::Debug for McpHub {
 impl McpHub {
     /// Starts every enabled server on the running tokio runtime, in the background.
     /// Servers with a name cove cannot use are reported, not started.
-    pub fn start(config: &McpConfig, workspace: &Path) -> Arc<McpHub> {
+    pub fn start(config: &McpConfig, workspace: &Path, policy: &HostPolicy) -> Arc<McpHub> {
         let notices = Arc::new(Mutex::new(Vec::new()));
         let mut servers = Vec::new();
         for (name, cfg) in &config.servers {
@@ -51,7 +53,7 @@ impl McpHub {
                 }
                 continue;
             }
-            let server = Server::new(name, cfg.clone());
+            let server = Server::new(name, cfg.clone(), policy.clone());
             tokio::spawn(server.clone().run(workspace.to_owned(), notices.clone()));
             servers.push(server);
         }

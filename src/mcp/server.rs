@@ -19,6 +19,7 @@ use tokio::io::AsyncReadExt;
 use super::names;
 use super::result::{self, CallOutput};
 use crate::config::McpServerConfig;
+use crate::config::offline::HostPolicy;
 
 const DEFAULT_STARTUP: Duration = Duration::from_secs(30);
 const DEFAULT_CALL: Duration = Duration::from_secs(120);
@@ -68,6 +69,8 @@ pub struct McpTool {
 pub struct Server {
     pub name: String,
     pub config: McpServerConfig,
+    /// The offline rule, for HTTP servers.
+    policy: HostPolicy,
     state: Mutex<ServerState>,
     tools: Mutex<Vec<McpTool>>,
     peer: Mutex<Option<Peer<RoleClient>>>,
@@ -80,7 +83,7 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(name: &str, config: McpServerConfig) -> Arc<Self> {
+    pub fn new(name: &str, config: McpServerConfig, policy: HostPolicy) -> Arc<Self> {
         let state = if config.is_enabled() {
             ServerState::Starting
         } else {
@@ -90,6 +93,7 @@ impl Server {
         Arc::new(Server {
             name: name.to_owned(),
             config,
+            policy,
             state: Mutex::new(state),
             tools: Mutex::new(Vec::new()),
             peer: Mutex::new(None),
@@ -261,8 +265,14 @@ impl Server {
         &self,
         workspace: &Path,
     ) -> Result<rmcp::service::RunningService<RoleClient, ()>, String> {
-        if self.config.url.is_some() {
-            return Err("streamable HTTP servers are not supported by this build of cove yet; run the server over stdio (`command`)".into());
+        if let Some(url) = &self.config.url {
+            let transport = super::http::transport(&self.name, &self.config, url, &self.policy)?;
+            return ().serve(transport).await.map_err(|e| {
+                format!(
+                    "the MCP handshake with {} failed: {e}",
+                    crate::config::mask_url_credentials(url)
+                )
+            });
         }
         let Some(command) = self
             .config
