@@ -172,7 +172,9 @@ fn main() {
             request: ApprovalRequest {
                 call_id: "w1".into(),
                 tool: "write_file".into(),
+                kind: cove::protocol::ApprovalKind::Files { in_editor: true },
                 arguments: String::new(),
+                edit_text: String::new(),
                 summary: "src/generated.rs (new)".into(),
                 danger: None,
                 changes: vec![ProposedChange {

@@ -216,7 +216,13 @@ pub struct ProposedChange {
 pub struct ApprovalRequest {
     pub call_id: String,
     pub tool: String,
+    /// What the call does, as far as the queue, the card and `e` care.
+    pub kind: ApprovalKind,
+    /// The arguments as the model sent them (JSON), for the view of everything (`v`).
     pub arguments: String,
+    /// The text `e` opens for editing: the command line of a command, else the arguments
+    /// as indented JSON.
+    pub edit_text: String,
     /// One line: the path and +/- counts, or the command.
     pub summary: String,
     /// Why this call is dangerous, when it is (always needs explicit approval).
@@ -225,6 +231,22 @@ pub struct ApprovalRequest {
     pub changes: Vec<ProposedChange>,
     /// For `a` on a shell call: the command prefix that would be allowed for the session.
     pub session_prefix: Option<String>,
+}
+
+/// What a queued call does, so that a front-end needs no tool names and no JSON.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum ApprovalKind {
+    /// Runs this command line (`shell`): `e` edits it, `a` allows its prefix
+    /// (`session_prefix`).
+    Command(String),
+    /// Changes files (the request's `changes`). `in_editor`: the new content of a one-file
+    /// change may be edited whole in `$EDITOR`.
+    Files { in_editor: bool },
+    /// Commits with this message.
+    Commit(String),
+    /// Anything else (reads, custom and MCP tools): what it does is its arguments.
+    #[default]
+    Other,
 }
 
 /// The user's decision on one queued call. Only keystrokes produce these.

@@ -47,7 +47,9 @@ fn queued(path: &str, old: &str, new: &str, theme: Theme, w: u16) -> State {
     let request = ApprovalRequest {
         call_id: "c1".into(),
         tool: "edit_file".into(),
+        kind: cove::protocol::ApprovalKind::Files { in_editor: true },
         arguments: "{}".into(),
+        edit_text: "{}".into(),
         summary: format!("{path} +2 -2"),
         danger: None,
         changes: vec![ProposedChange {

@@ -5,15 +5,34 @@ mod tui_support;
 
 use cove::app::state::*;
 use cove::app::{Command, update};
-use cove::protocol::{AgentEvent, ApprovalRequest, Decision, Op, ProposedChange, ToolResultKind};
+use cove::protocol::{
+    AgentEvent, ApprovalKind, ApprovalRequest, Decision, Op, ProposedChange, ToolResultKind,
+};
 use crossterm::event::KeyCode;
 use tui_support::*;
 
+/// A request as the agent describes a built-in call: what it does, and the text `e` edits
+/// (the command line of a command, else the arguments as indented JSON).
 fn request(id: &str, tool: &str, args: &str, summary: &str) -> ApprovalRequest {
+    let parsed: serde_json::Value = serde_json::from_str(args).unwrap();
+    let field = |k: &str| parsed[k].as_str().unwrap_or_default().to_owned();
+    let kind = match tool {
+        "shell" => ApprovalKind::Command(field("command")),
+        "edit_file" | "write_file" => ApprovalKind::Files { in_editor: true },
+        "apply_patch" => ApprovalKind::Files { in_editor: false },
+        "git_commit" => ApprovalKind::Commit(field("message")),
+        _ => ApprovalKind::Other,
+    };
+    let edit_text = match &kind {
+        ApprovalKind::Command(c) => c.clone(),
+        _ => serde_json::to_string_pretty(&parsed).unwrap(),
+    };
     ApprovalRequest {
         call_id: id.into(),
         tool: tool.into(),
+        kind,
         arguments: args.into(),
+        edit_text,
         summary: summary.into(),
         danger: None,
         changes: vec![ProposedChange {

@@ -8,7 +8,9 @@ mod tui_support;
 use cove::app::state::*;
 use cove::app::{Command, Msg, update};
 use cove::config::theme::Theme;
-use cove::protocol::{AgentEvent, ApprovalRequest, Decision, Op, ProposedChange, StreamEvent};
+use cove::protocol::{
+    AgentEvent, ApprovalKind, ApprovalRequest, Decision, Op, ProposedChange, StreamEvent,
+};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -35,7 +37,9 @@ fn shell(id: &str, cmd: &str) -> ApprovalRequest {
     ApprovalRequest {
         call_id: id.into(),
         tool: "shell".into(),
+        kind: ApprovalKind::Command(cmd.into()),
         arguments: serde_json::json!({ "command": cmd }).to_string(),
+        edit_text: cmd.into(),
         summary,
         session_prefix: Some("cargo test".into()),
         ..Default::default()
@@ -62,6 +66,7 @@ fn write_file(id: &str, path: &str, content: &str) -> ApprovalRequest {
     ApprovalRequest {
         call_id: id.into(),
         tool: "write_file".into(),
+        kind: ApprovalKind::Files { in_editor: true },
         arguments: serde_json::json!({ "path": path, "content": content }).to_string(),
         summary: format!("{path} (new file) +{} -0", content.lines().count()),
         changes: vec![ProposedChange {

@@ -5,7 +5,7 @@ use ratatui_textarea::{CursorMove, TextArea};
 
 use super::msg::Command;
 use super::state::*;
-use crate::protocol::{Decision, Op};
+use crate::protocol::{ApprovalKind, Decision, Op};
 
 /// Handles a key while the queue has focus; false when the key is not the queue's.
 pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool {
@@ -21,8 +21,8 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
             super::diffs::diff_key(s, &key);
         }
         KeyCode::Char('a') => match &selected.request.session_prefix {
-            // shell: the user sees, and may narrow, the prefix that will stop asking
-            Some(p) if selected.request.tool == "shell" => {
+            // a command: the user sees, and may narrow, the prefix that will stop asking
+            Some(p) if matches!(selected.request.kind, ApprovalKind::Command(_)) => {
                 open_input(s, InputMode::Prefix, &selected.request.call_id, p);
             }
             _ => {
@@ -55,17 +55,8 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
             });
         }
         KeyCode::Char('e') => {
-            let initial = if selected.request.tool == "shell" {
-                serde_json::from_str::<serde_json::Value>(&selected.request.arguments)
-                    .ok()
-                    .and_then(|v| v.get("command").and_then(|c| c.as_str()).map(str::to_owned))
-                    .unwrap_or_default()
-            } else {
-                serde_json::from_str::<serde_json::Value>(&selected.request.arguments)
-                    .ok()
-                    .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                    .unwrap_or_else(|| selected.request.arguments.clone())
-            };
+            // the command line of a command, else the arguments (the agent prepared both)
+            let initial = selected.request.edit_text.clone();
             open_input(s, InputMode::Edit, &selected.request.call_id, &initial);
         }
         KeyCode::Char('Y') => {
@@ -180,7 +171,7 @@ fn open_input(s: &mut State, mode: InputMode, call_id: &str, initial: &str) {
 
 /// A one-file edit or write: its new content can be edited as a whole file.
 fn editable_in_editor(q: &Queued) -> bool {
-    matches!(q.request.tool.as_str(), "edit_file" | "write_file")
+    matches!(q.request.kind, ApprovalKind::Files { in_editor: true })
         && q.request.changes.len() == 1
         && q.request.changes[0].new.is_some()
 }

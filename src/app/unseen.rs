@@ -10,7 +10,7 @@
 use super::diffs::FileDiff;
 use crate::domain::patch::HunkLine;
 use crate::domain::text::shown_path;
-use crate::protocol::ApprovalRequest;
+use crate::protocol::{ApprovalKind, ApprovalRequest};
 
 /// A run of at least this many spaces or tabs with text after it can push that text out
 /// of view.
@@ -119,46 +119,24 @@ impl Unseen {
 /// changes as the diff pane numbers them) could leave off screen.
 pub fn scan(req: &ApprovalRequest, files: &[FileDiff]) -> Unseen {
     let mut u = Unseen::default();
-    let file_tool = matches!(
-        req.tool.as_str(),
-        "write_file" | "edit_file" | "apply_patch"
-    );
-    if file_tool && !files.is_empty() {
-        for f in files {
-            written_lines(f, &mut u);
+    match &req.kind {
+        ApprovalKind::Files { .. } if !files.is_empty() => {
+            for f in files {
+                written_lines(f, &mut u);
+            }
+            u.widths.sort_unstable_by(|a, b| b.cmp(a));
+            u.pushed.sort_by_key(|p| std::cmp::Reverse(p.col));
         }
-        u.widths.sort_unstable_by(|a, b| b.cmp(a));
-        u.pushed.sort_by_key(|p| std::cmp::Reverse(p.col));
-        return u;
-    }
-    let args = serde_json::from_str::<serde_json::Value>(&req.arguments).ok();
-    let field = |k: &str| {
-        args.as_ref()
-            .and_then(|v| v.get(k))
-            .and_then(|c| c.as_str())
-            .map(str::to_owned)
-    };
-    match req.tool.as_str() {
         // every part of a command runs: anything off screen is suspect
-        "shell" => match field("command") {
-            Some(cmd) => command(&cmd, &req.summary, "the command is", true, &mut u),
-            None => command(
-                &req.arguments,
-                &req.summary,
-                "the arguments are",
-                true,
-                &mut u,
-            ),
-        },
+        ApprovalKind::Command(cmd) => command(cmd, &req.summary, "the command is", true, &mut u),
         // a commit message's body or arguments printed over several lines are ordinary;
         // blanks hiding text and control characters are not
-        "git_commit" => {
+        ApprovalKind::Commit(msg) => {
             let shown = req.summary.strip_prefix("commit: ").unwrap_or(&req.summary);
-            let msg = field("message").unwrap_or_default();
-            command(&msg, shown, "the message is", false, &mut u);
+            command(msg, shown, "the message is", false, &mut u);
         }
         // a file tool whose preview failed, MCP and custom tools: the arguments as sent
-        _ => command(
+        ApprovalKind::Files { .. } | ApprovalKind::Other => command(
             &req.arguments,
             &req.summary,
             "the arguments are",
@@ -413,6 +391,7 @@ mod tests {
     fn shell(cmd: &str, summary: &str) -> Unseen {
         let req = ApprovalRequest {
             tool: "shell".into(),
+            kind: ApprovalKind::Command(cmd.into()),
             arguments: serde_json::json!({ "command": cmd }).to_string(),
             summary: summary.into(),
             ..Default::default()
@@ -464,6 +443,7 @@ mod tests {
     fn a_commit_body_is_named_but_not_suspect() {
         let req = ApprovalRequest {
             tool: "git_commit".into(),
+            kind: ApprovalKind::Commit("Fix it\n\nLonger story.".into()),
             arguments: serde_json::json!({ "message": "Fix it\n\nLonger story." }).to_string(),
             summary: "commit: Fix it …".into(),
             ..Default::default()
@@ -493,6 +473,7 @@ mod tests {
         };
         let req = ApprovalRequest {
             tool: "write_file".into(),
+            kind: ApprovalKind::Files { in_editor: true },
             changes: vec![change.clone()],
             ..Default::default()
         };

@@ -466,6 +466,22 @@ fn validate(config: &Config, sources: &BTreeMap<String, Source>) -> Result<(), C
             message: format!("{t} is outside 0.0 to 2.0"),
         });
     }
+    for (name, tool) in &config.tools.custom {
+        if let Err((key, message)) = super::custom::check(name, tool) {
+            // the file that set the tool (its keys are the leaves under it)
+            let table = format!("tools.custom.{name}.");
+            let origin = sources
+                .iter()
+                .find(|(k, _)| k.starts_with(&table) || **k == key)
+                .map(|(_, s)| s.to_string())
+                .unwrap_or_else(|| "configuration".into());
+            return Err(ConfigError::BadValue {
+                origin,
+                key,
+                message,
+            });
+        }
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! `[model]`), environment variables, command-line flags. The workspace file applies
 //! whole only once the user trusted it (`trust.rs`); until then only harmless keys do.
 
+mod custom;
 mod load;
 pub mod offline;
 mod mcp;
@@ -14,6 +15,7 @@ pub mod theme;
 pub mod trust;
 mod types;
 
+pub use custom::CustomToolConfig;
 pub use load::{LoadInput, Loaded, Overrides, Source, load};
 pub use show::render_effective;
 pub use types::*;

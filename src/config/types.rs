@@ -136,10 +136,17 @@ pub struct ToolsConfig {
     /// How many times one call (same name and arguments) may come in a row before cove
     /// stops the turn; a cycle of 2-4 calls may come one time fewer (0 = no check).
     pub repeat_limit: Option<u32>,
+    /// `[tools.custom.NAME]`: the user's commands as tools (`tools::custom`).
+    pub custom: BTreeMap<String, super::CustomToolConfig>,
 }
 
 impl ToolsConfig {
-    /// The policy for a tool by name; `None` for a name cove does not know.
+    /// Whether `tool` is the name of a built-in tool.
+    pub fn is_builtin(tool: &str) -> bool {
+        ToolsConfig::default().policy(tool).is_some()
+    }
+
+    /// The policy for a built-in tool by name; `None` for a name that is not one.
     pub fn policy(&self, tool: &str) -> Option<Policy> {
         let set = match tool {
             "read_file" => self.read_file,

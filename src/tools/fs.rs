@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use ignore::WalkBuilder;
 use ignore::overrides::{Override, OverrideBuilder};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::args::{self, ListArgs, ReadArgs, SearchArgs};
 use super::atomic::write_atomic;
-use super::context::json_kind as kind;
 use super::context::{FileChange, ToolContext, ToolOutput};
 use crate::domain::paths::{resolve_in_root, resolve_path};
 
@@ -46,19 +46,13 @@ const NOTE_RESERVE: usize = 300;
 /// (1-based, default 1), at most `limit` of them (default 2,000) and at most
 /// `ctx.max_output_bytes`, with a note on how to read the rest.
 pub fn read_file(ctx: &ToolContext, args: &Value) -> ToolOutput {
-    into_output(read_file_text(ctx, args))
+    into_output(args::read(args.clone()).and_then(|a| read(ctx, &a)))
 }
 
-fn read_file_text(ctx: &ToolContext, args: &Value) -> Result<String, String> {
-    let a = Args::new("read_file", args)?;
-    let path = a.string("path")?;
-    let offset = a.count("offset")?.unwrap_or(1).max(1);
-    let limit = match a.count("limit")? {
-        Some(0) => return Err("read_file: `limit` must be at least 1".to_owned()),
-        Some(n) => n,
-        None => DEFAULT_READ_LIMIT,
-    };
-    let abs = resolve(ctx, path)?;
+/// `read_file` with its arguments parsed.
+pub fn read(ctx: &ToolContext, a: &ReadArgs) -> Result<String, String> {
+    let (offset, limit) = (a.offset, a.limit);
+    let abs = resolve(ctx, &a.path)?;
     let shown = relative(ctx, &abs);
     let mut file = open_regular(&abs, &shown)?;
     let read_err = |e: io::Error| format!("cannot read `{shown}`: {e}");
@@ -220,17 +214,13 @@ fn truncate_at_char(s: &mut String, max: usize) {
 /// relative to the root, honouring `.gitignore`, `.ignore` and `.git/info/exclude`.
 /// Hidden files are listed as git would (`.github/`, `.gitignore`); `.git` is not.
 pub fn list_files(ctx: &ToolContext, args: &Value) -> ToolOutput {
-    into_output(list_files_text(ctx, args))
+    into_output(args::list(args.clone()).and_then(|a| list(ctx, &a)))
 }
 
-fn list_files_text(ctx: &ToolContext, args: &Value) -> Result<String, String> {
-    let a = Args::new("list_files", args)?;
-    let path = a
-        .optional_string("path")?
-        .filter(|p| !p.trim().is_empty())
-        .unwrap_or(".");
-    let glob = a.optional_string("glob")?.filter(|g| !g.trim().is_empty());
-    let abs = resolve(ctx, path)?;
+/// `list_files` with its arguments parsed.
+pub fn list(ctx: &ToolContext, a: &ListArgs) -> Result<String, String> {
+    let glob = a.glob.as_deref();
+    let abs = resolve(ctx, &a.path)?;
     let shown = relative(ctx, &abs);
     let filter = glob.map(GlobFilter::new).transpose()?;
     let walked = walk_files(ctx, &abs, &shown, filter.as_ref())?;
@@ -411,25 +401,17 @@ impl GlobFilter {
 pub fn search(ctx: &ToolContext, args: &Value) -> ToolOutput {
     // (a search also ends when the user presses Esc: the agent stops waiting for it, and
     // this limit ends the work itself)
-    into_output(search_text(ctx, args))
+    into_output(args::search(args.clone()).and_then(|a| find(ctx, &a)))
 }
 
-fn search_text(ctx: &ToolContext, args: &Value) -> Result<String, String> {
-    let a = Args::new("search", args)?;
-    let pattern = a.string("pattern")?;
-    if pattern.is_empty() {
-        return Err("search: `pattern` is empty; give a regular expression to look for".to_owned());
-    }
-    let path = a
-        .optional_string("path")?
-        .filter(|p| !p.trim().is_empty())
-        .unwrap_or(".");
-    let glob = a.optional_string("glob")?.filter(|g| !g.trim().is_empty());
+/// `search` with its arguments parsed.
+pub fn find(ctx: &ToolContext, a: &SearchArgs) -> Result<String, String> {
+    let (pattern, glob) = (a.pattern.as_str(), a.glob.as_deref());
     let regex = regex::bytes::RegexBuilder::new(pattern)
         .size_limit(1 << 24)
         .build()
         .map_err(|e| format!("`pattern` is not a valid regular expression: {e}"))?;
-    let abs = resolve(ctx, path)?;
+    let abs = resolve(ctx, &a.path)?;
     let shown = relative(ctx, &abs);
     let filter = glob.map(GlobFilter::new).transpose()?;
     let walked = walk_files(ctx, &abs, &shown, filter.as_ref())?;
@@ -520,7 +502,9 @@ fn search_text(ctx: &ToolContext, args: &Value) -> Result<String, String> {
 }
 
 mod edit;
-pub use edit::{Planned, edit_file, plan, preview, write_file, write_planned};
+pub use edit::{
+    Planned, edit_file, plan, plan_edit, plan_write, preview, write_file, write_planned,
+};
 
 // ---------------------------------------------------------------------------------------
 // shared helpers
@@ -574,84 +558,6 @@ fn read_existing(abs: &Path, shown: &str) -> Result<Option<Arc<[u8]>>, String> {
     super::on_disk::read_all(&mut open_regular(abs, shown)?)
         .map(Some)
         .map_err(|e| format!("cannot read `{shown}`: {e}"))
-}
-
-/// Typed access to the model's arguments, with errors that name the argument.
-struct Args<'a> {
-    tool: &'static str,
-    map: &'a Map<String, Value>,
-}
-
-impl<'a> Args<'a> {
-    fn new(tool: &'static str, args: &'a Value) -> Result<Self, String> {
-        match args {
-            Value::Object(map) => Ok(Args { tool, map }),
-            other => Err(format!(
-                "{tool}: the arguments must be a JSON object, got {}",
-                kind(other)
-            )),
-        }
-    }
-
-    /// A present, non-null argument.
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key).filter(|v| !v.is_null())
-    }
-
-    fn string(&self, key: &str) -> Result<&'a str, String> {
-        match self.get(key) {
-            None => Err(format!("{}: `{key}` is required (a string)", self.tool)),
-            Some(v) => self.as_str(key, v),
-        }
-    }
-
-    fn optional_string(&self, key: &str) -> Result<Option<&'a str>, String> {
-        self.get(key).map(|v| self.as_str(key, v)).transpose()
-    }
-
-    fn as_str(&self, key: &str, v: &'a Value) -> Result<&'a str, String> {
-        v.as_str()
-            .ok_or_else(|| format!("{}: `{key}` must be a string, got {}", self.tool, kind(v)))
-    }
-
-    /// A non-negative integer (`3` or `3.0`).
-    fn count(&self, key: &str) -> Result<Option<u64>, String> {
-        let Some(v) = self.get(key) else {
-            return Ok(None);
-        };
-        let n = match v {
-            Value::Number(n) => n.as_u64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e15)
-                    .map(|f| f as u64)
-            }),
-            _ => {
-                return Err(format!(
-                    "{}: `{key}` must be an integer, got {}",
-                    self.tool,
-                    kind(v)
-                ));
-            }
-        };
-        n.map(Some).ok_or_else(|| {
-            format!(
-                "{}: `{key}` must be a non-negative integer, got {v}",
-                self.tool
-            )
-        })
-    }
-
-    fn boolean(&self, key: &str) -> Result<Option<bool>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(v) => Err(format!(
-                "{}: `{key}` must be true or false, got {}",
-                self.tool,
-                kind(v)
-            )),
-        }
-    }
 }
 
 #[cfg(test)]

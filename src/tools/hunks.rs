@@ -8,25 +8,36 @@
 //! now (located by their context, so an earlier call of the same reply may have changed
 //! it); if they no longer fit, nothing is written.
 
-use serde_json::Value;
-
 use super::context::{FileChange, ToolContext, ToolOutput};
-use super::{fs, patch};
 use crate::domain::patch::{Hunk, apply, diff_hunks};
 use crate::protocol::ProposedChange;
 
-/// Writes the call's change without the `declined` hunks (`(file index, hunk index)`).
+/// [`apply_kept`] for a built-in call by name and JSON arguments.
 pub fn apply_selected(
     ctx: &ToolContext,
     tool: &str,
-    args: &Value,
+    args: &serde_json::Value,
     declined: &[(usize, usize)],
     proposed: &[ProposedChange],
 ) -> ToolOutput {
-    let planned = match tool {
-        "apply_patch" => patch::preview(ctx, args),
-        _ => fs::preview(ctx, tool, args),
+    let planned = match super::builtin::parse(tool, args.clone()) {
+        Ok(call) => match call.preview(ctx) {
+            Some(p) => p.map(|p| p.files),
+            None => Err(format!("`{tool}` changes no files")),
+        },
+        Err(e) => Err(e),
     };
+    apply_kept(ctx, planned, declined, proposed)
+}
+
+/// Writes the call's change without the `declined` hunks (`(file index, hunk index)`).
+/// `planned` is the call's preview computed again now (`Tool::preview`).
+pub fn apply_kept(
+    ctx: &ToolContext,
+    planned: Result<Vec<FileChange>, String>,
+    declined: &[(usize, usize)],
+    proposed: &[ProposedChange],
+) -> ToolOutput {
     let changes = match planned {
         Ok(c) => c,
         Err(e) => return ToolOutput::error(e),
@@ -114,7 +125,7 @@ pub fn apply_selected(
             list(&dropped)
         ));
     }
-    if let Err(e) = patch::write_all(ctx, &writes) {
+    if let Err(e) = super::patch::write_all(ctx, &writes) {
         return ToolOutput::error(e);
     }
     let mut text = String::from("The user took part of this change, hunk by hunk:\n");

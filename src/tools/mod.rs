@@ -1,8 +1,13 @@
-//! The tools the model may call: names, descriptions and argument schemas (the contract in
-//! DESIGN.md), argument parsing and dispatch, and each tool. The agent decides what runs.
+//! The tools the model may call: the [`Tool`] trait (name, schema, typed arguments,
+//! approval, preview, run), the [`Registry`] that holds the built-in, custom and MCP tools
+//! alike, each built-in tool, custom command tools, and process execution. The agent
+//! decides what runs.
 
+pub mod args;
 pub mod atomic;
+pub mod builtin;
 pub mod context;
+pub mod custom;
 mod danger;
 pub mod fs;
 pub mod hunks;
@@ -17,5 +22,8 @@ pub mod shell;
 pub mod shell_command;
 pub mod shell_lex;
 pub mod shell_policy;
+pub mod tool;
 
+pub use registry::Registry;
 pub use schema::{BUILTIN_TOOLS, offered_tools};
+pub use tool::{Approval, Call, DynTool, Preview, RunResult, Tool, ToolError, Turn};

@@ -80,11 +80,48 @@ fn counts(old: &str, new: &str) -> (usize, usize) {
 /// The file changes the patch in `args` would make, without writing anything. The error
 /// says what is wrong with the arguments, the paths, or each hunk that does not apply.
 pub fn preview(ctx: &ToolContext, args: &Value) -> Result<Vec<FileChange>, String> {
+    preview_parsed(ctx, &parse_args(args.clone())?)
+}
+
+/// [`preview`] with the arguments parsed.
+pub fn preview_parsed(ctx: &ToolContext, args: &PatchArgs) -> Result<Vec<FileChange>, String> {
     plan(ctx, args).map(|p| p.changes())
+}
+
+/// `apply_patch`'s arguments: the diff, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchArgs {
+    pub files: Vec<FilePatch>,
+}
+
+impl PatchArgs {
+    /// Every old and new path the patch names, as written.
+    pub fn paths(&self) -> Vec<String> {
+        self.files
+            .iter()
+            .flat_map(|f| [f.old_path.clone(), f.new_path.clone()])
+            .flatten()
+            .collect()
+    }
+}
+
+/// Reads `{patch}`: the errors say what is wrong with the argument or the diff.
+pub fn parse_args(args: Value) -> Result<PatchArgs, String> {
+    let text = patch_text(&args)?;
+    let files = patch::parse(text).map_err(|e| format!("the patch could not be read: {e}"))?;
+    Ok(PatchArgs { files })
 }
 
 /// Applies the patch in `args`: every file or none.
 pub fn apply_patch(ctx: &ToolContext, args: &Value) -> ToolOutput {
+    match parse_args(args.clone()) {
+        Ok(a) => apply_parsed(ctx, &a),
+        Err(e) => ToolOutput::error(e),
+    }
+}
+
+/// [`apply_patch`] with the arguments parsed.
+pub fn apply_parsed(ctx: &ToolContext, args: &PatchArgs) -> ToolOutput {
     let plan = match plan(ctx, args) {
         Ok(plan) => plan,
         Err(e) => return ToolOutput::error(e),
@@ -207,12 +244,11 @@ fn apply_file(shown: &str, content: &str, fp: &FilePatch) -> Result<String, Stri
 }
 
 /// Computes every file's new content, or every reason the patch cannot apply.
-fn plan(ctx: &ToolContext, args: &Value) -> Result<Plan, String> {
-    let text = patch_text(args)?;
-    let files = patch::parse(text).map_err(|e| format!("the patch could not be read: {e}"))?;
+fn plan(ctx: &ToolContext, args: &PatchArgs) -> Result<Plan, String> {
+    let files = &args.files;
     let mut entries: Vec<Entry> = Vec::new();
     let mut errors: Vec<String> = Vec::new();
-    for fp in &files {
+    for fp in files {
         if let Err(e) = plan_file(ctx, &mut entries, fp) {
             errors.push(e);
         }

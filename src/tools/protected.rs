@@ -5,8 +5,6 @@
 
 use std::path::{Component, Path};
 
-use serde_json::Value;
-
 use super::context::ToolContext;
 
 /// Secret-looking file names (matched case-insensitively against the file name); `[guard]
@@ -88,44 +86,27 @@ fn glob_match(glob: &str, text: &str) -> bool {
     g[gi..].iter().all(|c| *c == '*')
 }
 
-/// The paths a file-writing call names (as written), for `write_file`, `edit_file` and
-/// every old and new path of an `apply_patch`. Empty for other tools.
-pub fn targets(tool: &str, args: &Value) -> Vec<String> {
-    match tool {
-        "write_file" | "edit_file" => args
-            .get("path")
-            .and_then(Value::as_str)
-            .map(|p| vec![p.to_owned()])
-            .unwrap_or_default(),
-        "apply_patch" => args
-            .get("patch")
-            .and_then(Value::as_str)
-            .and_then(|p| crate::domain::patch::parse(p).ok())
-            .map(|files| {
-                files
-                    .into_iter()
-                    .flat_map(|f| [f.old_path, f.new_path])
-                    .flatten()
-                    .collect()
-            })
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    }
-}
-
-/// Why this call writes somewhere protected, if it does: each target is checked as written
-/// and as it resolves (a symlink to `.git/config` is `.git/config`).
-pub fn protected_write(ctx: &ToolContext, tool: &str, args: &Value) -> Option<String> {
-    targets(tool, args).into_iter().find_map(|t| {
-        let as_written = Path::new(&t);
+/// Why a call that writes `targets` (the paths as the model wrote them: `Tool::writes`)
+/// writes somewhere protected, if it does: each target is checked as written and as it
+/// resolves (a symlink to `.git/config` is `.git/config`).
+pub fn protected_target(ctx: &ToolContext, targets: &[String]) -> Option<String> {
+    targets.iter().find_map(|t| {
+        let as_written = Path::new(t);
         let as_written = as_written.strip_prefix(&ctx.root).unwrap_or(as_written);
-        let resolved = crate::domain::paths::resolve_in_root(&ctx.root, &t)
+        let resolved = crate::domain::paths::resolve_in_root(&ctx.root, t)
             .ok()
             .and_then(|p| p.strip_prefix(&ctx.root).ok().map(Path::to_path_buf));
         reason(as_written, &ctx.protected)
             .or_else(|| resolved.and_then(|r| reason(&r, &ctx.protected)))
-            .map(|why| format!("{why}: {}", crate::domain::text::shown_path(&t)))
+            .map(|why| format!("{why}: {}", crate::domain::text::shown_path(t)))
     })
+}
+
+/// [`protected_target`] of a built-in call by name and JSON arguments (the paths it
+/// writes, read the way the tool reads them; none when they do not parse).
+pub fn protected_write(ctx: &ToolContext, tool: &str, args: &serde_json::Value) -> Option<String> {
+    let call = super::builtin::parse(tool, args.clone()).ok()?;
+    protected_target(ctx, &call.writes())
 }
 
 #[cfg(test)]
@@ -190,7 +171,9 @@ mod tests {
     #[test]
     fn every_path_of_a_patch_is_a_target() {
         let patch = "diff --git a/src/a.rs b/.git/hooks/post-checkout\nrename from src/a.rs\nrename to .git/hooks/post-checkout\n";
-        let t = targets("apply_patch", &serde_json::json!({ "patch": patch }));
+        let t = crate::tools::patch::parse_args(serde_json::json!({ "patch": patch }))
+            .unwrap()
+            .paths();
         assert!(t.iter().any(|p| p == ".git/hooks/post-checkout"), "{t:?}");
     }
 }

@@ -1,24 +1,206 @@
-//! Dispatch: a tool call by name with the model's raw argument text, checked, described
-//! for the approval queue, and run.
+//! The registry of tools (built-in, custom, MCP) and what is done with a call whatever its
+//! tool: the model's argument text checked, the call described for the approval queue
+//! (with the preview behind it), an approved preview written as it is.
 
 use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 
 use serde_json::Value;
 
 use super::context::json_kind as kind;
 use super::context::{FileChange, ToolContext, ToolOutput};
-use super::{fs, patch, protected, shell};
+use super::tool::{Call, DynTool, RunResult, ToolError, Turn};
+use super::{fs, protected};
+use crate::config::{Policy, ToolsConfig};
+use crate::domain::conversation::ToolSpec;
 use crate::domain::text::shown_path;
 use crate::protocol::{ApprovalRequest, ProposedChange};
 
-/// Tools that only read: run without asking unless configured otherwise.
-pub fn read_only(tool: &str) -> bool {
-    matches!(
-        tool,
-        "read_file" | "list_files" | "search" | "git_status" | "git_diff"
-    )
+/// Every tool cove can offer the model this session: the built-ins, custom command tools
+/// (`[tools.custom.NAME]`) and MCP tools, each with its policy. A cheap handle: clones share
+/// the same tools, so a tool added later (an MCP server that finished starting) is seen by
+/// every holder from the next request on.
+#[derive(Clone, Default)]
+pub struct Registry {
+    entries: Arc<RwLock<Vec<Entry>>>,
 }
 
+#[derive(Clone)]
+struct Entry {
+    tool: Arc<dyn DynTool>,
+    spec: ToolSpec,
+    policy: Policy,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
+/// Why a tool could not be added.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    #[error("a tool named `{0}` is already registered")]
+    Taken(String),
+    #[error("`{0}` is not a valid tool name (letters, digits, `_` and `-`, at most 64)")]
+    BadName(String),
+}
+
+/// Names the model can call: what OpenAI-compatible servers accept for a function name.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+impl Registry {
+    /// No tools at all.
+    pub fn new() -> Self {
+        Registry::default()
+    }
+
+    /// The built-in tools, each with its policy from `[tools]` (unset: ask).
+    pub fn builtin(config: &ToolsConfig) -> Self {
+        let r = Registry::new();
+        for tool in super::builtin::all() {
+            let policy = config.policy(tool.name()).unwrap_or(Policy::Ask);
+            // the built-ins' names are distinct and valid
+            let _ = r.add(tool, policy);
+        }
+        r
+    }
+
+    /// The built-in tools and the custom command tools of `[tools]` (checked when the
+    /// config was loaded; one that still cannot be added is logged and left out).
+    pub fn from_config(config: &ToolsConfig) -> Self {
+        let r = Registry::builtin(config);
+        for (name, custom) in &config.custom {
+            let policy = if config.auto_approve.iter().any(|t| t == name) {
+                Policy::Always
+            } else {
+                custom.policy()
+            };
+            let tool = Arc::new(super::custom::CustomTool::new(name, custom));
+            if let Err(e) = r.add(tool, policy) {
+                tracing::warn!("custom tool `{name}` left out: {e}");
+            }
+        }
+        r
+    }
+
+    /// Adds a tool with its policy. Names are unique: a tool cannot replace another.
+    pub fn add(&self, tool: Arc<dyn DynTool>, policy: Policy) -> Result<(), RegistryError> {
+        let name = tool.name().to_owned();
+        if !valid_name(&name) {
+            return Err(RegistryError::BadName(name));
+        }
+        let spec = tool.spec();
+        let mut entries = self.write();
+        if entries.iter().any(|e| e.tool.name() == name) {
+            return Err(RegistryError::Taken(name));
+        }
+        entries.push(Entry { tool, spec, policy });
+        Ok(())
+    }
+
+    /// Takes a tool away (an MCP server that went away); whether it was there.
+    pub fn remove(&self, name: &str) -> bool {
+        let mut entries = self.write();
+        let before = entries.len();
+        entries.retain(|e| e.tool.name() != name);
+        entries.len() != before
+    }
+
+    pub fn get(&self, name: &str) -> Option<Arc<dyn DynTool>> {
+        self.read()
+            .iter()
+            .find(|e| e.tool.name() == name)
+            .map(|e| e.tool.clone())
+    }
+
+    /// The tool's policy; `None` for a name that is not registered.
+    pub fn policy(&self, name: &str) -> Option<Policy> {
+        self.read()
+            .iter()
+            .find(|e| e.tool.name() == name)
+            .map(|e| e.policy)
+    }
+
+    /// Every tool's name and policy, in order.
+    pub fn policies(&self) -> Vec<(String, Policy)> {
+        self.read()
+            .iter()
+            .map(|e| (e.tool.name().to_owned(), e.policy))
+            .collect()
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.read()
+            .iter()
+            .map(|e| e.tool.name().to_owned())
+            .collect()
+    }
+
+    /// The tools offered to the model: every one whose policy is not `never`, in the order
+    /// they were added (the built-ins first, so their part of the prompt never moves).
+    pub fn offered(&self) -> Vec<ToolSpec> {
+        self.read()
+            .iter()
+            .filter(|e| e.policy != Policy::Never)
+            .map(|e| e.spec.clone())
+            .collect()
+    }
+
+    /// Whether `name` is a registered tool that only reads.
+    pub fn read_only(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|t| t.read_only())
+    }
+
+    /// The model's call, checked the way the agent's gate checks it: a known tool, not
+    /// disabled, arguments that are a JSON object and that the tool can read. The error is
+    /// the call's result.
+    pub fn parse(&self, name: &str, raw_args: &str) -> Result<Call, String> {
+        let Some((tool, policy)) = self
+            .read()
+            .iter()
+            .find(|e| e.tool.name() == name)
+            .map(|e| (e.tool.clone(), e.policy))
+        else {
+            return Err(format!(
+                "there is no tool named `{name}`; the tools are: {}",
+                self.names().join(", ")
+            ));
+        };
+        if policy == Policy::Never {
+            return Err(format!("the tool `{name}` is disabled in this workspace"));
+        }
+        let args = parse_args(raw_args).map_err(|e| {
+            format!("error: {e}. Call `{name}` again with a JSON object of arguments.")
+        })?;
+        Call::parse(tool, args)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Entry>> {
+        // a panic while holding the lock leaves the list as it was: still usable
+        self.entries.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Vec<Entry>> {
+        self.entries.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Tools that only read: run without asking unless configured otherwise (built-ins).
+pub fn read_only(tool: &str) -> bool {
+    super::builtin::all()
+        .iter()
+        .any(|t| t.name() == tool && t.read_only())
+}
+
+/// Whether `tool` is a built-in tool.
 pub fn is_known(tool: &str) -> bool {
     super::BUILTIN_TOOLS.contains(&tool)
 }
@@ -56,7 +238,69 @@ pub struct Previewed {
     pub fails: Option<String>,
 }
 
-/// What the approval queue shows for a call, and the preview it was made from.
+/// What the approval queue shows for a call, and the preview it was made from. The
+/// preview reads files: call it on the blocking pool.
+pub fn describe_call(
+    ctx: &ToolContext,
+    call_id: &str,
+    call: &Call,
+    raw_args: &str,
+) -> (ApprovalRequest, Previewed) {
+    super::isolate::fault_point("preview");
+    let approval = call.approval();
+    let mut req = ApprovalRequest {
+        call_id: call_id.to_owned(),
+        tool: call.name().to_owned(),
+        kind: approval.kind,
+        arguments: raw_args.to_owned(),
+        edit_text: approval
+            .edit_text
+            .unwrap_or_else(|| pretty_arguments(raw_args)),
+        summary: approval.summary.unwrap_or_else(|| one_line(raw_args, 120)),
+        danger: approval.danger,
+        session_prefix: approval.session_prefix,
+        changes: Vec::new(),
+    };
+    let mut previewed = Previewed::default();
+    if let Some(preview) = call.preview(ctx) {
+        match preview {
+            Ok(p) => {
+                req.summary = p
+                    .files
+                    .iter()
+                    .map(|c| change_summary(ctx, c))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                // the same bytes, not copies: a 200 MB file is held once
+                req.changes = p.files.iter().map(|c| proposed(ctx, c)).collect();
+                previewed = Previewed {
+                    files: p.files,
+                    result: p.result,
+                    fails: None,
+                };
+            }
+            Err(e) => {
+                let target = call.writes().into_iter().next().unwrap_or_default();
+                req.summary = format!("{} (will fail: {e})", shown_path(&target));
+                previewed.fails = Some(e);
+            }
+        }
+        if req.danger.is_none() {
+            req.danger = protected::protected_target(ctx, &call.writes());
+        }
+    }
+    (req, previewed)
+}
+
+/// The arguments as the edit box shows them: indented JSON, else as they came.
+fn pretty_arguments(raw: &str) -> String {
+    serde_json::from_str::<Value>(raw)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| raw.to_owned())
+}
+
+/// [`describe_call`] for a built-in call by name and JSON arguments.
 pub fn describe(
     ctx: &ToolContext,
     call_id: &str,
@@ -64,54 +308,24 @@ pub fn describe(
     raw_args: &str,
     args: &Value,
 ) -> (ApprovalRequest, Previewed) {
-    let mut req = ApprovalRequest {
-        call_id: call_id.to_owned(),
-        tool: tool.to_owned(),
-        arguments: raw_args.to_owned(),
-        ..Default::default()
-    };
-    let mut previewed = Previewed::default();
-    super::isolate::fault_point("preview");
-    let s = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-    match tool {
-        "write_file" | "edit_file" | "apply_patch" => {
-            let preview = if tool == "apply_patch" {
-                patch::preview(ctx, args).map(|files| (files, None))
-            } else {
-                fs::plan(ctx, tool, args).map(|p| (vec![p.change], Some(p.summary)))
-            };
-            match preview {
-                Ok((files, result)) => {
-                    req.summary = files
-                        .iter()
-                        .map(|c| change_summary(ctx, c))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    // the same bytes, not copies: a 200 MB file is held once
-                    req.changes = files.iter().map(|c| proposed(ctx, c)).collect();
-                    previewed = Previewed {
-                        files,
-                        result,
-                        fails: None,
-                    };
-                }
-                Err(e) => {
-                    req.summary = format!("{} (will fail: {e})", shown_path(&s("path")));
-                    previewed.fails = Some(e);
-                }
+    match super::builtin::parse(tool, args.clone()) {
+        Ok(call) => describe_call(ctx, call_id, &call, raw_args),
+        Err(e) => {
+            let mut previewed = Previewed::default();
+            if matches!(tool, "write_file" | "edit_file" | "apply_patch") {
+                previewed.fails = Some(e);
             }
-            req.danger = protected::protected_write(ctx, tool, args);
+            let req = ApprovalRequest {
+                call_id: call_id.to_owned(),
+                tool: tool.to_owned(),
+                arguments: raw_args.to_owned(),
+                edit_text: pretty_arguments(raw_args),
+                summary: one_line(raw_args, 120),
+                ..Default::default()
+            };
+            (req, previewed)
         }
-        "shell" => {
-            let cmd = s("command");
-            req.danger = shell::dangerous(&cmd).map(str::to_owned);
-            req.session_prefix = Some(command_prefix(&cmd));
-            req.summary = one_line(&cmd, 200);
-        }
-        "git_commit" => req.summary = format!("commit: {}", one_line(&s("message"), 120)),
-        _ => req.summary = one_line(raw_args, 120),
     }
-    (req, previewed)
 }
 
 /// Writes an approved `write_file` / `edit_file` preview as it is, on the blocking pool
@@ -134,82 +348,54 @@ pub async fn write_previewed(ctx: &ToolContext, previewed: Previewed) -> Option<
     )
 }
 
-/// Runs a call. `turn_changes` are the files cove changed in this turn (for git_commit).
-///
-/// File work runs on the blocking pool (a 200 MB edit must not stall the agent's task) and
-/// a panic anywhere in a tool becomes an error result.
+/// A call's result as the agent records it: a typed error becomes an error output.
+pub fn into_output(r: RunResult) -> ToolOutput {
+    match r {
+        Ok(out) => out,
+        Err(ToolError::Tell(e) | ToolError::Fatal(e)) => ToolOutput::error(e),
+    }
+}
+
+/// Runs a built-in call by name. `turn_changes` are the files cove changed in this turn
+/// (for git_commit). A panic anywhere in a tool becomes an error result.
 pub async fn execute(
     ctx: &ToolContext,
     tool: &str,
     args: &Value,
     turn_changes: &[PathBuf],
 ) -> ToolOutput {
-    if tool == "shell" {
-        return super::isolate::guarded(shell::shell(ctx, args)).await;
-    }
-    let (ctx, tool, args, turn_changes) = (
-        ctx.clone(),
-        tool.to_owned(),
-        args.clone(),
-        turn_changes.to_vec(),
-    );
-    super::isolate::blocking(move || execute_blocking(&ctx, &tool, &args, &turn_changes))
-        .await
-        .unwrap_or_else(|p| {
-            ToolOutput::error(super::isolate::internal_error("running this tool", &p))
-        })
+    let call = match super::builtin::parse(tool, args.clone()) {
+        Ok(call) => call,
+        Err(_) if !is_known(tool) => {
+            return ToolOutput::error(format!(
+                "there is no tool named `{tool}`; the tools are: {}",
+                super::BUILTIN_TOOLS.join(", ")
+            ));
+        }
+        Err(e) => return ToolOutput::error(e),
+    };
+    let turn = Turn {
+        changed: turn_changes.to_vec(),
+    };
+    into_output(call.run(ctx, &turn).await)
 }
 
-/// Every tool but `shell`, synchronously.
-fn execute_blocking(
-    ctx: &ToolContext,
-    tool: &str,
-    args: &Value,
-    turn_changes: &[PathBuf],
-) -> ToolOutput {
-    super::isolate::fault_point("tool");
-    if let Some(out) = execute_read_only(ctx, tool, args) {
-        return out;
-    }
-    match tool {
-        "write_file" => fs::write_file(ctx, args),
-        "edit_file" => fs::edit_file(ctx, args),
-        "apply_patch" => patch::apply_patch(ctx, args),
-        "git_commit" => match args.get("message").and_then(Value::as_str) {
-            Some(msg) => git_result(
-                crate::git::commit(&ctx.root, turn_changes, msg)
-                    .map(|id| format!("committed {id}: {}", one_line(msg, 80))),
-            ),
-            None => ToolOutput::error("git_commit needs `message` (a string)"),
-        },
-        other => ToolOutput::error(format!(
-            "there is no tool named `{other}`; the tools are: {}",
-            super::BUILTIN_TOOLS.join(", ")
-        )),
-    }
-}
-
-/// Runs a read-only call (blocking: file system or git); `None` for other tools. Read-only
-/// calls change nothing, so several can run at once.
+/// Runs a read-only built-in call to its end, on a thread that may block (the blocking
+/// pool of a tokio runtime); `None` for other tools. Read-only calls change nothing, so
+/// several can run at once.
 pub fn execute_read_only(ctx: &ToolContext, tool: &str, args: &Value) -> Option<ToolOutput> {
-    Some(match tool {
-        "read_file" => fs::read_file(ctx, args),
-        "list_files" => fs::list_files(ctx, args),
-        "search" => fs::search(ctx, args),
-        "git_status" => git_result(crate::git::status(&ctx.root)),
-        "git_diff" => git_result(crate::git::diff(
-            &ctx.root,
-            args.get("path").and_then(Value::as_str),
-        )),
-        _ => return None,
-    })
-}
-
-fn git_result(r: Result<String, crate::git::GitError>) -> ToolOutput {
-    match r {
-        Ok(text) => ToolOutput::ok(text),
-        Err(e) => ToolOutput::error(e.to_string()),
-    }
+    let call = match super::builtin::parse(tool, args.clone()) {
+        Ok(call) if call.read_only() => call,
+        Ok(_) => return None,
+        Err(e) => return read_only(tool).then(|| ToolOutput::error(e)),
+    };
+    let run = call.run(ctx, &Turn::default());
+    Some(into_output(
+        tokio::runtime::Handle::try_current().map_or_else(
+            |_| Err(ToolError::Tell("no runtime to run the tool on".to_owned())),
+            |h| h.block_on(run),
+        ),
+    ))
 }
 
 /// The part of a shell command that "allow for this session" remembers: the program,
@@ -259,7 +445,8 @@ pub fn change_summary(ctx: &ToolContext, c: &FileChange) -> String {
     format!("{}{tag} +{add} -{del}", shown_path(&relative(ctx, &c.path)))
 }
 
-fn one_line(s: &str, max: usize) -> String {
+/// The first line of `s`, cut at `max` characters (`…` where cut or where more lines follow).
+pub(crate) fn one_line(s: &str, max: usize) -> String {
     let first = s.lines().next().unwrap_or("");
     let more = if s.lines().count() > 1 { " …" } else { "" };
     if first.chars().count() > max {

@@ -112,7 +112,21 @@ fn all() -> Vec<ToolSpec> {
     ]
 }
 
-/// The tools offered to the model: every built-in tool whose policy is not `never`.
+/// The spec of the built-in tool `name` (built once per process).
+///
+/// # Panics
+/// For a name that is not in [`BUILTIN_TOOLS`]: only the built-in tools call this.
+pub(crate) fn builtin(name: &str) -> ToolSpec {
+    static ALL: std::sync::OnceLock<Vec<ToolSpec>> = std::sync::OnceLock::new();
+    ALL.get_or_init(all)
+        .iter()
+        .find(|t| t.name == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("`{name}` is not a built-in tool"))
+}
+
+/// The built-in tools offered to the model: every one whose policy is not `never` (the
+/// registry's `offered` adds custom and MCP tools).
 pub fn offered_tools(config: &ToolsConfig) -> Vec<ToolSpec> {
     all()
         .into_iter()

@@ -27,26 +27,76 @@ const TERM_GRACE: Duration = Duration::from_secs(2);
 /// How long output may keep arriving after `sh` exits (from processes it left running).
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
+/// `shell`'s arguments, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellArgs {
+    pub command: String,
+    /// As the model asked (at least 1; capped when run); `None`: the configured default.
+    pub timeout_secs: Option<u64>,
+}
+
 /// Runs the command in `args`. The text ends with `exit code N` (or the signal that
 /// ended it); `is_error` is set when the command did not exit 0, timed out, or could not
 /// start, and for malformed arguments.
 pub async fn shell(ctx: &ToolContext, args: &Value) -> ToolOutput {
-    let (command, timeout, capped) = match parse_args(ctx, args) {
-        Ok(parsed) => parsed,
-        Err(e) => return ToolOutput::error(e),
-    };
+    match parse(args.clone()) {
+        Ok(a) => run(ctx, &a).await,
+        Err(e) => ToolOutput::error(e),
+    }
+}
+
+/// [`shell`] with its arguments parsed.
+pub async fn run(ctx: &ToolContext, args: &ShellArgs) -> ToolOutput {
+    let (timeout, capped) = timeout_of(ctx, args);
+    let mut notes = Vec::new();
+    if capped {
+        notes.push(format!("[timeout_secs capped at {MAX_TIMEOUT_SECS}]"));
+    }
+    let argv = ["sh".into(), "-c".into(), args.command.clone().into()];
+    run_process(
+        ctx,
+        Process {
+            argv: &argv,
+            stdin: None,
+            env: Vec::new(),
+            timeout,
+        },
+        notes,
+    )
+    .await
+}
+
+/// A process to run for the model: `argv` through the sandbox, `stdin` written to it (else
+/// it reads nothing), `env` added to its environment, stopped with its whole group after
+/// `timeout`.
+pub struct Process<'a> {
+    pub argv: &'a [OsString],
+    pub stdin: Option<Vec<u8>>,
+    pub env: Vec<(OsString, OsString)>,
+    pub timeout: Duration,
+}
+
+/// Runs `p` the way `shell` runs its command (sandboxed, in the workspace root, secrets
+/// removed from its environment, in its own process group, output capped, the group
+/// stopped at the timeout or when this future is dropped) and reports its output, `notes`
+/// and how it ended.
+pub async fn run_process(ctx: &ToolContext, p: Process<'_>, mut notes: Vec<String>) -> ToolOutput {
     // refuse before starting anything where the sandbox cannot be set up (probed once)
     if let Err(e) = ctx.sandbox.check() {
         return ToolOutput::error(e.to_string());
     }
-    let argv = ["sh".into(), "-c".into(), command.into()];
     // `_launch` holds the sandbox's private temp dir until the command is over
-    let (cmd, _launch) = match prepare(ctx, &argv) {
+    let (cmd, _launch) = match prepare(ctx, p.argv) {
         Ok(prepared) => prepared,
         Err(e) => return ToolOutput::error(e),
     };
     let mut cmd = Command::from(cmd);
-    cmd.stdin(Stdio::null())
+    cmd.envs(p.env)
+        .stdin(if p.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -66,6 +116,16 @@ pub async fn shell(ctx: &ToolContext, args: &Value) -> ToolOutput {
     let pgid = pid as libc::pid_t;
     // If this future is dropped (the turn was cancelled), the whole group dies with it.
     let mut guard = GroupGuard { pgid, armed: true };
+    // the input is written while the output is read: a command that reads nothing, or
+    // reads slowly, cannot stall either side (its end of the pipe closing ends the write)
+    let feeder = match (child.stdin.take(), p.stdin) {
+        (Some(mut pipe), Some(bytes)) => Some(AbortOnDrop(tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let _ = pipe.write_all(&bytes).await;
+            let _ = pipe.shutdown().await;
+        }))),
+        _ => None,
+    };
     let mut run = Run {
         stdout: child.stdout.take(),
         stderr: child.stderr.take(),
@@ -75,10 +135,7 @@ pub async fn shell(ctx: &ToolContext, args: &Value) -> ToolOutput {
         capture: Capture::new(ctx.max_output_bytes),
     };
 
-    let mut notes = Vec::new();
-    if capped {
-        notes.push(format!("[timeout_secs capped at {MAX_TIMEOUT_SECS}]"));
-    }
+    let timeout = p.timeout;
     let deadline = Instant::now() + timeout;
     run.drive(deadline, true).await;
     let timed_out = run.status.is_none();
@@ -105,6 +162,7 @@ pub async fn shell(ctx: &ToolContext, args: &Value) -> ToolOutput {
         }
     }
     guard.armed = false;
+    drop(feeder);
 
     let mut text = run.capture.render();
     if text.is_empty() {
@@ -147,55 +205,71 @@ pub fn prepare(
     Ok((cmd, launch))
 }
 
-fn parse_args<'a>(ctx: &ToolContext, args: &'a Value) -> Result<(&'a str, Duration, bool), String> {
-    let Some(obj) = args.as_object() else {
+/// Reads `{command, timeout_secs?}`; the errors say what is wrong and how to call it.
+pub fn parse(args: Value) -> Result<ShellArgs, String> {
+    let Value::Object(mut obj) = args else {
         return Err("shell needs a JSON object like {\"command\": \"cargo test\"}".to_owned());
     };
-    let command = match obj.get("command") {
+    let command = match obj.remove("command") {
         Some(Value::String(s)) if s.trim().is_empty() => {
             return Err("`command` is empty".to_owned());
         }
-        Some(Value::String(s)) => s.as_str(),
+        Some(Value::String(s)) => s,
         Some(other) => {
             return Err(format!(
                 "`command` must be a string (a command line for sh -c), not {}",
-                kind(other)
+                kind(&other)
             ));
         }
         None => {
             return Err("shell needs `command`: a string with the command line to run".to_owned());
         }
     };
-    let secs = match obj.get("timeout_secs") {
-        None | Some(Value::Null) => ctx.shell_timeout_secs.max(1),
-        Some(Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
-            (Some(u), _) => u,
-            (None, Some(f)) if f.is_finite() && f > 0.0 => f.ceil() as u64,
-            _ => {
+    let secs =
+        match obj.get("timeout_secs") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => Some(match (n.as_u64(), n.as_f64()) {
+                (Some(u), _) => u,
+                (None, Some(f)) if f.is_finite() && f > 0.0 => f.ceil() as u64,
+                _ => {
+                    return Err(format!(
+                        "`timeout_secs` must be a positive whole number of seconds, not {n}"
+                    ));
+                }
+            }),
+            Some(Value::String(s)) => Some(s.trim().parse::<u64>().map_err(|_| {
+                format!("`timeout_secs` must be a whole number of seconds, not {s:?}")
+            })?),
+            Some(other) => {
                 return Err(format!(
-                    "`timeout_secs` must be a positive whole number of seconds, not {n}"
+                    "`timeout_secs` must be a number of seconds, not {}",
+                    kind(other)
                 ));
             }
-        },
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| format!("`timeout_secs` must be a whole number of seconds, not {s:?}"))?,
-        Some(other) => {
-            return Err(format!(
-                "`timeout_secs` must be a number of seconds, not {}",
-                kind(other)
-            ));
-        }
-    };
-    if secs == 0 {
+        };
+    if secs == Some(0) {
         return Err("`timeout_secs` must be at least 1".to_owned());
     }
-    Ok((
+    Ok(ShellArgs {
         command,
+        timeout_secs: secs,
+    })
+}
+
+/// How long the command may run, and whether the model's `timeout_secs` was capped.
+fn timeout_of(ctx: &ToolContext, a: &ShellArgs) -> (Duration, bool) {
+    let secs = a.timeout_secs.unwrap_or(ctx.shell_timeout_secs.max(1));
+    (
         Duration::from_secs(secs.min(MAX_TIMEOUT_SECS)),
         secs > MAX_TIMEOUT_SECS,
-    ))
+    )
+}
+
+#[cfg(test)]
+fn parse_args(ctx: &ToolContext, args: &Value) -> Result<(String, Duration, bool), String> {
+    let a = parse(args.clone())?;
+    let (t, capped) = timeout_of(ctx, &a);
+    Ok((a.command, t, capped))
 }
 
 /// Whether an environment variable is kept from commands: named in `secret_env`, or
@@ -250,6 +324,15 @@ impl Drop for GroupGuard {
         if self.armed {
             signal_group(self.pgid, libc::SIGKILL);
         }
+    }
+}
+
+/// The task writing a command's input ends with the command.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -132,10 +132,7 @@ fn lay_out(q: &Queued, width: usize, screen: Rect, s: &State) -> Vec<Line<'stati
         "",
     ));
     out.push(Line::default());
-    let file_tool = matches!(
-        q.request.tool.as_str(),
-        "write_file" | "edit_file" | "apply_patch"
-    );
+    let file_tool = matches!(q.request.kind, crate::protocol::ApprovalKind::Files { .. });
     if file_tool && !q.files.is_empty() {
         files(q, width, s, &mut out);
     } else {

@@ -1,6 +1,7 @@
 //! `write_file` and `edit_file`: planned as a preview, then written atomically.
 
 use super::*;
+use crate::tools::args::{self, EditArgs, WriteArgs};
 
 // ---------------------------------------------------------------------------------------
 // write_file, edit_file, preview
@@ -8,13 +9,19 @@ use super::*;
 /// `write_file{path, content}`: creates or replaces the file (and any missing parent
 /// directories inside the root), atomically.
 pub fn write_file(ctx: &ToolContext, args: &Value) -> ToolOutput {
-    apply(ctx, plan_write(ctx, args))
+    apply(
+        ctx,
+        args::write(args.clone()).and_then(|a| plan_write(ctx, &a)),
+    )
 }
 
 /// `edit_file{path, old_string, new_string, replace_all?}`: replaces `old_string`, which
 /// must occur exactly once unless `replace_all` is true. Nothing is written on error.
 pub fn edit_file(ctx: &ToolContext, args: &Value) -> ToolOutput {
-    apply(ctx, plan_edit(ctx, args))
+    apply(
+        ctx,
+        args::edit(args.clone()).and_then(|a| plan_edit(ctx, &a)),
+    )
 }
 
 /// What a `write_file` or `edit_file` call would change, without writing anything; the
@@ -27,8 +34,8 @@ pub fn preview(ctx: &ToolContext, tool: &str, args: &Value) -> Result<Vec<FileCh
 /// `write_planned` then makes it.
 pub fn plan(ctx: &ToolContext, tool: &str, args: &Value) -> Result<Planned, String> {
     match tool {
-        "write_file" => plan_write(ctx, args),
-        "edit_file" => plan_edit(ctx, args),
+        "write_file" => plan_write(ctx, &args::write(args.clone())?),
+        "edit_file" => plan_edit(ctx, &args::edit(args.clone())?),
         other => Err(format!(
             "`{other}` has no file preview (only write_file and edit_file do)"
         )),
@@ -48,10 +55,9 @@ pub struct Planned {
     pub summary: String,
 }
 
-fn plan_write(ctx: &ToolContext, args: &Value) -> Result<Planned, String> {
-    let a = Args::new("write_file", args)?;
-    let path = a.string("path")?;
-    let content = a.string("content")?;
+/// The change `write_file` would make.
+pub fn plan_write(ctx: &ToolContext, a: &WriteArgs) -> Result<Planned, String> {
+    let (path, content) = (a.path.as_str(), a.content.as_str());
     let abs = resolve(ctx, path)?;
     let shown = relative(ctx, &abs);
     let old = read_existing(&abs, &shown)?;
@@ -76,21 +82,14 @@ fn plan_write(ctx: &ToolContext, args: &Value) -> Result<Planned, String> {
     })
 }
 
-fn plan_edit(ctx: &ToolContext, args: &Value) -> Result<Planned, String> {
-    let a = Args::new("edit_file", args)?;
-    let path = a.string("path")?;
-    let old_string = a.string("old_string")?;
-    let new_string = a.string("new_string")?;
-    let replace_all = a.boolean("replace_all")?.unwrap_or(false);
-    if old_string.is_empty() {
-        return Err("edit_file: `old_string` is empty; give the exact text to replace (to write a whole file, use write_file)".to_owned());
-    }
-    if old_string == new_string {
-        return Err(
-            "edit_file: `old_string` and `new_string` are the same; there is nothing to change"
-                .to_owned(),
-        );
-    }
+/// The change `edit_file` would make.
+pub fn plan_edit(ctx: &ToolContext, a: &EditArgs) -> Result<Planned, String> {
+    let (path, old_string, new_string, replace_all) = (
+        a.path.as_str(),
+        a.old_string.as_str(),
+        a.new_string.as_str(),
+        a.replace_all,
+    );
     let abs = resolve(ctx, path)?;
     let shown = relative(ctx, &abs);
     let Some(content) = read_existing(&abs, &shown)? else {

@@ -52,7 +52,7 @@ fn counting_helpers() {
 #[test]
 fn integer_arguments_accept_whole_floats_only() {
     let v = serde_json::json!({"a": 3, "b": 3.0, "c": 3.5, "d": -1, "e": "3"});
-    let a = Args::new("t", &v).unwrap();
+    let mut a = crate::tools::args::Args::new("t", v).unwrap();
     assert_eq!(a.count("a").unwrap(), Some(3));
     assert_eq!(a.count("b").unwrap(), Some(3));
     assert!(
