@@ -85,7 +85,179 @@ pub enum Op {
     SwitchModel {
         name: Option<String>,
     },
+    /// A task with nobody at the keyboard (`cove exec`): turns until the model is done and
+    /// the check passes; ends with `AgentEvent::TaskDone`.
+    Task(Task),
     Shutdown,
+}
+
+/// What `cove exec` asks of the agent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    /// The first message.
+    pub text: String,
+    pub images: Vec<ImageAttachment>,
+    /// Run after each turn; while it fails, its output goes back to the model.
+    pub verify: Option<Check>,
+    /// Turns at most (each one model turn and one run of the check).
+    pub max_turns: u32,
+    /// Commit the files cove changed when the task is done (message from the model).
+    pub commit: bool,
+}
+
+/// A command that says whether the work is done (`cove exec --verify`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// A command line for `sh -c`, run in the workspace and in the sandbox.
+    pub command: String,
+    pub timeout_secs: u64,
+}
+
+/// What an unattended run approves in place of a person (`cove exec --auto-approve`):
+/// each level includes the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AutoApprove {
+    /// Tools that only read.
+    ReadOnly,
+    /// Also file edits (`write_file`, `edit_file`, `apply_patch`).
+    Edits,
+    /// Also commands and commits (never a dangerous command or a protected file).
+    All,
+}
+
+impl AutoApprove {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AutoApprove::ReadOnly => "read-only",
+            AutoApprove::Edits => "edits",
+            AutoApprove::All => "all",
+        }
+    }
+}
+
+/// One run of the check.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CheckReport {
+    pub command: String,
+    pub passed: bool,
+    /// The exit code; `None` when killed by a signal, timed out or not started.
+    pub exit_code: Option<i32>,
+    /// How it ended, in words (`exit code 1`, `timed out after 600 s`, why it did not start).
+    pub status: String,
+    pub timed_out: bool,
+    pub duration_ms: u64,
+    /// The end of its output (stdout and stderr as they came), bounded.
+    pub tail: String,
+}
+
+/// The commit at the end of a task.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CommitReport {
+    /// The short id; `None` when committing failed (`error`).
+    pub id: Option<String>,
+    pub message: String,
+    /// Relative to the workspace.
+    pub files: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// Tokens the server counted over a task's requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TokenUsage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub total_tokens: u64,
+    pub requests: u64,
+}
+
+/// How a task ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskStatus {
+    /// The model finished and the check (if any) passes.
+    Done,
+    /// The check still fails after the last turn.
+    CheckFailed,
+    /// A turn reached `tools.max_iterations` model requests.
+    MaxIterations,
+    /// cove stopped a turn: the model repeated its calls.
+    Repeating,
+    /// A request failed, a reply was cut short, or the check could not run; `code` is the
+    /// exit code (as for `cove ask`).
+    Failed {
+        code: u8,
+    },
+    Interrupted,
+}
+
+impl TaskStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TaskStatus::Done => "done",
+            TaskStatus::CheckFailed => "check_failed",
+            TaskStatus::MaxIterations => "max_iterations",
+            TaskStatus::Repeating => "repeating",
+            TaskStatus::Failed { .. } => "error",
+            TaskStatus::Interrupted => "interrupted",
+        }
+    }
+
+    /// 0 done, 6 not done, 130 interrupted, else the failure's own code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            TaskStatus::Done => 0,
+            TaskStatus::CheckFailed | TaskStatus::MaxIterations | TaskStatus::Repeating => 6,
+            TaskStatus::Failed { code } => *code,
+            TaskStatus::Interrupted => 130,
+        }
+    }
+}
+
+/// The end of a task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskReport {
+    pub status: TaskStatus,
+    pub turns: u32,
+    /// Files cove changed (relative to the workspace) that differ from how they were.
+    pub files_changed: Vec<String>,
+    pub commit: Option<CommitReport>,
+    /// The last run of the check.
+    pub verify: Option<CheckReport>,
+    pub usage: TokenUsage,
+    /// What went wrong, for `Failed` (and why a commit was not made).
+    pub error: Option<String>,
+}
+
+impl Op {
+    /// A short name, for logs and `AgentEvent::Busy`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::UserTurn { .. } => "message",
+            Op::Interrupt => "interrupt",
+            Op::Decide { .. } => "decision",
+            Op::Undo => "undo",
+            Op::Permissions => "permissions",
+            Op::SessionDiff => "diff",
+            Op::Revoke { .. } => "revoke",
+            Op::NewSession => "new session",
+            Op::Resume { .. } => "resume",
+            Op::ListSessions => "sessions",
+            Op::Export { .. } => "export",
+            Op::Compact => "compact",
+            Op::UserShell { .. } => "shell command",
+            Op::Commit { .. } => "commit",
+            Op::SwitchModel { .. } => "model",
+            Op::Task(_) => "task",
+            Op::Shutdown => "shutdown",
+        }
+    }
+
+    /// The front-end's turn id the op carries, when it carries one.
+    pub fn turn(&self) -> Option<u64> {
+        match self {
+            Op::UserTurn { turn, .. } | Op::UserShell { turn, .. } => Some(*turn),
+            _ => None,
+        }
+    }
 }
 
 /// What the agent reports to the UI.
@@ -151,6 +323,16 @@ pub enum AgentEvent {
     SessionStarted { id: String },
     /// The estimated size of the next request against the window.
     ContextUsage { tokens: u64, window: Option<u64> },
+    /// A task's turn `turn` begins with this message (its first, or the failing check's
+    /// output).
+    TaskTurn { turn: u64, text: String },
+    /// The check ran after turn `turn`.
+    Checked { turn: u64, report: CheckReport },
+    /// The task ended (`Op::Task`).
+    TaskDone(TaskReport),
+    /// The agent was busy with other work (a turn, a command, compaction) and did not do
+    /// `op` (`Op::name`); `turn` is the op's own turn id, when it has one.
+    Busy { op: String, turn: Option<u64> },
     /// A tool call ended: its one-line result and the changes it made.
     ToolFinished {
         turn: u64,

@@ -1,14 +1,33 @@
 //! Tool calls of one response: gate (policy, patterns, danger), approval, running,
 //! results in call order.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
-use tokio::sync::mpsc::UnboundedReceiver;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::oneshot;
 
 use super::*;
+use crate::protocol::AutoApprove;
 use crate::session::record::Record;
 use crate::tools::on_disk;
+
+/// A call of the response after the gate: its parsed arguments, how it is handled, and
+/// for a call that asks, the change as the front-end was shown it.
+struct Planned {
+    args: Result<serde_json::Value, String>,
+    gate: Gate,
+    proposal: Option<Proposal>,
+}
+
+/// A call put to the front-end: the change as shown (hunk choices refer to its hunks) and
+/// the preview it was made from.
+#[derive(Default)]
+struct Proposal {
+    shown: Vec<crate::protocol::ProposedChange>,
+    previewed: registry::Previewed,
+}
 
 impl Agent {
     pub(super) fn gate(&self, call: &ToolCall, args: &Result<serde_json::Value, String>) -> Gate {
@@ -31,6 +50,9 @@ impl Agent {
                 ));
             }
         };
+        if let Some(why) = self.settings.unattended.and_then(|l| beyond(l, name)) {
+            return Gate::Refuse(why);
+        }
         if name == "shell" {
             let cmd = args
                 .get("command")
@@ -71,30 +93,37 @@ impl Agent {
         }
     }
 
-    /// Decides and runs the calls of one model response; appends their results.
+    /// Decides and runs the calls of one model response; appends their results (in call
+    /// order, every call answered). Three steps: gate each call (and announce those that
+    /// ask), await the front-end's decisions, execute.
     pub(super) async fn run_calls(
         &mut self,
         turn: u64,
         calls: &[ToolCall],
         changed: &mut Vec<PathBuf>,
-        ops: &mut UnboundedReceiver<Op>,
-    ) -> CallsEnd {
+    ) -> Result<(), Stop> {
         let ctx = self.settings.ctx.clone();
-        let parsed: Vec<Result<serde_json::Value, String>> = calls
-            .iter()
-            .map(|c| registry::parse_args(&c.arguments))
-            .collect();
-        let mut decisions: HashMap<String, Decision> = HashMap::new();
-        // per asked call: the change as the user sees it (hunk choices refer to its hunks)
-        // and the preview it was made from
-        let mut proposals: HashMap<
-            String,
-            (Vec<crate::protocol::ProposedChange>, registry::Previewed),
-        > = HashMap::new();
-        let mut gates = Vec::new();
-        for (call, args) in calls.iter().zip(&parsed) {
-            let mut g = self.gate(call, args);
-            if let (Gate::Ask, Ok(a)) = (&g, args) {
+        let (plan, waiting) = self.gate_calls(turn, &ctx, calls).await;
+        let (decisions, stop) = self.await_decisions(turn, calls, waiting).await;
+        self.execute_calls(turn, &ctx, calls, plan, decisions, stop, changed)
+            .await
+    }
+
+    /// Gates every call; each that asks is previewed, registered for its decision and
+    /// announced (`ApprovalNeeded`). Returns the plan per call and the decisions awaited.
+    async fn gate_calls(
+        &mut self,
+        turn: u64,
+        ctx: &ToolContext,
+        calls: &[ToolCall],
+    ) -> (Vec<Planned>, Vec<(String, oneshot::Receiver<Decision>)>) {
+        let mut plan = Vec::with_capacity(calls.len());
+        let mut waiting: Vec<(String, oneshot::Receiver<Decision>)> = Vec::new();
+        for call in calls {
+            let args = registry::parse_args(&call.arguments);
+            let mut gate = self.gate(call, &args);
+            let mut proposal = None;
+            if let (Gate::Ask, Ok(a)) = (&gate, &args) {
                 // the preview reads and diffs files: on the blocking pool, and a panic in it
                 // refuses the call instead of ending the session
                 let (c, id, name, raw, a) = (
@@ -112,210 +141,241 @@ impl Agent {
                     // a change that cannot apply is not worth the user's keystroke: the
                     // model hears why at once (nothing is written either way)
                     Ok((_, registry::Previewed { fails: Some(e), .. })) => {
-                        g = Gate::Refuse(format!("{e} (not asked: the change cannot apply)"))
+                        gate = Gate::Refuse(format!("{e} (not asked: the change cannot apply)"))
                     }
                     Ok((request, previewed)) => {
-                        proposals.insert(call.id.clone(), (request.changes.clone(), previewed));
+                        proposal = Some(Proposal {
+                            shown: request.changes.clone(),
+                            previewed,
+                        });
+                        // registered before it is announced, so no answer can come first;
+                        // a repeated id shares the first one's decision
+                        if !waiting.iter().any(|(id, _)| id == &call.id) {
+                            waiting.push((call.id.clone(), self.decisions.expect(&call.id)));
+                        }
                         self.send(AgentEvent::ApprovalNeeded { turn, request });
                     }
                     Err(p) => {
-                        g = Gate::Refuse(crate::tools::isolate::internal_error(
+                        gate = Gate::Refuse(crate::tools::isolate::internal_error(
                             "preparing this call for approval",
                             &p,
                         ))
                     }
                 }
             }
-            gates.push(g);
+            plan.push(Planned {
+                args,
+                gate,
+                proposal,
+            });
         }
-        let waiting: HashSet<String> = calls
-            .iter()
-            .zip(&gates)
-            .filter(|(_, g)| matches!(g, Gate::Ask))
-            .map(|(c, _)| c.id.clone())
+        (plan, waiting)
+    }
+
+    /// Waits until every announced call is decided (each decision journaled as it
+    /// comes), or the turn is stopped: then the calls still waiting stay undecided.
+    async fn await_decisions(
+        &mut self,
+        turn: u64,
+        calls: &[ToolCall],
+        waiting: Vec<(String, oneshot::Receiver<Decision>)>,
+    ) -> (HashMap<String, Decision>, Option<Stop>) {
+        let mut decisions = HashMap::new();
+        let ids: Vec<String> = waiting.iter().map(|(id, _)| id.clone()).collect();
+        let mut pending: FuturesUnordered<_> = waiting
+            .into_iter()
+            .map(|(id, rx)| async move { (id, rx.await) })
             .collect();
-        let mut end = CallsEnd::Done;
-        while decisions.len() < waiting.len() {
-            match ops.recv().await {
-                Some(Op::Decide { call_id, decision }) if waiting.contains(&call_id) => {
-                    let tool = calls
-                        .iter()
-                        .find(|c| c.id == call_id)
-                        .map(|c| c.name.clone())
-                        .unwrap_or_default();
-                    self.log(Record::Decision {
-                        turn,
-                        call_id: call_id.clone(),
-                        tool,
-                        decision: describe_decision(&decision),
-                    });
-                    decisions.insert(call_id, decision);
-                }
-                Some(Op::Interrupt) => {
-                    end = CallsEnd::Interrupted;
+        let cancel = self.cancel.clone();
+        let mut stop = None;
+        loop {
+            let next = tokio::select! {
+                next = pending.next() => next,
+                s = cancel.cancelled() => {
+                    stop = Some(s);
                     break;
                 }
-                Some(Op::Shutdown) | None => return CallsEnd::Shutdown,
-                Some(_) => {}
-            }
+            };
+            let Some((call_id, answer)) = next else {
+                break;
+            };
+            // a sender dropped without an answer cannot happen while the turn runs; the
+            // call then counts as undecided
+            let Ok(decision) = answer else {
+                continue;
+            };
+            let tool = calls
+                .iter()
+                .find(|c| c.id == call_id)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            self.log(Record::Decision {
+                turn,
+                call_id: call_id.clone(),
+                tool,
+                decision: describe_decision(&decision),
+            });
+            decisions.insert(call_id, decision);
         }
-        let mut ready = if matches!(end, CallsEnd::Done) {
-            let (ready, stop) = self
-                .run_read_only_together(turn, &ctx, calls, &parsed, &gates, ops)
-                .await;
-            if let Some(stop) = stop {
-                end = stop;
-            }
+        if stop.is_some() {
+            self.decisions.forget(ids.iter().map(String::as_str));
+        }
+        (decisions, stop)
+    }
+
+    /// Runs what was allowed or approved, in call order (reads that need no decision all
+    /// at once), and answers every call; after a stop nothing more runs.
+    #[allow(clippy::too_many_arguments)]
+    async fn execute_calls(
+        &mut self,
+        turn: u64,
+        ctx: &ToolContext,
+        calls: &[ToolCall],
+        plan: Vec<Planned>,
+        decisions: HashMap<String, Decision>,
+        mut stop: Option<Stop>,
+        changed: &mut Vec<PathBuf>,
+    ) -> Result<(), Stop> {
+        let mut ready = if stop.is_none() {
+            let (ready, s) = self.run_read_only_together(turn, ctx, calls, &plan).await;
+            stop = s;
             ready
         } else {
             HashMap::new()
         };
-        for (i, ((call, args), gate)) in calls.iter().zip(parsed).zip(gates).enumerate() {
-            if !matches!(end, CallsEnd::Done) && args.is_ok() && !matches!(gate, Gate::Refuse(_)) {
-                // interrupted: nothing more runs
-                let why = "the user interrupted the turn; not run".to_string();
-                self.finish_call(
-                    turn,
-                    call,
-                    &why,
-                    ToolResultKind::Rejected,
-                    why.clone(),
-                    Vec::new(),
-                );
-                continue;
-            }
-            let (text, kind, summary, changes) = match (gate, args) {
-                (Gate::Refuse(why), _) => (why.clone(), ToolResultKind::Failed, why, Vec::new()),
-                (_, Err(e)) => (e.clone(), ToolResultKind::Failed, e, Vec::new()),
-                (Gate::Ask, Ok(args)) => {
-                    match decisions.get(&call.id) {
-                        None => {
-                            let why = "the user interrupted the turn before deciding; not run"
-                                .to_string();
-                            (why.clone(), ToolResultKind::Rejected, why, Vec::new())
-                        }
-                        Some(Decision::Reject { reason }) => {
-                            let text = match reason.as_deref().filter(|r| !r.trim().is_empty()) {
-                                Some(r) => format!("The user declined this call: {r}"),
-                                None => "The user declined this call.".to_string(),
-                            };
-                            (text.clone(), ToolResultKind::Rejected, text, Vec::new())
-                        }
-                        Some(decision) => {
-                            // the user approved the change as shown: if the file is no
-                            // longer what it was computed from, nothing is written
-                            let (shown, previewed) = proposals.remove(&call.id).unwrap_or_default();
-                            let as_previewed = match self.check_previewed(&previewed.files) {
-                                Ok(same) => same,
-                                Err(why) => {
-                                    self.finish_call(
-                                        turn,
-                                        call,
-                                        &why,
-                                        ToolResultKind::Failed,
-                                        why.clone(),
-                                        Vec::new(),
-                                    );
-                                    continue;
-                                }
-                            };
-                            let mut args = args;
-                            let mut edited_note = String::new();
-                            match decision {
-                                Decision::ApproveForSession => self.allow_for_session(call, &args),
-                                Decision::AllowPrefix(p) => self.allow_prefix(p),
-                                Decision::ApproveEdited(new) => {
-                                    match edited_args(&call.name, &args, new) {
-                                        Ok(a) => {
-                                            args = a;
-                                            edited_note = "(The user edited the arguments before approving.)\n".into();
-                                        }
-                                        Err(e) => {
-                                            let text = format!(
-                                                "the user's edited arguments are not valid: {e}; not run"
-                                            );
-                                            self.finish_call(
-                                                turn,
-                                                call,
-                                                &text,
-                                                ToolResultKind::Failed,
-                                                text.clone(),
-                                                Vec::new(),
-                                            );
-                                            continue;
-                                        }
-                                    }
-                                }
-                                Decision::ApproveContent(content)
-                                    if matches!(call.name.as_str(), "edit_file" | "write_file") =>
-                                {
-                                    let path = args.get("path").cloned().unwrap_or_default();
-                                    args = serde_json::json!({ "path": path, "content": content });
-                                    self.send(AgentEvent::ToolStarted {
-                                        turn,
-                                        call_id: call.id.clone(),
-                                    });
-                                    let mut out = crate::tools::fs::write_file(&ctx, &args);
-                                    if !out.is_error {
-                                        out.text = format!(
-                                            "(The user edited your proposed change in their editor and applied their version instead; the file now holds exactly what they saved. Read it before changing it further.)\n{}",
-                                            out.text
-                                        );
-                                    }
-                                    let (text, kind, summary, changes) =
-                                        self.tool_result(&ctx, changed, out);
-                                    self.finish_call(turn, call, &text, kind, summary, changes);
-                                    continue;
-                                }
-                                Decision::ApproveHunks { declined }
-                                    if !declined.is_empty()
-                                        && crate::domain::live_edit::previews(&call.name) =>
-                                {
-                                    self.send(AgentEvent::ToolStarted {
-                                        turn,
-                                        call_id: call.id.clone(),
-                                    });
-                                    let out = crate::tools::hunks::apply_selected(
-                                        &ctx, &call.name, &args, declined, &shown,
-                                    );
-                                    let (text, kind, summary, changes) =
-                                        self.tool_result(&ctx, changed, out);
-                                    self.finish_call(turn, call, &text, kind, summary, changes);
-                                    continue;
-                                }
-                                _ => {}
-                            }
-                            // the files hold what the preview read and the call is as
-                            // previewed: the checked preview is what gets written
-                            let as_previewed =
-                                as_previewed && !matches!(decision, Decision::ApproveEdited(_));
-                            let previewed = as_previewed.then_some(previewed);
-                            let ((text, kind, summary, changes), stop) = self
-                                .run_tool(turn, &ctx, call, &args, previewed, changed, ops)
-                                .await;
-                            if let Some(stop) = stop {
-                                end = stop;
-                            }
-                            (format!("{edited_note}{text}"), kind, summary, changes)
-                        }
-                    }
+        for (i, (call, planned)) in calls.iter().zip(plan).enumerate() {
+            let Planned {
+                args,
+                gate,
+                proposal,
+            } = planned;
+            let outcome = match (gate, args) {
+                (Gate::Refuse(why), _) => CallOutcome::failed(why),
+                (_, Err(e)) => CallOutcome::failed(e),
+                // stopped: nothing more runs
+                _ if stop.is_some() => {
+                    CallOutcome::rejected("the user interrupted the turn; not run")
                 }
-                (Gate::Run, Ok(args)) => match ready.remove(&i) {
-                    Some(out) => self.tool_result(&ctx, changed, out),
-                    None => {
-                        let (result, stop) = self
-                            .run_tool(turn, &ctx, call, &args, None, changed, ops)
+                (Gate::Ask, Ok(args)) => match decisions.get(&call.id) {
+                    None => CallOutcome::rejected(
+                        "the user interrupted the turn before deciding; not run",
+                    ),
+                    Some(Decision::Reject { reason }) => CallOutcome::rejected(
+                        match reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                            Some(r) => format!("The user declined this call: {r}"),
+                            None => "The user declined this call.".to_string(),
+                        },
+                    ),
+                    Some(decision) => {
+                        let (outcome, s) = self
+                            .run_approved(
+                                turn,
+                                ctx,
+                                call,
+                                args,
+                                decision.clone(),
+                                proposal,
+                                changed,
+                            )
                             .await;
-                        if let Some(stop) = stop {
-                            end = stop;
-                        }
-                        result
+                        stop = stop.or(s);
+                        outcome
+                    }
+                },
+                (Gate::Run, Ok(args)) => match ready.remove(&i) {
+                    Some(out) => self.tool_result(ctx, changed, out),
+                    None => {
+                        let (outcome, s) =
+                            self.run_tool(turn, ctx, call, &args, None, changed).await;
+                        stop = stop.or(s);
+                        outcome
                     }
                 },
             };
-            self.finish_call(turn, call, &text, kind, summary, changes);
+            self.finish_call(turn, call, outcome);
         }
-        end
+        stop.map_or(Ok(()), Err)
+    }
+
+    /// Runs a call the front-end approved, as it was decided: with the user's edited
+    /// arguments or content, without the hunks they declined, with an allowance for the
+    /// session. A change whose file is no longer what it was computed from is not written.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_approved(
+        &mut self,
+        turn: u64,
+        ctx: &ToolContext,
+        call: &ToolCall,
+        mut args: serde_json::Value,
+        decision: Decision,
+        proposal: Option<Proposal>,
+        changed: &mut Vec<PathBuf>,
+    ) -> (CallOutcome, Option<Stop>) {
+        let Proposal { shown, previewed } = proposal.unwrap_or_default();
+        // the user approved the change as shown: if the file is no longer what it was
+        // computed from, nothing is written
+        let as_previewed = match self.check_previewed(&previewed.files) {
+            Ok(same) => same,
+            Err(why) => return (CallOutcome::failed(why), None),
+        };
+        let mut edited_note = "";
+        match &decision {
+            Decision::ApproveForSession => self.allow_for_session(call, &args),
+            Decision::AllowPrefix(p) => self.allow_prefix(p),
+            Decision::ApproveEdited(new) => match edited_args(&call.name, &args, new) {
+                Ok(a) => {
+                    args = a;
+                    edited_note = "(The user edited the arguments before approving.)\n";
+                }
+                Err(e) => {
+                    return (
+                        CallOutcome::failed(format!(
+                            "the user's edited arguments are not valid: {e}; not run"
+                        )),
+                        None,
+                    );
+                }
+            },
+            Decision::ApproveContent(content)
+                if matches!(call.name.as_str(), "edit_file" | "write_file") =>
+            {
+                let path = args.get("path").cloned().unwrap_or_default();
+                let args = serde_json::json!({ "path": path, "content": content });
+                self.send(AgentEvent::ToolStarted {
+                    turn,
+                    call_id: call.id.clone(),
+                });
+                let mut out = crate::tools::fs::write_file(ctx, &args);
+                if !out.is_error {
+                    out.text = format!(
+                        "(The user edited your proposed change in their editor and applied their version instead; the file now holds exactly what they saved. Read it before changing it further.)\n{}",
+                        out.text
+                    );
+                }
+                return (self.tool_result(ctx, changed, out), None);
+            }
+            Decision::ApproveHunks { declined }
+                if !declined.is_empty() && crate::domain::live_edit::previews(&call.name) =>
+            {
+                self.send(AgentEvent::ToolStarted {
+                    turn,
+                    call_id: call.id.clone(),
+                });
+                let out =
+                    crate::tools::hunks::apply_selected(ctx, &call.name, &args, declined, &shown);
+                return (self.tool_result(ctx, changed, out), None);
+            }
+            _ => {}
+        }
+        // the files hold what the preview read and the call is as previewed: the checked
+        // preview is what gets written
+        let as_previewed = as_previewed && !matches!(decision, Decision::ApproveEdited(_));
+        let previewed = as_previewed.then_some(previewed);
+        let (mut outcome, stop) = self
+            .run_tool(turn, ctx, call, &args, previewed, changed)
+            .await;
+        outcome.text = format!("{edited_note}{}", outcome.text);
+        (outcome, stop)
     }
 
     /// Whether a previewed change may still be written: `Ok(true)` when every file holds
@@ -360,15 +420,14 @@ impl Agent {
         Ok(all_as_previewed)
     }
 
-    pub(super) fn finish_call(
-        &mut self,
-        turn: u64,
-        call: &ToolCall,
-        text: &str,
-        kind: ToolResultKind,
-        summary: String,
-        changes: Vec<crate::protocol::ProposedChange>,
-    ) {
+    /// The call's result goes into the conversation and the journal, and to the front-end.
+    pub(super) fn finish_call(&mut self, turn: u64, call: &ToolCall, outcome: CallOutcome) {
+        let CallOutcome {
+            text,
+            kind,
+            summary,
+            changes,
+        } = outcome;
         let message = Message::tool_result(call.id.clone(), text);
         self.conversation.push(message.clone());
         self.log(Record::Message {
@@ -400,23 +459,19 @@ impl Agent {
         });
     }
 
-    /// Runs one call: result text for the model, how it ended, a one-line summary for the
-    /// card, and the changes it made.
     /// Runs every read-only call that needs no decision, all at once on blocking threads
     /// (they change nothing, so their order does not matter); results by call index.
-    pub(super) async fn run_read_only_together(
+    async fn run_read_only_together(
         &self,
         turn: u64,
         ctx: &ToolContext,
         calls: &[ToolCall],
-        parsed: &[Result<serde_json::Value, String>],
-        gates: &[Gate],
-        ops: &mut UnboundedReceiver<Op>,
-    ) -> (HashMap<usize, ToolOutput>, Option<CallsEnd>) {
+        plan: &[Planned],
+    ) -> (HashMap<usize, ToolOutput>, Option<Stop>) {
         let runnable: Vec<usize> = (0..calls.len())
             .filter(|&i| {
-                matches!(gates[i], Gate::Run)
-                    && parsed[i].is_ok()
+                matches!(plan[i].gate, Gate::Run)
+                    && plan[i].args.is_ok()
                     && registry::read_only(&calls[i].name)
             })
             .collect();
@@ -431,7 +486,7 @@ impl Agent {
                 call_id: calls[i].id.clone(),
             });
             let (ctx, name) = (ctx.clone(), calls[i].name.clone());
-            let args = parsed[i].clone().unwrap_or_default();
+            let args = plan[i].args.clone().unwrap_or_default();
             handles.push((
                 i,
                 tokio::task::spawn_blocking(move || {
@@ -440,18 +495,13 @@ impl Agent {
             ));
         }
         let mut out = HashMap::new();
-        for (i, mut h) in handles {
+        let cancel = self.cancel.clone();
+        for (i, h) in handles {
             // Esc answers at once: reads change nothing, so the ones still running are left
             // to end on their own (each is bounded by its own time limit)
-            let joined = loop {
-                tokio::select! {
-                    r = &mut h => break r,
-                    op = ops.recv() => match op {
-                        Some(Op::Interrupt) => return (out, Some(CallsEnd::Interrupted)),
-                        Some(Op::Shutdown) | None => return (out, Some(CallsEnd::Shutdown)),
-                        Some(_) => {}
-                    },
-                }
+            let joined = tokio::select! {
+                r = h => r,
+                stop = cancel.cancelled() => return (out, Some(stop)),
             };
             let result = match joined {
                 Ok(Some(o)) => o,
@@ -473,8 +523,7 @@ impl Agent {
     /// of) and the turn stops after it. The second value is how the turn must stop.
     /// `previewed`: the approved preview of this very call, its files unchanged since: a
     /// `write_file`/`edit_file` then writes it instead of reading and computing it again.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) async fn run_tool(
+    async fn run_tool(
         &mut self,
         turn: u64,
         ctx: &ToolContext,
@@ -482,13 +531,13 @@ impl Agent {
         args: &serde_json::Value,
         previewed: Option<registry::Previewed>,
         changed: &mut Vec<PathBuf>,
-        ops: &mut UnboundedReceiver<Op>,
-    ) -> (CallResult, Option<CallsEnd>) {
+    ) -> (CallOutcome, Option<Stop>) {
         self.send(AgentEvent::ToolStarted {
             turn,
             call_id: call.id.clone(),
         });
         let abandonable = call.name == "shell" || registry::read_only(&call.name);
+        let cancel = self.cancel.clone();
         let mut stop = None;
         let out = {
             let run = async {
@@ -504,14 +553,9 @@ impl Agent {
             loop {
                 tokio::select! {
                     out = &mut run => break out,
-                    op = ops.recv(), if stop.is_none() => {
-                        let why = match op {
-                            Some(Op::Interrupt) => CallsEnd::Interrupted,
-                            Some(Op::Shutdown) | None => CallsEnd::Shutdown,
-                            Some(_) => continue,
-                        };
+                    why = cancel.cancelled(), if stop.is_none() => {
                         if abandonable {
-                            return (stopped_result(), Some(why));
+                            return (CallOutcome::stopped(), Some(why));
                         }
                         stop = Some(why);
                     }
@@ -527,7 +571,7 @@ impl Agent {
         ctx: &ToolContext,
         changed: &mut Vec<PathBuf>,
         out: ToolOutput,
-    ) -> CallResult {
+    ) -> CallOutcome {
         // the card's change shares the bytes the tool wrote (a previewed write's are the
         // proposal's own)
         let changes = out
@@ -544,7 +588,12 @@ impl Agent {
             ToolResultKind::Done
         };
         let summary = first_line(&out.text);
-        (out.text, kind, summary, changes)
+        CallOutcome {
+            text: out.text,
+            kind,
+            summary,
+            changes,
+        }
     }
 
     /// Records what a tool changed: for git_commit (paths of the turn) and for undo.
@@ -562,6 +611,26 @@ impl Agent {
             self.turn_changes.push(c);
         }
     }
+}
+
+/// Why an unattended run at `level` does not run `tool`, when it does not: read-only
+/// tools need `read-only`, file edits `edits`, everything else (commands, commits, other
+/// tools) `all`.
+fn beyond(level: AutoApprove, tool: &str) -> Option<String> {
+    let needs = if registry::read_only(tool) {
+        AutoApprove::ReadOnly
+    } else if crate::domain::live_edit::previews(tool) {
+        AutoApprove::Edits
+    } else {
+        AutoApprove::All
+    };
+    (needs > level).then(|| {
+        format!(
+            "not run: this is an unattended run (cove exec --auto-approve {}), which does not allow `{tool}` (it needs --auto-approve {}). Nobody can approve it; go on without it, and say in your answer what should be changed or run.",
+            level.as_str(),
+            needs.as_str()
+        )
+    })
 }
 
 /// The arguments after the user's edit: for shell the edit is the command itself,

@@ -5,16 +5,6 @@
 use super::*;
 use crate::session::{compact, record::Record, tokens};
 
-/// How a compaction ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Compaction {
-    /// Done, or nothing to do, or failed (the user was told).
-    Done,
-    /// Esc while the model summarised: the conversation is unchanged.
-    Interrupted,
-    Shutdown,
-}
-
 /// Old tool outputs longer than this (tokens) are trimmed when compacting.
 const TRIM_OUTPUTS_TO: usize = 400;
 
@@ -47,13 +37,11 @@ impl Agent {
 
     /// Compacts the conversation. `manual` (`/compact`) always summarises what is older
     /// than the recent turns; otherwise trimming old tool outputs is tried first and is
-    /// enough when it brings the request well under the threshold. Returns true on shutdown.
-    pub(super) async fn compact(
-        &mut self,
-        ops: &mut UnboundedReceiver<Op>,
-        manual: bool,
-    ) -> Compaction {
-        self.compact_to(ops, manual, None).await
+    /// enough when it brings the request well under the threshold. `Ok` when done, when
+    /// there was nothing to do, or when it failed (the user was told); `Err` when stopped
+    /// while the model summarised (the conversation is unchanged).
+    pub(super) async fn compact(&mut self, manual: bool) -> Result<(), Stop> {
+        self.compact_to(manual, None).await
     }
 
     /// `compact` for a window of `window` tokens (cove's estimate) instead of the one the
@@ -61,10 +49,9 @@ impl Agent {
     /// the units cove counts in.
     pub(super) async fn compact_to(
         &mut self,
-        ops: &mut UnboundedReceiver<Op>,
         manual: bool,
         window: Option<u64>,
-    ) -> Compaction {
+    ) -> Result<(), Stop> {
         // estimated the same way as the result, so the two compare (a server's own count
         // may leave out what its template drops, tool schemas say)
         let before = (tokens::messages(&self.conversation) + self.tools_tokens) as u64;
@@ -98,7 +85,7 @@ impl Agent {
                 self.replace_conversation(rest, text.clone());
             }
             self.send(AgentEvent::Notice { text });
-            return Compaction::Done;
+            return Ok(());
         }
         let after_trim = fixed + tokens::messages(&rest);
         if !manual && trimmed > 0 && (after_trim as f64) < threshold * 0.8 {
@@ -107,7 +94,7 @@ impl Agent {
             );
             self.replace_conversation(rest, report.clone());
             self.send(AgentEvent::Notice { text: report });
-            return Compaction::Done;
+            return Ok(());
         }
         let (older, recent) = rest.split_at(start);
         let (older, recent) = (older.to_vec(), recent.to_vec());
@@ -132,30 +119,25 @@ impl Agent {
             num_ctx: self.ollama_num_ctx(),
             stop_when_slow: false,
         };
+        let cancel = self.cancel.clone();
         let result = {
             let mut ignore = |_ev: StreamEvent| {};
             let stream = self.settings.client.stream_chat(&req, &mut ignore);
-            tokio::pin!(stream);
-            loop {
-                tokio::select! {
-                    r = &mut stream => break Some(r),
-                    op = ops.recv() => match op {
-                        Some(Op::Interrupt) => break None,
-                        Some(Op::Shutdown) | None => return Compaction::Shutdown,
-                        Some(_) => {}
-                    },
-                }
+            tokio::select! {
+                r = stream => Ok(r),
+                stop = cancel.cancelled() => Err(stop),
             }
         };
         let summary = match result {
-            Some(Ok(c)) if !c.reply.content.trim().is_empty() => Ok(c.reply.content.clone()),
-            Some(Ok(_)) => Err("the model returned an empty summary".to_string()),
-            Some(Err(e)) => Err(e.to_string()),
-            None => {
+            Ok(Ok(c)) if !c.reply.content.trim().is_empty() => Ok(c.reply.content.clone()),
+            Ok(Ok(_)) => Err("the model returned an empty summary".to_string()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(Stop::Shutdown) => return Err(Stop::Shutdown),
+            Err(Stop::Interrupted) => {
                 self.send(AgentEvent::Notice {
                     text: "Compaction stopped; the conversation is unchanged.".into(),
                 });
-                return Compaction::Interrupted;
+                return Err(Stop::Interrupted);
             }
         };
         let summary = match summary {
@@ -171,7 +153,7 @@ impl Agent {
                     format!("Compaction failed: {e}. The conversation is unchanged.")
                 };
                 self.send(AgentEvent::Notice { text });
-                return Compaction::Done;
+                return Ok(());
             }
         };
         let n_older = older.len();
@@ -189,7 +171,7 @@ impl Agent {
         );
         self.replace_conversation(new, report.clone());
         self.send(AgentEvent::Notice { text: report });
-        Compaction::Done
+        Ok(())
     }
 
     /// The conversation after the system prompt becomes `messages`, journaled.

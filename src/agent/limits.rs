@@ -27,17 +27,14 @@ pub(super) struct Retries {
 // one per request, moved straight into the turn: no boxing
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Sent {
-    /// The reply (or the error, or `None` for an interrupt), what streamed, shutdown.
-    Reply(Option<Result<Completion, LlmError>>, String, bool),
+    /// How the request ended (the reply, an error, an interrupt) and what streamed.
+    Reply(super::turn::Step),
     /// Send it again (compacted, with a smaller `max_tokens` or a lower temperature).
     Again,
     /// It does not fit even after compacting: the turn fails with this.
-    Failed {
-        error: String,
-        hint: String,
-    },
-    Interrupted,
-    Shutdown,
+    Failed { error: String, hint: String },
+    /// Stopped while compacting to make it fit.
+    Stopped(Stop),
 }
 
 /// What a turn does after a recovery was considered.
@@ -49,8 +46,7 @@ pub(super) enum Next {
         error: String,
         hint: String,
     },
-    Interrupted,
-    Shutdown,
+    Stopped(Stop),
 }
 
 /// Half the temperature, at most 0.2 (0.2 when none is configured): a stream that was
@@ -101,45 +97,41 @@ impl Agent {
     pub(super) async fn recover(
         &mut self,
         turn: u64,
-        (result, streamed, shutdown): (Option<Result<Completion, LlmError>>, String, bool),
+        step: super::turn::Step,
         retries: &mut Retries,
-        ops: &mut UnboundedReceiver<Op>,
     ) -> Sent {
-        match &result {
-            Some(Err(LlmError::ContextOverflow { overflow, .. })) if streamed.is_empty() => {
+        use super::turn::StepEnd;
+        match &step.end {
+            StepEnd::Failed(LlmError::ContextOverflow { overflow, .. })
+                if step.streamed.is_empty() =>
+            {
                 let found = *overflow;
-                match self.after_overflow(&found, retries, ops).await {
+                match self.after_overflow(&found, retries).await {
                     Next::Retry => Sent::Again,
                     Next::Fail { error, hint } => Sent::Failed { error, hint },
-                    Next::Interrupted => Sent::Interrupted,
-                    Next::Shutdown => Sent::Shutdown,
+                    Next::Stopped(stop) => Sent::Stopped(stop),
                 }
             }
-            Some(Ok(c)) => match c.slow {
+            StepEnd::Done(c) => match c.slow {
                 Some(slow) if self.after_slow(&slow, retries) => {
                     // what streamed stays on screen as a step cut short; the conversation
                     // gets only the reply asked for again
                     self.send(AgentEvent::StepDone {
                         turn,
-                        outcome: super::turn::outcome(c, &streamed),
+                        outcome: super::turn::outcome(c, &step.streamed),
                     });
                     Sent::Again
                 }
-                _ => Sent::Reply(result, streamed, shutdown),
+                _ => Sent::Reply(step),
             },
-            _ => Sent::Reply(result, streamed, shutdown),
+            _ => Sent::Reply(step),
         }
     }
 
     /// The server refused the request being sent as too big for its window: ask for a
     /// shorter reply when only `max_tokens` is too much, else compact and ask once more;
     /// a second refusal fails the turn with the numbers.
-    pub(super) async fn after_overflow(
-        &mut self,
-        found: &Overflow,
-        retries: &mut Retries,
-        ops: &mut UnboundedReceiver<Op>,
-    ) -> Next {
+    pub(super) async fn after_overflow(&mut self, found: &Overflow, retries: &mut Retries) -> Next {
         let estimate = (tokens::messages(&self.conversation) + self.tools_tokens) as u64;
         if let Some(w) = found.window {
             self.adopt_window(w);
@@ -184,10 +176,8 @@ impl Agent {
                 .unwrap_or(u64::MAX)
                 .min(estimate * 3 / 4),
         };
-        match self.compact_to(ops, true, Some(target.max(1))).await {
-            compaction::Compaction::Done => {}
-            compaction::Compaction::Interrupted => return Next::Interrupted,
-            compaction::Compaction::Shutdown => return Next::Shutdown,
+        if let Err(stop) = self.compact_to(true, Some(target.max(1))).await {
+            return Next::Stopped(stop);
         }
         let after = (tokens::messages(&self.conversation) + self.tools_tokens) as u64;
         if after >= estimate {

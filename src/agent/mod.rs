@@ -40,6 +40,10 @@ pub struct AgentSettings {
     pub config: Config,
     /// `[model]` without the active profile: `/model NAME` lays profile NAME over it.
     pub base_model: ModelConfig,
+    /// Nobody to ask (`cove exec`): calls this level does not cover are refused with the
+    /// reason, and so are dangerous commands and writes to protected files; the
+    /// front-end answers the rest.
+    pub unattended: Option<crate::protocol::AutoApprove>,
 }
 
 /// The tools' environment from the config: the workspace `root` (canonicalised), the
@@ -98,6 +102,7 @@ impl AgentSettings {
             resume: None,
             config: config.clone(),
             base_model: config.model.clone(),
+            unattended: None,
             vision: match config.image_route() {
                 ImageRoute::Main => None,
                 ImageRoute::Vision(mc) => {
@@ -116,9 +121,14 @@ mod journaling;
 mod limits;
 mod permissions;
 mod repeats;
+mod router;
+mod task;
 mod turn;
 mod user_input;
+mod verify;
 
+use router::{Cancel, Decisions, Router, Stop};
+use turn::TurnEnd;
 pub use turn::hint_for;
 
 /// Starts the agent on the current tokio runtime.
@@ -178,6 +188,14 @@ struct Agent {
     window_source: Option<probe::WindowSource>,
     /// What kind of server the probe found (Ollama gets `options.num_ctx`).
     server_kind: Option<probe::ServerKind>,
+    /// Stops the work running now (set by the router for each op).
+    cancel: Cancel,
+    /// Calls waiting for a front-end's decision (resolved by the router).
+    decisions: Decisions,
+    /// Tokens of the requests of the running task (`Op::Task`).
+    usage: crate::protocol::TokenUsage,
+    /// The server did not answer: probe it again once the turn is over.
+    reprobe: bool,
 }
 
 /// How a call is to be handled before it runs.
@@ -188,8 +206,9 @@ enum Gate {
     Refuse(String),
 }
 
-async fn run(settings: AgentSettings, mut ops: UnboundedReceiver<Op>, events: EventTx) {
+async fn run(settings: AgentSettings, ops: UnboundedReceiver<Op>, events: EventTx) {
     let tools_tokens = compaction::tools_tokens(&settings.tools);
+    let mut router = Router::new(ops, events.clone());
     let mut agent = Agent {
         conversation: vec![Message::system(settings.system_prompt.clone())],
         model: settings.model.name.clone().filter(|n| !n.is_empty()),
@@ -214,6 +233,10 @@ async fn run(settings: AgentSettings, mut ops: UnboundedReceiver<Op>, events: Ev
         turn_now: 0,
         attached_notice: None,
         tools_tokens,
+        cancel: Cancel::default(),
+        decisions: router.decisions(),
+        usage: Default::default(),
+        reprobe: false,
     };
     agent.log.dir = agent.settings.sessions_dir.clone();
     agent.begin_session().await;
@@ -232,73 +255,127 @@ async fn run(settings: AgentSettings, mut ops: UnboundedReceiver<Op>, events: Ev
     }
     agent.probe().await;
     agent.report_usage();
-    while let Some(op) = ops.recv().await {
-        tracing::debug!(op = ?std::mem::discriminant(&op), "op between turns");
+    while let Some(op) = router.next().await {
+        tracing::debug!(op = op.name(), "op");
+        agent.cancel = router.cancel();
+        let cancel = agent.cancel.clone();
         match op {
+            // work that can be stopped: the router answers ops while it runs, up to the
+            // event that ends it (the last thing the work does); what follows (journal,
+            // undo steps, git state) is bookkeeping, and ops sent meanwhile wait for it
             Op::UserTurn { turn, text, images } => {
-                agent.turn_now = turn;
-                // A panic anywhere in the turn (a tool, a preview, the agent itself) ends
-                // the turn with an error card; the session, its journal and the user's
-                // words stay.
-                let kept = text.clone();
-                let run = std::panic::AssertUnwindSafe(async {
-                    // a vision turn keeps the pending note for the coding model's next request
-                    if !images.is_empty() && agent.settings.vision.is_some() {
-                        agent.vision_turn(turn, text, images, &mut ops).await
-                    } else {
-                        let sent = agent.compose(&text).await;
-                        let shown = (sent != text).then_some(text);
-                        agent.turn(turn, sent, shown, images, &mut ops).await
-                    }
-                });
-                let shutdown = match futures_util::FutureExt::catch_unwind(run).await {
-                    Ok(shutdown) => shutdown,
-                    Err(p) => {
-                        agent.turn_panicked(turn, &kept, &crate::tools::isolate::panic_message(p));
-                        false
-                    }
-                };
-                agent.end_turn(turn);
-                agent.after_turn().await;
-                if shutdown {
-                    break;
-                }
+                let end = router
+                    .drive(agent.run_turn(turn, text, images), &cancel)
+                    .await;
+                agent.settle_turn(turn, &end).await;
             }
             Op::UserShell { turn, command } => {
-                if agent.user_shell(turn, command, &mut ops).await {
-                    break;
-                }
+                router.drive(agent.user_shell(turn, command), &cancel).await
             }
             Op::Compact => {
-                if agent.compact(&mut ops, true).await == compaction::Compaction::Shutdown {
-                    break;
-                }
-                agent.report_usage();
-                agent.send(AgentEvent::Ready);
+                let work = async {
+                    // stopped: the conversation is unchanged (a shutdown is the router's)
+                    let _ = agent.compact(true).await;
+                    agent.report_usage();
+                    agent.send(AgentEvent::Ready);
+                };
+                router.drive(work, &cancel).await
             }
-            Op::NewSession => {
-                agent.new_session().await;
-                agent.send(AgentEvent::Ready);
-            }
-            Op::Resume { path } => {
-                agent.resume(path).await;
-                agent.send(AgentEvent::Ready);
-            }
-            Op::ListSessions => agent.list_sessions().await,
-            Op::Export { path } => agent.export(path),
-            Op::Commit { message } => agent.commit(&message),
-            Op::SwitchModel { name } => agent.switch_model(name).await,
-            Op::Undo => agent.undo(),
-            Op::Permissions => agent.show_permissions(),
-            Op::SessionDiff => agent.session_diff(),
-            Op::Revoke { which } => agent.revoke(which),
-            Op::Interrupt | Op::Decide { .. } => {}
-            Op::Shutdown => break,
+            Op::Task(task) => router.drive(agent.task(task), &cancel).await,
+            // short, and not stopped by an interrupt: ops sent meanwhile wait their turn
+            op => agent.handle(op).await,
+        }
+        if router.shut_down() {
+            break;
         }
     }
 }
 
 impl Agent {
+    /// An op that is not stoppable work (see `run`).
+    async fn handle(&mut self, op: Op) {
+        match op {
+            Op::NewSession => {
+                self.new_session().await;
+                self.send(AgentEvent::Ready);
+            }
+            Op::Resume { path } => {
+                self.resume(path).await;
+                self.send(AgentEvent::Ready);
+            }
+            Op::ListSessions => self.list_sessions().await,
+            Op::Export { path } => self.export(path),
+            Op::Commit { message } => self.commit(&message),
+            Op::SwitchModel { name } => self.switch_model(name).await,
+            Op::Undo => self.undo(),
+            Op::Permissions => self.show_permissions(),
+            Op::SessionDiff => self.session_diff(),
+            Op::Revoke { which } => self.revoke(which),
+            // `run`'s, and the router's own
+            Op::UserTurn { .. }
+            | Op::UserShell { .. }
+            | Op::Compact
+            | Op::Task(_)
+            | Op::Interrupt
+            | Op::Decide { .. }
+            | Op::Shutdown => {}
+        }
+    }
+
+    /// A turn of the user's and what follows it.
+    async fn user_turn(
+        &mut self,
+        turn: u64,
+        text: String,
+        images: Vec<ImageAttachment>,
+    ) -> TurnEnd {
+        let end = self.run_turn(turn, text, images).await;
+        self.settle_turn(turn, &end).await;
+        end
+    }
+
+    /// A turn of the user's: the message composed, the turn run (a panic anywhere in it,
+    /// in a tool, a preview or the agent itself, ends the turn with an error card; the
+    /// session, its journal and the user's words stay).
+    async fn run_turn(&mut self, turn: u64, text: String, images: Vec<ImageAttachment>) -> TurnEnd {
+        self.turn_now = turn;
+        let kept = text.clone();
+        let run = std::panic::AssertUnwindSafe(async {
+            // a vision turn keeps the pending note for the coding model's next request
+            if !images.is_empty() && self.settings.vision.is_some() {
+                self.vision_turn(turn, text, images).await
+            } else {
+                let sent = self.compose(&text).await;
+                let shown = (sent != text).then_some(text);
+                self.turn(turn, sent, shown, images).await
+            }
+        });
+        match futures_util::FutureExt::catch_unwind(run).await {
+            Ok(end) => end,
+            Err(p) => {
+                let message = crate::tools::isolate::panic_message(p);
+                self.turn_panicked(turn, &kept, &message);
+                TurnEnd::Failed {
+                    error: format!("cove hit an internal error during this turn: {message}"),
+                    code: 1,
+                }
+            }
+        }
+    }
+
+    /// After a turn: its changes kept for `/undo` (and committed when configured), the
+    /// server probed again when it was unreachable, the git state and context use.
+    async fn settle_turn(&mut self, turn: u64, end: &TurnEnd) {
+        self.end_turn(turn);
+        if *end == TurnEnd::Shutdown {
+            return;
+        }
+        if std::mem::take(&mut self.reprobe) {
+            self.probe().await;
+        }
+        self.after_turn().await;
+    }
+
     fn send(&self, ev: AgentEvent) {
         // The UI has gone: nothing left to tell.
         let _ = self.events.send(ev);
@@ -371,23 +448,39 @@ impl Agent {
     }
 }
 
-enum CallsEnd {
-    Done,
-    Interrupted,
-    Shutdown,
+/// How a tool call ended: the text for the model, its kind, a one-line summary for the
+/// card, the changes it made.
+#[derive(Debug)]
+struct CallOutcome {
+    text: String,
+    kind: ToolResultKind,
+    summary: String,
+    changes: Vec<crate::protocol::ProposedChange>,
 }
 
-/// A call's result: text for the model, kind, one-line summary, the changes it made.
-type CallResult = (
-    String,
-    ToolResultKind,
-    String,
-    Vec<crate::protocol::ProposedChange>,
-);
+impl CallOutcome {
+    /// Not run or refused, with why (the model reads it, the card shows its first line).
+    fn refused(kind: ToolResultKind, why: impl Into<String>) -> Self {
+        let why = why.into();
+        CallOutcome {
+            summary: why.clone(),
+            text: why,
+            kind,
+            changes: Vec::new(),
+        }
+    }
 
-fn stopped_result() -> CallResult {
-    let why = "the user interrupted the turn while this ran; it was stopped".to_string();
-    (why.clone(), ToolResultKind::Rejected, why, Vec::new())
+    fn failed(why: impl Into<String>) -> Self {
+        Self::refused(ToolResultKind::Failed, why)
+    }
+
+    fn rejected(why: impl Into<String>) -> Self {
+        Self::refused(ToolResultKind::Rejected, why)
+    }
+
+    fn stopped() -> Self {
+        Self::rejected("the user interrupted the turn while this ran; it was stopped")
+    }
 }
 
 fn first_line(text: &str) -> String {

@@ -3,11 +3,56 @@
 
 use std::path::PathBuf;
 
-use tokio::sync::mpsc::UnboundedReceiver;
-
 use super::limits::Sent;
 use super::*;
 use crate::session::record::Record;
+
+/// How one model request ended.
+// one per request, matched at once: no boxing
+#[allow(clippy::large_enum_variant)]
+pub(super) enum StepEnd {
+    /// The reply, complete or cut short (`Completion::end` says which).
+    Done(Completion),
+    Failed(LlmError),
+    Interrupted,
+    Shutdown,
+}
+
+/// A model request's end and the visible text that streamed before it.
+pub(super) struct Step {
+    pub end: StepEnd,
+    pub streamed: String,
+}
+
+/// How a turn ended.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum TurnEnd {
+    /// The model answered without (more) tool calls. `cut_short`: its reply ended early,
+    /// why, and the exit code a script gets for it (4 an error frame, 5 a cut stream).
+    Answered {
+        cut_short: Option<(String, u8)>,
+    },
+    /// A request failed (or did not fit the window even after compacting).
+    Failed {
+        error: String,
+        code: u8,
+    },
+    /// cove stopped the turn after `tools.max_iterations` model requests.
+    StepLimit,
+    /// cove stopped the turn: the model repeated its calls.
+    Repeating,
+    Interrupted,
+    Shutdown,
+}
+
+impl From<Stop> for TurnEnd {
+    fn from(stop: Stop) -> Self {
+        match stop {
+            Stop::Interrupted => TurnEnd::Interrupted,
+            Stop::Shutdown => TurnEnd::Shutdown,
+        }
+    }
+}
 
 impl Agent {
     /// Roles must alternate for strict chat templates: a turn that ends without the
@@ -144,15 +189,14 @@ impl Agent {
 
     /// Runs one turn: model response, tool calls (approved by the user or allowed by
     /// policy), results back to the model, until it answers without tool calls, the
-    /// iteration limit, an error, or an interrupt. Returns true on shutdown.
+    /// iteration limit, an error, or an interrupt.
     pub(super) async fn turn(
         &mut self,
         turn: u64,
         text: String,
         shown: Option<String>,
         images: Vec<ImageAttachment>,
-        ops: &mut UnboundedReceiver<Op>,
-    ) -> bool {
+    ) -> TurnEnd {
         if self.model.is_none() {
             self.probe().await;
         }
@@ -179,20 +223,18 @@ impl Agent {
             .repeat_limit
             .unwrap_or(super::repeats::DEFAULT_REPEAT_LIMIT);
         for step in 1..=max_steps {
-            if self.over_threshold() {
-                match self.compact(ops, false).await {
-                    super::compaction::Compaction::Done => {}
-                    super::compaction::Compaction::Shutdown => return true,
-                    super::compaction::Compaction::Interrupted => {
-                        self.end_interrupted(turn, "(interrupted before replying)");
-                        return false;
-                    }
+            if self.over_threshold()
+                && let Err(stop) = self.compact(false).await
+            {
+                if stop == Stop::Interrupted {
+                    self.end_interrupted(turn, "(interrupted before replying)");
                 }
+                return stop.into();
             }
             // a refusal as too big for the window, or a stream too slow, is asked again
             // once (see `limits`)
             let mut retries = super::limits::Retries::default();
-            let (result, streamed, shutdown) = loop {
+            let Step { end, streamed } = loop {
                 let req = ChatRequest {
                     model: self.model.clone().unwrap_or_else(|| "default".into()),
                     messages: self.conversation.clone(),
@@ -202,22 +244,25 @@ impl Agent {
                     num_ctx: self.ollama_num_ctx(),
                     stop_when_slow: self.stop_when_slow(&retries),
                 };
-                let sent = self
-                    .stream_step(&self.settings.client, turn, &req, ops)
-                    .await;
-                match self.recover(turn, sent, &mut retries, ops).await {
-                    Sent::Reply(r, streamed, shutdown) => break (r, streamed, shutdown),
+                let sent = self.stream_step(&self.settings.client, turn, &req).await;
+                match self.recover(turn, sent, &mut retries).await {
+                    Sent::Reply(step) => break step,
                     Sent::Again => continue,
                     Sent::Failed { error, hint } => {
                         self.ensure_reply(turn, "(no reply: the request did not fit)");
-                        self.send(AgentEvent::TurnFailed { turn, error, hint });
-                        return false;
+                        self.send(AgentEvent::TurnFailed {
+                            turn,
+                            error: error.clone(),
+                            hint,
+                        });
+                        return TurnEnd::Failed { error, code: 4 };
                     }
-                    Sent::Interrupted => {
-                        self.end_interrupted(turn, "(interrupted before replying)");
-                        return false;
+                    Sent::Stopped(stop) => {
+                        if stop == Stop::Interrupted {
+                            self.end_interrupted(turn, "(interrupted before replying)");
+                        }
+                        return stop.into();
                     }
-                    Sent::Shutdown => return true,
                 }
             };
             let user_at = self
@@ -225,15 +270,19 @@ impl Agent {
                 .iter()
                 .rposition(|m| m.role == crate::domain::conversation::Role::User)
                 .unwrap_or(0);
-            let c = match result {
-                None => {
+            let c = match end {
+                StepEnd::Interrupted | StepEnd::Shutdown => {
                     if !streamed.is_empty() {
                         self.push_reply(turn, Message::assistant(streamed, Vec::new()), None);
                     }
                     self.end_interrupted(turn, "(interrupted before replying)");
-                    return shutdown;
+                    return if matches!(end, StepEnd::Shutdown) {
+                        TurnEnd::Shutdown
+                    } else {
+                        TurnEnd::Interrupted
+                    };
                 }
-                Some(Err(e)) => {
+                StepEnd::Failed(e) => {
                     let nothing_came = streamed.is_empty();
                     if !nothing_came {
                         self.push_reply(turn, Message::assistant(streamed, Vec::new()), None);
@@ -262,12 +311,14 @@ impl Agent {
                         error: e.to_string(),
                         hint,
                     });
-                    if matches!(e, LlmError::Unreachable(_)) {
-                        self.probe().await;
-                    }
-                    return false;
+                    // after the turn (`settle_turn`): this event is the turn's last
+                    self.reprobe = matches!(e, LlmError::Unreachable(_));
+                    return TurnEnd::Failed {
+                        error: e.to_string(),
+                        code: e.exit_code() as u8,
+                    };
                 }
-                Some(Ok(c)) => c,
+                StepEnd::Done(c) => c,
             };
             self.answered_from(&c.endpoint);
             let calls = c.reply.tool_calls.clone();
@@ -284,27 +335,33 @@ impl Agent {
                     reasoning,
                 );
             }
+            self.count_usage(c.reply.usage.as_ref());
             if let Some(u) = c.reply.usage {
                 self.last_usage = Some((self.conversation.len(), u.total_tokens));
             }
             self.report_usage();
             if calls.is_empty() || !complete {
                 self.ensure_reply(turn, "(the reply was cut off before any text)");
+                let cut_short = outcome.cut_short.clone().map(|why| {
+                    let code = match c.end {
+                        StreamEnd::ServerError(_) => 4,
+                        _ => 5,
+                    };
+                    (why, code)
+                });
                 self.send(AgentEvent::TurnDone { turn, outcome });
-                return false;
+                return TurnEnd::Answered { cut_short };
             }
             self.send(AgentEvent::StepDone { turn, outcome });
             if let Some(why) = repeats.check(&calls, repeat_limit) {
                 self.stop_repeating(turn, &calls, &why);
-                return false;
+                return TurnEnd::Repeating;
             }
-            match self.run_calls(turn, &calls, &mut changed, ops).await {
-                CallsEnd::Done => {}
-                CallsEnd::Interrupted => {
+            if let Err(stop) = self.run_calls(turn, &calls, &mut changed).await {
+                if stop == Stop::Interrupted {
                     self.end_interrupted(turn, "(interrupted)");
-                    return false;
                 }
-                CallsEnd::Shutdown => return true,
+                return stop.into();
             }
             if step == max_steps {
                 self.ensure_reply(turn, "(stopped: too many steps in one turn)");
@@ -313,9 +370,10 @@ impl Agent {
                     error: format!("stopped after {max_steps} model requests in one turn (tools.max_iterations)"),
                     hint: "Send a message to let the model continue, or raise tools.max_iterations.".into(),
                 });
+                return TurnEnd::StepLimit;
             }
         }
-        false
+        TurnEnd::StepLimit
     }
 
     /// A message with images for a separate vision model: its answer streams into the
@@ -325,10 +383,9 @@ impl Agent {
         turn: u64,
         text: String,
         images: Vec<ImageAttachment>,
-        ops: &mut UnboundedReceiver<Op>,
-    ) -> bool {
+    ) -> TurnEnd {
         let Some((mc, client)) = self.settings.vision.clone() else {
-            return false;
+            return TurnEnd::Answered { cut_short: None };
         };
         let fail = |e: &LlmError, model: &str| AgentEvent::TurnFailed {
             turn,
@@ -342,7 +399,10 @@ impl Agent {
             Ok(m) => m,
             Err(e) => {
                 self.send(fail(&e, "unnamed"));
-                return false;
+                return TurnEnd::Failed {
+                    error: e.to_string(),
+                    code: e.exit_code() as u8,
+                };
             }
         };
         self.send(AgentEvent::Responder {
@@ -361,19 +421,27 @@ impl Agent {
             num_ctx: None,
             stop_when_slow: false,
         };
-        let (result, streamed, shutdown) = self.stream_step(&client, turn, &req, ops).await;
-        let (answer, done) = match result {
-            None => {
+        let Step { end, streamed } = self.stream_step(&client, turn, &req).await;
+        let stopped = match &end {
+            StepEnd::Interrupted => Some(TurnEnd::Interrupted),
+            StepEnd::Shutdown => Some(TurnEnd::Shutdown),
+            _ => None,
+        };
+        let (answer, done) = match end {
+            StepEnd::Interrupted | StepEnd::Shutdown => {
                 let interrupted = TurnOutcome {
                     interrupted: true,
                     ..TurnOutcome::default()
                 };
                 (streamed, Err(interrupted))
             }
-            Some(Ok(c)) => (c.reply.content.clone(), Ok(outcome(&c, &streamed))),
-            Some(Err(e)) => {
+            StepEnd::Done(c) => (c.reply.content.clone(), Ok(outcome(&c, &streamed))),
+            StepEnd::Failed(e) => {
                 self.send(fail(&e, &model));
-                return shutdown;
+                return TurnEnd::Failed {
+                    error: e.to_string(),
+                    code: e.exit_code() as u8,
+                };
             }
         };
         let labels: Vec<&str> = images.iter().map(|i| i.label.as_str()).collect();
@@ -394,7 +462,7 @@ impl Agent {
         });
         match (done, note) {
             // the user asked for a change: the coding model goes on in the same turn
-            (Ok(outcome), Some(note)) if !shutdown && asks_for_action(&text) => {
+            (Ok(outcome), Some(note)) if asks_for_action(&text) => {
                 self.send(AgentEvent::StepDone { turn, outcome });
                 let model = self.model.clone().unwrap_or_default();
                 self.send(AgentEvent::Responder { turn, model });
@@ -405,8 +473,7 @@ impl Agent {
                 let go_on = format!(
                     "{earlier}{note}\n\nNow act on the user's request using that description."
                 );
-                self.turn(turn, go_on, Some(String::new()), Vec::new(), ops)
-                    .await
+                Box::pin(self.turn(turn, go_on, Some(String::new()), Vec::new())).await
             }
             (done, note) => {
                 let outcome = done.unwrap_or_else(|o| o);
@@ -416,22 +483,16 @@ impl Agent {
                     (a, b) => a.or(b),
                 };
                 self.set_note(note);
-                shutdown
+                stopped.unwrap_or(TurnEnd::Answered { cut_short: None })
             }
         }
     }
 
-    /// Streams one model response. `None` = interrupted (or shut down: the flag).
-    pub(super) async fn stream_step(
-        &self,
-        client: &Client,
-        turn: u64,
-        req: &ChatRequest,
-        ops: &mut UnboundedReceiver<Op>,
-    ) -> (Option<Result<Completion, LlmError>>, String, bool) {
+    /// Streams one model response, until it ends or the work is cancelled.
+    pub(super) async fn stream_step(&self, client: &Client, turn: u64, req: &ChatRequest) -> Step {
         let events = self.events.clone();
+        let cancel = self.cancel.clone();
         let mut streamed = String::new();
-        let mut shutdown = false;
         let root = self.settings.ctx.root.clone();
         let mut bases = crate::tools::live_base::BaseWatcher::default();
         // increments go out as they come while the UI keeps up, merged while it is behind
@@ -462,16 +523,17 @@ impl Agent {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 tokio::select! {
-                    r = &mut stream => break Some(r),
-                    op = ops.recv() => match op {
-                        Some(Op::Interrupt) => {
-                            tracing::debug!(turn, "interrupt while streaming");
-                            break None;
-                        }
-                        Some(Op::Shutdown) | None => { shutdown = true; break None }
-                        // the UI sends nothing else while a turn runs
-                        Some(_) => {}
+                    r = &mut stream => break match r {
+                        Ok(c) => StepEnd::Done(c),
+                        Err(e) => StepEnd::Failed(e),
                     },
+                    stop = cancel.cancelled() => {
+                        tracing::debug!(turn, ?stop, "stopped while streaming");
+                        break match stop {
+                            Stop::Interrupted => StepEnd::Interrupted,
+                            Stop::Shutdown => StepEnd::Shutdown,
+                        };
+                    }
                     _ = tick.tick() => {
                         if let Ok(mut out) = out.lock() {
                             out.flush_if_room(&events, turn);
@@ -485,7 +547,10 @@ impl Agent {
         if let Ok(mut out) = out.lock() {
             out.flush(&events, turn);
         }
-        (result, streamed, shutdown)
+        Step {
+            end: result,
+            streamed,
+        }
     }
 }
 

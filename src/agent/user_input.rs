@@ -64,28 +64,18 @@ impl Agent {
     }
 
     /// `!command`: runs as the user typed it (no approval), shows the output and tells
-    /// the model with the next message. Returns true on shutdown.
-    pub(super) async fn user_shell(
-        &mut self,
-        turn: u64,
-        command: String,
-        ops: &mut UnboundedReceiver<Op>,
-    ) -> bool {
+    /// the model with the next message.
+    pub(super) async fn user_shell(&mut self, turn: u64, command: String) {
         let mut ctx = self.settings.ctx.clone();
         // the user's own command, typed by them: not confined like the model's
         ctx.sandbox = crate::sandbox::Sandbox::off();
         let args = serde_json::json!({ "command": command });
         let run = crate::tools::shell::shell(&ctx, &args);
-        tokio::pin!(run);
-        let (out, shutdown) = loop {
-            tokio::select! {
-                out = &mut run => break (Some(out), false),
-                op = ops.recv() => match op {
-                    Some(Op::Interrupt) => break (None, false),
-                    Some(Op::Shutdown) | None => break (None, true),
-                    Some(_) => {}
-                },
-            }
+        let cancel = self.cancel.clone();
+        // stopped: the future is dropped, which kills the command's process group
+        let out = tokio::select! {
+            out = run => Some(out),
+            _ = cancel.cancelled() => None,
         };
         let (output, ok) = match out {
             Some(o) => (o.text, !o.is_error),
@@ -120,7 +110,6 @@ impl Agent {
             ok,
         });
         self.report_usage();
-        shutdown
     }
 
     /// `/model`: without a name, says what is in use and which profiles exist; with a

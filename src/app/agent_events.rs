@@ -190,6 +190,29 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             }
             end_turn(s);
         }
+        // `cove exec`'s; the TUI sends no tasks
+        AgentEvent::TaskTurn { .. } | AgentEvent::Checked { .. } | AgentEvent::TaskDone(_) => {}
+        AgentEvent::Busy { op, turn } => {
+            // the UI holds ops back while the agent works, so this is a race (an op sent
+            // just as a turn began): say what was not done, and end what waited for it
+            if turn.is_some() && s.shell_running == turn {
+                s.shell_running = None;
+            }
+            if let Some(turn) = turn.filter(|&t| is_current(s, t)) {
+                on_agent(
+                    s,
+                    AgentEvent::TurnFailed {
+                        turn,
+                        error: "cove was busy with other work; this message was not sent".into(),
+                        hint: "Send it again once the current work has finished.".into(),
+                    },
+                );
+                return;
+            }
+            s.flash(format!(
+                "cove was busy: {op} was not done; try again when it is idle"
+            ));
+        }
         AgentEvent::TurnFailed { turn, error, hint } => {
             if !is_current(s, turn) {
                 return;
