@@ -6,7 +6,9 @@
 mod http;
 pub mod names;
 pub mod result;
+pub mod search;
 mod server;
+pub mod tool;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -46,7 +46,8 @@ pub fn from_json(result: &Value) -> CallOutput {
                 parts.push(format!(
                     "[{} {mime}, {} bytes]",
                     s("type"),
-                    data.len() / 4 * 3
+                    (data.len() / 4 * 3)
+                        .saturating_sub(data.bytes().rev().take_while(|b| *b == b'=').count())
                 ));
                 if s("type") == "image" && data.len() <= MAX_IMAGE_BYTES {
                     out.images.push((mime.to_owned(), data.to_owned()));
@@ -116,7 +117,7 @@ mod tests {
         ], "structuredContent": {"sum": 3}}));
         assert_eq!(
             out.text,
-            "Echo: hi\n[image image/png, 6 bytes]\n[resource file:///a.txt (a)]\n[resource mem://x]\ninside\n[binary resource mem://b]\n[hologram content]\n{\"sum\":3}"
+            "Echo: hi\n[image image/png, 8 bytes]\n[resource file:///a.txt (a)]\n[resource mem://x]\ninside\n[binary resource mem://b]\n[hologram content]\n{\"sum\":3}"
         );
         assert_eq!(
             out.images,
