@@ -24,7 +24,10 @@ fn builtin_schemas_are_byte_identical_to_the_pinned_ones() {
     let now = tools_json(&ToolsConfig::default());
     if std::env::var_os("COVE_PIN_SCHEMAS").is_some() {
         std::fs::write(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/builtin_tools.json"),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/builtin_tools.json"
+            ),
             &now,
         )
         .unwrap();
@@ -47,8 +50,36 @@ fn a_disabled_builtin_is_left_out_and_the_rest_keep_their_bytes() {
         .filter(|t| t["function"]["name"] != "shell")
         .map(|t| serde_json::to_string(t).unwrap())
         .collect();
+    assert_eq!(tools_json(&cfg), format!("[{}]", without_shell.join(",")));
+}
+
+#[test]
+fn the_registry_offers_the_same_bytes_and_custom_tools_after_them() {
+    let registry = cove::tools::Registry::from_config(&ToolsConfig::default());
+    let req = ChatRequest {
+        model: "m".into(),
+        tools: registry.offered(),
+        ..Default::default()
+    };
     assert_eq!(
-        tools_json(&cfg),
-        format!("[{}]", without_shell.join(","))
+        serde_json::to_string(&req.body(false)["tools"]).unwrap(),
+        PINNED.trim_end_matches('\n')
     );
+    // a custom tool comes after every built-in, which keep their bytes
+    let mut cfg = ToolsConfig::default();
+    cfg.custom.insert(
+        "lint".into(),
+        toml::from_str("description = \"d\"\ncommand = \"true\"\n").unwrap(),
+    );
+    let req = ChatRequest {
+        model: "m".into(),
+        tools: cove::tools::Registry::from_config(&cfg).offered(),
+        ..Default::default()
+    };
+    let body = serde_json::to_string(&req.body(false)["tools"]).unwrap();
+    assert!(
+        body.starts_with(PINNED.trim_end_matches(['\n', ']'])),
+        "{body}"
+    );
+    assert!(body.ends_with(r#"{"function":{"description":"d","name":"lint","parameters":{"properties":{},"type":"object"}},"type":"function"}]"#), "{body}");
 }

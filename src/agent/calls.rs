@@ -9,14 +9,15 @@ use futures_util::stream::FuturesUnordered;
 use tokio::sync::oneshot;
 
 use super::*;
-use crate::protocol::AutoApprove;
+use crate::protocol::{ApprovalKind, AutoApprove};
 use crate::session::record::Record;
-use crate::tools::on_disk;
+use crate::tools::{Call, ToolError, Turn, on_disk};
 
-/// A call of the response after the gate: its parsed arguments, how it is handled, and
-/// for a call that asks, the change as the front-end was shown it.
+/// A call of the response after the gate: the call with its typed arguments (none when
+/// it was refused before they were read), how it is handled, and for a call that asks, the
+/// change as the front-end was shown it.
 struct Planned {
-    args: Result<serde_json::Value, String>,
+    parsed: Option<Call>,
     gate: Gate,
     proposal: Option<Proposal>,
 }
@@ -30,34 +31,26 @@ struct Proposal {
 }
 
 impl Agent {
-    pub(super) fn gate(&self, call: &ToolCall, args: &Result<serde_json::Value, String>) -> Gate {
+    /// How a call is handled: the registry reads it (a known tool, not disabled, arguments
+    /// the tool can read), then the unattended level, the shell patterns for a command,
+    /// protected paths and the policy decide.
+    pub(super) fn gate(&self, call: &ToolCall) -> (Option<Call>, Gate) {
         let name = call.name.as_str();
-        if !registry::is_known(name) {
-            return Gate::Refuse(format!(
-                "there is no tool named `{name}`; the tools are: {}",
-                crate::tools::BUILTIN_TOOLS.join(", ")
-            ));
-        }
-        let policy = self.settings.tools.policy(name).unwrap_or(Policy::Ask);
-        if policy == Policy::Never {
-            return Gate::Refuse(format!("the tool `{name}` is disabled in this workspace"));
-        }
-        let args = match args {
-            Ok(a) => a,
-            Err(e) => {
-                return Gate::Refuse(format!(
-                    "error: {e}. Call `{name}` again with a JSON object of arguments."
-                ));
-            }
+        let parsed = match self.settings.registry.parse(name, &call.arguments) {
+            Ok(parsed) => parsed,
+            Err(why) => return (None, Gate::Refuse(why)),
         };
-        if let Some(why) = self.settings.unattended.and_then(|l| beyond(l, name)) {
+        let gate = self.gate_parsed(&parsed);
+        (Some(parsed), gate)
+    }
+
+    fn gate_parsed(&self, parsed: &Call) -> Gate {
+        let name = parsed.name();
+        let policy = self.settings.registry.policy(name).unwrap_or(Policy::Ask);
+        if let Some(why) = self.settings.unattended.and_then(|l| beyond(l, parsed)) {
             return Gate::Refuse(why);
         }
-        if name == "shell" {
-            let cmd = args
-                .get("command")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("");
+        if let Some(cmd) = parsed.command() {
             let tools = &self.settings.tools;
             use crate::tools::shell_policy::{ShellGate, check};
             match check(
@@ -83,7 +76,8 @@ impl Agent {
             }
         }
         // writes to .git/, .cove/ and secret files ask whatever the policy or allowances say
-        if crate::tools::protected::protected_write(&self.settings.ctx, name, args).is_some() {
+        if crate::tools::protected::protected_target(&self.settings.ctx, &parsed.writes()).is_some()
+        {
             return Gate::Ask;
         }
         if policy == Policy::Always || self.allowed_tools.contains(name) {
@@ -95,13 +89,14 @@ impl Agent {
 
     /// Decides and runs the calls of one model response; appends their results (in call
     /// order, every call answered). Three steps: gate each call (and announce those that
-    /// ask), await the front-end's decisions, execute.
+    /// ask), await the front-end's decisions, execute. `Ok(Some(error))`: a tool failed
+    /// fatally (`ToolError::Fatal`) and the turn must end with that error.
     pub(super) async fn run_calls(
         &mut self,
         turn: u64,
         calls: &[ToolCall],
         changed: &mut Vec<PathBuf>,
-    ) -> Result<(), Stop> {
+    ) -> Result<Option<String>, Stop> {
         let ctx = self.settings.ctx.clone();
         let (plan, waiting) = self.gate_calls(turn, &ctx, calls).await;
         let (decisions, stop) = self.await_decisions(turn, calls, waiting).await;
@@ -120,21 +115,19 @@ impl Agent {
         let mut plan = Vec::with_capacity(calls.len());
         let mut waiting: Vec<(String, oneshot::Receiver<Decision>)> = Vec::new();
         for call in calls {
-            let args = registry::parse_args(&call.arguments);
-            let mut gate = self.gate(call, &args);
+            let (parsed, mut gate) = self.gate(call);
             let mut proposal = None;
-            if let (Gate::Ask, Ok(a)) = (&gate, &args) {
+            if let (Gate::Ask, Some(p)) = (&gate, &parsed) {
                 // the preview reads and diffs files: on the blocking pool, and a panic in it
                 // refuses the call instead of ending the session
-                let (c, id, name, raw, a) = (
+                let (c, id, p, raw) = (
                     ctx.clone(),
                     call.id.clone(),
-                    call.name.clone(),
+                    p.clone(),
                     call.arguments.clone(),
-                    a.clone(),
                 );
                 match crate::tools::isolate::blocking(move || {
-                    registry::describe(&c, &id, &name, &raw, &a)
+                    registry::describe_call(&c, &id, &p, &raw)
                 })
                 .await
                 {
@@ -164,7 +157,7 @@ impl Agent {
                 }
             }
             plan.push(Planned {
-                args,
+                parsed,
                 gate,
                 proposal,
             });
@@ -235,7 +228,7 @@ impl Agent {
         decisions: HashMap<String, Decision>,
         mut stop: Option<Stop>,
         changed: &mut Vec<PathBuf>,
-    ) -> Result<(), Stop> {
+    ) -> Result<Option<String>, Stop> {
         let mut ready = if stop.is_none() {
             let (ready, s) = self.run_read_only_together(turn, ctx, calls, &plan).await;
             stop = s;
@@ -243,20 +236,26 @@ impl Agent {
         } else {
             HashMap::new()
         };
+        // a tool that failed fatally: the rest is not run, and the turn ends with it
+        let mut fatal: Option<String> = None;
         for (i, (call, planned)) in calls.iter().zip(plan).enumerate() {
             let Planned {
-                args,
+                parsed,
                 gate,
                 proposal,
             } = planned;
-            let outcome = match (gate, args) {
+            let outcome = match (gate, parsed) {
                 (Gate::Refuse(why), _) => CallOutcome::failed(why),
-                (_, Err(e)) => CallOutcome::failed(e),
                 // stopped: nothing more runs
                 _ if stop.is_some() => {
                     CallOutcome::rejected("the user interrupted the turn; not run")
                 }
-                (Gate::Ask, Ok(args)) => match decisions.get(&call.id) {
+                (_, Some(_)) if fatal.is_some() => CallOutcome::rejected(format!(
+                    "not run: an earlier call of this reply failed and ended the turn ({})",
+                    fatal.as_deref().unwrap_or_default()
+                )),
+                (_, None) => CallOutcome::failed("not run: the call could not be read"),
+                (Gate::Ask, Some(parsed)) => match decisions.get(&call.id) {
                     None => CallOutcome::rejected(
                         "the user interrupted the turn before deciding; not run",
                     ),
@@ -272,29 +271,38 @@ impl Agent {
                                 turn,
                                 ctx,
                                 call,
-                                args,
+                                parsed,
                                 decision.clone(),
                                 proposal,
                                 changed,
                             )
                             .await;
-                        stop = stop.or(s);
+                        stop = stop.or(s.stop);
+                        fatal = fatal.or(s.fatal);
                         outcome
                     }
                 },
-                (Gate::Run, Ok(args)) => match ready.remove(&i) {
-                    Some(out) => self.tool_result(ctx, changed, out),
+                (Gate::Run, Some(parsed)) => match ready.remove(&i) {
+                    Some(r) => {
+                        let (out, f) = settle(&parsed, r);
+                        fatal = fatal.or(f);
+                        self.tool_result(ctx, changed, out)
+                    }
                     None => {
                         let (outcome, s) =
-                            self.run_tool(turn, ctx, call, &args, None, changed).await;
-                        stop = stop.or(s);
+                            self.run_tool(turn, ctx, call, &parsed, None, changed).await;
+                        stop = stop.or(s.stop);
+                        fatal = fatal.or(s.fatal);
                         outcome
                     }
                 },
             };
             self.finish_call(turn, call, outcome);
         }
-        stop.map_or(Ok(()), Err)
+        match stop {
+            Some(stop) => Err(stop),
+            None => Ok(fatal),
+        }
     }
 
     /// Runs a call the front-end approved, as it was decided: with the user's edited
@@ -306,25 +314,25 @@ impl Agent {
         turn: u64,
         ctx: &ToolContext,
         call: &ToolCall,
-        mut args: serde_json::Value,
+        mut parsed: Call,
         decision: Decision,
         proposal: Option<Proposal>,
         changed: &mut Vec<PathBuf>,
-    ) -> (CallOutcome, Option<Stop>) {
+    ) -> (CallOutcome, RunStop) {
         let Proposal { shown, previewed } = proposal.unwrap_or_default();
         // the user approved the change as shown: if the file is no longer what it was
         // computed from, nothing is written
         let as_previewed = match self.check_previewed(&previewed.files) {
             Ok(same) => same,
-            Err(why) => return (CallOutcome::failed(why), None),
+            Err(why) => return (CallOutcome::failed(why), RunStop::default()),
         };
         let mut edited_note = "";
         match &decision {
-            Decision::ApproveForSession => self.allow_for_session(call, &args),
+            Decision::ApproveForSession => self.allow_for_session(call, &parsed),
             Decision::AllowPrefix(p) => self.allow_prefix(p),
-            Decision::ApproveEdited(new) => match edited_args(&call.name, &args, new) {
-                Ok(a) => {
-                    args = a;
+            Decision::ApproveEdited(new) => match parsed.edited(new) {
+                Ok(p) => {
+                    parsed = p;
                     edited_note = "(The user edited the arguments before approving.)\n";
                 }
                 Err(e) => {
@@ -332,38 +340,42 @@ impl Agent {
                         CallOutcome::failed(format!(
                             "the user's edited arguments are not valid: {e}; not run"
                         )),
-                        None,
+                        RunStop::default(),
                     );
                 }
             },
-            Decision::ApproveContent(content)
-                if matches!(call.name.as_str(), "edit_file" | "write_file") =>
-            {
-                let path = args.get("path").cloned().unwrap_or_default();
-                let args = serde_json::json!({ "path": path, "content": content });
-                self.send(AgentEvent::ToolStarted {
-                    turn,
-                    call_id: call.id.clone(),
-                });
-                let mut out = crate::tools::fs::write_file(ctx, &args);
-                if !out.is_error {
-                    out.text = format!(
-                        "(The user edited your proposed change in their editor and applied their version instead; the file now holds exactly what they saved. Read it before changing it further.)\n{}",
-                        out.text
-                    );
+            Decision::ApproveContent(content) => {
+                // the user's own content, written by the call the tool names for it
+                if let Some(write) = parsed.with_content(content.clone()) {
+                    self.send(AgentEvent::ToolStarted {
+                        turn,
+                        call_id: call.id.clone(),
+                    });
+                    let mut out = registry::into_output(write.run(ctx, &Turn::default()).await);
+                    if !out.is_error {
+                        out.text = format!(
+                            "(The user edited your proposed change in their editor and applied their version instead; the file now holds exactly what they saved. Read it before changing it further.)\n{}",
+                            out.text
+                        );
+                    }
+                    return (self.tool_result(ctx, changed, out), RunStop::default());
                 }
-                return (self.tool_result(ctx, changed, out), None);
             }
-            Decision::ApproveHunks { declined }
-                if !declined.is_empty() && crate::domain::live_edit::previews(&call.name) =>
-            {
-                self.send(AgentEvent::ToolStarted {
-                    turn,
-                    call_id: call.id.clone(),
-                });
-                let out =
-                    crate::tools::hunks::apply_selected(ctx, &call.name, &args, declined, &shown);
-                return (self.tool_result(ctx, changed, out), None);
+            Decision::ApproveHunks { declined } if !declined.is_empty() => {
+                // the change computed again now, without the hunks the user declined
+                if let Some(planned) = parsed.preview(ctx) {
+                    self.send(AgentEvent::ToolStarted {
+                        turn,
+                        call_id: call.id.clone(),
+                    });
+                    let out = crate::tools::hunks::apply_kept(
+                        ctx,
+                        planned.map(|p| p.files),
+                        declined,
+                        &shown,
+                    );
+                    return (self.tool_result(ctx, changed, out), RunStop::default());
+                }
             }
             _ => {}
         }
@@ -372,7 +384,7 @@ impl Agent {
         let as_previewed = as_previewed && !matches!(decision, Decision::ApproveEdited(_));
         let previewed = as_previewed.then_some(previewed);
         let (mut outcome, stop) = self
-            .run_tool(turn, ctx, call, &args, previewed, changed)
+            .run_tool(turn, ctx, call, &parsed, previewed, changed)
             .await;
         outcome.text = format!("{edited_note}{}", outcome.text);
         (outcome, stop)
@@ -467,15 +479,14 @@ impl Agent {
         ctx: &ToolContext,
         calls: &[ToolCall],
         plan: &[Planned],
-    ) -> (HashMap<usize, ToolOutput>, Option<Stop>) {
+    ) -> (HashMap<usize, crate::tools::RunResult>, Option<Stop>) {
+        let read = |i: usize| plan[i].parsed.as_ref().is_some_and(Call::read_only);
         let runnable: Vec<usize> = (0..calls.len())
-            .filter(|&i| {
-                matches!(plan[i].gate, Gate::Run)
-                    && plan[i].args.is_ok()
-                    && registry::read_only(&calls[i].name)
-            })
+            .filter(|&i| matches!(plan[i].gate, Gate::Run) && read(i))
             .collect();
-        if runnable.len() < 2 || calls.iter().any(|c| !registry::read_only(&c.name)) {
+        // (a call that could not be read is refused, and changes nothing either)
+        let all_reads = (0..calls.len()).all(|i| read(i) || plan[i].parsed.is_none());
+        if runnable.len() < 2 || !all_reads {
             // a lone read, or reads mixed with changes: in order, one by one
             return (HashMap::new(), None);
         }
@@ -485,12 +496,17 @@ impl Agent {
                 turn,
                 call_id: calls[i].id.clone(),
             });
-            let (ctx, name) = (ctx.clone(), calls[i].name.clone());
-            let args = plan[i].args.clone().unwrap_or_default();
+            let run = plan[i]
+                .parsed
+                .as_ref()
+                .map(|p| p.run(ctx, &Turn::default()));
             handles.push((
                 i,
-                tokio::task::spawn_blocking(move || {
-                    registry::execute_read_only(&ctx, &name, &args)
+                tokio::spawn(async move {
+                    match run {
+                        Some(run) => Some(run.await),
+                        None => None,
+                    }
                 }),
             ));
         }
@@ -504,13 +520,15 @@ impl Agent {
                 stop = cancel.cancelled() => return (out, Some(stop)),
             };
             let result = match joined {
-                Ok(Some(o)) => o,
-                Ok(None) => ToolOutput::error("not a read-only tool"),
-                Err(e) if e.is_panic() => ToolOutput::error(crate::tools::isolate::internal_error(
-                    "running this tool",
-                    &crate::tools::isolate::panic_message(e.into_panic()),
-                )),
-                Err(e) => ToolOutput::error(format!("the tool failed: {e}")),
+                Ok(Some(r)) => r,
+                Ok(None) => Err(ToolError::Tell("not a read-only tool".into())),
+                Err(e) if e.is_panic() => {
+                    Err(ToolError::Tell(crate::tools::isolate::internal_error(
+                        "running this tool",
+                        &crate::tools::isolate::panic_message(e.into_panic()),
+                    )))
+                }
+                Err(e) => Err(ToolError::Tell(format!("the tool failed: {e}"))),
             };
             out.insert(i, result);
         }
@@ -528,40 +546,45 @@ impl Agent {
         turn: u64,
         ctx: &ToolContext,
         call: &ToolCall,
-        args: &serde_json::Value,
+        parsed: &Call,
         previewed: Option<registry::Previewed>,
         changed: &mut Vec<PathBuf>,
-    ) -> (CallOutcome, Option<Stop>) {
+    ) -> (CallOutcome, RunStop) {
         self.send(AgentEvent::ToolStarted {
             turn,
             call_id: call.id.clone(),
         });
-        let abandonable = call.name == "shell" || registry::read_only(&call.name);
+        let abandonable = parsed.abandonable();
         let cancel = self.cancel.clone();
-        let mut stop = None;
+        let mut stop = RunStop::default();
         let out = {
             let run = async {
                 if let Some(out) = match previewed {
                     Some(p) => registry::write_previewed(ctx, p).await,
                     None => None,
                 } {
-                    return out;
+                    return Ok(out);
                 }
-                registry::execute(ctx, &call.name, args, changed).await
+                let turn = Turn {
+                    changed: changed.clone(),
+                };
+                parsed.run(ctx, &turn).await
             };
             tokio::pin!(run);
             loop {
                 tokio::select! {
                     out = &mut run => break out,
-                    why = cancel.cancelled(), if stop.is_none() => {
+                    why = cancel.cancelled(), if stop.stop.is_none() => {
                         if abandonable {
-                            return (CallOutcome::stopped(), Some(why));
+                            return (CallOutcome::stopped(), RunStop { stop: Some(why), fatal: None });
                         }
-                        stop = Some(why);
+                        stop.stop = Some(why);
                     }
                 }
             }
         };
+        let (out, fatal) = settle(parsed, out);
+        stop.fatal = fatal;
         (self.tool_result(ctx, changed, out), stop)
     }
 
@@ -613,13 +636,34 @@ impl Agent {
     }
 }
 
-/// Why an unattended run at `level` does not run `tool`, when it does not: read-only
+/// A call's result as its output, and the turn's error when the tool failed fatally.
+fn settle(parsed: &Call, r: crate::tools::RunResult) -> (ToolOutput, Option<String>) {
+    match r {
+        Ok(out) => (out, None),
+        Err(ToolError::Tell(e)) => (ToolOutput::error(e), None),
+        Err(ToolError::Fatal(e)) => {
+            let why = format!("`{}` failed: {e}", parsed.name());
+            (ToolOutput::error(e), Some(why))
+        }
+    }
+}
+
+/// How running a call ended the turn, when it did: stopped (Esc, shutdown), or a tool's
+/// fatal error.
+#[derive(Default)]
+struct RunStop {
+    stop: Option<Stop>,
+    fatal: Option<String>,
+}
+
+/// Why an unattended run at `level` does not run `call`, when it does not: read-only
 /// tools need `read-only`, file edits `edits`, everything else (commands, commits, other
 /// tools) `all`.
-fn beyond(level: AutoApprove, tool: &str) -> Option<String> {
-    let needs = if registry::read_only(tool) {
+fn beyond(level: AutoApprove, call: &Call) -> Option<String> {
+    let tool = call.name();
+    let needs = if call.read_only() {
         AutoApprove::ReadOnly
-    } else if crate::domain::live_edit::previews(tool) {
+    } else if matches!(call.approval().kind, ApprovalKind::Files { .. }) {
         AutoApprove::Edits
     } else {
         AutoApprove::All
@@ -631,26 +675,6 @@ fn beyond(level: AutoApprove, tool: &str) -> Option<String> {
             needs.as_str()
         )
     })
-}
-
-/// The arguments after the user's edit: for shell the edit is the command itself,
-/// otherwise a JSON object.
-pub(super) fn edited_args(
-    tool: &str,
-    original: &serde_json::Value,
-    edited: &str,
-) -> Result<serde_json::Value, String> {
-    if tool == "shell" {
-        let mut a = original.clone();
-        if let Some(obj) = a.as_object_mut() {
-            obj.insert(
-                "command".into(),
-                serde_json::Value::String(edited.trim().to_owned()),
-            );
-        }
-        return Ok(a);
-    }
-    registry::parse_args(edited)
 }
 
 /// A decision in words, for the journal.

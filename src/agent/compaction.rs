@@ -200,10 +200,10 @@ fn cap_tokens(text: &str, max: usize) -> String {
     format!("{}\n[…]", &text[..end])
 }
 
-/// Tokens the tool schemas add to every request (the offered tools do not change during
-/// a session, so the agent works this out once).
-pub(super) fn tools_tokens(tools: &ToolsConfig) -> usize {
-    offered_tools(tools)
+/// Tokens the tool schemas add to every request (worked out again when a turn begins:
+/// MCP tools may have been added since).
+pub(super) fn tools_tokens(tools: &[crate::domain::conversation::ToolSpec]) -> usize {
+    tools
         .iter()
         .map(|t| {
             tokens::estimate(&t.description) + tokens::estimate(&t.parameters.to_string()) + 10

@@ -17,11 +17,15 @@ use crate::protocol::{
     ToolCallInfo, ToolResultKind, TurnOutcome,
 };
 use crate::tools::context::{FileChange, ToolContext, ToolOutput};
-use crate::tools::{offered_tools, registry};
+use crate::tools::{Registry, registry};
 
 pub struct AgentSettings {
     pub model: ModelConfig,
     pub tools: ToolsConfig,
+    /// The tools the model is offered and may call (built-in, custom, MCP), each with its
+    /// policy: built from the config; a shared handle, so tools added later (MCP servers
+    /// that finished starting) are offered from the next request on.
+    pub registry: Registry,
     pub client: Client,
     pub system_prompt: String,
     pub ctx: ToolContext,
@@ -92,6 +96,7 @@ impl AgentSettings {
         Ok(AgentSettings {
             model: config.model.clone(),
             tools: config.tools.clone(),
+            registry: Registry::from_config(&config.tools),
             client,
             system_prompt,
             ctx,
@@ -207,7 +212,7 @@ enum Gate {
 }
 
 async fn run(settings: AgentSettings, ops: UnboundedReceiver<Op>, events: EventTx) {
-    let tools_tokens = compaction::tools_tokens(&settings.tools);
+    let tools_tokens = compaction::tools_tokens(&settings.registry.offered());
     let mut router = Router::new(ops, events.clone());
     let mut agent = Agent {
         conversation: vec![Message::system(settings.system_prompt.clone())],

@@ -35,12 +35,13 @@ impl Agent {
         }];
         // what the configuration says, which /permissions cannot change
         let t = &self.settings.tools;
+        let tools = self.settings.registry.policies();
         let mut by_policy: Vec<String> = Vec::new();
         for policy in [Policy::Always, Policy::Ask, Policy::Never] {
-            let names: Vec<&str> = crate::tools::BUILTIN_TOOLS
+            let names: Vec<&str> = tools
                 .iter()
-                .copied()
-                .filter(|n| t.policy(n) == Some(policy))
+                .filter(|(_, p)| *p == policy)
+                .map(|(n, _)| n.as_str())
                 .collect();
             if !names.is_empty() {
                 by_policy.push(format!("{policy:?}: {}", names.join(", ")).to_lowercase());
@@ -101,12 +102,9 @@ impl Agent {
         }
     }
 
-    pub(super) fn allow_for_session(&mut self, call: &ToolCall, args: &serde_json::Value) {
-        if call.name == "shell" {
-            let cmd = args
-                .get("command")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("");
+    pub(super) fn allow_for_session(&mut self, call: &ToolCall, parsed: &crate::tools::Call) {
+        // a command: its prefix, not the whole tool
+        if let Some(cmd) = parsed.command() {
             let prefix = registry::command_prefix(cmd);
             if !prefix.is_empty() && !self.allowed_prefixes.contains(&prefix) {
                 self.allowed_prefixes.push(prefix);

@@ -213,7 +213,8 @@ impl Agent {
             self.log(Record::Notice { text });
         }
         crate::tools::isolate::fault_point("turn");
-        let tools = offered_tools(&self.settings.tools);
+        let tools = self.settings.registry.offered();
+        self.tools_tokens = super::compaction::tools_tokens(&tools);
         let max_steps = self.settings.tools.max_iterations.unwrap_or(25).max(1);
         let mut changed: Vec<PathBuf> = Vec::new();
         let mut repeats = super::repeats::Repeats::default();
@@ -357,11 +358,25 @@ impl Agent {
                 self.stop_repeating(turn, &calls, &why);
                 return TurnEnd::Repeating;
             }
-            if let Err(stop) = self.run_calls(turn, &calls, &mut changed).await {
-                if stop == Stop::Interrupted {
-                    self.end_interrupted(turn, "(interrupted)");
+            match self.run_calls(turn, &calls, &mut changed).await {
+                Ok(None) => {}
+                // a tool that cannot go on (its server went away): the model has the
+                // error as the call's result, the user sees why the turn ended
+                Ok(Some(error)) => {
+                    self.ensure_reply(turn, "(stopped: a tool failed)");
+                    self.send(AgentEvent::TurnFailed {
+                        turn,
+                        error: error.clone(),
+                        hint: "The calls after it were not run. Send a message to go on without that tool.".into(),
+                    });
+                    return TurnEnd::Failed { error, code: 1 };
                 }
-                return stop.into();
+                Err(stop) => {
+                    if stop == Stop::Interrupted {
+                        self.end_interrupted(turn, "(interrupted)");
+                    }
+                    return stop.into();
+                }
             }
             if step == max_steps {
                 self.ensure_reply(turn, "(stopped: too many steps in one turn)");

@@ -12,24 +12,6 @@ use super::context::{FileChange, ToolContext, ToolOutput};
 use crate::domain::patch::{Hunk, apply, diff_hunks};
 use crate::protocol::ProposedChange;
 
-/// [`apply_kept`] for a built-in call by name and JSON arguments.
-pub fn apply_selected(
-    ctx: &ToolContext,
-    tool: &str,
-    args: &serde_json::Value,
-    declined: &[(usize, usize)],
-    proposed: &[ProposedChange],
-) -> ToolOutput {
-    let planned = match super::builtin::parse(tool, args.clone()) {
-        Ok(call) => match call.preview(ctx) {
-            Some(p) => p.map(|p| p.files),
-            None => Err(format!("`{tool}` changes no files")),
-        },
-        Err(e) => Err(e),
-    };
-    apply_kept(ctx, planned, declined, proposed)
-}
-
 /// Writes the call's change without the `declined` hunks (`(file index, hunk index)`).
 /// `planned` is the call's preview computed again now (`Tool::preview`).
 pub fn apply_kept(

@@ -102,13 +102,6 @@ pub fn protected_target(ctx: &ToolContext, targets: &[String]) -> Option<String>
     })
 }
 
-/// [`protected_target`] of a built-in call by name and JSON arguments (the paths it
-/// writes, read the way the tool reads them; none when they do not parse).
-pub fn protected_write(ctx: &ToolContext, tool: &str, args: &serde_json::Value) -> Option<String> {
-    let call = super::builtin::parse(tool, args.clone()).ok()?;
-    protected_target(ctx, &call.writes())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,14 +2,13 @@
 //! tool: the model's argument text checked, the call described for the approval queue
 //! (with the preview behind it), an approved preview written as it is.
 
-use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use serde_json::Value;
 
 use super::context::json_kind as kind;
 use super::context::{FileChange, ToolContext, ToolOutput};
-use super::tool::{Call, DynTool, RunResult, ToolError, Turn};
+use super::tool::{Call, DynTool, RunResult, ToolError};
 use super::{fs, protected};
 use crate::config::{Policy, ToolsConfig};
 use crate::domain::conversation::ToolSpec;
@@ -193,18 +192,6 @@ impl Registry {
     }
 }
 
-/// Tools that only read: run without asking unless configured otherwise (built-ins).
-pub fn read_only(tool: &str) -> bool {
-    super::builtin::all()
-        .iter()
-        .any(|t| t.name() == tool && t.read_only())
-}
-
-/// Whether `tool` is a built-in tool.
-pub fn is_known(tool: &str) -> bool {
-    super::BUILTIN_TOOLS.contains(&tool)
-}
-
 /// Parses the model's argument text. Empty means `{}`; anything that is not a JSON
 /// object is an error the model can act on.
 pub fn parse_args(raw: &str) -> Result<Value, String> {
@@ -300,34 +287,6 @@ fn pretty_arguments(raw: &str) -> String {
         .unwrap_or_else(|| raw.to_owned())
 }
 
-/// [`describe_call`] for a built-in call by name and JSON arguments.
-pub fn describe(
-    ctx: &ToolContext,
-    call_id: &str,
-    tool: &str,
-    raw_args: &str,
-    args: &Value,
-) -> (ApprovalRequest, Previewed) {
-    match super::builtin::parse(tool, args.clone()) {
-        Ok(call) => describe_call(ctx, call_id, &call, raw_args),
-        Err(e) => {
-            let mut previewed = Previewed::default();
-            if matches!(tool, "write_file" | "edit_file" | "apply_patch") {
-                previewed.fails = Some(e);
-            }
-            let req = ApprovalRequest {
-                call_id: call_id.to_owned(),
-                tool: tool.to_owned(),
-                arguments: raw_args.to_owned(),
-                edit_text: pretty_arguments(raw_args),
-                summary: one_line(raw_args, 120),
-                ..Default::default()
-            };
-            (req, previewed)
-        }
-    }
-}
-
 /// Writes an approved `write_file` / `edit_file` preview as it is, on the blocking pool
 /// like `execute`. The caller has checked that the file still holds what the preview read;
 /// `None` for a preview that is not such a write (run the call with `execute`).
@@ -354,48 +313,6 @@ pub fn into_output(r: RunResult) -> ToolOutput {
         Ok(out) => out,
         Err(ToolError::Tell(e) | ToolError::Fatal(e)) => ToolOutput::error(e),
     }
-}
-
-/// Runs a built-in call by name. `turn_changes` are the files cove changed in this turn
-/// (for git_commit). A panic anywhere in a tool becomes an error result.
-pub async fn execute(
-    ctx: &ToolContext,
-    tool: &str,
-    args: &Value,
-    turn_changes: &[PathBuf],
-) -> ToolOutput {
-    let call = match super::builtin::parse(tool, args.clone()) {
-        Ok(call) => call,
-        Err(_) if !is_known(tool) => {
-            return ToolOutput::error(format!(
-                "there is no tool named `{tool}`; the tools are: {}",
-                super::BUILTIN_TOOLS.join(", ")
-            ));
-        }
-        Err(e) => return ToolOutput::error(e),
-    };
-    let turn = Turn {
-        changed: turn_changes.to_vec(),
-    };
-    into_output(call.run(ctx, &turn).await)
-}
-
-/// Runs a read-only built-in call to its end, on a thread that may block (the blocking
-/// pool of a tokio runtime); `None` for other tools. Read-only calls change nothing, so
-/// several can run at once.
-pub fn execute_read_only(ctx: &ToolContext, tool: &str, args: &Value) -> Option<ToolOutput> {
-    let call = match super::builtin::parse(tool, args.clone()) {
-        Ok(call) if call.read_only() => call,
-        Ok(_) => return None,
-        Err(e) => return read_only(tool).then(|| ToolOutput::error(e)),
-    };
-    let run = call.run(ctx, &Turn::default());
-    Some(into_output(
-        tokio::runtime::Handle::try_current().map_or_else(
-            |_| Err(ToolError::Tell("no runtime to run the tool on".to_owned())),
-            |h| h.block_on(run),
-        ),
-    ))
 }
 
 /// The part of a shell command that "allow for this session" remembers: the program,
