@@ -141,6 +141,10 @@ python3 benches/startup.py --runs 10 --max-ms "${COVE_BENCH_MAX_START_MS:-60}" -
 # the time the sandbox adds to starting a short command (median of 100 runs of `true`)
 benches/sandbox_start.sh "${COVE_BENCH_MAX_SANDBOX_MS:-5}"
 
+# what `cove exec` adds outside the model for a 3-turn healing run (6 requests, 3 writes,
+# 3 sandboxed checks) against an instant fake server, median of 20. Goal 50 ms
+python3 benches/exec_overhead.py --runs 20 --max-ms "${COVE_BENCH_MAX_EXEC_MS:-75}"
+
 if [ $# -ge 1 ]; then
   cargo build --quiet --release
   python3 benches/ttft_overhead.py "$1" --runs 20 --max-ms "$MAX_TTFT_OVERHEAD_MS"

@@ -84,7 +84,7 @@ trap cleanup EXIT
 echo "model server: $url"
 
 step "end-to-end tests against the real model"
-COVE_E2E_BASE_URL="$url" cargo test --quiet --features e2e --test e2e_local --test e2e_limits
+COVE_E2E_BASE_URL="$url" cargo test --quiet --features e2e --test e2e_local --test e2e_limits --test e2e_exec
 
 step "benchmarks (regression checks)"
 scripts/bench-check.sh "$url"

@@ -39,6 +39,9 @@ struct Cli {
 enum Command {
     /// Ask once: stream the answer to stdout.
     Ask(cli::ask::AskArgs),
+    /// Run the agent without a screen (CI, scripts): tools by policy, an optional check
+    /// that must pass, an optional commit; text or NDJSON out.
+    Exec(cli::exec::ExecArgs),
     /// List the models the server offers.
     Models {
         /// Print JSON instead of a table.
@@ -129,9 +132,16 @@ fn main() -> ExitCode {
         config_file: cli.config.clone(),
         ..Overrides::default()
     };
-    if let Some(Command::Ask(args)) = &cli.command {
-        overrides.model = args.model.clone();
-        overrides.base_url = args.base_url.clone();
+    match &cli.command {
+        Some(Command::Ask(args)) => {
+            overrides.model = args.model.clone();
+            overrides.base_url = args.base_url.clone();
+        }
+        Some(Command::Exec(args)) => {
+            overrides.model = args.model.clone();
+            overrides.base_url = args.base_url.clone();
+        }
+        _ => {}
     }
     let loaded = match config::load(&LoadInput::from_process(
         workspace.clone(),
@@ -193,6 +203,7 @@ fn main() -> ExitCode {
             EXIT_OK
         }
         Some(Command::Ask(args)) => run_async(cli::ask::run(args, loaded)),
+        Some(Command::Exec(args)) => cli::exec::run(args, loaded, workspace),
         Some(Command::Models { json }) => run_async(cli::models::run(loaded, json)),
         Some(Command::Doctor) => run_async(cli::doctor::run(loaded)),
         Some(Command::Mcp { json }) => run_async(cli::mcp::run(loaded, &workspace, json)),

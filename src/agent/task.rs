@@ -39,14 +39,12 @@ impl Agent {
             usage: TokenUsage::default(),
             error: None,
         };
-        // a check that cannot run at all is not the model's to fix
-        if verify.is_some()
-            && let Err(e) = self.settings.ctx.sandbox.check()
-        {
-            report.status = TaskStatus::Failed { code: 2 };
-            report.error = Some(format!("the check cannot run: {e}"));
-            return report;
-        }
+        // whether the sandbox can run the check: probed (once per process) beside the first
+        // turn, so the model's first request does not wait for it
+        let mut probe = verify.as_ref().map(|_| {
+            let sandbox = self.settings.ctx.sandbox.clone();
+            tokio::task::spawn_blocking(move || sandbox.check().map(|_| ()))
+        });
         let (mut message, mut images) = (text.clone(), images);
         report.status = loop {
             report.turns += 1;
@@ -81,6 +79,14 @@ impl Agent {
             let Some(check) = &verify else {
                 break TaskStatus::Done;
             };
+            // a check that cannot run at all is not the model's to fix
+            if let Some(Ok(Err(e))) = match probe.take() {
+                Some(p) => Some(p.await),
+                None => None,
+            } {
+                report.error = Some(format!("the check cannot run: {e}"));
+                break TaskStatus::Failed { code: 2 };
+            }
             let ctx = self.settings.ctx.clone();
             let cancel = self.cancel.clone();
             let Ok(ran) = super::verify::run(&ctx, check, &cancel).await else {

@@ -304,7 +304,10 @@ fn report_error(args: &AskArgs, e: &LlmError, model: Option<&str>) -> u8 {
 
 /// Reads, downscales and encodes every `--image`, in order; the first bad one is the error
 /// (nothing is sent).
-fn load_images(paths: &[PathBuf], vision: &VisionConfig) -> Result<Vec<ImageAttachment>, String> {
+pub(crate) fn load_images(
+    paths: &[PathBuf],
+    vision: &VisionConfig,
+) -> Result<Vec<ImageAttachment>, String> {
     let max = vision.max_images.max(1) as usize;
     if paths.len() > max {
         return Err(format!(

@@ -3,6 +3,7 @@
 pub mod ask;
 pub mod completions;
 pub mod doctor;
+pub mod exec;
 pub mod mcp;
 pub mod models;
 pub mod sandbox;
