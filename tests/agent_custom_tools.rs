@@ -16,7 +16,7 @@ use serde_json::json;
 const LINT: &str = r#"
 [tools.custom.lint]
 description = "Lint one target and print the findings."
-command = '''printf 'target=%s level=%s\n' "$COVE_ARG_TARGET" "$COVE_ARG_LEVEL"; printf 'stdin='; cat; echo; touch made-by-lint; echo outside > /tmp/cove-custom-escape-$$ 2>/dev/null || echo "outside refused"'''
+command = '''printf 'target=%s level=%s\n' "$COVE_ARG_TARGET" "$COVE_ARG_LEVEL"; printf 'stdin='; cat; echo; touch made-by-lint; (echo outside > /tmp/cove-custom-escape-$$) 2>/dev/null || echo "outside refused"'''
 [tools.custom.lint.parameters]
 type = "object"
 required = ["target"]
@@ -177,6 +177,19 @@ async fn permission_always_runs_never_is_neither_offered_nor_run_and_bad_argumen
     assert!(results[1].contains("disabled"), "{results:?}");
     assert!(!h.root.join("off-ran").exists());
     assert_eq!(results[2], "lint: `target` is required");
+    // /permissions names them with the built-ins
+    h.ops.send(Op::Permissions).unwrap();
+    let AgentEvent::Notice { text } = h.until(|e| matches!(e, AgentEvent::Notice { .. })).await
+    else {
+        unreachable!()
+    };
+    let segment = |p: &str| {
+        let from = text.find(p).unwrap_or_else(|| panic!("{p} in {text}"));
+        text[from..].split([';', '.']).next().unwrap().to_owned()
+    };
+    assert!(segment("always: ").contains("quick"), "{text}");
+    assert!(segment("ask: ").contains("lint"), "{text}");
+    assert!(segment("never: ").contains("off"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -316,4 +329,49 @@ async fn a_tool_added_at_run_time_is_offered_and_a_fatal_error_ends_the_turn() {
     // the model was not asked again, and the call after the failed one did not run
     assert_eq!(server.posts().len(), 1);
     assert!(!h.root.join("after.txt").exists());
+}
+
+/// Whether process `pid` has ended (gone, or a zombie nobody has reaped yet).
+fn ended(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn esc_stops_read_only_commands_running_together() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[
+            ("w1", "wait", json!({"n": 1})),
+            ("w2", "wait", json!({"n": 2})),
+        ]),
+        answer("after"),
+    ]);
+    // the sandbox off here, so the pids are this machine's own
+    let extra = "[sandbox]\nmode = \"off\"\n[tools.custom.wait]\ndescription = \"w\"\ncommand = 'echo $$ > \"pid$COVE_ARG_N\"; exec sleep 1000'\nread_only = true\npermission = \"always\"\n";
+    let mut h = start(&server.base_url(), extra).await;
+    h.say(1, "go");
+    let files = [h.root.join("pid1"), h.root.join("pid2")];
+    let began = Instant::now();
+    while files
+        .iter()
+        .any(|f| std::fs::read_to_string(f).map_or(true, |t| !t.ends_with('\n')))
+        && began.elapsed() < Duration::from_secs(10)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pids: Vec<i32> = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap().trim().parse().unwrap())
+        .collect();
+    h.ops.send(Op::Interrupt).unwrap();
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    let gone = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        pids.iter().all(|p| ended(*p))
+    });
+    assert!(gone, "still running: {pids:?}");
 }

@@ -512,12 +512,18 @@ impl Agent {
         }
         let mut out = HashMap::new();
         let cancel = self.cancel.clone();
-        for (i, h) in handles {
-            // Esc answers at once: reads change nothing, so the ones still running are left
-            // to end on their own (each is bounded by its own time limit)
+        let mut handles = handles.into_iter();
+        while let Some((i, mut h)) = handles.next() {
+            // Esc answers at once: the calls still running are dropped (a command with its
+            // whole process group; a file read left to end on its own, bounded by its own
+            // time limit)
             let joined = tokio::select! {
-                r = h => r,
-                stop = cancel.cancelled() => return (out, Some(stop)),
+                r = &mut h => r,
+                stop = cancel.cancelled() => {
+                    h.abort();
+                    handles.for_each(|(_, h)| h.abort());
+                    return (out, Some(stop));
+                }
             };
             let result = match joined {
                 Ok(Some(r)) => r,

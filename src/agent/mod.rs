@@ -124,6 +124,7 @@ mod changes;
 pub(crate) mod compaction;
 mod journaling;
 mod limits;
+mod mcp;
 mod permissions;
 mod repeats;
 mod router;
@@ -189,6 +190,10 @@ struct Agent {
     attached_notice: Option<String>,
     /// Tokens of the tool schemas in every request.
     tools_tokens: usize,
+    /// The session's MCP servers, when any are configured.
+    mcp: Option<std::sync::Arc<crate::mcp::McpHub>>,
+    /// The MCP tools now in the registry.
+    mcp_tools: Vec<String>,
     /// Where `context_window` came from (config, the server's probe, an overflow error).
     window_source: Option<probe::WindowSource>,
     /// What kind of server the probe found (Ollama gets `options.num_ctx`).
@@ -238,12 +243,16 @@ async fn run(settings: AgentSettings, ops: UnboundedReceiver<Op>, events: EventT
         turn_now: 0,
         attached_notice: None,
         tools_tokens,
+        mcp: None,
+        mcp_tools: Vec::new(),
         cancel: Cancel::default(),
         decisions: router.decisions(),
         usage: Default::default(),
         reprobe: false,
     };
     agent.log.dir = agent.settings.sessions_dir.clone();
+    // in the background: the first screen and the first message never wait for them
+    agent.mcp = mcp::start_hub(&agent.settings.config, &agent.settings.ctx.root);
     agent.begin_session().await;
     let resumed = match agent.settings.resume.take() {
         Some(path) => {

@@ -213,6 +213,7 @@ impl Agent {
             self.log(Record::Notice { text });
         }
         crate::tools::isolate::fault_point("turn");
+        self.sync_mcp().await;
         let tools = self.settings.registry.offered();
         self.tools_tokens = super::compaction::tools_tokens(&tools);
         let max_steps = self.settings.tools.max_iterations.unwrap_or(25).max(1);

@@ -29,6 +29,9 @@ struct Entry {
     tool: Arc<dyn DynTool>,
     spec: ToolSpec,
     policy: Policy,
+    /// Callable but left out of what the model is offered (MCP tools found through
+    /// `tool_search` when their schemas exceed the budget).
+    hidden: bool,
 }
 
 impl std::fmt::Debug for Registry {
@@ -101,8 +104,20 @@ impl Registry {
         if entries.iter().any(|e| e.tool.name() == name) {
             return Err(RegistryError::Taken(name));
         }
-        entries.push(Entry { tool, spec, policy });
+        entries.push(Entry {
+            tool,
+            spec,
+            policy,
+            hidden: false,
+        });
         Ok(())
+    }
+
+    /// Keeps a tool callable but out of (or back in) what the model is offered.
+    pub fn set_hidden(&self, name: &str, hidden: bool) {
+        for e in self.write().iter_mut().filter(|e| e.tool.name() == name) {
+            e.hidden = hidden;
+        }
     }
 
     /// Takes a tool away (an MCP server that went away); whether it was there.
@@ -148,7 +163,7 @@ impl Registry {
     pub fn offered(&self) -> Vec<ToolSpec> {
         self.read()
             .iter()
-            .filter(|e| e.policy != Policy::Never)
+            .filter(|e| e.policy != Policy::Never && !e.hidden)
             .map(|e| e.spec.clone())
             .collect()
     }

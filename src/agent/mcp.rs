@@ -1,0 +1,106 @@
+//! The session's MCP servers (`mcp::McpHub`) as tools of the agent: started with the
+//! agent, in the background; before each request the registry is brought up to date
+//! with the servers that are up (tools of a server that came up are added, those of one
+//! that went away removed), what went wrong is told once, and when the servers' schemas
+//! exceed `[mcp] schema_budget` the model is offered `tool_search` instead of them.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::config::offline::HostPolicy;
+use crate::mcp::McpHub;
+use crate::mcp::search::{self, ToolSearch};
+use crate::mcp::tool::McpToolAdapter;
+use crate::session::record::Record;
+
+/// The longest a message waits for servers still starting (their own timeouts are
+/// shorter unless set higher).
+const MAX_WAIT_SECS: u64 = 120;
+
+/// Starts the configured servers (none: no hub).
+pub(super) fn start_hub(config: &Config, root: &std::path::Path) -> Option<Arc<McpHub>> {
+    if config.mcp.servers.is_empty() {
+        return None;
+    }
+    let policy = HostPolicy {
+        offline: config.offline,
+        allowed_hosts: config.allowed_hosts.clone(),
+    };
+    Some(McpHub::start(&config.mcp, root, &policy))
+}
+
+impl Agent {
+    /// Brings the registry up to date with the MCP servers; says what failed. Servers
+    /// still starting are waited for (each at most its `startup_timeout_secs`), so the
+    /// first message of a session, or of `cove exec`, sees every tool it was given.
+    pub(super) async fn sync_mcp(&mut self) {
+        let Some(hub) = self.mcp.clone() else {
+            return;
+        };
+        let starting: Vec<String> = hub
+            .servers()
+            .iter()
+            .filter(|s| s.state() == crate::mcp::ServerState::Starting)
+            .map(|s| s.name.clone())
+            .collect();
+        if !starting.is_empty() {
+            self.send(AgentEvent::Notice {
+                text: format!(
+                    "waiting for MCP server(s) to start: {}",
+                    starting.join(", ")
+                ),
+            });
+            // Esc stops the wait; the turn goes on with the servers that are up
+            let cancel = self.cancel.clone();
+            tokio::select! {
+                _ = hub.wait_started(std::time::Duration::from_secs(MAX_WAIT_SECS)) => {}
+                _ = cancel.cancelled() => {}
+            }
+        }
+        for text in hub.take_notices() {
+            self.send(AgentEvent::Notice { text: text.clone() });
+            self.log_if_open(Record::Notice { text });
+        }
+        let registry = &self.settings.registry;
+        let tools = hub.tools();
+        let budget = self
+            .settings
+            .config
+            .mcp
+            .schema_budget
+            .unwrap_or(crate::config::DEFAULT_SCHEMA_BUDGET) as usize;
+        let over = search::schema_tokens(&tools) > budget;
+        // gone: the tools of servers that stopped
+        self.mcp_tools.retain(|name| {
+            let keep = tools.iter().any(|t| &t.exposed == name);
+            if !keep {
+                registry.remove(name);
+            }
+            keep
+        });
+        for t in tools {
+            if !self.mcp_tools.contains(&t.exposed) {
+                let policy = hub
+                    .servers()
+                    .iter()
+                    .find(|s| s.name == t.server)
+                    .map_or(Policy::Ask, |s| s.config.approval());
+                let name = t.exposed.clone();
+                match registry.add(Arc::new(McpToolAdapter::new(hub.clone(), t)), policy) {
+                    Ok(()) => self.mcp_tools.push(name),
+                    Err(e) => tracing::warn!("MCP tool `{name}` left out: {e}"),
+                }
+            }
+        }
+        for name in &self.mcp_tools {
+            registry.set_hidden(name, over);
+        }
+        let searching = registry.get(search::NAME).is_some();
+        if over && !searching {
+            // reading cove's own list of tools: nothing to ask about
+            let _ = registry.add(Arc::new(ToolSearch::new(hub.clone())), Policy::Always);
+        } else if !over && searching {
+            registry.remove(search::NAME);
+        }
+    }
+}
