@@ -541,13 +541,12 @@ impl Printer {
             Some(_) if r.status != TaskStatus::CheckFailed => parts.push("check failed".into()),
             _ => {}
         }
-        match &r.commit {
-            Some(c) => match (&c.id, &c.error) {
+        if let Some(c) = &r.commit {
+            match (&c.id, &c.error) {
                 (Some(id), _) => parts.push(format!("committed {id}")),
                 (None, Some(e)) => parts.push(format!("commit failed: {e}")),
                 _ => {}
-            },
-            None => {}
+            }
         }
         parts.push(format!("{:.1} s", elapsed as f64 / 1000.0));
         parts.push(format!("session {} (cove --resume {0})", self.session));
