@@ -52,6 +52,8 @@ pub enum Op {
     Undo,
     /// List the session's allowances.
     Permissions,
+    /// Say how the session's MCP servers are (`/mcp`).
+    McpStatus,
     /// Everything cove changed this session, against the files as they were before.
     SessionDiff,
     /// Take back allowance number N (1-based), or all.
@@ -236,6 +238,7 @@ impl Op {
             Op::Decide { .. } => "decision",
             Op::Undo => "undo",
             Op::Permissions => "permissions",
+            Op::McpStatus => "mcp",
             Op::SessionDiff => "diff",
             Op::Revoke { .. } => "revoke",
             Op::NewSession => "new session",

@@ -80,11 +80,8 @@ async fn an_mcp_tool_is_offered_asked_run_and_answered() {
     .await;
     h.say(1, "echo something");
     let request = approve_next(&mut h).await;
-    assert!(
-        request.summary.contains("everything · echo"),
-        "{}",
-        request.summary
-    );
+    assert_eq!(request.tool, "everything__echo");
+    assert!(request.summary.contains("hello mcp"), "{}", request.summary);
     let AgentEvent::ToolFinished { kind, summary, .. } = h
         .until(|e| matches!(e, AgentEvent::ToolFinished { .. }))
         .await
@@ -121,7 +118,7 @@ async fn over_the_budget_the_model_searches_then_calls_by_name() {
     h.say(1, "add 2 and 3");
     // tool_search runs without asking; the found tool is put to the user
     let request = approve_next(&mut h).await;
-    assert!(request.summary.contains("get-sum"), "{}", request.summary);
+    assert_eq!(request.tool, "everything__get-sum");
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
     let names = offered(&model);
     assert!(names.contains(&"tool_search".to_owned()), "{names:?}");

@@ -49,7 +49,7 @@ fn hub_with(servers: &[(&str, McpServerConfig)]) -> (Arc<McpHub>, tempfile::Temp
     (McpHub::start(&config, dir.path(), &policy), dir)
 }
 
-fn everything(bin: &PathBuf) -> McpServerConfig {
+fn everything(bin: &std::path::Path) -> McpServerConfig {
     McpServerConfig {
         command: Some(bin.display().to_string()),
         args: vec!["stdio".into()],

@@ -29,7 +29,57 @@ pub(super) fn start_hub(config: &Config, root: &std::path::Path) -> Option<Arc<M
     Some(McpHub::start(&config.mcp, root, &policy))
 }
 
+/// Tells the user at once when a server fails to start or stops, not only at the next
+/// message (checked four times a second; ends with the session).
+pub(super) fn forward_notices(hub: Arc<McpHub>, events: EventTx) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            for text in hub.take_notices() {
+                if !events.send(AgentEvent::Notice { text }) {
+                    return;
+                }
+            }
+        }
+    });
+}
+
 impl Agent {
+    /// `/mcp`: each server, its state and tools, as a notice.
+    pub(super) fn show_mcp(&self) {
+        let text = match &self.mcp {
+            None => "No MCP servers are configured ([mcp.servers.NAME] in ~/.config/cove/config.toml; `cove mcp` checks them).".to_owned(),
+            Some(hub) => {
+                let lines: Vec<String> = hub
+                    .servers()
+                    .iter()
+                    .map(|s| {
+                        let tools: Vec<String> = s.tools().into_iter().map(|t| t.name).collect();
+                        let tools = if tools.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" · {} tools: {}", tools.len(), tools.join(", "))
+                        };
+                        format!(
+                            "MCP `{}` ({}, approval {}): {}{tools}",
+                            s.name,
+                            s.transport(),
+                            format!("{:?}", s.config.approval()).to_lowercase(),
+                            s.state().label()
+                        )
+                    })
+                    .collect();
+                let search = if self.settings.registry.get(search::NAME).is_some() {
+                    "\nTheir schemas exceed [mcp] schema_budget: the model finds them with tool_search."
+                } else {
+                    ""
+                };
+                format!("{}{search}", lines.join("\n"))
+            }
+        };
+        self.send(AgentEvent::Notice { text });
+    }
+
     /// Brings the registry up to date with the MCP servers; says what failed. Servers
     /// still starting are waited for (each at most its `startup_timeout_secs`), so the
     /// first message of a session, or of `cove exec`, sees every tool it was given.

@@ -253,6 +253,9 @@ async fn run(settings: AgentSettings, ops: UnboundedReceiver<Op>, events: EventT
     agent.log.dir = agent.settings.sessions_dir.clone();
     // in the background: the first screen and the first message never wait for them
     agent.mcp = mcp::start_hub(&agent.settings.config, &agent.settings.ctx.root);
+    if let Some(hub) = &agent.mcp {
+        mcp::forward_notices(hub.clone(), agent.events.clone());
+    }
     agent.begin_session().await;
     let resumed = match agent.settings.resume.take() {
         Some(path) => {
@@ -323,6 +326,7 @@ impl Agent {
             Op::SwitchModel { name } => self.switch_model(name).await,
             Op::Undo => self.undo(),
             Op::Permissions => self.show_permissions(),
+            Op::McpStatus => self.show_mcp(),
             Op::SessionDiff => self.session_diff(),
             Op::Revoke { which } => self.revoke(which),
             // `run`'s, and the router's own

@@ -41,6 +41,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/permissions",
         "list what was allowed for this session; `/permissions revoke N|all` takes it back",
     ),
+    (
+        "/mcp",
+        "the MCP servers of this session: state, tools, why one is down",
+    ),
     ("/quit", "leave cove"),
 ];
 
@@ -72,6 +76,7 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
     match (name, rest.as_slice()) {
         ("/undo", []) => cmds.push(Command::Agent(Op::Undo)),
         ("/permissions", []) => cmds.push(Command::Agent(Op::Permissions)),
+        ("/mcp", []) => cmds.push(Command::Agent(Op::McpStatus)),
         ("/permissions", ["revoke", "all"]) => cmds.push(Command::Agent(Op::Revoke { which: None })),
         ("/permissions", ["revoke", n]) => match n.parse::<usize>() {
             Ok(n) => cmds.push(Command::Agent(Op::Revoke { which: Some(n) })),
@@ -210,6 +215,8 @@ mod tests {
         assert_eq!(complete("/c"), None, "/clear, /compact, /commit");
         assert_eq!(closest("/sesions"), Some("/sessions"));
         assert_eq!(closest("/exprot"), Some("/export"));
+        assert_eq!(complete("/mc"), Some("/mcp"));
+        assert_eq!(complete("/m"), None, "/model, /mcp");
         assert_eq!(complete("/image x"), None);
         assert_eq!(complete("hello"), None);
     }

@@ -73,6 +73,12 @@ pub fn check(name: &str, t: &CustomToolConfig) -> Result<(), (String, String)> {
             format!("`{name}` contains `__`, which cove keeps for MCP tools (`<server>__<tool>`)"),
         ));
     }
+    if name == "tool_search" {
+        return Err((
+            key(""),
+            "`tool_search` is the tool cove offers for finding MCP tools; give the custom tool another name".into(),
+        ));
+    }
     if super::ToolsConfig::is_builtin(name) {
         return Err((
             key(""),
@@ -223,6 +229,7 @@ mod tests {
         assert!(err("a.b", OK).1.contains("not a usable tool name"));
         assert!(err(&"x".repeat(65), OK).1.contains("at most 64"));
         assert!(err("srv__tool", OK).1.contains("MCP"));
+        assert!(err("tool_search", OK).1.contains("MCP tools"));
         let (k, m) = err("shell", OK);
         assert_eq!(k, "tools.custom.shell");
         assert!(m.contains("built-in"), "{m}");

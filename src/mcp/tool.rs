@@ -24,14 +24,10 @@ impl McpToolAdapter {
     }
 }
 
-/// The one line the queue shows: the server, the tool and its arguments.
-pub fn summary(tool: &McpTool, args: &Map<String, Value>) -> String {
-    let mut line = format!(
-        "{} · {} {}",
-        tool.server,
-        tool.name,
-        Value::Object(args.clone())
-    );
+/// The one line the queue shows beside the tool's name: its arguments.
+pub fn summary(args: &Map<String, Value>) -> String {
+    // the queue shows the tool's name (`<server>__<tool>`) beside it
+    let mut line = Value::Object(args.clone()).to_string();
     if line.len() > 200 {
         let mut cut = 200;
         while !line.is_char_boundary(cut) {
@@ -46,6 +42,8 @@ pub fn summary(tool: &McpTool, args: &Map<String, Value>) -> String {
 impl Tool for McpToolAdapter {
     type Args = Map<String, Value>;
 
+    /// The name it is offered under (`<server>__<tool>`), not the server's own.
+    #[allow(clippy::misnamed_getters)]
     fn name(&self) -> &str {
         &self.tool.exposed
     }
@@ -92,7 +90,7 @@ impl Tool for McpToolAdapter {
             ""
         };
         Approval {
-            summary: Some(format!("{}{hint}", summary(&self.tool, args))),
+            summary: Some(format!("{}{hint}", summary(args))),
             ..Approval::default()
         }
     }
