@@ -656,3 +656,58 @@ fn a_check_the_sandbox_cannot_run_fails_the_run_instead_of_going_to_the_model() 
     // one request: the failure did not go back to the model
     assert_eq!(server.posts().len(), 1);
 }
+
+#[test]
+fn what_the_model_committed_itself_is_not_committed_twice() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[(
+            "w1",
+            "write_file",
+            json!({"path": "a.txt", "content": "a, changed\n"}),
+        )]),
+        tool_call_reply(&[(
+            "c1",
+            "git_commit",
+            json!({"message": "The model's own commit"}),
+        )]),
+        answer("Committed."),
+    ]);
+    let sb = Sandbox::new();
+    let ws = sb.workspace();
+    git(&ws, &["init", "-q", "-b", "main"]);
+    git(&ws, &["config", "user.name", "Test"]);
+    git(&ws, &["config", "user.email", "test@example.invalid"]);
+    std::fs::write(ws.join("a.txt"), "a\n").unwrap();
+    git(&ws, &["add", "."]);
+    git(&ws, &["commit", "-q", "-m", "start"]);
+    let run = exec(
+        &sb,
+        &server,
+        &[
+            "--json",
+            "--auto-approve",
+            "all",
+            "--commit",
+            "change a and commit",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(git(&ws, &["rev-list", "--count", "HEAD"]).trim(), "2");
+    assert_eq!(
+        git(&ws, &["log", "-1", "--format=%s"]).trim(),
+        "The model's own commit"
+    );
+    // no commit-message request
+    assert_eq!(server.posts().len(), 3);
+    let events = ndjson(&run);
+    let result = events.last().unwrap();
+    assert_eq!(result["commit"], Value::Null);
+    assert_eq!(result["files_changed"], json!(["a.txt"]));
+    assert!(
+        of_type(&events, "notice")
+            .iter()
+            .any(|n| n["text"].as_str().unwrap().contains("Nothing to commit")),
+        "{run:?}"
+    );
+}

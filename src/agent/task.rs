@@ -126,10 +126,21 @@ impl Agent {
             } else if changed.is_empty() {
                 self.tell("Nothing to commit: cove changed no files.".into());
             } else {
-                report.commit = self.commit_task(&text, &changed).await;
-                if report.commit.is_none() {
-                    // stopped while the model wrote the message
-                    report.status = TaskStatus::Interrupted;
+                // what the model committed itself (`git_commit`) is not committed twice
+                let paths = match self.uncommitted(&changed).await {
+                    Some(paths) => paths,
+                    None => changed.clone(),
+                };
+                if paths.is_empty() {
+                    self.tell(
+                        "Nothing to commit: git sees no change in the files cove changed (committed already, or ignored).".into(),
+                    );
+                } else {
+                    report.commit = self.commit_task(&text, &paths).await;
+                    if report.commit.is_none() {
+                        // stopped while the model wrote the message
+                        report.status = TaskStatus::Interrupted;
+                    }
                 }
             }
         }
@@ -154,6 +165,28 @@ impl Agent {
             .filter(|(path, before)| !crate::tools::on_disk::holds(path, before.as_deref()))
             .map(|(path, _)| path.clone())
             .collect()
+    }
+
+    /// Those of `paths` whose content differs from HEAD (the model may have committed them
+    /// with `git_commit`); `None` when git cannot tell (no repository: the commit says why).
+    async fn uncommitted(&self, paths: &[PathBuf]) -> Option<Vec<PathBuf>> {
+        let root = self.settings.ctx.root.clone();
+        let statuses = tokio::task::spawn_blocking(move || {
+            crate::git::Confined::open(&root).and_then(|c| c.statuses())
+        })
+        .await
+        .ok()?
+        .ok()?;
+        Some(
+            paths
+                .iter()
+                .filter(|p| {
+                    let rel = registry::relative(&self.settings.ctx, p);
+                    statuses.iter().any(|(_, path)| *path == rel)
+                })
+                .cloned()
+                .collect(),
+        )
     }
 
     /// Commits `paths` (HEAD plus exactly those files: what the user staged stays staged
