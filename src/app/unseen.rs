@@ -136,13 +136,18 @@ pub fn scan(req: &ApprovalRequest, files: &[FileDiff]) -> Unseen {
             command(msg, shown, "the message is", false, &mut u);
         }
         // a file tool whose preview failed, MCP and custom tools: the arguments as sent
-        ApprovalKind::Files { .. } | ApprovalKind::Other => command(
-            &req.arguments,
-            &req.summary,
-            "the arguments are",
-            false,
-            &mut u,
-        ),
+        ApprovalKind::Files { .. } | ApprovalKind::Other => {
+            // an MCP call's queue entry shows its arguments as compact JSON, not as sent
+            let compact = serde_json::from_str::<serde_json::Value>(&req.arguments)
+                .ok()
+                .map(|v| v.to_string())
+                .filter(|c| {
+                    let head: String = c.chars().take(16).collect();
+                    req.summary.starts_with(&head)
+                });
+            let text = compact.as_deref().unwrap_or(&req.arguments);
+            command(text, &req.summary, "the arguments are", false, &mut u)
+        }
     }
     u
 }
@@ -478,6 +483,32 @@ mod tests {
             ..Default::default()
         };
         scan(&req, &[FileDiff::of(&change)])
+    }
+
+    #[test]
+    fn arguments_shown_as_compact_json_are_not_called_cut() {
+        let req = |args: &str, summary: &str| ApprovalRequest {
+            call_id: "c".into(),
+            tool: "srv__echo".into(),
+            arguments: args.into(),
+            summary: summary.into(),
+            ..ApprovalRequest::default()
+        };
+        let u = scan(&req("{ \"message\": \"hi\" }", "{\"message\":\"hi\"}"), &[]);
+        assert!(u.is_empty(), "{:?}", u.reasons(80));
+        let long = format!("{{\"message\": \"{}\"}}", "x".repeat(300));
+        let shown: String = serde_json::from_str::<serde_json::Value>(&long)
+            .unwrap()
+            .to_string()
+            .chars()
+            .take(200)
+            .collect();
+        let u = scan(&req(&long, &shown), &[]);
+        assert!(
+            u.reasons(80).iter().any(|r| r.contains("cut after 200")),
+            "{:?}",
+            u.reasons(80)
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let height = area.height.saturating_sub(2) as usize;
     let (title, lines, top) = match (s.selected_approval(), &s.live) {
         (Some(q), _) if !q.files.is_empty() => queued(s, q, width, height),
+        (Some(q), _) => call(s, q, width, height),
         (_, Some(live)) => live_lines(s, live, width, height),
         _ if s.diff_shown.is_some() => {
             let shown = s.diff_shown.as_ref().expect("checked");
@@ -64,6 +65,34 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let block = pane_block(title, focused, s);
     let visible: Vec<Line<'static>> = lines.into_iter().skip(top).take(height).collect();
     f.render_widget(Paragraph::new(visible).block(block), area);
+}
+
+/// A queued call that changes no files (a command, an MCP or custom tool): what it would
+/// run with, whole, wrapped (arguments pretty-printed), scrolled like a diff.
+fn call(s: &State, q: &Queued, width: usize, height: usize) -> (String, Vec<Line<'static>>, usize) {
+    use crate::protocol::ApprovalKind;
+    let c = &s.theme.colors;
+    let text = match &q.request.kind {
+        ApprovalKind::Command(cmd) => cmd.clone(),
+        ApprovalKind::Commit(msg) => msg.clone(),
+        _ => serde_json::from_str::<serde_json::Value>(&q.request.arguments)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_else(|| q.request.arguments.clone()),
+    };
+    // a huge argument is laid out only as far as the pane can scroll (`v` shows all)
+    const MAX: usize = 64 * 1024;
+    let text = match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!(
+            "{}\n[… {} more bytes: v shows everything]",
+            &text[..cut],
+            text.len() - cut
+        ),
+        None => text,
+    };
+    let lines = wrap_plain(&text, width, s.theme.style(c.fg), "");
+    let top = s.diff_scroll.min(lines.len().saturating_sub(height));
+    (format!(" call · {} ", q.request.tool), lines, top)
 }
 
 /// Every file's header and hunks; `declined`/`cursor` for a queued call. Returns the lines
