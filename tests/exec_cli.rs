@@ -711,3 +711,59 @@ fn what_the_model_committed_itself_is_not_committed_twice() {
         "{run:?}"
     );
 }
+
+#[test]
+fn another_workspace_with_c_and_an_image_with_the_first_message() {
+    let server = FakeServer::start(vec![answer("A checkerboard.")]);
+    let sb = Sandbox::new();
+    let other = sb.dir.path().join("elsewhere");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("marker.txt"), "here\n").unwrap();
+    let img = image::RgbImage::from_fn(64, 64, |x, y| {
+        if (x / 8 + y / 8) % 2 == 0 {
+            image::Rgb([20, 20, 20])
+        } else {
+            image::Rgb([230, 230, 230])
+        }
+    });
+    let png = sb.dir.path().join("board.png");
+    img.save(&png).unwrap();
+    let url = server.base_url();
+    let run = sb.run(&[
+        "-C",
+        other.to_str().unwrap(),
+        "exec",
+        "--json",
+        "--base-url",
+        &url,
+        "--model",
+        "m",
+        "--image",
+        png.to_str().unwrap(),
+        "What is in the picture?",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let body = server.posts()[0].json();
+    let messages = body["messages"].as_array().unwrap();
+    // the project context is the other directory's
+    assert!(
+        messages[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("marker.txt"),
+        "{body}"
+    );
+    let user = messages.last().unwrap();
+    let parts = user["content"].as_array().expect("text and image parts");
+    assert!(parts.iter().any(|p| {
+        p["type"] == "image_url"
+            && p["image_url"]["url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("data:image/"))
+    }));
+    let events = ndjson(&run);
+    assert_eq!(
+        events[0]["workspace"].as_str().unwrap(),
+        other.canonicalize().unwrap().to_str().unwrap()
+    );
+}
