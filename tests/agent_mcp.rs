@@ -175,3 +175,37 @@ async fn first_request_size_with_and_without_two_servers() {
     // over the budget the servers cost one small tool
     assert!(sizes[2] < sizes[0] + 1200, "{sizes:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_from_a_tool_goes_to_the_vision_model() {
+    let Some(bin) = launcher() else { return };
+    let model = FakeServer::start(vec![
+        tool_call_reply(&[("i1", "everything__get-tiny-image", json!({}))]),
+        answer("A small logo: two overlapping rings."),
+        answer("The tool returned the MCP logo."),
+    ]);
+    let config = format!(
+        "\n[vision]\nname = \"vision-model\"\napi_base = \"{}\"\n{}",
+        model.base_url(),
+        server("everything", &bin, "tools = [\"get-tiny-image\"]\n")
+    );
+    let mut h = start(&model.base_url(), &config).await;
+    h.say(1, "show me the image");
+    approve_next(&mut h).await;
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    let posts = model.posts();
+    assert_eq!(posts.len(), 3, "main, vision, main");
+    let vision = posts[1].json();
+    assert_eq!(vision["model"], "vision-model");
+    assert!(
+        vision.to_string().contains("data:image/png;base64,"),
+        "the image went to the vision model"
+    );
+    assert!(vision["tools"].is_null() || vision["tools"].as_array().is_some_and(Vec::is_empty));
+    let results = tool_results(&model);
+    assert!(results[0].contains("two overlapping rings"), "{results:?}");
+    assert!(
+        !results[0].contains("base64"),
+        "the bytes stay out of the conversation"
+    );
+}

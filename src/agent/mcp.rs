@@ -45,6 +45,57 @@ pub(super) fn forward_notices(hub: Arc<McpHub>, events: EventTx) {
 }
 
 impl Agent {
+    /// How images an MCP tool returns reach the model: the vision model (`[vision]`)
+    /// describes them. Without one they are named, not shown (tool results are text for
+    /// every OpenAI-compatible server).
+    fn describe_images(&self) -> Option<crate::mcp::tool::Describe> {
+        let (mc, client) = self.settings.vision.as_ref()?;
+        let (name, client) = (mc.name.clone(), client.clone());
+        let max_tokens = mc.max_tokens;
+        Some(Arc::new(
+            move |what: String, images: Vec<(String, String)>| {
+                let client = client.clone();
+                let name = name.clone();
+                Box::pin(async move {
+                    let model = crate::llm::probe::resolve_model(&client, name.as_deref())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let attachments: Vec<ImageAttachment> = images
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (mime, data))| ImageAttachment {
+                            data_url: format!("data:{mime};base64,{data}"),
+                            label: format!("image {} from {what}", i + 1),
+                            preview: None,
+                        })
+                        .collect();
+                    let req = ChatRequest {
+                        model,
+                        messages: vec![
+                            Message::system(turn::VISION_PROMPT),
+                            user_message(
+                                format!(
+                                    "{what} returned these images. Describe what they show, quoting any text exactly."
+                                ),
+                                &attachments,
+                            ),
+                        ],
+                        tools: Vec::new(),
+                        max_tokens,
+                        temperature: Some(0.0),
+                        ..ChatRequest::default()
+                    };
+                    let done = client
+                        .stream_chat(&req, &mut |_| {})
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    Ok(done.reply.content)
+                })
+                    as futures_util::future::BoxFuture<'static, Result<String, String>>
+            },
+        ))
+    }
+
     /// `/mcp`: each server, its state and tools, as a notice.
     pub(super) fn show_mcp(&self) {
         let text = match &self.mcp {
@@ -136,7 +187,8 @@ impl Agent {
                     .find(|s| s.name == t.server)
                     .map_or(Policy::Ask, |s| s.config.approval());
                 let name = t.exposed.clone();
-                match registry.add(Arc::new(McpToolAdapter::new(hub.clone(), t)), policy) {
+                let adapter = McpToolAdapter::new(hub.clone(), t, self.describe_images());
+                match registry.add(Arc::new(adapter), policy) {
                     Ok(()) => self.mcp_tools.push(name),
                     Err(e) => tracing::warn!("MCP tool `{name}` left out: {e}"),
                 }

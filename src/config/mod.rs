@@ -8,8 +8,8 @@
 
 mod custom;
 mod load;
-pub mod offline;
 mod mcp;
+pub mod offline;
 mod show;
 pub mod theme;
 pub mod trust;
@@ -18,9 +18,9 @@ mod types;
 pub use custom::CustomToolConfig;
 pub use load::{LoadInput, Loaded, Overrides, Source, load};
 pub use show::render_effective;
+pub use mcp::{DEFAULT_SCHEMA_BUDGET, McpConfig, McpServerConfig};
 pub use types::*;
 
-pub use mcp::{DEFAULT_SCHEMA_BUDGET, McpConfig, McpServerConfig};
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]

@@ -13,14 +13,28 @@ use crate::domain::conversation::ToolSpec;
 use crate::tools::context::{ToolContext, ToolOutput};
 use crate::tools::{Approval, RunResult, Tool, ToolError, Turn};
 
+/// Describes images a tool returned, for a model that only reads text: given what the
+/// call was (for the vision model's prompt) and the images as `(mime type, base64)`.
+/// The agent builds it over its vision model (`[vision]`).
+pub type Describe = Arc<
+    dyn Fn(String, Vec<(String, String)>) -> BoxFuture<'static, Result<String, String>>
+        + Send
+        + Sync,
+>;
+
 pub struct McpToolAdapter {
     hub: Arc<McpHub>,
     tool: McpTool,
+    describe: Option<Describe>,
 }
 
 impl McpToolAdapter {
-    pub fn new(hub: Arc<McpHub>, tool: McpTool) -> Self {
-        McpToolAdapter { hub, tool }
+    pub fn new(hub: Arc<McpHub>, tool: McpTool, describe: Option<Describe>) -> Self {
+        McpToolAdapter {
+            hub,
+            tool,
+            describe,
+        }
     }
 }
 
@@ -103,6 +117,7 @@ impl Tool for McpToolAdapter {
     ) -> BoxFuture<'static, RunResult> {
         let hub = self.hub.clone();
         let tool = self.tool.clone();
+        let describe = self.describe.clone();
         Box::pin(async move {
             let Some((server, _)) = hub.find(&tool.exposed) else {
                 return Err(ToolError::Tell(format!(
@@ -112,11 +127,29 @@ impl Tool for McpToolAdapter {
             };
             // dropping this future (Esc) cancels the request on the server
             match server.call(&tool.name, (*args).clone()).await {
-                Ok(out) => Ok(ToolOutput {
-                    text: out.text,
-                    is_error: out.is_error,
-                    changes: Vec::new(),
-                }),
+                Ok(out) => {
+                    let mut text = out.text;
+                    if !out.images.is_empty() {
+                        // the images go the vision path: the model gets what they show
+                        let n = out.images.len();
+                        let what =
+                            format!("the tool `{}` of MCP server `{}`", tool.name, tool.server);
+                        text.push_str(&match describe {
+                            Some(d) => match d(what, out.images).await {
+                                Ok(desc) => format!("\n[what the vision model sees in the {n} image(s)]\n{desc}"),
+                                Err(e) => format!("\n({n} image(s) could not be described: {e})"),
+                            },
+                            None => format!(
+                                "\n({n} image(s) not shown to the model: configure a [vision] model to have them described)"
+                            ),
+                        });
+                    }
+                    Ok(ToolOutput {
+                        text,
+                        is_error: out.is_error,
+                        changes: Vec::new(),
+                    })
+                }
                 Err(e) => Err(ToolError::Tell(e)),
             }
         })
