@@ -342,7 +342,7 @@ async fn a_streamable_http_server_is_listed_called_and_held_to_the_offline_rule(
     // other schemes are refused with a reason
     for (url, want) in [
         ("http://203.0.113.9/mcp", "offline mode"),
-        ("https://127.0.0.1:1/mcp", "plain HTTP"),
+        ("https://127.0.0.1:1/mcp", "handshake"),
         ("ftp://127.0.0.1/mcp", "scheme"),
     ] {
         let cfg = McpServerConfig {

@@ -160,7 +160,32 @@ impl Server {
 
     /// Starts the server and lists its tools; then watches the connection. Returns a
     /// notice for the user when the server failed or stopped.
+    /// `serve`, with a panic inside it (the SDK, a transport) made a failed server instead of
+    /// a task that dies and leaves the server "starting" for ever.
     pub async fn run(self: Arc<Self>, workspace: PathBuf, notices: Arc<Mutex<Vec<String>>>) {
+        use futures_util::FutureExt;
+        let this = self.clone();
+        let run = std::panic::AssertUnwindSafe(self.serve(workspace, notices.clone()));
+        if let Err(p) = run.catch_unwind().await {
+            let why = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "an internal error".into());
+            if let Ok(mut peer) = this.peer.lock() {
+                *peer = None;
+            }
+            if this.state() == ServerState::Ready {
+                this.set_state(ServerState::Stopped(format!(
+                    "cove's MCP client failed: {why}"
+                )));
+            } else {
+                this.fail(format!("cove's MCP client failed: {why}"), &notices);
+            }
+        }
+    }
+
+    async fn serve(self: Arc<Self>, workspace: PathBuf, notices: Arc<Mutex<Vec<String>>>) {
         if !self.config.is_enabled() {
             return;
         }
@@ -269,8 +294,9 @@ impl Server {
             let transport = super::http::transport(&self.name, &self.config, url, &self.policy)?;
             return ().serve(transport).await.map_err(|e| {
                 format!(
-                    "the MCP handshake with {} failed: {e}",
-                    crate::config::mask_url_credentials(url)
+                    "the MCP handshake with {} failed: {}",
+                    crate::config::mask_url_credentials(url),
+                    with_causes(&e)
                 )
             });
         }
@@ -377,4 +403,20 @@ impl Server {
             )),
         }
     }
+}
+
+/// An error with the errors under it ("error sending request" says little; "invalid peer
+/// certificate: UnknownIssuer" says why).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
 }
