@@ -767,3 +767,52 @@ fn another_workspace_with_c_and_an_image_with_the_first_message() {
         other.canonicalize().unwrap().to_str().unwrap()
     );
 }
+
+#[test]
+fn a_turn_stopped_for_repeating_itself_still_passes_if_the_check_does() {
+    // the model fixes the file, then writes the same fix again and again: cove stops the
+    // turn, and the check, not the stop, decides the run
+    let fix = || {
+        tool_call_reply(&[(
+            "w",
+            "write_file",
+            json!({"path": "ok.txt", "content": "fixed\n"}),
+        )])
+    };
+    let server = FakeServer::start(vec![fix(), fix(), fix()]);
+    let sb = Sandbox::new();
+    let run = exec(
+        &sb,
+        &server,
+        &[
+            "--json",
+            "--auto-approve",
+            "edits",
+            "--verify",
+            "grep -q fixed ok.txt",
+            "Fix it",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let events = ndjson(&run);
+    assert_eq!(events.last().unwrap()["status"], "done");
+    assert_eq!(of_type(&events, "verify")[0]["passed"], true);
+    assert_eq!(
+        server.posts().len(),
+        3,
+        "stopped at the third identical call"
+    );
+
+    // without a check, the stop is the outcome
+    let server = FakeServer::start(vec![fix(), fix(), fix()]);
+    let sb = Sandbox::new();
+    let run = exec(
+        &sb,
+        &server,
+        &["--json", "--auto-approve", "edits", "Fix it"],
+        None,
+    );
+    assert_eq!(run.code, 6, "{run:?}");
+    assert_eq!(ndjson(&run).last().unwrap()["status"], "repeating");
+}

@@ -60,6 +60,9 @@ impl Agent {
                     std::mem::take(&mut images),
                 )
                 .await;
+            // a turn cove stopped (too many steps, the same calls again) may still have
+            // fixed what the check checks: the check decides, not the stop
+            let mut stalled = None;
             match end {
                 TurnEnd::Answered { cut_short: None } => {}
                 TurnEnd::Answered {
@@ -72,12 +75,12 @@ impl Agent {
                     report.error = Some(error);
                     break TaskStatus::Failed { code };
                 }
-                TurnEnd::StepLimit => break TaskStatus::MaxIterations,
-                TurnEnd::Repeating => break TaskStatus::Repeating,
+                TurnEnd::StepLimit => stalled = Some(TaskStatus::MaxIterations),
+                TurnEnd::Repeating => stalled = Some(TaskStatus::Repeating),
                 TurnEnd::Interrupted | TurnEnd::Shutdown => break TaskStatus::Interrupted,
             }
             let Some(check) = &verify else {
-                break TaskStatus::Done;
+                break stalled.unwrap_or(TaskStatus::Done);
             };
             // a check that cannot run at all is not the model's to fix
             if let Some(Ok(Err(e))) = match probe.take() {
@@ -108,7 +111,7 @@ impl Agent {
                 break TaskStatus::Done;
             }
             if report.turns >= max_turns {
-                break TaskStatus::CheckFailed;
+                break stalled.unwrap_or(TaskStatus::CheckFailed);
             }
         };
         let changed = self.changed_files();
