@@ -2,6 +2,7 @@
 //! See ARCHITECTURE.md for the module map and the one-way data flow.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod acp;
 pub mod agent;
 pub mod app;
 pub mod config;

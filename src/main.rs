@@ -42,6 +42,9 @@ enum Command {
     /// Run the agent without a screen (CI, scripts): tools by policy, an optional check
     /// that must pass, an optional commit; text or NDJSON out.
     Exec(cli::exec::ExecArgs),
+    /// Serve the Agent Client Protocol (v1) on stdin/stdout, for editors (Zed, JetBrains,
+    /// Neovim): each session's cwd is its workspace.
+    Acp,
     /// List the models the server offers.
     Models {
         /// Print JSON instead of a table.
@@ -204,6 +207,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Ask(args)) => run_async(cli::ask::run(args, loaded)),
         Some(Command::Exec(args)) => cli::exec::run(args, loaded, workspace),
+        Some(Command::Acp) => cli::acp::run(overrides),
         Some(Command::Models { json }) => run_async(cli::models::run(loaded, json)),
         Some(Command::Doctor) => run_async(cli::doctor::run(loaded)),
         Some(Command::Mcp { json }) => run_async(cli::mcp::run(loaded, &workspace, json)),

@@ -1,5 +1,6 @@
 //! The subcommands other than the full-screen interface.
 
+pub mod acp;
 pub mod ask;
 pub mod completions;
 pub mod doctor;

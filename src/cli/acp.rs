@@ -1,0 +1,61 @@
+//! `cove acp`: wiring for the ACP front-end (`cove::acp`). Each `session/new` loads the
+//! config for the session's cwd exactly as the other commands do (user file, the
+//! workspace file only as far as it is trusted, env, this command's flags), so a
+//! workspace that has not been trusted with `cove trust` stays untrusted. stdout carries
+//! protocol messages only: warnings go to the log.
+
+use std::path::Path;
+use std::time::Duration;
+
+use cove::agent::AgentSettings;
+use cove::config::{LoadInput, Overrides};
+
+use super::say_error;
+
+/// What the model is told in an editor.
+const SYSTEM_PROMPT: &str = "You are cove, a coding assistant running inside the user's editor (over the Agent Client Protocol), \
+     working in the workspace described below. Be concise and concrete. Use Markdown; put code in fenced blocks \
+     tagged with their language.";
+
+/// The agent's settings for a session in `cwd`.
+fn settings_for(cwd: &Path, overrides: &Overrides) -> Result<AgentSettings, String> {
+    let loaded = cove::config::load(&LoadInput::from_process(
+        cwd.to_path_buf(),
+        overrides.clone(),
+    ))
+    .map_err(|e| e.to_string())?;
+    for w in &loaded.warnings {
+        tracing::warn!("acp: config: {w}");
+    }
+    if let Some(u) = &loaded.untrusted {
+        tracing::warn!("acp: {}", u.notice());
+    }
+    let root = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
+    let mut settings = AgentSettings::from_config(&loaded.config, SYSTEM_PROMPT.into(), root)
+        .map_err(|e| e.to_string())?;
+    settings.sessions_dir = super::sessions::sessions_dir(cwd);
+    Ok(settings)
+}
+
+pub fn run(overrides: Overrides) -> u8 {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            say_error(&format!("cannot start the async runtime: {e}"));
+            return 1;
+        }
+    };
+    let factory: cove::acp::SessionFactory = Box::new(move |cwd| settings_for(cwd, &overrides));
+    let code = rt.block_on(cove::acp::serve(
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+        factory,
+    ));
+    // a blocking stdin read may still be pending: not waited for
+    rt.shutdown_timeout(Duration::from_millis(200));
+    code
+}

@@ -1,0 +1,436 @@
+//! `cove acp` end to end: the real binary against the fake model server, spoken to as an
+//! editor would, JSON-RPC lines on its stdin and stdout.
+
+mod agent_support;
+mod cli_support;
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use agent_support::tool_call_reply;
+use cli_support::Sandbox;
+use common::*;
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// An editor's side of the conversation.
+struct Client {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    next_id: u64,
+}
+
+impl Client {
+    fn start(sb: &Sandbox, server: &FakeServer) -> Client {
+        let url = server.base_url();
+        Client::start_with(
+            sb,
+            &[
+                ("COVE_BASE_URL", url.as_str()),
+                ("COVE_MODEL", "fake-model"),
+            ],
+        )
+    }
+
+    fn start_with(sb: &Sandbox, env: &[(&str, &str)]) -> Client {
+        let mut child = sb
+            .command(&["acp"], env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn cove acp");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Client {
+            child,
+            stdin,
+            lines,
+            next_id: 0,
+        }
+    }
+
+    fn write_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn send(&mut self, v: Value) {
+        let mut line = v.to_string();
+        line.push('\n');
+        self.write_raw(line.as_bytes());
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        id
+    }
+
+    /// The next message; every line on stdout must be a JSON-RPC message.
+    fn next(&mut self) -> Value {
+        match self.lines.recv_timeout(WAIT) {
+            Ok(line) => {
+                let v: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line:?}"));
+                assert_eq!(v["jsonrpc"], "2.0", "{v}");
+                v
+            }
+            Err(RecvTimeoutError::Timeout) => panic!("no message from cove acp in {WAIT:?}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("cove acp closed stdout"),
+        }
+    }
+
+    /// Messages until (and with) the response to request `id`.
+    fn until_response(&mut self, id: u64) -> (Vec<Value>, Value) {
+        let mut seen = Vec::new();
+        loop {
+            let v = self.next();
+            if v["id"] == json!(id) && v.get("method").is_none() {
+                return (seen, v);
+            }
+            seen.push(v);
+        }
+    }
+
+    /// Messages until one matches `pred` (returned last).
+    fn until(&mut self, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let mut seen = Vec::new();
+        let started = Instant::now();
+        loop {
+            assert!(started.elapsed() < WAIT, "waited too long: {seen:?}");
+            let v = self.next();
+            let done = pred(&v);
+            seen.push(v);
+            if done {
+                return seen;
+            }
+        }
+    }
+
+    fn handshake(&mut self, cwd: &std::path::Path) -> String {
+        let id = self.request(
+            "initialize",
+            json!({"protocolVersion": 1, "clientCapabilities": {}}),
+        );
+        let (_, init) = self.until_response(id);
+        assert_eq!(init["result"]["protocolVersion"], 1, "{init}");
+        let id = self.request(
+            "session/new",
+            json!({"cwd": cwd.to_str().unwrap(), "mcpServers": []}),
+        );
+        let (_, new) = self.until_response(id);
+        new["result"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no sessionId: {new}"))
+            .to_owned()
+    }
+
+    /// Closes stdin and expects cove to leave promptly and cleanly.
+    fn finish(mut self) {
+        drop(self.stdin.take());
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "cove acp exited with {status}");
+                return;
+            }
+            if started.elapsed() > WAIT {
+                let _ = self.child.kill();
+                panic!("cove acp did not exit after stdin closed");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn updates<'a>(msgs: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    msgs.iter()
+        .filter(|m| {
+            m["method"] == "session/update" && m["params"]["update"]["sessionUpdate"] == kind
+        })
+        .map(|m| &m["params"]["update"])
+        .collect()
+}
+
+fn tool_messages(request: &Captured) -> Vec<String> {
+    request.json()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[test]
+fn initialize_new_session_and_a_streamed_prompt() {
+    let server = FakeServer::start(vec![answer("Hello from the fake model.")]);
+    let sb = Sandbox::new();
+    let mut c = Client::start(&sb, &server);
+    let id = c.request("initialize", json!({"protocolVersion": 1}));
+    let (before, init) = c.until_response(id);
+    assert!(before.is_empty(), "{before:?}");
+    let r = &init["result"];
+    assert_eq!(r["protocolVersion"], 1);
+    assert!(
+        r["agentCapabilities"]["promptCapabilities"].is_object(),
+        "{r}"
+    );
+    assert_eq!(r["agentInfo"]["name"], "cove");
+
+    let ws = sb.workspace();
+    let id = c.request(
+        "session/new",
+        json!({"cwd": ws.to_str().unwrap(), "mcpServers": []}),
+    );
+    let (_, new) = c.until_response(id);
+    let sid = new["result"]["sessionId"].as_str().unwrap().to_owned();
+
+    let id = c.request(
+        "session/prompt",
+        json!({"sessionId": sid, "prompt": [{"type": "text", "text": "say hello"}]}),
+    );
+    let (msgs, done) = c.until_response(id);
+    assert_eq!(done["result"]["stopReason"], "end_turn", "{done}");
+    let text: String = updates(&msgs, "agent_message_chunk")
+        .iter()
+        .map(|u| u["content"]["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(text, "Hello from the fake model.");
+    assert!(
+        msgs.iter().all(|m| m["params"]["sessionId"] == json!(sid)),
+        "{msgs:?}"
+    );
+    // the prompt reached the model
+    let posts = server.posts();
+    let body = posts.last().unwrap().json();
+    assert_eq!(body["model"], "fake-model");
+    assert!(body.to_string().contains("say hello"));
+    c.finish();
+}
+
+#[test]
+fn a_tool_call_is_approved_through_request_permission_and_its_result_reaches_the_model() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[(
+            "call_1",
+            "write_file",
+            json!({"path": "hello.txt", "content": "hi from acp\n"}),
+        )]),
+        answer("Wrote it."),
+    ]);
+    let sb = Sandbox::new();
+    let mut c = Client::start(&sb, &server);
+    let sid = c.handshake(&sb.workspace());
+    let prompt = c.request(
+        "session/prompt",
+        json!({"sessionId": sid, "prompt": [{"type": "text", "text": "write hello.txt"}]}),
+    );
+    let msgs = c.until(|m| m["method"] == "session/request_permission");
+    let call = updates(&msgs, "tool_call");
+    assert_eq!(call.len(), 1, "{msgs:?}");
+    assert_eq!(call[0]["toolCallId"], "call_1");
+    assert_eq!(call[0]["kind"], "edit");
+    let ask = msgs.last().unwrap();
+    assert_eq!(ask["params"]["sessionId"], json!(sid));
+    assert_eq!(ask["params"]["toolCall"]["toolCallId"], "call_1");
+    let kinds: Vec<&str> = ask["params"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["allow_once", "allow_always", "reject_once"]);
+    assert!(
+        !sb.workspace().join("hello.txt").exists(),
+        "written before approval"
+    );
+    let ask_id = ask["id"].clone();
+    c.send(json!({"jsonrpc": "2.0", "id": ask_id, "result": {"outcome": {"outcome": "selected", "optionId": "allow_once"}}}));
+    let (msgs, done) = c.until_response(prompt);
+    assert_eq!(done["result"]["stopReason"], "end_turn", "{done}");
+    let statuses: Vec<&str> = updates(&msgs, "tool_call_update")
+        .iter()
+        .map(|u| u["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.last(), Some(&"completed"), "{msgs:?}");
+    assert_eq!(
+        std::fs::read_to_string(sb.workspace().join("hello.txt")).unwrap(),
+        "hi from acp\n"
+    );
+    let posts = server.posts();
+    assert_eq!(posts.len(), 2);
+    let results = tool_messages(&posts[1]);
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert!(!results[0].contains("declined"), "{results:?}");
+    c.finish();
+}
+
+#[test]
+fn a_rejected_call_writes_nothing_and_the_model_hears_of_it() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[(
+            "call_9",
+            "write_file",
+            json!({"path": "no.txt", "content": "x"}),
+        )]),
+        answer("Fine, not writing."),
+    ]);
+    let sb = Sandbox::new();
+    let mut c = Client::start(&sb, &server);
+    let sid = c.handshake(&sb.workspace());
+    let prompt = c.request(
+        "session/prompt",
+        json!({"sessionId": sid, "prompt": [{"type": "text", "text": "write no.txt"}]}),
+    );
+    let msgs = c.until(|m| m["method"] == "session/request_permission");
+    let ask_id = msgs.last().unwrap()["id"].clone();
+    c.send(json!({"jsonrpc": "2.0", "id": ask_id, "result": {"outcome": {"outcome": "selected", "optionId": "reject_once"}}}));
+    let (msgs, done) = c.until_response(prompt);
+    assert_eq!(done["result"]["stopReason"], "end_turn", "{done}");
+    let last = updates(&msgs, "tool_call_update");
+    assert_eq!(last.last().unwrap()["status"], "failed", "{msgs:?}");
+    assert!(!sb.workspace().join("no.txt").exists());
+    let posts = server.posts();
+    assert_eq!(posts.len(), 2);
+    let results = tool_messages(&posts[1]);
+    assert_eq!(results.len(), 1);
+    assert!(results[0].contains("declined"), "{results:?}");
+    c.finish();
+}
+
+#[test]
+fn cancel_interrupts_the_turn_with_stop_reason_cancelled() {
+    let server = FakeServer::start(vec![
+        Reply::sse(&[ROLE_CHUNK, &content_chunk("thinking about it")]).hang(),
+        answer("after the cancel"),
+    ]);
+    let sb = Sandbox::new();
+    let mut c = Client::start(&sb, &server);
+    let sid = c.handshake(&sb.workspace());
+    let prompt = c.request(
+        "session/prompt",
+        json!({"sessionId": sid, "prompt": [{"type": "text", "text": "go slowly"}]}),
+    );
+    c.until(|m| m["params"]["update"]["sessionUpdate"] == "agent_message_chunk");
+    c.send(json!({"jsonrpc": "2.0", "method": "session/cancel", "params": {"sessionId": sid}}));
+    let (_, done) = c.until_response(prompt);
+    assert_eq!(done["result"]["stopReason"], "cancelled", "{done}");
+    // the session goes on
+    let prompt = c.request(
+        "session/prompt",
+        json!({"sessionId": sid, "prompt": [{"type": "text", "text": "again"}]}),
+    );
+    let (_, done) = c.until_response(prompt);
+    assert_eq!(done["result"]["stopReason"], "end_turn", "{done}");
+    c.finish();
+}
+
+#[test]
+fn hostile_input_gets_errors_not_a_crash_or_a_hang() {
+    let server = FakeServer::start(vec![answer("still here")]);
+    let sb = Sandbox::new();
+    let mut c = Client::start(&sb, &server);
+    // not JSON
+    c.write_raw(b"{this is not json\n");
+    let v = c.next();
+    assert_eq!(v["error"]["code"], -32700, "{v}");
+    assert_eq!(v["id"], Value::Null);
+    // JSON, not an object
+    c.write_raw(b"[1,2,3]\n");
+    assert_eq!(c.next()["error"]["code"], -32600);
+    // escape sequences and control bytes inside a bad line
+    c.write_raw(b"\x1b[2J\x00\x07garbage\n");
+    assert_eq!(c.next()["error"]["code"], -32700);
+    // an unknown method
+    let id = c.request("no/such_method", json!({}));
+    let (_, v) = c.until_response(id);
+    assert_eq!(v["error"]["code"], -32601, "{v}");
+    // bad params
+    let id = c.request("session/new", json!({"cwd": "relative/dir"}));
+    let (_, v) = c.until_response(id);
+    assert_eq!(v["error"]["code"], -32602, "{v}");
+    let id = c.request(
+        "session/prompt",
+        json!({"sessionId": "nope", "prompt": [{"type": "text", "text": "x"}]}),
+    );
+    let (_, v) = c.until_response(id);
+    assert_eq!(v["error"]["code"], -32602, "{v}");
+    // a line far over the limit (12 MiB, no newline until the end), written from a thread
+    let mut stdin = c.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'a'; 1024 * 1024];
+        stdin
+            .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":99,\"method\":\"")
+            .unwrap();
+        for _ in 0..12 {
+            stdin.write_all(&chunk).unwrap();
+        }
+        stdin.write_all(b"\"}\n").unwrap();
+        stdin.flush().unwrap();
+        stdin
+    });
+    let v = c.next();
+    assert_eq!(v["error"]["code"], -32600, "{v}");
+    c.stdin = Some(writer.join().unwrap());
+    // a response to a request cove never made is ignored; then it still works
+    c.send(json!({"jsonrpc": "2.0", "id": 12345, "result": {}}));
+    let sid = c.handshake(&sb.workspace());
+    let prompt = c.request(
+        "session/prompt",
+        json!({"sessionId": sid, "prompt": [{"type": "text", "text": "are you there"}]}),
+    );
+    let (_, done) = c.until_response(prompt);
+    assert_eq!(done["result"]["stopReason"], "end_turn", "{done}");
+    c.finish();
+}
+
+#[test]
+fn an_untrusted_workspace_config_cannot_redirect_the_model() {
+    // the user's config names the server; the workspace asks for another one, and
+    // untrusted, its endpoint is ignored
+    let server = FakeServer::start(vec![answer("from the real server")]);
+    let sb = Sandbox::new();
+    sb.write_user_config(&format!(
+        "[model]\nname = \"fake-model\"\napi_base = \"{}\"\n",
+        server.base_url()
+    ));
+    sb.write_workspace_config(&format!(
+        "[model]\napi_base = \"http://127.0.0.1:{}/v1\"\n",
+        dead_port()
+    ));
+    let mut c = Client::start_with(&sb, &[]);
+    let sid = c.handshake(&sb.workspace());
+    let prompt = c.request(
+        "session/prompt",
+        json!({"sessionId": sid, "prompt": [{"type": "text", "text": "hi"}]}),
+    );
+    let (_, done) = c.until_response(prompt);
+    assert_eq!(done["result"]["stopReason"], "end_turn", "{done}");
+    assert_eq!(server.posts().len(), 1);
+    c.finish();
+}
