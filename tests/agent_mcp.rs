@@ -5,29 +5,12 @@
 
 mod agent_support;
 mod common;
+mod mcp_support;
 
 use agent_support::*;
 use common::*;
 use cove::protocol::{AgentEvent, Decision, Op, ToolResultKind};
 use serde_json::json;
-
-fn launcher() -> Option<String> {
-    let path = std::env::var("COVE_TEST_MCP_EVERYTHING").ok().or_else(|| {
-        let home = std::env::var("HOME").ok()?;
-        Some(format!(
-            "{home}/.cache/cove-dev/mcp-everything/node_modules/.bin/mcp-server-everything"
-        ))
-    })?;
-    if std::path::Path::new(&path).exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("COVE_TEST_MCP_EVERYTHING").is_none(),
-        "{path} is missing"
-    );
-    eprintln!("skipped: server-everything is not installed (scripts/test.sh installs it)");
-    None
-}
 
 fn server(name: &str, bin: &str, extra: &str) -> String {
     format!("\n[mcp.servers.{name}]\ncommand = \"{bin}\"\nargs = [\"stdio\"]\n{extra}")
@@ -68,7 +51,9 @@ async fn approve_next(h: &mut Harness) -> cove::protocol::ApprovalRequest {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_mcp_tool_is_offered_asked_run_and_answered() {
-    let Some(bin) = launcher() else { return };
+    let Some(bin) = mcp_support::everything().map(|p| p.display().to_string()) else {
+        return;
+    };
     let model = FakeServer::start(vec![
         tool_call_reply(&[("m1", "everything__echo", json!({"message": "hello mcp"}))]),
         answer("It echoed."),
@@ -104,7 +89,9 @@ async fn an_mcp_tool_is_offered_asked_run_and_answered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_budget_the_model_searches_then_calls_by_name() {
-    let Some(bin) = launcher() else { return };
+    let Some(bin) = mcp_support::everything().map(|p| p.display().to_string()) else {
+        return;
+    };
     let model = FakeServer::start(vec![
         tool_call_reply(&[("s1", "tool_search", json!({"query": "sum two numbers"}))]),
         tool_call_reply(&[("m1", "everything__get-sum", json!({"a": 2, "b": 3}))]),
@@ -143,7 +130,9 @@ fn tools_bytes(model: &FakeServer) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_request_size_with_and_without_two_servers() {
-    let Some(bin) = launcher() else { return };
+    let Some(bin) = mcp_support::everything().map(|p| p.display().to_string()) else {
+        return;
+    };
     let mut sizes = Vec::new();
     for (label, extra) in [
         ("no MCP server", String::new()),
@@ -178,7 +167,9 @@ async fn first_request_size_with_and_without_two_servers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_image_from_a_tool_goes_to_the_vision_model() {
-    let Some(bin) = launcher() else { return };
+    let Some(bin) = mcp_support::everything().map(|p| p.display().to_string()) else {
+        return;
+    };
     let model = FakeServer::start(vec![
         tool_call_reply(&[("i1", "everything__get-tiny-image", json!({}))]),
         answer("A small logo: two overlapping rings."),

@@ -3,24 +3,13 @@
 
 mod cli_support;
 mod common;
+mod mcp_support;
 
 use cli_support::Sandbox;
 
-fn launcher() -> Option<String> {
-    let path = std::env::var("COVE_TEST_MCP_EVERYTHING").ok().or_else(|| {
-        let home = std::env::var("HOME").ok()?;
-        Some(format!(
-            "{home}/.cache/cove-dev/mcp-everything/node_modules/.bin/mcp-server-everything"
-        ))
-    })?;
-    std::path::Path::new(&path).exists().then_some(path)
-}
-
 #[test]
 fn user_servers_are_listed_with_their_tools_and_failures() {
-    let Some(bin) = launcher() else {
-        assert!(std::env::var_os("COVE_TEST_MCP_EVERYTHING").is_none());
-        eprintln!("skipped: server-everything is not installed (scripts/test.sh installs it)");
+    let Some(bin) = mcp_support::everything().map(|p| p.display().to_string()) else {
         return;
     };
     let sb = Sandbox::new();

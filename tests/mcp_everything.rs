@@ -3,35 +3,14 @@
 //! its launcher). Started, listed, called (text, image, structured content), a slow
 //! tool cancelled, a timeout, a server that crashes, one that never starts.
 
-use std::path::PathBuf;
+mod mcp_support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cove::config::{McpConfig, McpServerConfig};
 use cove::mcp::{McpHub, ServerState};
 use serde_json::json;
-
-fn launcher() -> Option<PathBuf> {
-    let path = std::env::var_os("COVE_TEST_MCP_EVERYTHING")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-            Some(cache.join("cove-dev/mcp-everything/node_modules/.bin/mcp-server-everything"))
-        })?;
-    if path.exists() {
-        return Some(path);
-    }
-    // scripts/test.sh installs it; a plain `cargo test` without it says so
-    assert!(
-        std::env::var_os("COVE_TEST_MCP_EVERYTHING").is_none(),
-        "COVE_TEST_MCP_EVERYTHING is set but {} does not exist",
-        path.display()
-    );
-    eprintln!("skipped: server-everything is not installed (scripts/test.sh installs it)");
-    None
-}
 
 fn hub_with(servers: &[(&str, McpServerConfig)]) -> (Arc<McpHub>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -59,7 +38,9 @@ fn everything(bin: &std::path::Path) -> McpServerConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_server_is_listed_and_called() {
-    let Some(bin) = launcher() else { return };
+    let Some(bin) = mcp_support::everything() else {
+        return;
+    };
     let (hub, _dir) = hub_with(&[("everything", everything(&bin))]);
     hub.wait_started(Duration::from_secs(60)).await;
     let server = &hub.servers()[0];
@@ -121,7 +102,9 @@ async fn a_real_server_is_listed_and_called() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_tool_is_cancelled_by_dropping_it_and_bounded_by_its_timeout() {
-    let Some(bin) = launcher() else { return };
+    let Some(bin) = mcp_support::everything() else {
+        return;
+    };
     let mut cfg = everything(&bin);
     cfg.tool_timeout_secs = Some(2);
     let (hub, _dir) = hub_with(&[("e", cfg)]);
@@ -224,7 +207,9 @@ async fn servers_that_fail_or_die_are_reported_once_with_their_stderr() {
     assert!(hub.tools().is_empty());
 
     // a real server killed mid-session: its calls say so, the hub goes on
-    let Some(bin) = launcher() else { return };
+    let Some(bin) = mcp_support::everything() else {
+        return;
+    };
     // a marker argument, so only this test's server is killed (the tests run in parallel)
     let mut cfg = everything(&bin);
     cfg.args.push("cove-crash-test-marker".into());
@@ -301,7 +286,9 @@ fn http_server(bin: &std::path::Path) -> HttpServer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_streamable_http_server_is_listed_called_and_held_to_the_offline_rule() {
-    let Some(bin) = launcher() else { return };
+    let Some(bin) = mcp_support::everything() else {
+        return;
+    };
     let server = http_server(&bin);
     let cfg = McpServerConfig {
         url: Some(server.url.clone()),
