@@ -291,6 +291,49 @@ fn a_tool_call_is_approved_through_request_permission_and_its_result_reaches_the
 }
 
 #[test]
+fn allow_always_stops_asking_for_that_tool_in_the_session() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[(
+            "call_a",
+            "write_file",
+            json!({"path": "a.txt", "content": "a"}),
+        )]),
+        tool_call_reply(&[(
+            "call_b",
+            "write_file",
+            json!({"path": "b.txt", "content": "b"}),
+        )]),
+        answer("Both written."),
+    ]);
+    let sb = Sandbox::new();
+    let mut c = Client::start(&sb, &server);
+    let sid = c.handshake(&sb.workspace());
+    let prompt = c.request(
+        "session/prompt",
+        json!({"sessionId": sid, "prompt": [{"type": "text", "text": "write two files"}]}),
+    );
+    let msgs = c.until(|m| m["method"] == "session/request_permission");
+    let ask_id = msgs.last().unwrap()["id"].clone();
+    c.send(json!({"jsonrpc": "2.0", "id": ask_id, "result": {"outcome": {"outcome": "selected", "optionId": "allow_always"}}}));
+    let (msgs, done) = c.until_response(prompt);
+    assert_eq!(done["result"]["stopReason"], "end_turn", "{done}");
+    assert!(
+        msgs.iter()
+            .all(|m| m["method"] != "session/request_permission"),
+        "asked again: {msgs:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.workspace().join("a.txt")).unwrap(),
+        "a"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.workspace().join("b.txt")).unwrap(),
+        "b"
+    );
+    c.finish();
+}
+
+#[test]
 fn a_rejected_call_writes_nothing_and_the_model_hears_of_it() {
     let server = FakeServer::start(vec![
         tool_call_reply(&[(

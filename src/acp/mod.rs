@@ -431,6 +431,12 @@ impl Server {
                     self.error(id, INTERNAL_ERROR, &format!("{error} ({hint})"));
                 }
             }
+            AgentEvent::Busy { op, turn: Some(_) } => {
+                // the prompt was not started: answered now, not left waiting
+                if let Some(id) = self.take_prompt(sid) {
+                    self.error(id, INTERNAL_ERROR, &format!("cove is busy ({op}); try again"));
+                }
+            }
             other => tracing::trace!("acp: event not forwarded: {other:?}"),
         }
     }
