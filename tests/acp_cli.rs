@@ -269,6 +269,18 @@ fn a_tool_call_is_approved_through_request_permission_and_its_result_reaches_the
         !sb.workspace().join("hello.txt").exists(),
         "written before approval"
     );
+    // the editor gets the change as a diff of its own, by absolute path
+    let root = sb.workspace().canonicalize().unwrap();
+    let path = root.join("hello.txt");
+    let diff = &ask["params"]["toolCall"]["content"][0];
+    assert_eq!(diff["type"], "diff", "{ask}");
+    assert_eq!(diff["path"], path.to_str().unwrap());
+    assert_eq!(diff["oldText"], Value::Null);
+    assert_eq!(diff["newText"], "hi from acp\n");
+    assert_eq!(
+        ask["params"]["toolCall"]["locations"][0]["path"],
+        path.to_str().unwrap()
+    );
     let ask_id = ask["id"].clone();
     c.send(json!({"jsonrpc": "2.0", "id": ask_id, "result": {"outcome": {"outcome": "selected", "optionId": "allow_once"}}}));
     let (msgs, done) = c.until_response(prompt);

@@ -18,7 +18,9 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::agent::{self, AgentSettings};
-use crate::protocol::{AgentEvent, ApprovalRequest, Decision, Op, StreamEvent, ToolResultKind};
+use crate::protocol::{
+    AgentEvent, ApprovalRequest, Decision, Op, ProposedChange, StreamEvent, ToolResultKind,
+};
 
 /// The ACP protocol version cove speaks.
 pub const PROTOCOL_VERSION: u64 = 1;
@@ -124,6 +126,8 @@ async fn write_lines<W: AsyncWrite + Unpin>(mut writer: W, mut rx: UnboundedRece
 
 struct Session {
     ops: UnboundedSender<Op>,
+    /// The workspace (canonical): diffs name files by absolute path.
+    root: PathBuf,
     turn: u64,
     /// The id of the `session/prompt` request being answered, while a turn runs.
     prompt: Option<Value>,
@@ -295,10 +299,12 @@ impl Server {
                 }
             }
         });
+        let root = cwd.canonicalize().unwrap_or(cwd);
         self.sessions.insert(
             sid.clone(),
             Session {
                 ops,
+                root,
                 turn: 0,
                 prompt: None,
                 tools: HashMap::new(),
@@ -404,16 +410,24 @@ impl Server {
                 call_id,
                 kind,
                 summary,
+                changes,
                 ..
-            } => self.update(
-                sid,
-                json!({
-                    "sessionUpdate": "tool_call_update",
-                    "toolCallId": call_id,
-                    "status": if kind == ToolResultKind::Done { "completed" } else { "failed" },
-                    "content": [{"type": "content", "content": {"type": "text", "text": summary}}],
-                }),
-            ),
+            } => {
+                let mut content =
+                    vec![json!({"type": "content", "content": {"type": "text", "text": summary}})];
+                if let Some(s) = self.sessions.get(sid) {
+                    content.extend(diff_content(&s.root, &changes));
+                }
+                self.update(
+                    sid,
+                    json!({
+                        "sessionUpdate": "tool_call_update",
+                        "toolCallId": call_id,
+                        "status": if kind == ToolResultKind::Done { "completed" } else { "failed" },
+                        "content": content,
+                    }),
+                );
+            }
             AgentEvent::TurnDone { outcome, .. } => {
                 let reason = if outcome.interrupted {
                     "cancelled"
@@ -460,6 +474,17 @@ impl Server {
             Some(why) => format!("{} (dangerous: {why})", request.summary),
             None => request.summary.clone(),
         };
+        let (content, locations) = match self.sessions.get(sid) {
+            Some(s) => (
+                diff_content(&s.root, &request.changes),
+                request
+                    .changes
+                    .iter()
+                    .map(|c| json!({"path": s.root.join(&c.path)}))
+                    .collect::<Vec<_>>(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
         let raw_input = serde_json::from_str::<Value>(&request.arguments).unwrap_or(Value::Null);
         self.send(json!({
             "jsonrpc": "2.0",
@@ -473,6 +498,8 @@ impl Server {
                     "kind": tool_kind(&request.tool),
                     "status": "pending",
                     "rawInput": raw_input,
+                    "content": content,
+                    "locations": locations,
                 },
                 "options": [
                     {"optionId": "allow_once", "name": "Allow", "kind": "allow_once"},
@@ -514,6 +541,28 @@ fn prompt_text(blocks: &[Value]) -> String {
         }
     }
     parts.join("\n\n")
+}
+
+/// The most text of one change sent as an ACP `diff` (old and new together); a larger
+/// change is named by its location only.
+const MAX_DIFF: usize = 2 * 1024 * 1024;
+
+/// File changes as ACP `diff` contents (absolute paths), so the editor shows its own diff.
+fn diff_content(root: &Path, changes: &[ProposedChange]) -> Vec<Value> {
+    changes
+        .iter()
+        .filter(|c| {
+            c.old.as_deref().map_or(0, str::len) + c.new.as_deref().map_or(0, str::len) <= MAX_DIFF
+        })
+        .map(|c| {
+            json!({
+                "type": "diff",
+                "path": root.join(&c.path),
+                "oldText": c.old.as_deref(),
+                "newText": c.new.as_deref().unwrap_or(""),
+            })
+        })
+        .collect()
 }
 
 /// ACP's tool kind for one of cove's tools.
