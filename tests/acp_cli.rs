@@ -231,6 +231,38 @@ fn initialize_new_session_and_a_streamed_prompt() {
     assert_eq!(body["model"], "fake-model");
     assert!(body.to_string().contains("say hello"));
     c.finish();
+    // journaled like any session of the workspace
+    let listed = sb.run(&["sessions", "--json"]);
+    assert_eq!(listed.code, 0, "{listed:?}");
+    assert_eq!(listed.stdout.lines().count(), 1, "{listed:?}");
+    assert!(listed.stdout.contains("say hello"), "{listed:?}");
+}
+
+#[test]
+fn reasoning_streams_as_thought_chunks() {
+    let reasoning = json!({"object":"chat.completion.chunk","model":"fake-model","choices":[{"index":0,"delta":{"reasoning_content":"let me think"},"finish_reason":null}]}).to_string();
+    let server = FakeServer::start(vec![Reply::sse(&[
+        ROLE_CHUNK,
+        &reasoning,
+        &content_chunk("done"),
+        &finish_chunk("stop"),
+        "[DONE]",
+    ])]);
+    let sb = Sandbox::new();
+    let mut c = Client::start(&sb, &server);
+    let sid = c.handshake(&sb.workspace());
+    let prompt = c.request(
+        "session/prompt",
+        json!({"sessionId": sid, "prompt": [{"type": "text", "text": "think"}]}),
+    );
+    let (msgs, done) = c.until_response(prompt);
+    assert_eq!(done["result"]["stopReason"], "end_turn", "{done}");
+    let thought = updates(&msgs, "agent_thought_chunk");
+    assert_eq!(thought.len(), 1, "{msgs:?}");
+    assert_eq!(thought[0]["content"]["text"], "let me think");
+    let text = updates(&msgs, "agent_message_chunk");
+    assert_eq!(text[0]["content"]["text"], "done");
+    c.finish();
 }
 
 #[test]
