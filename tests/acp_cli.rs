@@ -239,6 +239,37 @@ fn initialize_new_session_and_a_streamed_prompt() {
 }
 
 #[test]
+fn an_image_block_goes_to_the_model_as_a_data_url_and_garbage_is_refused() {
+    use base64::Engine;
+    let server = FakeServer::start(vec![answer("a grey square")]);
+    let sb = Sandbox::new();
+    let mut c = Client::start(&sb, &server);
+    let sid = c.handshake(&sb.workspace());
+    // not an image: refused with a reason, nothing sent to the model
+    let id = c.request(
+        "session/prompt",
+        json!({"sessionId": sid, "prompt": [{"type": "text", "text": "what is this"}, {"type": "image", "mimeType": "image/png", "data": "aGVsbG8="}]}),
+    );
+    let (_, v) = c.until_response(id);
+    assert_eq!(v["error"]["code"], -32602, "{v}");
+    assert!(server.posts().is_empty());
+    let img = image::RgbImage::from_pixel(32, 32, image::Rgb([128, 128, 128]));
+    let mut png = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let data = base64::engine::general_purpose::STANDARD.encode(&png);
+    let id = c.request(
+        "session/prompt",
+        json!({"sessionId": sid, "prompt": [{"type": "text", "text": "what is this"}, {"type": "image", "mimeType": "image/png", "data": data}]}),
+    );
+    let (_, done) = c.until_response(id);
+    assert_eq!(done["result"]["stopReason"], "end_turn", "{done}");
+    let body = server.posts()[0].json().to_string();
+    assert!(body.contains("data:image/"), "no image in the request");
+    c.finish();
+}
+
+#[test]
 fn reasoning_streams_as_thought_chunks() {
     let reasoning = json!({"object":"chat.completion.chunk","model":"fake-model","choices":[{"index":0,"delta":{"reasoning_content":"let me think"},"finish_reason":null}]}).to_string();
     let server = FakeServer::start(vec![Reply::sse(&[

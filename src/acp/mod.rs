@@ -19,7 +19,8 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::agent::{self, AgentSettings};
 use crate::protocol::{
-    AgentEvent, ApprovalRequest, Decision, Op, ProposedChange, StreamEvent, ToolResultKind,
+    AgentEvent, ApprovalRequest, Decision, ImageAttachment, Op, ProposedChange, StreamEvent,
+    ToolResultKind,
 };
 
 /// The ACP protocol version cove speaks.
@@ -39,7 +40,19 @@ const INTERNAL_ERROR: i64 = -32603;
 
 /// Makes the agent's settings for a session's working directory (config loading, trust,
 /// sandbox and the session journal are the caller's, exactly as for the other commands).
-pub type SessionFactory = Box<dyn Fn(&Path) -> Result<AgentSettings, String> + Send>;
+pub type SessionFactory = Box<dyn Fn(&Path) -> Result<SessionSetup, String> + Send>;
+
+/// Turns an image's bytes into an attachment (decoded, downscaled, encoded within the
+/// session's `[vision]` limits), or says why not.
+pub type ImagePrep = Box<dyn Fn(&[u8]) -> Result<ImageAttachment, String> + Send>;
+
+/// What a session needs from the caller.
+pub struct SessionSetup {
+    pub settings: AgentSettings,
+    pub prepare_image: ImagePrep,
+    /// At most this many images a prompt.
+    pub max_images: usize,
+}
 
 /// What the reader hands the loop: one line parsed, or why it could not be.
 enum Incoming {
@@ -133,6 +146,8 @@ struct Session {
     prompt: Option<Value>,
     /// Tool names by call id.
     tools: HashMap<String, String>,
+    prepare_image: ImagePrep,
+    max_images: usize,
 }
 
 /// Runs the ACP agent until the reader ends. Returns the exit code.
@@ -245,7 +260,7 @@ impl Server {
                     "protocolVersion": PROTOCOL_VERSION,
                     "agentCapabilities": {
                         "loadSession": false,
-                        "promptCapabilities": {"image": false, "audio": false, "embeddedContext": true},
+                        "promptCapabilities": {"image": true, "audio": false, "embeddedContext": true},
                         "mcpCapabilities": {"http": false, "sse": false},
                     },
                     "authMethods": [],
@@ -283,7 +298,11 @@ impl Server {
                 &format!("cwd must be an absolute directory: {}", cwd.display()),
             );
         }
-        let settings = match (self.factory)(&cwd) {
+        let SessionSetup {
+            settings,
+            prepare_image,
+            max_images,
+        } = match (self.factory)(&cwd) {
             Ok(s) => s,
             Err(e) => return self.error(id, INTERNAL_ERROR, &e),
         };
@@ -308,6 +327,8 @@ impl Server {
                 turn: 0,
                 prompt: None,
                 tools: HashMap::new(),
+                prepare_image,
+                max_images,
             },
         );
         self.reply(id, json!({"sessionId": sid}));
@@ -321,7 +342,14 @@ impl Server {
             return self.error(id, INVALID_PARAMS, "session/prompt needs prompt");
         };
         let text = prompt_text(blocks);
-        if text.trim().is_empty() {
+        let Some(s) = self.sessions.get(sid) else {
+            return self.error(id, INVALID_PARAMS, &format!("no session {sid}"));
+        };
+        let images = match prompt_images(blocks, s) {
+            Ok(images) => images,
+            Err(e) => return self.error(id, INVALID_PARAMS, &e),
+        };
+        if text.trim().is_empty() && images.is_empty() {
             return self.error(id, INVALID_PARAMS, "the prompt has no text");
         }
         if text.len() > MAX_PROMPT {
@@ -342,7 +370,7 @@ impl Server {
         let _ = s.ops.send(Op::UserTurn {
             turn: s.turn,
             text,
-            images: Vec::new(),
+            images,
         });
     }
 
@@ -509,6 +537,29 @@ impl Server {
             },
         }));
     }
+}
+
+/// The prompt's image blocks (`{type: image, data: base64, mimeType}`) as attachments.
+fn prompt_images(blocks: &[Value], s: &Session) -> Result<Vec<ImageAttachment>, String> {
+    use base64::Engine;
+    let mut images = Vec::new();
+    for b in blocks {
+        if b.get("type").and_then(Value::as_str) != Some("image") {
+            continue;
+        }
+        if images.len() >= s.max_images {
+            return Err(format!("at most {} images a prompt", s.max_images));
+        }
+        let data = b
+            .get("data")
+            .and_then(Value::as_str)
+            .ok_or("an image block without data")?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .map_err(|e| format!("image data is not base64: {e}"))?;
+        images.push((s.prepare_image)(&bytes)?);
+    }
+    Ok(images)
 }
 
 /// The text of a prompt's content blocks: text, and embedded text resources as

@@ -7,8 +7,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+use cove::acp::SessionSetup;
 use cove::agent::AgentSettings;
 use cove::config::{LoadInput, Overrides};
+use cove::vision::encode::{ImageLimits, prepare_bytes};
 
 use super::say_error;
 
@@ -18,7 +20,7 @@ const SYSTEM_PROMPT: &str = "You are cove, a coding assistant running inside the
      tagged with their language.";
 
 /// The agent's settings for a session in `cwd`.
-fn settings_for(cwd: &Path, overrides: &Overrides) -> Result<AgentSettings, String> {
+fn settings_for(cwd: &Path, overrides: &Overrides) -> Result<SessionSetup, String> {
     let loaded = cove::config::load(&LoadInput::from_process(
         cwd.to_path_buf(),
         overrides.clone(),
@@ -34,7 +36,16 @@ fn settings_for(cwd: &Path, overrides: &Overrides) -> Result<AgentSettings, Stri
     let mut settings = AgentSettings::from_config(&loaded.config, SYSTEM_PROMPT.into(), root)
         .map_err(|e| e.to_string())?;
     settings.sessions_dir = super::sessions::sessions_dir(cwd);
-    Ok(settings)
+    let limits = ImageLimits::from_config(&loaded.config.vision);
+    Ok(SessionSetup {
+        settings,
+        max_images: loaded.config.vision.max_images.max(1) as usize,
+        prepare_image: Box::new(move |bytes| {
+            prepare_bytes(bytes, &limits)
+                .map(|p| p.into_attachment())
+                .map_err(|e| e.to_string())
+        }),
+    })
 }
 
 pub fn run(overrides: Overrides) -> u8 {
