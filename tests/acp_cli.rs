@@ -469,6 +469,34 @@ fn cancel_interrupts_the_turn_with_stop_reason_cancelled() {
 }
 
 #[test]
+fn cancel_while_a_permission_is_asked_rejects_the_call() {
+    let server = FakeServer::start(vec![tool_call_reply(&[(
+        "call_c",
+        "write_file",
+        json!({"path": "c.txt", "content": "c"}),
+    )])]);
+    let sb = Sandbox::new();
+    let mut c = Client::start(&sb, &server);
+    let sid = c.handshake(&sb.workspace());
+    let prompt = c.request(
+        "session/prompt",
+        json!({"sessionId": sid, "prompt": [{"type": "text", "text": "write c.txt"}]}),
+    );
+    let msgs = c.until(|m| m["method"] == "session/request_permission");
+    let ask_id = msgs.last().unwrap()["id"].clone();
+    c.send(json!({"jsonrpc": "2.0", "method": "session/cancel", "params": {"sessionId": sid}}));
+    // the editor answers its open dialog with cancelled, as ACP asks of it
+    c.send(
+        json!({"jsonrpc": "2.0", "id": ask_id, "result": {"outcome": {"outcome": "cancelled"}}}),
+    );
+    let (_, done) = c.until_response(prompt);
+    assert_eq!(done["result"]["stopReason"], "cancelled", "{done}");
+    assert!(!sb.workspace().join("c.txt").exists());
+    assert_eq!(server.posts().len(), 1);
+    c.finish();
+}
+
+#[test]
 fn hostile_input_gets_errors_not_a_crash_or_a_hang() {
     let server = FakeServer::start(vec![answer("still here")]);
     let sb = Sandbox::new();

@@ -483,7 +483,10 @@ impl Server {
         }
     }
 
+    /// The prompt being answered, taken when its turn ended; permission requests of the
+    /// turn that were never answered are forgotten with it (bounded).
     fn take_prompt(&mut self, sid: &str) -> Option<Value> {
+        self.permissions.retain(|_, (s, _, _)| s != sid);
         self.sessions.get_mut(sid).and_then(|s| s.prompt.take())
     }
 
