@@ -47,6 +47,16 @@ if [ ! -x "$mcp_dir/node_modules/.bin/mcp-server-everything" ] ||
   npm install --silent --no-audit --no-fund --prefix "$mcp_dir" "@modelcontextprotocol/server-everything@$mcp_version" >/dev/null
 fi
 export COVE_TEST_MCP_EVERYTHING="$mcp_dir/node_modules/.bin/mcp-server-everything"
+# an ACP client for tests/acp_sdk.rs: the official @agentclientprotocol/sdk, pinned, in the
+# cache
+acp_dir="${XDG_CACHE_HOME:-$HOME/.cache}/cove-dev/acp-sdk"
+acp_version="2.4.0"
+if ! grep -q "\"version\": \"$acp_version\"" "$acp_dir/node_modules/@agentclientprotocol/sdk/package.json" 2>/dev/null; then
+  echo "installing @agentclientprotocol/sdk@$acp_version into $acp_dir"
+  mkdir -p "$acp_dir"
+  npm install --silent --no-audit --no-fund --prefix "$acp_dir" "@agentclientprotocol/sdk@$acp_version" >/dev/null
+fi
+export COVE_TEST_ACP_SDK="$acp_dir"
 for comp in rustfmt clippy; do
   if ! cargo "${comp/rustfmt/fmt}" --version >/dev/null 2>&1; then
     rustup component add "$comp"
