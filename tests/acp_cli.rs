@@ -4,6 +4,7 @@
 mod agent_support;
 mod cli_support;
 mod common;
+mod mcp_support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Stdio};
@@ -493,6 +494,56 @@ fn cancel_while_a_permission_is_asked_rejects_the_call() {
     assert_eq!(done["result"]["stopReason"], "cancelled", "{done}");
     assert!(!sb.workspace().join("c.txt").exists());
     assert_eq!(server.posts().len(), 1);
+    c.finish();
+}
+
+#[test]
+fn an_mcp_server_the_editor_passes_is_started_and_its_tool_used() {
+    let Some(bin) = mcp_support::everything().map(|p| p.display().to_string()) else {
+        return;
+    };
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[(
+            "m1",
+            "everything__echo",
+            json!({"message": "hello from the editor's server"}),
+        )]),
+        answer("It echoed."),
+    ]);
+    let sb = Sandbox::new();
+    let mut c = Client::start(&sb, &server);
+    let id = c.request("initialize", json!({"protocolVersion": 1}));
+    let (_, init) = c.until_response(id);
+    assert_eq!(
+        init["result"]["agentCapabilities"]["mcpCapabilities"]["http"],
+        true
+    );
+    let ws = sb.workspace();
+    let id = c.request(
+        "session/new",
+        json!({"cwd": ws.to_str().unwrap(), "mcpServers": [
+            {"name": "everything", "command": bin, "args": [], "env": []}
+        ]}),
+    );
+    let (_, new) = c.until_response(id);
+    let sid = new["result"]["sessionId"].as_str().unwrap().to_owned();
+    let prompt = c.request(
+        "session/prompt",
+        json!({"sessionId": sid, "prompt": [{"type": "text", "text": "echo something"}]}),
+    );
+    let msgs = c.until(|m| m["method"] == "session/request_permission");
+    let ask_id = msgs.last().unwrap()["id"].clone();
+    c.send(json!({"jsonrpc": "2.0", "id": ask_id, "result": {"outcome": {"outcome": "selected", "optionId": "allow_once"}}}));
+    let (_, done) = c.until_response(prompt);
+    assert_eq!(done["result"]["stopReason"], "end_turn", "{done}");
+    let posts = server.posts();
+    let offered = posts[0].json()["tools"].to_string();
+    assert!(offered.contains("everything__echo"), "{offered}");
+    let results = tool_messages(&posts[1]);
+    assert!(
+        results[0].contains("hello from the editor's server"),
+        "{results:?}"
+    );
     c.finish();
 }
 

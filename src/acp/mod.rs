@@ -40,7 +40,113 @@ const INTERNAL_ERROR: i64 = -32603;
 
 /// Makes the agent's settings for a session's working directory (config loading, trust,
 /// sandbox and the session journal are the caller's, exactly as for the other commands).
-pub type SessionFactory = Box<dyn Fn(&Path) -> Result<SessionSetup, String> + Send>;
+pub type SessionFactory =
+    Box<dyn Fn(&Path, Vec<EditorMcpServer>) -> Result<SessionSetup, String> + Send>;
+
+/// An MCP server the editor passes with `session/new`, started like a configured one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EditorMcpServer {
+    /// Made safe for tool names (`[A-Za-z0-9_-]`, no `__`, at most 32 characters).
+    pub name: String,
+    /// stdio: the command, its arguments and environment.
+    pub command: Option<String>,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// http: the URL and headers.
+    pub url: Option<String>,
+    pub headers: Vec<(String, String)>,
+}
+
+/// The editor's `mcpServers` (stdio entries, and `type: "http"` ones); others are refused.
+fn editor_mcp_servers(params: &Value) -> Result<Vec<EditorMcpServer>, String> {
+    let pairs = |v: Option<&Value>| -> Vec<(String, String)> {
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| {
+                        Some((
+                            e.get("name")?.as_str()?.to_owned(),
+                            e.get("value")?.as_str()?.to_owned(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let Some(list) = params.get("mcpServers").and_then(Value::as_array) else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<EditorMcpServer> = Vec::new();
+    for entry in list.iter().take(64) {
+        let raw = entry.get("name").and_then(Value::as_str).unwrap_or("mcp");
+        let mut name: String = raw
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(28)
+            .collect();
+        while name.contains("__") {
+            name = name.replace("__", "_");
+        }
+        if name.is_empty() || name == "_" {
+            name = "mcp".into();
+        }
+        let base = name.clone();
+        let mut n = 1;
+        while out.iter().any(|s| s.name == name) {
+            n += 1;
+            name = format!("{base}-{n}");
+        }
+        let kind = entry.get("type").and_then(Value::as_str);
+        let server = match kind {
+            None | Some("stdio") => EditorMcpServer {
+                name,
+                command: Some(
+                    entry
+                        .get("command")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| format!("MCP server {raw}: no command"))?
+                        .to_owned(),
+                ),
+                args: entry
+                    .get("args")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                env: pairs(entry.get("env")),
+                ..EditorMcpServer::default()
+            },
+            Some("http") => EditorMcpServer {
+                name,
+                url: Some(
+                    entry
+                        .get("url")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| format!("MCP server {raw}: no url"))?
+                        .to_owned(),
+                ),
+                headers: pairs(entry.get("headers")),
+                ..EditorMcpServer::default()
+            },
+            Some(other) => {
+                return Err(format!(
+                    "MCP server {raw}: transport {other} is not supported"
+                ));
+            }
+        };
+        out.push(server);
+    }
+    Ok(out)
+}
 
 /// Turns an image's bytes into an attachment (decoded, downscaled, encoded within the
 /// session's `[vision]` limits), or says why not.
@@ -261,7 +367,7 @@ impl Server {
                     "agentCapabilities": {
                         "loadSession": false,
                         "promptCapabilities": {"image": true, "audio": false, "embeddedContext": true},
-                        "mcpCapabilities": {"http": false, "sse": false},
+                        "mcpCapabilities": {"http": true, "sse": false},
                     },
                     "authMethods": [],
                     "agentInfo": {"name": "cove", "title": "cove", "version": env!("CARGO_PKG_VERSION")},
@@ -298,11 +404,15 @@ impl Server {
                 &format!("cwd must be an absolute directory: {}", cwd.display()),
             );
         }
+        let mcp = match editor_mcp_servers(params) {
+            Ok(m) => m,
+            Err(e) => return self.error(id, INVALID_PARAMS, &e),
+        };
         let SessionSetup {
             settings,
             prepare_image,
             max_images,
-        } = match (self.factory)(&cwd) {
+        } = match (self.factory)(&cwd, mcp) {
             Ok(s) => s,
             Err(e) => return self.error(id, INTERNAL_ERROR, &e),
         };
@@ -645,6 +755,27 @@ mod tests {
         let t = prompt_text(&blocks);
         assert!(t.starts_with("fix it\n\n<file uri=\"file:///a.rs\">\nfn a() {}\n</file>"));
         assert!(t.ends_with("(see file:///b.rs)"));
+    }
+
+    #[test]
+    fn editor_mcp_servers_get_safe_unique_names() {
+        let params = json!({"mcpServers": [
+            {"name": "my files/v2", "command": "fs-server", "args": ["--ro"], "env": [{"name": "K", "value": "v"}]},
+            {"name": "my files/v2", "command": "other"},
+            {"type": "http", "name": "a__b", "url": "http://127.0.0.1:9/mcp", "headers": []},
+        ]});
+        let s = editor_mcp_servers(&params).unwrap();
+        assert_eq!(s[0].name, "my_files_v2");
+        assert_eq!(s[0].args, ["--ro"]);
+        assert_eq!(s[0].env, [("K".to_owned(), "v".to_owned())]);
+        assert_eq!(s[1].name, "my_files_v2-2");
+        assert_eq!(s[2].name, "a_b");
+        assert_eq!(s[2].url.as_deref(), Some("http://127.0.0.1:9/mcp"));
+        assert!(
+            editor_mcp_servers(&json!({"mcpServers": [{"type": "sse", "name": "x", "url": "u"}]}))
+                .is_err()
+        );
+        assert!(editor_mcp_servers(&json!({"mcpServers": [{"name": "x"}]})).is_err());
     }
 
     #[test]

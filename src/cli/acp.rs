@@ -7,8 +7,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use cove::acp::SessionSetup;
+use cove::acp::{EditorMcpServer, SessionSetup};
 use cove::agent::AgentSettings;
+use cove::config::McpServerConfig;
 use cove::config::{LoadInput, Overrides};
 use cove::vision::encode::{ImageLimits, prepare_bytes};
 
@@ -20,7 +21,11 @@ const SYSTEM_PROMPT: &str = "You are cove, a coding assistant running inside the
      tagged with their language.";
 
 /// The agent's settings for a session in `cwd`.
-fn settings_for(cwd: &Path, overrides: &Overrides) -> Result<SessionSetup, String> {
+fn settings_for(
+    cwd: &Path,
+    mcp: Vec<EditorMcpServer>,
+    overrides: &Overrides,
+) -> Result<SessionSetup, String> {
     let loaded = cove::config::load(&LoadInput::from_process(
         cwd.to_path_buf(),
         overrides.clone(),
@@ -31,6 +36,24 @@ fn settings_for(cwd: &Path, overrides: &Overrides) -> Result<SessionSetup, Strin
     }
     if let Some(u) = &loaded.untrusted {
         tracing::warn!("acp: {}", u.notice());
+    }
+    // the editor's MCP servers are the user's own, like their config's; a configured server
+    // of the same name stays
+    let mut loaded = loaded;
+    for s in mcp {
+        loaded
+            .config
+            .mcp
+            .servers
+            .entry(s.name)
+            .or_insert(McpServerConfig {
+                command: s.command,
+                args: s.args,
+                env: s.env.into_iter().collect(),
+                url: s.url,
+                headers: s.headers.into_iter().collect(),
+                ..McpServerConfig::default()
+            });
     }
     let root = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
     let mut settings = AgentSettings::from_config(&loaded.config, SYSTEM_PROMPT.into(), root)
@@ -60,7 +83,8 @@ pub fn run(overrides: Overrides) -> u8 {
             return 1;
         }
     };
-    let factory: cove::acp::SessionFactory = Box::new(move |cwd| settings_for(cwd, &overrides));
+    let factory: cove::acp::SessionFactory =
+        Box::new(move |cwd, mcp| settings_for(cwd, mcp, &overrides));
     let code = rt.block_on(cove::acp::serve(
         tokio::io::stdin(),
         tokio::io::stdout(),
