@@ -4,23 +4,31 @@
 //! driven like `cove exec` drives it: prompts become `Op::UserTurn`, `session/cancel`
 //! becomes `Op::Interrupt`, and `AgentEvent`s become `session/update` notifications.
 //! An approval the agent asks for is put to the editor as `session/request_permission`;
-//! its answer (or the editor's silence) is the only thing that resolves it.
+//! its answer (or an interrupt) is the only thing that resolves it.
 //!
 //! The wire format is written here with serde_json rather than with the
 //! `agent-client-protocol` crate (see ARCHITECTURE.md): the part of ACP cove speaks is
-//! small, and the adapter keeps it in this one module.
+//! small, and the adapter keeps it in `acp/` (`wire.rs`: lines and the shapes cove reads
+//! and writes; this file: sessions, requests and events).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+mod wire;
+
+pub use wire::EditorMcpServer;
+use wire::{
+    Incoming, diff_content, editor_mcp_servers, prompt_images, prompt_text, read_lines, tool_kind,
+    write_lines,
+};
 
 use crate::agent::{self, AgentSettings};
 use crate::protocol::{
-    AgentEvent, ApprovalRequest, Decision, ImageAttachment, Op, ProposedChange, StreamEvent,
-    ToolResultKind,
+    AgentEvent, ApprovalRequest, Decision, ImageAttachment, Op, StreamEvent, ToolResultKind,
 };
 
 /// The ACP protocol version cove speaks.
@@ -43,111 +51,6 @@ const INTERNAL_ERROR: i64 = -32603;
 pub type SessionFactory =
     Box<dyn Fn(&Path, Vec<EditorMcpServer>) -> Result<SessionSetup, String> + Send>;
 
-/// An MCP server the editor passes with `session/new`, started like a configured one.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct EditorMcpServer {
-    /// Made safe for tool names (`[A-Za-z0-9_-]`, no `__`, at most 32 characters).
-    pub name: String,
-    /// stdio: the command, its arguments and environment.
-    pub command: Option<String>,
-    pub args: Vec<String>,
-    pub env: Vec<(String, String)>,
-    /// http: the URL and headers.
-    pub url: Option<String>,
-    pub headers: Vec<(String, String)>,
-}
-
-/// The editor's `mcpServers` (stdio entries, and `type: "http"` ones); others are refused.
-fn editor_mcp_servers(params: &Value) -> Result<Vec<EditorMcpServer>, String> {
-    let pairs = |v: Option<&Value>| -> Vec<(String, String)> {
-        v.and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| {
-                        Some((
-                            e.get("name")?.as_str()?.to_owned(),
-                            e.get("value")?.as_str()?.to_owned(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let Some(list) = params.get("mcpServers").and_then(Value::as_array) else {
-        return Ok(Vec::new());
-    };
-    let mut out: Vec<EditorMcpServer> = Vec::new();
-    for entry in list.iter().take(64) {
-        let raw = entry.get("name").and_then(Value::as_str).unwrap_or("mcp");
-        let mut name: String = raw
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(28)
-            .collect();
-        while name.contains("__") {
-            name = name.replace("__", "_");
-        }
-        if name.is_empty() || name == "_" {
-            name = "mcp".into();
-        }
-        let base = name.clone();
-        let mut n = 1;
-        while out.iter().any(|s| s.name == name) {
-            n += 1;
-            name = format!("{base}-{n}");
-        }
-        let kind = entry.get("type").and_then(Value::as_str);
-        let server = match kind {
-            None | Some("stdio") => EditorMcpServer {
-                name,
-                command: Some(
-                    entry
-                        .get("command")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| format!("MCP server {raw}: no command"))?
-                        .to_owned(),
-                ),
-                args: entry
-                    .get("args")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|x| x.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                env: pairs(entry.get("env")),
-                ..EditorMcpServer::default()
-            },
-            Some("http") => EditorMcpServer {
-                name,
-                url: Some(
-                    entry
-                        .get("url")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| format!("MCP server {raw}: no url"))?
-                        .to_owned(),
-                ),
-                headers: pairs(entry.get("headers")),
-                ..EditorMcpServer::default()
-            },
-            Some(other) => {
-                return Err(format!(
-                    "MCP server {raw}: transport {other} is not supported"
-                ));
-            }
-        };
-        out.push(server);
-    }
-    Ok(out)
-}
-
 /// Turns an image's bytes into an attachment (decoded, downscaled, encoded within the
 /// session's `[vision]` limits), or says why not.
 pub type ImagePrep = Box<dyn Fn(&[u8]) -> Result<ImageAttachment, String> + Send>;
@@ -158,89 +61,6 @@ pub struct SessionSetup {
     pub prepare_image: ImagePrep,
     /// At most this many images a prompt.
     pub max_images: usize,
-}
-
-/// What the reader hands the loop: one line parsed, or why it could not be.
-enum Incoming {
-    Message(Value),
-    Bad { code: i64, message: String },
-}
-
-/// Reads lines of at most `MAX_LINE` bytes; longer ones are skipped to their end.
-async fn read_lines<R: AsyncRead + Unpin>(reader: R, tx: UnboundedSender<Incoming>) {
-    let mut reader = BufReader::new(reader);
-    let mut line: Vec<u8> = Vec::new();
-    let mut too_long = false;
-    loop {
-        let buf = match reader.fill_buf().await {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::warn!("acp: cannot read stdin: {e}");
-                return;
-            }
-        };
-        if buf.is_empty() {
-            // end of input: a last unterminated line still counts
-            if !line.is_empty() && !too_long {
-                let _ = tx.send(parse_line(&line));
-            }
-            return;
-        }
-        let (take, end) = match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => (i + 1, true),
-            None => (buf.len(), false),
-        };
-        if !too_long {
-            let piece = &buf[..if end { take - 1 } else { take }];
-            if line.len() + piece.len() > MAX_LINE {
-                too_long = true;
-                line = Vec::new();
-            } else {
-                line.extend_from_slice(piece);
-            }
-        }
-        reader.consume(take);
-        if end {
-            if too_long {
-                let _ = tx.send(Incoming::Bad {
-                    code: INVALID_REQUEST,
-                    message: format!("message longer than {MAX_LINE} bytes"),
-                });
-            } else if !line.iter().all(u8::is_ascii_whitespace)
-                && tx.send(parse_line(&line)).is_err()
-            {
-                return;
-            }
-            line.clear();
-            too_long = false;
-        }
-    }
-}
-
-fn parse_line(line: &[u8]) -> Incoming {
-    match serde_json::from_slice::<Value>(line) {
-        Ok(v) if v.is_object() => Incoming::Message(v),
-        Ok(_) => Incoming::Bad {
-            code: INVALID_REQUEST,
-            message: "a JSON-RPC message must be an object".into(),
-        },
-        Err(e) => Incoming::Bad {
-            code: PARSE_ERROR,
-            message: format!("parse error: {e}"),
-        },
-    }
-}
-
-/// Writes each message as one line, flushed.
-async fn write_lines<W: AsyncWrite + Unpin>(mut writer: W, mut rx: UnboundedReceiver<Value>) {
-    while let Some(v) = rx.recv().await {
-        let mut line = v.to_string();
-        line.push('\n');
-        if writer.write_all(line.as_bytes()).await.is_err() || writer.flush().await.is_err() {
-            tracing::warn!("acp: stdout closed");
-            return;
-        }
-    }
 }
 
 struct Session {
@@ -455,7 +275,7 @@ impl Server {
         let Some(s) = self.sessions.get(sid) else {
             return self.error(id, INVALID_PARAMS, &format!("no session {sid}"));
         };
-        let images = match prompt_images(blocks, s) {
+        let images = match prompt_images(blocks, s.max_images, &s.prepare_image) {
             Ok(images) => images,
             Err(e) => return self.error(id, INVALID_PARAMS, &e),
         };
@@ -649,151 +469,5 @@ impl Server {
                 ],
             },
         }));
-    }
-}
-
-/// The prompt's image blocks (`{type: image, data: base64, mimeType}`) as attachments.
-fn prompt_images(blocks: &[Value], s: &Session) -> Result<Vec<ImageAttachment>, String> {
-    use base64::Engine;
-    let mut images = Vec::new();
-    for b in blocks {
-        if b.get("type").and_then(Value::as_str) != Some("image") {
-            continue;
-        }
-        if images.len() >= s.max_images {
-            return Err(format!("at most {} images a prompt", s.max_images));
-        }
-        let data = b
-            .get("data")
-            .and_then(Value::as_str)
-            .ok_or("an image block without data")?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(data.trim())
-            .map_err(|e| format!("image data is not base64: {e}"))?;
-        images.push((s.prepare_image)(&bytes)?);
-    }
-    Ok(images)
-}
-
-/// The text of a prompt's content blocks: text, and embedded text resources as
-/// attachments; links are named.
-fn prompt_text(blocks: &[Value]) -> String {
-    let mut parts = Vec::new();
-    for b in blocks {
-        match b.get("type").and_then(Value::as_str) {
-            Some("text") => {
-                if let Some(t) = b.get("text").and_then(Value::as_str) {
-                    parts.push(t.to_owned());
-                }
-            }
-            Some("resource") => {
-                let r = b.get("resource");
-                let uri = r.and_then(|r| r.get("uri")).and_then(Value::as_str);
-                if let Some(t) = r.and_then(|r| r.get("text")).and_then(Value::as_str) {
-                    parts.push(format!(
-                        "<file uri=\"{}\">\n{t}\n</file>",
-                        uri.unwrap_or("")
-                    ));
-                }
-            }
-            Some("resource_link") => {
-                if let Some(uri) = b.get("uri").and_then(Value::as_str) {
-                    parts.push(format!("(see {uri})"));
-                }
-            }
-            _ => {}
-        }
-    }
-    parts.join("\n\n")
-}
-
-/// The most text of one change sent as an ACP `diff` (old and new together); a larger
-/// change is named by its location only.
-const MAX_DIFF: usize = 2 * 1024 * 1024;
-
-/// File changes as ACP `diff` contents (absolute paths), so the editor shows its own diff.
-fn diff_content(root: &Path, changes: &[ProposedChange]) -> Vec<Value> {
-    changes
-        .iter()
-        .filter(|c| {
-            c.old.as_deref().map_or(0, str::len) + c.new.as_deref().map_or(0, str::len) <= MAX_DIFF
-        })
-        .map(|c| {
-            json!({
-                "type": "diff",
-                "path": root.join(&c.path),
-                "oldText": c.old.as_deref(),
-                "newText": c.new.as_deref().unwrap_or(""),
-            })
-        })
-        .collect()
-}
-
-/// ACP's tool kind for one of cove's tools.
-fn tool_kind(tool: &str) -> &'static str {
-    match tool {
-        "read_file" | "list_files" | "git_status" | "git_diff" => "read",
-        "search" => "search",
-        "write_file" | "edit_file" | "apply_patch" => "edit",
-        "shell" | "git_commit" => "execute",
-        _ => "other",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prompt_blocks_become_text() {
-        let blocks = vec![
-            json!({"type": "text", "text": "fix it"}),
-            json!({"type": "resource", "resource": {"uri": "file:///a.rs", "text": "fn a() {}"}}),
-            json!({"type": "resource_link", "uri": "file:///b.rs", "name": "b.rs"}),
-            json!({"type": "image", "data": "x", "mimeType": "image/png"}),
-        ];
-        let t = prompt_text(&blocks);
-        assert!(t.starts_with("fix it\n\n<file uri=\"file:///a.rs\">\nfn a() {}\n</file>"));
-        assert!(t.ends_with("(see file:///b.rs)"));
-    }
-
-    #[test]
-    fn editor_mcp_servers_get_safe_unique_names() {
-        let params = json!({"mcpServers": [
-            {"name": "my files/v2", "command": "fs-server", "args": ["--ro"], "env": [{"name": "K", "value": "v"}]},
-            {"name": "my files/v2", "command": "other"},
-            {"type": "http", "name": "a__b", "url": "http://127.0.0.1:9/mcp", "headers": []},
-        ]});
-        let s = editor_mcp_servers(&params).unwrap();
-        assert_eq!(s[0].name, "my_files_v2");
-        assert_eq!(s[0].args, ["--ro"]);
-        assert_eq!(s[0].env, [("K".to_owned(), "v".to_owned())]);
-        assert_eq!(s[1].name, "my_files_v2-2");
-        assert_eq!(s[2].name, "a_b");
-        assert_eq!(s[2].url.as_deref(), Some("http://127.0.0.1:9/mcp"));
-        assert!(
-            editor_mcp_servers(&json!({"mcpServers": [{"type": "sse", "name": "x", "url": "u"}]}))
-                .is_err()
-        );
-        assert!(editor_mcp_servers(&json!({"mcpServers": [{"name": "x"}]})).is_err());
-    }
-
-    #[test]
-    fn bad_lines_are_errors() {
-        assert!(matches!(
-            parse_line(b"{nope"),
-            Incoming::Bad {
-                code: PARSE_ERROR,
-                ..
-            }
-        ));
-        assert!(matches!(
-            parse_line(b"[1]"),
-            Incoming::Bad {
-                code: INVALID_REQUEST,
-                ..
-            }
-        ));
-        assert!(matches!(parse_line(b"{}"), Incoming::Message(_)));
     }
 }
