@@ -17,8 +17,8 @@ mod types;
 
 pub use custom::CustomToolConfig;
 pub use load::{LoadInput, Loaded, Overrides, Source, load};
-pub use show::render_effective;
 pub use mcp::{DEFAULT_SCHEMA_BUDGET, McpConfig, McpServerConfig};
+pub use show::render_effective;
 pub use types::*;
 
 use std::path::PathBuf;
