@@ -80,6 +80,19 @@ impl HostPolicy {
 
 /// Loopback, private-range (RFC 1918, CGNAT as used by Tailscale-style overlays,
 /// link-local, IPv6 unique-local and link-local) or unspecified.
+/// Every address `host` resolves to, once each has passed the rule: the body of the model
+/// client's resolver (`llm::net`) and the MCP client's (`mcp::http`), which implement two
+/// versions of reqwest's resolver trait.
+pub async fn lookup_checked(
+    policy: &HostPolicy,
+    host: &str,
+) -> Result<Vec<std::net::SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, 0)).await?.collect();
+    let ips: Vec<IpAddr> = addrs.iter().map(std::net::SocketAddr::ip).collect();
+    policy.check_resolved(host, &ips)?;
+    Ok(addrs)
+}
+
 pub fn is_local(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {

@@ -1,7 +1,6 @@
 //! The HTTP client's DNS resolver, which enforces the offline rule on every address a
 //! host name resolves to (see `config::offline`).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -17,10 +16,7 @@ impl Resolve for GuardedResolver {
         let policy = Arc::clone(&self.policy);
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let ips: Vec<_> = addrs.iter().map(SocketAddr::ip).collect();
-            policy.check_resolved(&host, &ips)?;
+            let addrs = crate::config::offline::lookup_checked(&policy, &host).await?;
             let iter: Addrs = Box::new(addrs.into_iter());
             Ok(iter)
         })

@@ -4,7 +4,6 @@
 //! system's roots (as the model client does; internal CAs installed there work) with
 //! rustls and ring, the TLS stack the model client already uses.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use reqwest_mcp::dns::{Addrs, Name, Resolve, Resolving};
@@ -24,10 +23,7 @@ impl Resolve for Guarded {
         let policy = Arc::clone(&self.policy);
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let ips: Vec<_> = addrs.iter().map(SocketAddr::ip).collect();
-            policy.check_resolved(&host, &ips)?;
+            let addrs = crate::config::offline::lookup_checked(&policy, &host).await?;
             let iter: Addrs = Box::new(addrs.into_iter());
             Ok(iter)
         })
