@@ -137,6 +137,57 @@ impl AutoApprove {
     }
 }
 
+/// How a person at an editor wants calls decided (ACP's session modes; the TUI stays at
+/// `Ask`). Kept in a `ModeCell` the front-end shares with the agent, so a change made while
+/// a turn runs applies to the next call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApprovalMode {
+    /// Every call the policy does not allow asks.
+    #[default]
+    Ask,
+    /// File edits run without asking (never a write to a protected file, never a
+    /// dangerous command); the rest asks.
+    AcceptEdits,
+    /// Only tools that read run; anything else is refused with the reason.
+    ReadOnly,
+}
+
+impl ApprovalMode {
+    pub const ALL: [ApprovalMode; 3] = [
+        ApprovalMode::Ask,
+        ApprovalMode::AcceptEdits,
+        ApprovalMode::ReadOnly,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            ApprovalMode::Ask => "ask",
+            ApprovalMode::AcceptEdits => "accept-edits",
+            ApprovalMode::ReadOnly => "read-only",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<ApprovalMode> {
+        Self::ALL.into_iter().find(|m| m.id() == id)
+    }
+}
+
+/// The session's `ApprovalMode`, shared by the front-end (which sets it) and the agent.
+#[derive(Debug, Default)]
+pub struct ModeCell(std::sync::atomic::AtomicU8);
+
+impl ModeCell {
+    pub fn get(&self) -> ApprovalMode {
+        let n = self.0.load(std::sync::atomic::Ordering::Relaxed) as usize;
+        ApprovalMode::ALL.get(n).copied().unwrap_or_default()
+    }
+
+    pub fn set(&self, mode: ApprovalMode) {
+        let n = ApprovalMode::ALL.iter().position(|m| *m == mode).unwrap_or(0);
+        self.0.store(n as u8, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// One run of the check.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CheckReport {

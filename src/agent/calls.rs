@@ -9,7 +9,7 @@ use futures_util::stream::FuturesUnordered;
 use tokio::sync::oneshot;
 
 use super::*;
-use crate::protocol::{ApprovalKind, AutoApprove};
+use crate::protocol::{ApprovalKind, ApprovalMode, AutoApprove};
 use crate::session::record::Record;
 use crate::tools::{Call, ToolError, Turn, on_disk};
 
@@ -50,6 +50,12 @@ impl Agent {
         if let Some(why) = self.settings.unattended.and_then(|l| beyond(l, parsed)) {
             return Gate::Refuse(why);
         }
+        let mode = self.settings.mode.get();
+        if mode == ApprovalMode::ReadOnly && !parsed.read_only() {
+            return Gate::Refuse(format!(
+                "not run: the user put this session in read-only mode, which does not allow `{name}`. Go on with tools that only read, and say in your answer what should be changed or run."
+            ));
+        }
         if let Some(cmd) = parsed.command() {
             let tools = &self.settings.tools;
             use crate::tools::shell_policy::{ShellGate, check};
@@ -80,7 +86,9 @@ impl Agent {
         {
             return Gate::Ask;
         }
-        if policy == Policy::Always || self.allowed_tools.contains(name) {
+        let accepted_edit = mode == ApprovalMode::AcceptEdits
+            && matches!(parsed.approval().kind, ApprovalKind::Files { .. });
+        if policy == Policy::Always || self.allowed_tools.contains(name) || accepted_edit {
             Gate::Run
         } else {
             Gate::Ask

@@ -48,6 +48,8 @@ pub struct AgentSettings {
     /// reason, and so are dangerous commands and writes to protected files; the
     /// front-end answers the rest.
     pub unattended: Option<crate::protocol::AutoApprove>,
+    /// The approval mode a front-end may change while the session runs (`cove acp`).
+    pub mode: std::sync::Arc<crate::protocol::ModeCell>,
 }
 
 /// The tools' environment from the config: the workspace `root` (canonicalised), the
@@ -108,6 +110,7 @@ impl AgentSettings {
             config: config.clone(),
             base_model: config.model.clone(),
             unattended: None,
+            mode: Default::default(),
             vision: match config.image_route() {
                 ImageRoute::Main => None,
                 ImageRoute::Vision(mc) => {

@@ -132,7 +132,11 @@ impl Agent {
             self.send(AgentEvent::Notice { text });
             return;
         };
-        if let Some(profile) = self.settings.config.profiles.get(&name).cloned() {
+        // `default`, unless a profile has that name: `[model]` as configured, no profile
+        let profile = self.settings.config.profiles.get(&name).cloned().or_else(|| {
+            (name == "default").then(crate::config::ModelConfig::default)
+        });
+        if let Some(profile) = profile {
             let mc = overlay(&self.settings.base_model, &profile);
             let env = |k: &str| std::env::var(k).ok();
             let client = match Client::new(
