@@ -8,6 +8,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod git;
+pub mod guard;
 pub mod llm;
 pub mod mcp;
 pub mod private_files;

@@ -118,6 +118,7 @@ impl Agent {
             temperature: Some(0.2),
             num_ctx: self.ollama_num_ctx(),
             stop_when_slow: false,
+            purpose: crate::guard::ledger::Purpose::Compaction,
         };
         let cancel = self.cancel.clone();
         let result = {

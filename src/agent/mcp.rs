@@ -83,6 +83,7 @@ impl Agent {
                         tools: Vec::new(),
                         max_tokens,
                         temperature: Some(0.0),
+                        purpose: crate::guard::ledger::Purpose::Vision,
                         ..ChatRequest::default()
                     };
                     let done = client

@@ -94,6 +94,7 @@ impl AgentSettings {
             config.model.endpoints(&env),
             ClientOptions::from_config(config, &config.model),
         )?;
+        let guard = client.guard().clone();
         let ctx = tool_context(config, root);
         Ok(AgentSettings {
             model: config.model.clone(),
@@ -114,8 +115,12 @@ impl AgentSettings {
             vision: match config.image_route() {
                 ImageRoute::Main => None,
                 ImageRoute::Vision(mc) => {
-                    let client =
-                        Client::new(mc.endpoints(&env), ClientOptions::from_config(config, &mc))?;
+                    // one guard for the session: the same placeholders, one ledger session
+                    let opts = ClientOptions {
+                        guard,
+                        ..ClientOptions::from_config(config, &mc)
+                    };
+                    let client = Client::new(mc.endpoints(&env), opts)?;
                     Some((mc, std::sync::Arc::new(client)))
                 }
             },

@@ -245,6 +245,7 @@ impl Agent {
                     temperature: retries.temperature.or(self.settings.model.temperature),
                     num_ctx: self.ollama_num_ctx(),
                     stop_when_slow: self.stop_when_slow(&retries),
+                    purpose: crate::guard::ledger::Purpose::Turn,
                 };
                 let sent = self.stream_step(&self.settings.client, turn, &req).await;
                 match self.recover(turn, sent, &mut retries).await {
@@ -436,6 +437,7 @@ impl Agent {
             temperature: mc.temperature,
             num_ctx: None,
             stop_when_slow: false,
+            purpose: crate::guard::ledger::Purpose::Vision,
         };
         let Step { end, streamed } = self.stream_step(&client, turn, &req).await;
         let stopped = match &end {

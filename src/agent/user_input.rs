@@ -139,10 +139,11 @@ impl Agent {
         if let Some(profile) = profile {
             let mc = overlay(&self.settings.base_model, &profile);
             let env = |k: &str| std::env::var(k).ok();
-            let client = match Client::new(
-                mc.endpoints(&env),
-                ClientOptions::from_config(&self.settings.config, &mc),
-            ) {
+            let opts = ClientOptions {
+                guard: self.settings.client.guard().clone(),
+                ..ClientOptions::from_config(&self.settings.config, &mc)
+            };
+            let client = match Client::new(mc.endpoints(&env), opts) {
                 Ok(c) => c,
                 Err(e) => {
                     self.send(AgentEvent::Notice {

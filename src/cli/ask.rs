@@ -120,6 +120,7 @@ pub async fn run(args: AskArgs, loaded: Loaded) -> u8 {
         temperature: model_cfg.temperature,
         num_ctx: None,
         stop_when_slow: false,
+        purpose: crate::guard::ledger::Purpose::Turn,
     };
 
     let json_mode = args.json;

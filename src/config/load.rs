@@ -482,6 +482,28 @@ fn validate(config: &Config, sources: &BTreeMap<String, Source>) -> Result<(), C
             });
         }
     }
+    // `[guard]` regexes, compiled as `guard::rules` compiles them (bytes, no Unicode
+    // classes, bounded size): a rule that cannot apply is an error, not a silent gap
+    let guard = &config.guard;
+    for (key, list) in [
+        ("guard.patterns", &guard.patterns),
+        ("guard.deny_prompt", &guard.deny_prompt),
+        ("guard.stop_on", &guard.stop_on),
+    ] {
+        for p in list {
+            if let Err(e) = regex::bytes::RegexBuilder::new(p)
+                .unicode(false)
+                .size_limit(8 * 1024 * 1024)
+                .build()
+            {
+                return Err(ConfigError::BadValue {
+                    origin: origin(key),
+                    key: key.into(),
+                    message: format!("`{p}` is not a regex the guard can use: {e}"),
+                });
+            }
+        }
+    }
     Ok(())
 }
 

@@ -168,13 +168,27 @@ impl ToolsConfig {
     }
 }
 
-/// Secrets: files that always ask before a tool writes them (added to the built-in list:
-/// `.env*`, `*.pem`, `*.key`, `id_*`, `.netrc`, `credentials*`, ...).
+/// `[guard]` (`src/guard/`): secrets redacted before anything is sent, files that ask
+/// before they are read or written, rules on the prompt and on the stream.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct GuardConfig {
+    /// Files that always ask before a tool reads or writes them, added to the built-in
+    /// list (`.env*`, `*.pem`, `*.key`, `id_*`, `.netrc`, `.npmrc`, `credentials*`, ...).
     /// Globs (file name or path relative to the workspace; `*` matches any run).
     pub deny_read: Vec<String>,
+    /// Redact secrets from everything sent to a model server (unset = on); `false` is
+    /// honoured from trusted config only.
+    pub redact: Option<bool>,
+    /// More secret patterns (regexes; the whole match, or its first group, is the secret).
+    pub patterns: Vec<String>,
+    /// A user message matching one of these regexes is not sent.
+    pub deny_prompt: Vec<String>,
+    /// Streamed text matching one of these regexes stops the reply.
+    pub stop_on: Vec<String>,
+    /// A reply the server's content filter stopped is asked again this many times with
+    /// the newest tool output and attachments left out (unset = 0).
+    pub retry_filtered: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

@@ -17,12 +17,15 @@ use super::chunk::{Chunk, http_error_message};
 use super::error::LlmError;
 use super::net::GuardedResolver;
 use super::overflow;
+use super::record::Sent;
 use super::recover::recover_tool_calls;
 use super::request::ChatRequest;
 use super::sse::SseParser;
 use crate::config::mask_url_credentials as shown;
 use crate::config::offline::{HostPolicy, Refusal};
 use crate::config::{Config, Endpoint, ModelConfig};
+use crate::guard::Guard;
+use crate::guard::ledger::Purpose;
 use crate::protocol::StreamEvent;
 
 #[derive(Debug, Clone)]
@@ -40,6 +43,9 @@ pub struct ClientOptions {
     pub min_tokens_per_s: f64,
     /// How long a stream is measured before it counts as slow (30 s; tests use less).
     pub slow_window: Duration,
+    /// Redaction before a chat request is serialised, `stop_on`, and the ledger line of
+    /// every request sent (`src/guard/`). One per session, shared by its clients.
+    pub guard: Arc<Guard>,
 }
 
 /// `[model] max_reply_bytes` unset: 4 MiB of text is far beyond any real reply.
@@ -71,6 +77,7 @@ impl ClientOptions {
                     DEFAULT_MIN_TOKENS_PER_S
                 }),
             slow_window: SLOW_WINDOW,
+            guard: Arc::new(Guard::from_config(&config.guard)),
             policy: HostPolicy {
                 offline: config.offline,
                 allowed_hosts: config.allowed_hosts.clone(),
@@ -175,6 +182,12 @@ impl Client {
         &self.endpoints
     }
 
+    /// The session's guard (shared with the agent, and with a client that replaces this
+    /// one, so placeholders stay the same).
+    pub fn guard(&self) -> &Arc<Guard> {
+        &self.opts.guard
+    }
+
     /// How long a stream is measured before it counts as slow (tests shorten it).
     pub fn set_slow_window(&mut self, window: Duration) {
         self.opts.slow_window = window;
@@ -186,13 +199,27 @@ impl Client {
         req: &ChatRequest,
         on_event: &mut (dyn FnMut(StreamEvent) + Send),
     ) -> Result<Completion, LlmError> {
+        let guard = self.opts.guard.clone();
+        if let Some(text) = guard.take_notice() {
+            on_event(StreamEvent::Notice { message: text });
+        }
+        // secrets out before anything is serialised; the caller's conversation keeps them
+        let mut redacted = req.clone();
+        let tally = guard.redact_messages(&mut redacted.messages);
+        if let Some(message) = crate::guard::redaction_notice(&tally) {
+            guard.event("redaction", crate::guard::kinds(&tally.new));
+            on_event(StreamEvent::Notice { message });
+        }
+        let req = &redacted;
         let mut failures = Vec::new();
         for (i, ep) in self.endpoints.iter().enumerate() {
             self.check_policy(ep)?;
             let started = Instant::now();
-            match self.open_stream(ep, req, on_event).await {
-                Ok(resp) => {
-                    let mut completion = self.read_stream(ep, req, resp, started, on_event).await?;
+            match self.open_stream(ep, req, &tally.replaced, on_event).await {
+                Ok((resp, sent)) => {
+                    let mut completion = self
+                        .read_stream(ep, req, resp, sent, started, on_event)
+                        .await?;
                     mend_calls(req, &mut completion.reply);
                     return Ok(completion);
                 }
@@ -249,11 +276,24 @@ impl Client {
         url: &str,
         body: &Value,
     ) -> Result<Option<Value>, LlmError> {
-        let mut rb = self.http.post(url).json(body);
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        let sent = Sent::new(
+            &self.opts.guard,
+            Purpose::Probe,
+            "POST",
+            url,
+            None,
+            bytes.len(),
+        );
+        let mut rb = self
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .body(bytes);
         if let Some(key) = &ep.api_key {
             rb = rb.bearer_auth(key);
         }
-        match self.json_answer(url, rb).await {
+        match self.json_answer(url, rb, sent).await {
             Ok(v) => Ok(Some(v)),
             Err(Attempt::Fatal(LlmError::Http { .. }))
             | Err(Attempt::Fatal(LlmError::Protocol { .. })) => Ok(None),
@@ -274,31 +314,53 @@ impl Client {
     }
 
     async fn get_json_url(&self, ep: &Endpoint, url: &str) -> Result<Value, Attempt> {
+        let sent = Sent::new(&self.opts.guard, Purpose::Probe, "GET", url, None, 0);
         let mut rb = self.http.get(url);
         if let Some(key) = &ep.api_key {
             rb = rb.bearer_auth(key);
         }
-        self.json_answer(url, rb).await
+        self.json_answer(url, rb, sent).await
     }
 
-    /// Sends a request and reads its answer as JSON.
-    async fn json_answer(&self, url: &str, rb: reqwest::RequestBuilder) -> Result<Value, Attempt> {
+    /// Sends a request and reads its answer as JSON; `sent` is its ledger line.
+    async fn json_answer(
+        &self,
+        url: &str,
+        rb: reqwest::RequestBuilder,
+        mut sent: Sent,
+    ) -> Result<Value, Attempt> {
         let resp = match tokio::time::timeout(self.opts.idle_timeout, rb.send()).await {
             Err(_) => {
+                sent.finish("no answer");
                 return Err(Attempt::Down(format!(
                     "no answer within {}s",
                     self.opts.idle_timeout.as_secs()
                 )));
             }
-            Ok(Err(e)) => return Err(classify(e)),
+            Ok(Err(e)) => {
+                sent.finish(format!("failed: {}", describe(&e)));
+                return Err(classify(e));
+            }
             Ok(Ok(r)) => r,
         };
         let status = resp.status();
         let text = match tokio::time::timeout(self.opts.idle_timeout, resp.text()).await {
             Ok(Ok(t)) => t,
-            Ok(Err(e)) => return Err(classify(e)),
-            Err(_) => return Err(Attempt::Down("the answer stalled".into())),
+            Ok(Err(e)) => {
+                sent.finish(format!("failed: {}", describe(&e)));
+                return Err(classify(e));
+            }
+            Err(_) => {
+                sent.finish("stalled");
+                return Err(Attempt::Down("the answer stalled".into()));
+            }
         };
+        sent.received(text.len());
+        sent.finish(if status.is_success() {
+            "ok".to_owned()
+        } else {
+            format!("http {}", status.as_u16())
+        });
         if !status.is_success() {
             return Err(Attempt::Fatal(LlmError::Http {
                 endpoint: shown(url).into_owned(),
@@ -320,29 +382,48 @@ impl Client {
         &self,
         ep: &Endpoint,
         req: &ChatRequest,
+        redactions: &std::collections::BTreeMap<String, u64>,
         on_event: &mut (dyn FnMut(StreamEvent) + Send),
-    ) -> Result<reqwest::Response, Attempt> {
+    ) -> Result<(reqwest::Response, Sent), Attempt> {
         let url = format!("{}/chat/completions", ep.api_base);
         let mut include_usage = true;
         let mut retries = 0;
         loop {
-            let mut rb = self.http.post(&url).json(&req.body(include_usage));
+            let body = serde_json::to_vec(&req.body(include_usage)).unwrap_or_default();
+            let mut sent = Sent::new(
+                &self.opts.guard,
+                req.purpose,
+                "POST",
+                &url,
+                Some(&req.model),
+                body.len(),
+            );
+            sent.redactions(redactions);
+            let mut rb = self
+                .http
+                .post(&url)
+                .header(CONTENT_TYPE, "application/json")
+                .body(body);
             if let Some(key) = &ep.api_key {
                 rb = rb.bearer_auth(key);
             }
             let resp = match tokio::time::timeout(self.opts.idle_timeout, rb.send()).await {
                 Err(_) => {
+                    sent.finish("no answer");
                     return Err(Attempt::Down(format!(
                         "no answer within {}s",
                         self.opts.idle_timeout.as_secs()
                     )));
                 }
-                Ok(Err(e)) => return Err(classify(e)),
+                Ok(Err(e)) => {
+                    sent.finish(format!("failed: {}", describe(&e)));
+                    return Err(classify(e));
+                }
                 Ok(Ok(r)) => r,
             };
             let status = resp.status();
             if status.is_success() {
-                return Ok(resp);
+                return Ok((resp, sent));
             }
             let headers = resp.headers().clone();
             let body = tokio::time::timeout(self.opts.idle_timeout, resp.text())
@@ -350,6 +431,8 @@ impl Client {
                 .ok()
                 .and_then(Result::ok)
                 .unwrap_or_default();
+            sent.received(body.len());
+            sent.finish(format!("http {}", status.as_u16()));
             let message = http_error_message(&body);
             if let Some(found) = overflow::from_body(&body) {
                 return Err(Attempt::Fatal(LlmError::ContextOverflow {
@@ -413,9 +496,15 @@ impl Client {
         ep: &Endpoint,
         req: &ChatRequest,
         resp: reqwest::Response,
+        mut sent: Sent,
         started: Instant,
         on_event: &mut (dyn FnMut(StreamEvent) + Send),
     ) -> Result<Completion, LlmError> {
+        let guard = self.opts.guard.clone();
+        // `stop_on`: the reply's text is checked as it streams (the newest bytes with a
+        // tail of what came before, so a match split across increments is seen)
+        let stopped: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+        let mut seen_tail: Vec<u8> = Vec::new();
         let mut asm = Assembler::new();
         let mut first_token: Option<Instant> = None;
         let mut out = Vec::new();
@@ -430,7 +519,20 @@ impl Client {
                     *first_token = Some(Instant::now());
                 }
                 let n = match &ev {
-                    StreamEvent::Content { text } | StreamEvent::Reasoning { text } => text.len(),
+                    StreamEvent::Content { text } | StreamEvent::Reasoning { text } => {
+                        if guard.has_stop_rules()
+                            && let Ok(mut stop) = stopped.lock()
+                            && stop.is_none()
+                        {
+                            seen_tail.extend_from_slice(text.as_bytes());
+                            if let Some(rule) = guard.stop_rule(&seen_tail) {
+                                *stop = Some(rule);
+                            }
+                            let keep = STOP_TAIL.min(seen_tail.len());
+                            seen_tail.drain(..seen_tail.len() - keep);
+                        }
+                        text.len()
+                    }
                     StreamEvent::ToolCallArgs { fragment, .. } => fragment.len(),
                     _ => 0,
                 };
@@ -454,12 +556,16 @@ impl Client {
         if is_json {
             // A server that ignored `stream: true` and sent the whole reply at once.
             match tokio::time::timeout(self.opts.idle_timeout, resp.text()).await {
-                Ok(Ok(text)) => match serde_json::from_str::<Chunk>(&text) {
+                Ok(Ok(text)) => match serde_json::from_str::<Chunk>(&{
+                    sent.received(text.len());
+                    text.as_str()
+                }) {
                     Ok(chunk) => {
                         asm.push_chunk(chunk, &mut out);
                         error_data = Some(text);
                     }
                     Err(e) => {
+                        sent.finish("bad reply: not a chat completion");
                         return Err(LlmError::Protocol {
                             endpoint: shown(&ep.api_base).into_owned(),
                             message: format!("a JSON reply of an unexpected shape ({e})"),
@@ -520,8 +626,10 @@ impl Client {
                     }
                     Ok(Some(Ok(b))) => b,
                 };
+                sent.received(bytes.len());
                 last_data = Instant::now();
                 if let Err(e) = parser.push(&bytes, &mut events) {
+                    sent.finish(format!("bad stream: {e}"));
                     return Err(LlmError::Protocol {
                         endpoint: shown(&ep.api_base).into_owned(),
                         message: e.to_string(),
@@ -537,6 +645,10 @@ impl Client {
                     }
                 }
                 let (too_long, tokens) = emit(&mut out, &mut first_token);
+                if let Some(rule) = stopped.lock().ok().and_then(|s| s.clone()) {
+                    cut_short = Some(format!("stopped by {rule}; what arrived is kept"));
+                    break;
+                }
                 if too_long {
                     cut_short = Some(format!(
                         "the reply passed {} (model.max_reply_bytes) and was cut there; what arrived is kept",
@@ -569,6 +681,7 @@ impl Client {
                 .and_then(overflow::from_body)
                 .or_else(|| overflow::from_message(message));
             if let (true, Some(found)) = (nothing, found) {
+                sent.finish("refused: the prompt does not fit the context window");
                 return Err(LlmError::ContextOverflow {
                     endpoint: shown(&ep.api_base).into_owned(),
                     overflow: found,
@@ -579,15 +692,38 @@ impl Client {
         if let (Some(why), StreamEnd::Truncated) = (&cut_short, &end) {
             reply.warnings.push(why.clone());
         }
+        sent.usage(reply.usage);
+        if let Some(rule) = stopped.into_inner().ok().flatten() {
+            // as if interrupted: the text is kept, nothing it asked for runs
+            reply.tool_calls.clear();
+            guard.event("stop_on", rule);
+            sent.event("stop_on");
+        }
+        if reply.finish_reason.as_deref() == Some("content_filter") {
+            reply.warnings.push(
+                "the server's content filter stopped this reply (finish_reason: content_filter)"
+                    .into(),
+            );
+            guard.event("content_filter", shown(&ep.api_base).into_owned());
+            sent.event("content_filter");
+        }
+        sent.finish(match (&end, &cut_short) {
+            (StreamEnd::ServerError(m), _) => format!("server error: {m}"),
+            (StreamEnd::Truncated, Some(why)) => format!("cut short: {why}"),
+            (StreamEnd::Truncated, None) => "cut short".to_owned(),
+            (StreamEnd::Complete, _) => "ok".to_owned(),
+        });
         let finished = Instant::now();
         let tokens = reply
             .usage
             .map(|u| u.completion_tokens)
             .filter(|&n| n > 0)
             .unwrap_or(reply.delta_count);
+        // a rate needs a stretch of generation to mean anything: a tiny reply arriving in
+        // one or two increments would give figures like 40,000 tokens/s
         let tokens_per_s = first_token.and_then(|t| {
             let secs = finished.duration_since(t).as_secs_f64();
-            (tokens > 1 && secs > 0.0).then(|| (tokens - 1) as f64 / secs)
+            (tokens >= MIN_RATE_TOKENS && secs >= MIN_RATE_SECS).then(|| (tokens - 1) as f64 / secs)
         });
         Ok(Completion {
             reply,
@@ -600,6 +736,14 @@ impl Client {
         })
     }
 }
+
+/// A reply's tokens/s is reported only over at least this many tokens…
+const MIN_RATE_TOKENS: u64 = 8;
+/// …generated over at least this long.
+const MIN_RATE_SECS: f64 = 0.25;
+
+/// Bytes of earlier reply text kept for `stop_on` matches that span increments.
+const STOP_TAIL: usize = 4096;
 
 /// Tokens in a stream so far, without the tokenizer: one per increment (most servers send
 /// one token each), or one per 4 bytes when a server batches several in one increment.

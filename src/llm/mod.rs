@@ -7,6 +7,7 @@ pub mod chunk;
 mod client;
 mod error;
 mod net;
+mod record;
 pub mod overflow;
 pub mod probe;
 pub mod recover;

@@ -371,6 +371,7 @@ pub async fn check_tool_calling(client: &Client, model: &str) -> Result<ToolSupp
         temperature: Some(0.0),
         num_ctx: None,
         stop_when_slow: false,
+        purpose: crate::guard::ledger::Purpose::Probe,
     };
     match client.stream_chat(&req, &mut |_| {}).await {
         Ok(c) => Ok(match c.reply.tool_calls.first() {

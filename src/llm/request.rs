@@ -17,6 +17,8 @@ pub struct ChatRequest {
     /// Stop reading when the stream stays under `model.min_tokens_per_s` (the caller
     /// retries it); otherwise a slow stream only gets a notice.
     pub stop_when_slow: bool,
+    /// What the request is for, as the privacy ledger records it.
+    pub purpose: crate::guard::ledger::Purpose,
 }
 
 impl ChatRequest {
@@ -140,6 +142,7 @@ mod tests {
             temperature: None,
             num_ctx: None,
             stop_when_slow: false,
+            purpose: Default::default(),
         };
         let b = req.body(true);
         assert_eq!(b["stream"], json!(true));
