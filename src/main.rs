@@ -83,6 +83,21 @@ enum Command {
         #[arg(long)]
         revoke: bool,
     },
+    /// What cove sent to model and MCP servers, and the guard's events, from the privacy
+    /// ledger ($XDG_DATA_HOME/cove/ledger.jsonl): time, endpoint, purpose, bytes, tokens,
+    /// redactions.
+    Ledger {
+        /// Print the ledger's JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only lines from this long ago (90m, 12h, 7d, 2w) or since this time
+        /// (2026-12-01, 2026-12-01T09:00:00Z).
+        #[arg(long, value_name = "DURATION|TIME")]
+        since: Option<String>,
+        /// Only this session's lines (a prefix of its id is enough).
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
+    },
     /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to complete for.
@@ -107,6 +122,14 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::completions::completions(Cli::command(), shell));
         }
         Some(Command::Man) => return ExitCode::from(cli::completions::man(Cli::command())),
+        // the record is read without the config: it must open where cove cannot start
+        Some(Command::Ledger {
+            json,
+            ref since,
+            ref session,
+        }) => {
+            return ExitCode::from(cli::ledger::run(json, since.as_deref(), session.as_deref()));
+        }
         _ => {}
     }
     let _log_guard = init_logging();
@@ -211,7 +234,7 @@ fn main() -> ExitCode {
         Some(Command::Models { json }) => run_async(cli::models::run(loaded, json)),
         Some(Command::Doctor) => run_async(cli::doctor::run(loaded)),
         Some(Command::Mcp { json }) => run_async(cli::mcp::run(loaded, &workspace, json)),
-        Some(Command::Completions { .. } | Command::Man) => EXIT_OK,
+        Some(Command::Completions { .. } | Command::Man | Command::Ledger { .. }) => EXIT_OK,
     };
     ExitCode::from(code)
 }

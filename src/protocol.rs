@@ -54,6 +54,8 @@ pub enum Op {
     Permissions,
     /// Say how the session's MCP servers are (`/mcp`).
     McpStatus,
+    /// Show this session's lines of the privacy ledger (`/ledger`).
+    Ledger,
     /// Everything cove changed this session, against the files as they were before.
     SessionDiff,
     /// Take back allowance number N (1-based), or all.
@@ -290,6 +292,7 @@ impl Op {
             Op::Undo => "undo",
             Op::Permissions => "permissions",
             Op::McpStatus => "mcp",
+            Op::Ledger => "ledger",
             Op::SessionDiff => "diff",
             Op::Revoke { .. } => "revoke",
             Op::NewSession => "new session",

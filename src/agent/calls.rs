@@ -36,7 +36,7 @@ impl Agent {
     /// protected paths and the policy decide.
     pub(super) fn gate(&self, call: &ToolCall) -> (Option<Call>, Gate) {
         let name = call.name.as_str();
-        let parsed = match self.settings.registry.parse(name, &call.arguments) {
+        let parsed = match self.settings.registry.parse(name, &self.arguments(call)) {
             Ok(parsed) => parsed,
             Err(why) => return (None, Gate::Refuse(why)),
         };
@@ -44,11 +44,37 @@ impl Agent {
         (Some(parsed), gate)
     }
 
+    /// A call's arguments as its tool reads them: a file edit gets the session's secrets
+    /// back where the model wrote their placeholders (`guard`), so the preview, the diff
+    /// and the file hold the real value, which never went to the model.
+    fn arguments<'a>(&self, call: &'a ToolCall) -> std::borrow::Cow<'a, str> {
+        if matches!(call.name.as_str(), "write_file" | "edit_file" | "apply_patch")
+            && let Some(real) = self.settings.client.guard().restore(&call.arguments)
+        {
+            return real.into();
+        }
+        call.arguments.as_str().into()
+    }
+
     fn gate_parsed(&self, parsed: &Call) -> Gate {
         let name = parsed.name();
         let policy = self.settings.registry.policy(name).unwrap_or(Policy::Ask);
         if let Some(why) = self.settings.unattended.and_then(|l| beyond(l, parsed)) {
             return Gate::Refuse(why);
+        }
+        // reading a secret-looking file asks, flagged, even for a read-only tool; with
+        // nobody to ask (`cove exec`) it is refused whatever the level
+        let reads = parsed.reads();
+        if let Some(why) = crate::tools::protected::denied_read(&self.settings.ctx, &reads) {
+            let guard = self.settings.client.guard();
+            if self.settings.unattended.is_some() {
+                guard.event("deny_read", format!("refused (unattended): {why}"));
+                return Gate::Refuse(format!(
+                    "not read: the call {why}, which needs the user's approval, and nobody is here to give it. Go on without it."
+                ));
+            }
+            guard.event("deny_read", format!("asked the user: {why}"));
+            return Gate::Ask;
         }
         let mode = self.settings.mode.get();
         if mode == ApprovalMode::ReadOnly && !parsed.read_only() {
@@ -132,7 +158,7 @@ impl Agent {
                     ctx.clone(),
                     call.id.clone(),
                     p.clone(),
-                    call.arguments.clone(),
+                    self.arguments(call).into_owned(),
                 );
                 match crate::tools::isolate::blocking(move || {
                     registry::describe_call(&c, &id, &p, &raw)

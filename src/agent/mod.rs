@@ -131,6 +131,7 @@ mod calls;
 mod changes;
 pub(crate) mod compaction;
 mod journaling;
+mod ledger;
 mod limits;
 mod mcp;
 mod permissions;
@@ -278,10 +279,14 @@ async fn run(settings: AgentSettings, ops: UnboundedReceiver<Op>, events: EventT
             id: agent.log.id.clone(),
         });
     }
+    let guard = agent.settings.client.guard().clone();
+    guard.set_session(&agent.log.id);
     agent.probe().await;
     agent.report_usage();
     while let Some(op) = router.next().await {
         tracing::debug!(op = op.name(), "op");
+        // the ledger's lines name the session the work is for (a resume or /clear changes it)
+        guard.set_session(&agent.log.id);
         agent.cancel = router.cancel();
         let cancel = agent.cancel.clone();
         match op {
@@ -335,6 +340,7 @@ impl Agent {
             Op::Undo => self.undo(),
             Op::Permissions => self.show_permissions(),
             Op::McpStatus => self.show_mcp(),
+            Op::Ledger => self.show_ledger().await,
             Op::SessionDiff => self.session_diff(),
             Op::Revoke { which } => self.revoke(which),
             // `run`'s, and the router's own

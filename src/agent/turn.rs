@@ -197,6 +197,18 @@ impl Agent {
         shown: Option<String>,
         images: Vec<ImageAttachment>,
     ) -> TurnEnd {
+        // `[guard] deny_prompt`: the message is not sent, nor kept for later requests
+        let guard = self.settings.client.guard().clone();
+        if let Some(rule) = guard.denied_prompt(&text) {
+            guard.event("deny_prompt", rule.clone());
+            let error = format!("not sent: the message matches {rule}");
+            self.send(AgentEvent::TurnFailed {
+                turn,
+                error: error.clone(),
+                hint: "Reword the message, or change [guard] deny_prompt.".into(),
+            });
+            return TurnEnd::Failed { error, code: 2 };
+        }
         if self.model.is_none() {
             self.probe().await;
         }

@@ -45,6 +45,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/mcp",
         "the MCP servers of this session: state, tools, why one is down",
     ),
+    (
+        "/ledger",
+        "what this session sent to model servers (privacy ledger): bytes, tokens, redactions",
+    ),
     ("/quit", "leave cove"),
 ];
 
@@ -77,6 +81,7 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
         ("/undo", []) => cmds.push(Command::Agent(Op::Undo)),
         ("/permissions", []) => cmds.push(Command::Agent(Op::Permissions)),
         ("/mcp", []) => cmds.push(Command::Agent(Op::McpStatus)),
+        ("/ledger", []) => cmds.push(Command::Agent(Op::Ledger)),
         ("/permissions", ["revoke", "all"]) => cmds.push(Command::Agent(Op::Revoke { which: None })),
         ("/permissions", ["revoke", n]) => match n.parse::<usize>() {
             Ok(n) => cmds.push(Command::Agent(Op::Revoke { which: Some(n) })),

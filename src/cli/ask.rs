@@ -95,6 +95,12 @@ pub async fn run(args: AskArgs, loaded: Loaded) -> u8 {
         Ok(c) => c,
         Err(e) => return report_error(&args, &e, None),
     };
+    // `[guard] deny_prompt`: nothing is sent, not even the probe
+    if let Some(rule) = client.guard().denied_prompt(&prompt) {
+        client.guard().event("deny_prompt", rule.clone());
+        eprintln!("cove: not sent: the prompt matches {rule}");
+        return crate::EXIT_USAGE;
+    }
     let model = match probe::resolve_model(&client, model_cfg.name.as_deref()).await {
         Ok(m) => m,
         Err(e) => return report_error(&args, &e, None),
@@ -120,7 +126,7 @@ pub async fn run(args: AskArgs, loaded: Loaded) -> u8 {
         temperature: model_cfg.temperature,
         num_ctx: None,
         stop_when_slow: false,
-        purpose: crate::guard::ledger::Purpose::Turn,
+        purpose: cove::guard::ledger::Purpose::Turn,
     };
 
     let json_mode = args.json;

@@ -5,6 +5,7 @@ pub mod ask;
 pub mod completions;
 pub mod doctor;
 pub mod exec;
+pub mod ledger;
 pub mod mcp;
 pub mod models;
 pub mod sandbox;

@@ -257,6 +257,85 @@ pub fn read(path: &Path, since_ms: u64) -> std::io::Result<(Vec<Entry>, usize)> 
     Ok((out, bad))
 }
 
+/// The lines as a table for people: one row each, newest last; sizes and counts only.
+pub fn table(entries: &[Entry]) -> String {
+    let mut rows: Vec<[String; 8]> = vec![[
+        "time (UTC)".into(),
+        "session".into(),
+        "what".into(),
+        "endpoint".into(),
+        "model".into(),
+        "out/in".into(),
+        "tokens".into(),
+        "outcome, guard".into(),
+    ]];
+    for e in entries {
+        let what = match (&e.purpose, &e.event) {
+            (Some(p), _) => format!("{} {}", e.method.as_deref().unwrap_or(""), p.as_str()),
+            (None, Some(ev)) => format!("guard {ev}"),
+            (None, None) => e.kind.clone(),
+        };
+        let tokens = match (e.prompt_tokens, e.completion_tokens) {
+            (Some(p), Some(c)) => format!("{p}+{c}"),
+            _ => String::new(),
+        };
+        let mut notes: Vec<String> = Vec::new();
+        notes.extend(e.outcome.clone());
+        if e.kind == "request" {
+            notes.extend(e.event.clone());
+        }
+        if !e.redactions.is_empty() {
+            notes.push(format!("redacted {}", super::kinds(&e.redactions)));
+        }
+        notes.extend(e.detail.clone());
+        let io = if e.kind == "request" {
+            format!("{}/{}", human(e.bytes_out), human(e.bytes_in))
+        } else {
+            String::new()
+        };
+        rows.push([
+            e.time.get(..19).unwrap_or(&e.time).replace('T', " "),
+            e.session
+                .as_deref()
+                .map_or(String::new(), |s| s.chars().take(8).collect()),
+            what.trim().to_owned(),
+            e.endpoint.clone().unwrap_or_default(),
+            e.model.clone().unwrap_or_default(),
+            io,
+            tokens,
+            crate::domain::text::neutralize_controls(&notes.join("; ")).into_owned(),
+        ]);
+    }
+    let mut width = [0usize; 8];
+    for r in &rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in &rows {
+        let mut line = String::new();
+        for (i, (c, w)) in r.iter().zip(width).enumerate() {
+            if i == 7 {
+                line.push_str(c);
+            } else {
+                line.push_str(&format!("{c:<w$}  "));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn human(n: u64) -> String {
+    match n {
+        n if n >= 1024 * 1024 => format!("{:.1}M", n as f64 / (1024.0 * 1024.0)),
+        n if n >= 1024 => format!("{:.1}K", n as f64 / 1024.0),
+        n => format!("{n}B"),
+    }
+}
+
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -111,6 +111,10 @@ impl Tool for ReadFile {
         args::read(args)
     }
 
+    fn reads(&self, args: &ReadArgs) -> Vec<String> {
+        vec![args.path.clone()]
+    }
+
     fn run(
         &self,
         ctx: &ToolContext,

@@ -422,6 +422,11 @@ pub fn find(ctx: &ToolContext, a: &SearchArgs) -> Result<String, String> {
         .map(|f| (f.rel, f.path))
         .collect();
     files.sort();
+    // secret-looking files (`[guard] deny_read`) are not searched: their lines would reach
+    // the model without the user's approval, which `read_file` asks for
+    let before = files.len();
+    files.retain(|(_, p)| !super::protected::read_denied(ctx, p));
+    let denied = before - files.len();
 
     let budget = ctx.max_output_bytes.saturating_sub(NOTE_RESERVE).max(200);
     let mut out = String::new();
@@ -495,6 +500,11 @@ pub fn find(ctx: &ToolContext, a: &SearchArgs) -> Result<String, String> {
             "[stopped after {} s: {searched} of {} files searched. Narrow the search with `path`, `glob` or a simpler pattern]\n",
             ctx.search_time_limit.as_secs(),
             files.len()
+        ));
+    }
+    if denied > 0 {
+        out.push_str(&format!(
+            "[{denied} secret-looking files (guard.deny_read) were not searched; read_file asks the user for one]\n"
         ));
     }
     out.push_str(&unreadable_note(unreadable));

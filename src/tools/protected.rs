@@ -40,8 +40,24 @@ pub fn reason(rel: &Path, extra: &[String]) -> Option<String> {
             }
         }
     }
+    let hit = secret_glob(rel, extra)?;
+    Some(format!("writes a secret-looking file (`{hit}`)"))
+}
+
+/// Why reading `rel` (relative to the workspace) needs the user's explicit approval, if
+/// it does: a secret-looking name or a `[guard] deny_read` glob. Reading `.git/` and
+/// `.cove/` is harmless.
+pub fn read_reason(rel: &Path, extra: &[String]) -> Option<String> {
+    let hit = secret_glob(rel, extra)?;
+    Some(format!(
+        "reads a secret-looking file (`{hit}`, guard.deny_read)"
+    ))
+}
+
+/// The built-in or `extra` glob `rel` matches.
+fn secret_glob(rel: &Path, extra: &[String]) -> Option<String> {
     let name = rel.file_name()?.to_string_lossy().to_lowercase();
-    let hit = SECRET_FILES
+    SECRET_FILES
         .iter()
         .copied()
         .find(|g| glob_match(g, &name) && (*g != "id_*" || ssh_key_name(&name)))
@@ -52,8 +68,7 @@ pub fn reason(rel: &Path, extra: &[String]) -> Option<String> {
                 let g = g.to_lowercase();
                 (glob_match(&g, &name) || glob_match(&g, &full)).then_some(g)
             })
-        })?;
-    Some(format!("writes a secret-looking file (`{hit}`)"))
+        })
 }
 
 /// `id_rsa`, `id_ed25519.pub`: an `id_` name without an extension other than `.pub`.
@@ -90,6 +105,27 @@ fn glob_match(glob: &str, text: &str) -> bool {
 /// writes somewhere protected, if it does: each target is checked as written and as it
 /// resolves (a symlink to `.git/config` is `.git/config`).
 pub fn protected_target(ctx: &ToolContext, targets: &[String]) -> Option<String> {
+    checked(ctx, targets, reason)
+}
+
+/// Why a call that reads `sources` (`Tool::reads`) reads a secret-looking file, if it
+/// does: checked as written and as resolved, like a write.
+pub fn denied_read(ctx: &ToolContext, sources: &[String]) -> Option<String> {
+    checked(ctx, sources, read_reason)
+}
+
+/// Whether a file found while walking the workspace (search hits) is one whose content
+/// must not reach the model without the user's approval.
+pub fn read_denied(ctx: &ToolContext, path: &Path) -> bool {
+    let rel = path.strip_prefix(&ctx.root).unwrap_or(path);
+    read_reason(rel, &ctx.protected).is_some()
+}
+
+fn checked(
+    ctx: &ToolContext,
+    targets: &[String],
+    reason: fn(&Path, &[String]) -> Option<String>,
+) -> Option<String> {
     targets.iter().find_map(|t| {
         let as_written = Path::new(t);
         let as_written = as_written.strip_prefix(&ctx.root).unwrap_or(as_written);

@@ -291,6 +291,9 @@ pub fn describe_call(
             req.danger = protected::protected_target(ctx, &call.writes());
         }
     }
+    if req.danger.is_none() {
+        req.danger = protected::denied_read(ctx, &call.reads());
+    }
     (req, previewed)
 }
 

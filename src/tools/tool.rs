@@ -101,6 +101,12 @@ pub trait Tool: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The files the call reads whole, as the model wrote them: reading a secret-looking
+    /// file or one in `[guard] deny_read` asks first, even for a read-only tool.
+    fn reads(&self, _args: &Self::Args) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The command line the call hands to `sh -c`, when that is what it does: the shell
     /// patterns, the danger check and session prefixes apply to it.
     fn command<'a>(&self, _args: &'a Self::Args) -> Option<&'a str> {
@@ -154,6 +160,7 @@ pub trait DynTool: Send + Sync {
     fn parse_any(&self, args: Value) -> Result<AnyArgs, String>;
     fn approval_any(&self, args: &AnyArgs) -> Approval;
     fn writes_any(&self, args: &AnyArgs) -> Vec<String>;
+    fn reads_any(&self, args: &AnyArgs) -> Vec<String>;
     fn command_any<'a>(&self, args: &'a AnyArgs) -> Option<&'a str>;
     fn preview_any(&self, ctx: &ToolContext, args: &AnyArgs) -> Option<Result<Preview, String>>;
     fn edited_any(&self, args: &AnyArgs, text: &str) -> Result<AnyArgs, String>;
@@ -204,6 +211,12 @@ impl<T: Tool> DynTool for T {
     fn writes_any(&self, args: &AnyArgs) -> Vec<String> {
         args.downcast_ref::<T::Args>()
             .map(|a| self.writes(a))
+            .unwrap_or_default()
+    }
+
+    fn reads_any(&self, args: &AnyArgs) -> Vec<String> {
+        args.downcast_ref::<T::Args>()
+            .map(|a| self.reads(a))
             .unwrap_or_default()
     }
 
@@ -294,6 +307,10 @@ impl Call {
 
     pub fn writes(&self) -> Vec<String> {
         self.tool.writes_any(&self.args)
+    }
+
+    pub fn reads(&self) -> Vec<String> {
+        self.tool.reads_any(&self.args)
     }
 
     pub fn command(&self) -> Option<&str> {
