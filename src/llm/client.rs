@@ -515,6 +515,10 @@ impl Client {
         let max_reply = self.opts.max_reply_bytes;
         let mut emit = |out: &mut Vec<StreamEvent>, first_token: &mut Option<Instant>| {
             for ev in out.drain(..) {
+                // after a `stop_on` match nothing more of the reply goes out
+                if stopped.lock().is_ok_and(|s| s.is_some()) {
+                    continue;
+                }
                 if first_token.is_none() && !matches!(ev, StreamEvent::Notice { .. }) {
                     *first_token = Some(Instant::now());
                 }
@@ -700,10 +704,11 @@ impl Client {
             sent.event("stop_on");
         }
         if reply.finish_reason.as_deref() == Some("content_filter") {
-            reply.warnings.push(
-                "the server's content filter stopped this reply (finish_reason: content_filter)"
-                    .into(),
-            );
+            let why = "the server's content filter stopped this reply (finish_reason: content_filter)";
+            reply.warnings.push(why.into());
+            on_event(StreamEvent::Notice {
+                message: format!("{why}; what arrived is kept"),
+            });
             guard.event("content_filter", shown(&ep.api_base).into_owned());
             sent.event("content_filter");
         }
