@@ -336,3 +336,41 @@ fn a_content_filter_finish_is_shown_as_such() {
             .any(|e| e.event.as_deref() == Some("content_filter"))
     );
 }
+
+#[test]
+fn a_filtered_reply_is_asked_again_without_the_newest_tool_output() {
+    let fin = finish_chunk("content_filter");
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("c1", "read_file", json!({ "path": "notes.txt" }))]),
+        Reply::sse(&[&fin, "[DONE]"]),
+        answer("Summary without it."),
+    ]);
+    let sb = Sandbox::new();
+    sb.write_user_config("[guard]\nretry_filtered = 1\n");
+    std::fs::write(sb.workspace().join("notes.txt"), "OFFENDING TEXT\n").unwrap();
+    let run = exec(&sb, &server, &[], "Summarise notes.txt");
+    assert_eq!(run.code, 0, "{run:?}");
+    let posts = server.posts();
+    assert_eq!(posts.len(), 3, "{run:?}");
+    let second = String::from_utf8_lossy(&posts[1].body).into_owned();
+    let third = String::from_utf8_lossy(&posts[2].body).into_owned();
+    assert!(second.contains("OFFENDING TEXT"));
+    assert!(!third.contains("OFFENDING TEXT"), "{third}");
+    assert!(
+        third.contains("content filter stopped the reply"),
+        "{third}"
+    );
+    assert!(run.stdout.contains("guard.retry_filtered"), "{run:?}");
+    let entries = ledger(&sb);
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.event.as_deref() == Some("retry_filtered"))
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.event.as_deref() == Some("content_filter"))
+    );
+    ledger_matches_server(&entries, &server);
+}

@@ -210,7 +210,34 @@ impl Client {
             guard.event("redaction", crate::guard::kinds(&tally.new));
             on_event(StreamEvent::Notice { message });
         }
-        let req = &redacted;
+        // `[guard] retry_filtered`: a reply the server's content filter stopped is asked
+        // again without the newest tool output (the likeliest offender), up to N times
+        let mut retries_left = guard.retry_filtered();
+        loop {
+            let completion = self.stream_once(&redacted, &tally, on_event).await?;
+            let filtered = completion.reply.finish_reason.as_deref() == Some("content_filter");
+            if !filtered || retries_left == 0 || !leave_out_newest_output(&mut redacted.messages) {
+                return Ok(completion);
+            }
+            retries_left -= 1;
+            guard.event(
+                "retry_filtered",
+                "asked again without the newest tool output",
+            );
+            on_event(StreamEvent::Notice {
+                message: "Asking again without the newest tool output (guard.retry_filtered)"
+                    .into(),
+            });
+        }
+    }
+
+    /// One chat request (already redacted), tried on each endpoint in turn.
+    async fn stream_once(
+        &self,
+        req: &ChatRequest,
+        tally: &crate::guard::redact::Tally,
+        on_event: &mut (dyn FnMut(StreamEvent) + Send),
+    ) -> Result<Completion, LlmError> {
         let mut failures = Vec::new();
         for (i, ep) in self.endpoints.iter().enumerate() {
             self.check_policy(ep)?;
@@ -704,7 +731,8 @@ impl Client {
             sent.event("stop_on");
         }
         if reply.finish_reason.as_deref() == Some("content_filter") {
-            let why = "the server's content filter stopped this reply (finish_reason: content_filter)";
+            let why =
+                "the server's content filter stopped this reply (finish_reason: content_filter)";
             reply.warnings.push(why.into());
             on_event(StreamEvent::Notice {
                 message: format!("{why}; what arrived is kept"),
@@ -746,6 +774,24 @@ impl Client {
 const MIN_RATE_TOKENS: u64 = 8;
 /// …generated over at least this long.
 const MIN_RATE_SECS: f64 = 0.25;
+
+/// What a tool result left out for `retry_filtered` reads in its place.
+const LEFT_OUT: &str = "[left out: the server's content filter stopped the reply while this output was in the context]";
+
+/// Replaces the newest tool output not yet left out; false when there is none.
+fn leave_out_newest_output(messages: &mut [crate::domain::conversation::Message]) -> bool {
+    use crate::domain::conversation::{Content, Role};
+    let newest = messages.iter_mut().rev().find(|m| {
+        m.role == Role::Tool && !matches!(&m.content, Some(Content::Text(t)) if t == LEFT_OUT)
+    });
+    match newest {
+        Some(m) => {
+            m.content = Some(Content::Text(LEFT_OUT.into()));
+            true
+        }
+        None => false,
+    }
+}
 
 /// Bytes of earlier reply text kept for `stop_on` matches that span increments.
 const STOP_TAIL: usize = 4096;
