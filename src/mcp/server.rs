@@ -292,13 +292,15 @@ impl Server {
     ) -> Result<rmcp::service::RunningService<RoleClient, ()>, String> {
         if let Some(url) = &self.config.url {
             let transport = super::http::transport(&self.name, &self.config, url, &self.policy)?;
-            return ().serve(transport).await.map_err(|e| {
+            let served = ().serve(transport).await.map_err(|e| {
                 format!(
                     "the MCP handshake with {} failed: {}",
                     crate::config::mask_url_credentials(url),
                     with_causes(&e)
                 )
             });
+            self.record("handshake", 0, 0, served.as_ref().err());
+            return served;
         }
         let Some(command) = self
             .config
@@ -385,22 +387,53 @@ impl Server {
             .config
             .tool_timeout_secs
             .map_or(DEFAULT_CALL, Duration::from_secs);
+        let bytes_out = serde_json::to_vec(&args).map_or(0, |b| b.len());
         let mut params = CallToolRequestParams::new(tool.to_owned());
         params.arguments = Some(args);
-        match tokio::time::timeout(limit, peer.call_tool(params)).await {
-            Ok(Ok(r)) => Ok(result::from_json(
-                &serde_json::to_value(&r).unwrap_or(Value::Null),
-            )),
-            Ok(Err(e)) => Err(self.with_tail(format!(
-                "the MCP server `{}` answered with an error: {e}",
-                self.name
-            ))),
-            Err(_) => Err(format!(
-                "the call to `{tool}` on MCP server `{}` took longer than {} s and was cancelled (mcp.servers.{}.tool_timeout_secs)",
-                self.name,
-                limit.as_secs(),
-                self.name
-            )),
+        let (answer, bytes_in) = match tokio::time::timeout(limit, peer.call_tool(params)).await {
+            Ok(Ok(r)) => {
+                let json = serde_json::to_value(&r).unwrap_or(Value::Null);
+                let n = json.to_string().len();
+                (Ok(result::from_json(&json)), n)
+            }
+            Ok(Err(e)) => (
+                Err(self.with_tail(format!(
+                    "the MCP server `{}` answered with an error: {e}",
+                    self.name
+                ))),
+                0,
+            ),
+            Err(_) => (
+                Err(format!(
+                    "the call to `{tool}` on MCP server `{}` took longer than {} s and was cancelled (mcp.servers.{}.tool_timeout_secs)",
+                    self.name,
+                    limit.as_secs(),
+                    self.name
+                )),
+                0,
+            ),
+        };
+        self.record(
+            &format!("tools/call {tool}"),
+            bytes_out,
+            bytes_in,
+            answer.as_ref().err(),
+        );
+        answer
+    }
+
+    /// A ledger line for an exchange with a streamable-HTTP server (a local process's
+    /// stdio is not a network request): the handshake, each tool call.
+    fn record(&self, what: &str, bytes_out: usize, bytes_in: usize, error: Option<&String>) {
+        let Some(url) = &self.config.url else { return };
+        use crate::guard::ledger::{Entry, Ledger, Purpose, default_path};
+        let mut e = Entry::request(Purpose::Mcp, "POST", url);
+        e.bytes_out = bytes_out as u64;
+        e.bytes_in = bytes_in as u64;
+        e.detail = Some(format!("mcp server `{}`: {what}", self.name));
+        e.outcome = Some(error.map_or_else(|| "ok".to_owned(), |e| format!("failed: {e}")));
+        if let Err(e) = Ledger::new(default_path()).append(&e) {
+            tracing::error!("{e}");
         }
     }
 }
