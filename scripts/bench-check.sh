@@ -82,6 +82,25 @@ if max(per, last) >= 1.0:
     sys.exit(1)
 PY
 
+# the guard's redaction of outgoing text: a 4 MiB conversation of cove's own source with a
+# secret every 64 KiB, and 1 MiB of hostile text (rule keywords every few bytes). Goal 5 ms/MiB
+cargo bench --quiet --bench guard -- --warm-up-time 1 --measurement-time 3 --noplot >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+python3 - "${COVE_BENCH_MAX_REDACT_MS_MIB:-8}" <<'PY'
+import json, sys
+limit = float(sys.argv[1])
+def ms_per_mib(name):
+    base = f"target/criterion/guard/{name}/new/"
+    ns = json.load(open(base + "estimates.json"))["median"]["point_estimate"]
+    size = list(json.load(open(base + "benchmark.json"))["throughput"].values())[0]
+    return (ns / 1e6) / (size / (1024 * 1024))
+real = ms_per_mib("redact_4mib_conversation")
+hostile = ms_per_mib("redact_1mib_hostile")
+print(f"redaction: {real:.2f} ms/MiB of a coding conversation, {hostile:.1f} ms/MiB of hostile text (median)")
+if real >= limit:
+    print(f"REGRESSION: redaction takes {real:.2f} ms/MiB >= {limit} ms/MiB", file=sys.stderr)
+    sys.exit(1)
+PY
+
 # the @ file picker on 100k paths (the index walk, which writes a 100k-file tree, is left out)
 cargo bench --quiet --bench picker -- picker_100k --warm-up-time 1 --measurement-time 3 --noplot >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
 python3 - <<'PY'

@@ -30,6 +30,8 @@ const OVERLAP: usize = 256;
 const MAX_SECRET: usize = 16 * 1024;
 
 const PREFIX: &str = "[REDACTED:";
+/// Values shorter than this are replaced where a rule finds them, not wherever they recur.
+const MIN_KNOWN: usize = 8;
 
 /// One secret found: its byte range in the text and the rule that found it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,8 +260,11 @@ impl Vault {
         let p = format!("{PREFIX}{kind}-{n}]");
         self.by_value.insert(value.to_owned(), p.clone());
         self.by_placeholder.insert(p.clone(), value.to_owned());
-        self.values.push(value.to_owned());
-        self.known = None;
+        // found again literally only when long enough not to hit ordinary words
+        if value.len() >= MIN_KNOWN {
+            self.values.push(value.to_owned());
+            self.known = None;
+        }
         *tally.new.entry(kind.to_owned()).or_default() += 1;
         p
     }
