@@ -642,3 +642,37 @@ async fn the_status_names_the_endpoint_that_answered() {
     assert!(st.reachable, "{st:?}");
     assert_eq!(st.endpoint, server.base_url(), "{st:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_command_runs_and_the_model_is_told_exactly_what_ran() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("e1", "shell", json!({"command":"echo proposed"}))]),
+        answer("ok"),
+    ]);
+    let mut h = start(&server.base_url(), "").await;
+    h.say(1, "go");
+    h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
+        .await;
+    h.ops
+        .send(Op::Decide {
+            call_id: "e1".into(),
+            decision: Decision::ApproveEdited("echo edited-by-user".into()),
+        })
+        .unwrap();
+    h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    let results = tool_results(&server);
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert!(
+        results[0].contains("this ran instead of what you proposed: echo edited-by-user"),
+        "{results:?}"
+    );
+    // and it is what ran: the output follows the note
+    let after_note = results[0]
+        .split_once("echo edited-by-user)")
+        .map(|(_, r)| r);
+    assert!(
+        after_note.is_some_and(|r| r.contains("edited-by-user")),
+        "{results:?}"
+    );
+    assert!(!results[0].contains("echo proposed"), "{results:?}");
+}

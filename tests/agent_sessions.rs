@@ -452,15 +452,39 @@ async fn model_switches_profile_or_model_name() {
             name: Some("other-model".into()),
         })
         .unwrap();
-    h.until(
-        |e| matches!(e, AgentEvent::Notice { text } if text.starts_with("Using model other-model")),
-    )
-    .await;
+    let AgentEvent::Notice { text } = h
+        .until(
+            |e| matches!(e, AgentEvent::Notice { text } if text.starts_with("Using model other-model")),
+        )
+        .await
+    else {
+        unreachable!()
+    };
+    // a name the server does not list is used, but not without a word
+    assert!(
+        text.contains("the server does not list a model named other-model (it lists: fake-model)"),
+        "{text}"
+    );
     h.say(2, "hi again");
     turn_done(&mut h).await;
     let posts = server.posts();
     assert_eq!(posts[0].json()["model"], "big-model");
     assert_eq!(posts[1].json()["model"], "other-model");
+    // one the server lists: no warning
+    h.ops
+        .send(Op::SwitchModel {
+            name: Some("fake-model".into()),
+        })
+        .unwrap();
+    let AgentEvent::Notice { text } = h
+        .until(
+            |e| matches!(e, AgentEvent::Notice { text } if text.starts_with("Using model fake-model")),
+        )
+        .await
+    else {
+        unreachable!()
+    };
+    assert!(!text.contains("does not list"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -545,4 +569,97 @@ async fn a_resumed_transcript_shows_thumbnails_of_earlier_images() {
             break;
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commit_alone_commits_every_uncommitted_change_of_the_session() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[(
+            "call00001",
+            "write_file",
+            json!({"path":"new.txt","content":"made by cove\n"}),
+        )]),
+        answer("I wrote new.txt."),
+        tool_call_reply(&[(
+            "call00002",
+            "edit_file",
+            json!({"path":"notes.txt","old_string":"beta","new_string":"gamma"}),
+        )]),
+        answer("I changed notes.txt."),
+        answer("Add new.txt and rename beta"),
+    ]);
+    let mut h = start_with(&server.base_url(), "", |_, root| {
+        let repo = git2::Repository::init(root).unwrap();
+        let mut index = repo.index().unwrap();
+        index.add_path(std::path::Path::new("notes.txt")).unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+            .unwrap();
+    })
+    .await;
+    // two turns, each changing a file: the second turn's git_commit would see only notes.txt
+    for (turn, call) in [(1, "call00001"), (2, "call00002")] {
+        h.say(turn, "change something");
+        h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
+            .await;
+        h.ops
+            .send(Op::Decide {
+                call_id: call.into(),
+                decision: Decision::Approve,
+            })
+            .unwrap();
+        turn_done(&mut h).await;
+    }
+    h.ops
+        .send(Op::Commit {
+            message: String::new(),
+        })
+        .unwrap();
+    let AgentEvent::Notice { text } = h
+        .until(|e| matches!(e, AgentEvent::Notice { text } if text.contains("ommit")))
+        .await
+    else {
+        unreachable!()
+    };
+    assert!(
+        text.starts_with("Committed ") && text.ends_with(": Add new.txt and rename beta"),
+        "{text}"
+    );
+    // the message was asked for without tools, with both files' changes
+    let ask = server.posts().last().unwrap().json();
+    assert!(
+        ask.get("tools")
+            .is_none_or(|t| t.as_array().is_none_or(Vec::is_empty)),
+        "{ask}"
+    );
+    let asked = ask["messages"].to_string();
+    assert!(
+        asked.contains("new.txt") && asked.contains("notes.txt"),
+        "{asked}"
+    );
+    let repo = git2::Repository::open(&h.root).unwrap();
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(head.message().ok(), Some("Add new.txt and rename beta"));
+    let tree = head.tree().unwrap();
+    assert!(tree.get_path(std::path::Path::new("new.txt")).is_ok());
+    let notes = tree.get_path(std::path::Path::new("notes.txt")).unwrap();
+    let blob = repo.find_blob(notes.id()).unwrap();
+    assert_eq!(blob.content(), b"alpha\ngamma\n");
+    // nothing left: said so, nothing asked of the model
+    let before = server.posts().len();
+    h.ops
+        .send(Op::Commit {
+            message: String::new(),
+        })
+        .unwrap();
+    let AgentEvent::Notice { text } = h
+        .until(|e| matches!(e, AgentEvent::Notice { text } if text.contains("ommit")))
+        .await
+    else {
+        unreachable!()
+    };
+    assert!(text.starts_with("Nothing to commit"), "{text}");
+    assert_eq!(server.posts().len(), before);
 }

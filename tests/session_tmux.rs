@@ -94,6 +94,25 @@ fn quit_and_continue_brings_the_session_back() {
 }
 
 #[test]
+fn resume_without_sessions_says_so() {
+    let server = FakeServer::start(vec![]);
+    let sb = Sandbox::new();
+    let t = Tmux::start(100, 30);
+    let env = [("COVE_MODEL", "fake-model")];
+    t.run_cove_args(
+        sb.dir.path(),
+        &sb.workspace(),
+        &server.base_url(),
+        &env,
+        "--resume",
+    );
+    // not an empty picker: a sentence, and the shell back
+    let screen = t.wait_for(|s| s.contains("no session to resume in"), T);
+    assert!(screen.contains("start one with `cove`"), "{screen}");
+    assert!(!screen.contains("Enter resume"), "{screen}");
+}
+
+#[test]
 fn command_popup_and_file_picker_on_screen() {
     let server = FakeServer::start(vec![answer("Read it.")]);
     let sb = Sandbox::new();

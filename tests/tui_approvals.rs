@@ -561,3 +561,87 @@ fn a_remapped_global_key_works_while_typing() {
         "{cmds:?}"
     );
 }
+
+#[test]
+fn an_edited_command_is_what_its_card_shows_marked_as_edited() {
+    let mut s = queued(vec![]);
+    for ev in [
+        cove::protocol::StreamEvent::ToolCallStart {
+            index: 0,
+            id: "c1".into(),
+            name: "shell".into(),
+        },
+        cove::protocol::StreamEvent::ToolCallArgs {
+            index: 0,
+            fragment: r#"{"command":"rm -rf ~/","timeout_secs":5}"#.into(),
+        },
+    ] {
+        update(&mut s, agent(AgentEvent::Stream { turn: 1, event: ev }));
+    }
+    update(
+        &mut s,
+        agent(AgentEvent::StepDone {
+            turn: 1,
+            outcome: Default::default(),
+        }),
+    );
+    update(
+        &mut s,
+        agent(AgentEvent::ApprovalNeeded {
+            turn: 1,
+            request: request("c1", "shell", r#"{"command":"rm -rf ~/"}"#, "rm -rf ~/"),
+        }),
+    );
+    update(&mut s, key(KeyCode::Char('e')));
+    for _ in 0.."rm -rf ~/".len() {
+        update(&mut s, key(KeyCode::Backspace));
+    }
+    type_text(&mut s, "rm -rf ./build");
+    update(&mut s, key(KeyCode::Enter));
+    let card = s
+        .transcript
+        .iter()
+        .find_map(|e| match &e.kind {
+            EntryKind::Assistant(a) => a.tools.first().cloned(),
+            _ => None,
+        })
+        .expect("card");
+    assert!(card.edited);
+    let args: serde_json::Value = serde_json::from_str(&card.arguments).unwrap();
+    assert_eq!(args["command"], "rm -rf ./build");
+    assert_eq!(args["timeout_secs"], 5, "the rest of the call is kept");
+    let screen = render_text(&s, 120, 40);
+    assert!(screen.contains("edited by you"), "{screen}");
+    assert!(
+        screen.contains("rm -rf ./build") && !screen.contains("rm -rf ~/"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn after_undo_the_pane_no_longer_shows_the_undone_change() {
+    let mut s = state();
+    let change = ProposedChange {
+        path: "a.txt".into(),
+        old: Some("one\n".into()),
+        new: Some("two\n".into()),
+    };
+    update(
+        &mut s,
+        agent(AgentEvent::SessionDiff {
+            changes: vec![change],
+        }),
+    );
+    assert!(render_text(&s, 120, 40).contains("a.txt"));
+    s.focus = Focus::Input;
+    type_text(&mut s, "/undo");
+    assert!(update(&mut s, key(KeyCode::Enter)).contains(&Command::Agent(Op::Undo)));
+    assert!(s.diff_shown.is_none() && s.last_changes.is_empty());
+    // /diff now: nothing differs, and nothing old stays on screen
+    type_text(&mut s, "/diff");
+    update(&mut s, key(KeyCode::Enter));
+    update(&mut s, agent(AgentEvent::SessionDiff { changes: vec![] }));
+    assert!(s.diff_shown.is_none());
+    let screen = render_text(&s, 120, 40);
+    assert!(!screen.contains("a.txt"), "{screen}");
+}

@@ -89,7 +89,19 @@ fn the_image_limit_is_named_and_errors_are_shown() {
         &mut s,
         Msg::Attached(Err("shot.png: not an image: this looks like text".into())),
     );
-    assert!(s.flash.as_ref().unwrap().0.contains("not an image"));
+    // an error card in the chat, with what to do
+    match &s.transcript.last().unwrap().kind {
+        EntryKind::Error {
+            title,
+            message,
+            hint,
+        } => {
+            assert_eq!(title, "Image not attached");
+            assert!(message.contains("not an image"), "{message}");
+            assert!(hint.contains("/image PATH"), "{hint}");
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(s.attachments.len(), 2);
 }
 
@@ -182,4 +194,46 @@ fn slash_image_and_screenshot_ask_the_loop() {
     type_text(&mut s, "/screenshot");
     assert!(update(&mut s, key(KeyCode::Enter)).contains(&Command::Screenshot));
     assert!(s.transcript.is_empty(), "commands are not messages");
+}
+
+#[test]
+fn a_screenshot_says_what_it_waits_for_and_esc_stops_it() {
+    let mut s = state();
+    type_text(&mut s, "/screenshot");
+    update(&mut s, key(KeyCode::Enter));
+    assert!(s.taking_screenshot);
+    // the prompt stays while the region tool waits (not a flash gone in 3 seconds)
+    let screen = render_text(&s, 100, 20);
+    assert!(
+        screen.contains("select a region on your screen"),
+        "{screen}"
+    );
+    s.now += std::time::Duration::from_secs(10);
+    update(&mut s, Msg::Tick);
+    assert!(render_text(&s, 100, 20).contains("select a region on your screen"));
+    // Esc stops the tool; its late answer attaches nothing and shows no error
+    let cmds = update(&mut s, key(KeyCode::Esc));
+    assert!(cmds.contains(&Command::StopScreenshot), "{cmds:?}");
+    assert!(!s.taking_screenshot);
+    update(
+        &mut s,
+        Msg::Screenshot(Err(cove::vision::screenshot::STOPPED.into())),
+    );
+    assert!(s.transcript.is_empty() && s.attachments.is_empty());
+    // a screenshot that fails is an error card with what to do
+    type_text(&mut s, "/screenshot");
+    update(&mut s, key(KeyCode::Enter));
+    update(
+        &mut s,
+        Msg::Screenshot(Err("no screenshot tool found".into())),
+    );
+    assert!(
+        matches!(&s.transcript[0].kind, EntryKind::Error { hint, .. } if hint.contains("screenshot_command"))
+    );
+    // and one taken is attached
+    type_text(&mut s, "/screenshot");
+    update(&mut s, key(KeyCode::Enter));
+    update(&mut s, Msg::Screenshot(Ok(image("1280x720 PNG 80 KB"))));
+    assert_eq!(s.attachments.len(), 1);
+    assert!(!s.taking_screenshot);
 }

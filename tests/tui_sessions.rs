@@ -105,13 +105,22 @@ fn commands_send_their_ops_and_unknown_ones_name_the_closest() {
     update(&mut s, key(KeyCode::Enter));
     let flash = s.flash.clone().unwrap().0;
     assert!(flash.contains("did you mean /sessions"), "{flash}");
-    // /commit alone asks the model, through a normal turn
+    // /commit alone: the agent commits the session's changes with a message the model
+    // writes (not a turn whose git_commit would see only that turn's files); Esc stops it
     let mut s = state();
     type_text(&mut s, "/commit");
     let cmds = update(&mut s, key(KeyCode::Enter));
-    assert!(cmds.iter().any(
-        |c| matches!(c, Command::Agent(Op::UserTurn { text, .. }) if text.contains("git_commit"))
-    ));
+    assert!(
+        cmds.contains(&Command::Agent(Op::Commit {
+            message: String::new()
+        })),
+        "{cmds:?}"
+    );
+    assert!(s.is_running() && s.can_interrupt());
+    let cmds = update(&mut s, key(KeyCode::Esc));
+    assert!(cmds.contains(&Command::Agent(Op::Interrupt)), "{cmds:?}");
+    update(&mut s, agent(AgentEvent::Ready));
+    assert!(!s.is_running());
 }
 
 #[test]

@@ -48,8 +48,10 @@ impl Agent {
     /// back where the model wrote their placeholders (`guard`), so the preview, the diff
     /// and the file hold the real value, which never went to the model.
     fn arguments<'a>(&self, call: &'a ToolCall) -> std::borrow::Cow<'a, str> {
-        if matches!(call.name.as_str(), "write_file" | "edit_file" | "apply_patch")
-            && let Some(real) = self.settings.client.guard().restore(&call.arguments)
+        if matches!(
+            call.name.as_str(),
+            "write_file" | "edit_file" | "apply_patch"
+        ) && let Some(real) = self.settings.client.guard().restore(&call.arguments)
         {
             return real.into();
         }
@@ -360,14 +362,23 @@ impl Agent {
             Ok(same) => same,
             Err(why) => return (CallOutcome::failed(why), RunStop::default()),
         };
-        let mut edited_note = "";
+        let mut edited_note = String::new();
         match &decision {
             Decision::ApproveForSession => self.allow_for_session(call, &parsed),
             Decision::AllowPrefix(p) => self.allow_prefix(p),
             Decision::ApproveEdited(new) => match parsed.edited(new) {
                 Ok(p) => {
                     parsed = p;
-                    edited_note = "(The user edited the arguments before approving.)\n";
+                    // the model is told exactly what ran, not left believing its own proposal did
+                    let what = if call.name == "shell" {
+                        "command"
+                    } else {
+                        "arguments"
+                    };
+                    edited_note = format!(
+                        "(The user edited your {what} before approving; this ran instead of what you proposed: {})\n",
+                        new.trim()
+                    );
                 }
                 Err(e) => {
                     return (

@@ -123,6 +123,55 @@ impl Agent {
         self.send(AgentEvent::Notice { text });
     }
 
+    /// `/commit` alone: commits the files cove changed this session that git sees changed
+    /// (HEAD plus exactly those; what the user staged stays staged), with a message the
+    /// model writes from the user's requests and the diff (one request, no tools).
+    pub(super) async fn commit_session(&mut self) {
+        let changed = self.changed_files();
+        if changed.is_empty() {
+            self.say_once(
+                "Nothing to commit: no file cove changed this session differs from how it was.",
+            );
+            return;
+        }
+        let paths = self.uncommitted(&changed).await.unwrap_or(changed);
+        if paths.is_empty() {
+            self.say_once(
+                "Nothing to commit: what cove changed this session is committed already.",
+            );
+            return;
+        }
+        // what the user asked for, newest last, bounded
+        let mut asked: Vec<String> = self
+            .conversation
+            .iter()
+            .rev()
+            .filter(|m| m.role == crate::domain::conversation::Role::User)
+            .filter_map(|m| match &m.content {
+                Some(crate::domain::conversation::Content::Text(t)) => {
+                    Some(t.chars().take(600).collect())
+                }
+                _ => None,
+            })
+            .take(4)
+            .collect();
+        asked.reverse();
+        let task = if asked.is_empty() {
+            "changes made with cove".to_owned()
+        } else {
+            asked.join("\n")
+        };
+        if self.commit_task(&task, &paths).await.is_none() {
+            self.tell("Commit stopped: nothing was committed.".into());
+        }
+    }
+
+    /// A notice, journaled when the session has a journal (a notice alone does not start one).
+    fn say_once(&mut self, text: &str) {
+        self.log_if_open(Record::Notice { text: text.into() });
+        self.send(AgentEvent::Notice { text: text.into() });
+    }
+
     /// `/commit MESSAGE`: commits every file cove changed this session (HEAD plus exactly
     /// those files; what the user staged stays staged).
     pub(super) fn commit(&mut self, message: &str) {

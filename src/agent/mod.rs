@@ -312,6 +312,14 @@ async fn run(settings: AgentSettings, ops: UnboundedReceiver<Op>, events: EventT
                 router.drive(work, &cancel).await
             }
             Op::Task(task) => router.drive(agent.task(task), &cancel).await,
+            // `/commit` alone: the model writes the message, which can be stopped
+            Op::Commit { message } if message.trim().is_empty() => {
+                let work = async {
+                    agent.commit_session().await;
+                    agent.send(AgentEvent::Ready);
+                };
+                router.drive(work, &cancel).await
+            }
             // short, and not stopped by an interrupt: ops sent meanwhile wait their turn
             op => agent.handle(op).await,
         }

@@ -162,7 +162,7 @@ impl Agent {
     }
 
     /// The files cove changed this session that differ now from how they were.
-    fn changed_files(&self) -> Vec<PathBuf> {
+    pub(super) fn changed_files(&self) -> Vec<PathBuf> {
         self.session_base
             .iter()
             .filter(|(path, before)| !crate::tools::on_disk::holds(path, before.as_deref()))
@@ -172,7 +172,7 @@ impl Agent {
 
     /// Those of `paths` whose content differs from HEAD (the model may have committed them
     /// with `git_commit`); `None` when git cannot tell (no repository: the commit says why).
-    async fn uncommitted(&self, paths: &[PathBuf]) -> Option<Vec<PathBuf>> {
+    pub(super) async fn uncommitted(&self, paths: &[PathBuf]) -> Option<Vec<PathBuf>> {
         let root = self.settings.ctx.root.clone();
         let statuses = tokio::task::spawn_blocking(move || {
             crate::git::Confined::open(&root).and_then(|c| c.statuses())
@@ -194,7 +194,11 @@ impl Agent {
 
     /// Commits `paths` (HEAD plus exactly those files: what the user staged stays staged
     /// and out of it) with a message the model writes. `None` when stopped meanwhile.
-    async fn commit_task(&mut self, task: &str, paths: &[PathBuf]) -> Option<CommitReport> {
+    pub(super) async fn commit_task(
+        &mut self,
+        task: &str,
+        paths: &[PathBuf],
+    ) -> Option<CommitReport> {
         let files: Vec<String> = paths
             .iter()
             .map(|p| registry::relative(&self.settings.ctx, p))

@@ -133,9 +133,13 @@ impl Agent {
             return;
         };
         // `default`, unless a profile has that name: `[model]` as configured, no profile
-        let profile = self.settings.config.profiles.get(&name).cloned().or_else(|| {
-            (name == "default").then(crate::config::ModelConfig::default)
-        });
+        let profile = self
+            .settings
+            .config
+            .profiles
+            .get(&name)
+            .cloned()
+            .or_else(|| (name == "default").then(crate::config::ModelConfig::default));
         if let Some(profile) = profile {
             let mc = overlay(&self.settings.base_model, &profile);
             let env = |k: &str| std::env::var(k).ok();
@@ -168,12 +172,30 @@ impl Agent {
                 ),
             });
         } else {
+            // a name the server does not list is used as asked (llama.cpp answers to any
+            // name, Ollama may pull it), but not without a word
+            let listed: Vec<String> = crate::llm::probe::list_models(&self.settings.client)
+                .await
+                .map(|(_, models)| models.into_iter().map(|m| m.id).collect())
+                .unwrap_or_default();
+            let unlisted = if listed.is_empty() || listed.contains(&name) {
+                String::new()
+            } else {
+                let mut shown: Vec<&str> = listed.iter().take(8).map(String::as_str).collect();
+                if listed.len() > shown.len() {
+                    shown.push("…");
+                }
+                format!(
+                    " Warning: the server does not list a model named {name} (it lists: {}); replies may fail or come from another model.",
+                    shown.join(", ")
+                )
+            };
             self.model = Some(name.clone());
             self.status.model = name.clone();
             self.send(AgentEvent::Server(self.status.clone()));
             self.send(AgentEvent::Notice {
                 text: format!(
-                    "Using model {name} on {} from the next message{}.",
+                    "Using model {name} on {} from the next message{}.{unlisted}",
                     self.status.endpoint,
                     if profiles.is_empty() {
                         String::new()

@@ -61,6 +61,9 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
         }
         AgentEvent::SessionDiff { changes } => {
             if changes.is_empty() {
+                // a diff shown before (undone since) is not left on screen
+                s.diff_shown = None;
+                s.last_changes.clear();
                 s.flash("cove has changed no files in this session");
             } else {
                 let n = changes.len();
@@ -329,6 +332,7 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
             name,
             arguments: String::new(),
             mended: None,
+            edited: false,
             state: ToolState::Streaming,
         }),
         StreamEvent::ToolCallArgs { index, fragment } => {
@@ -375,6 +379,7 @@ fn finish_entry(s: &mut State, o: &TurnOutcome) {
                 name: t.name.clone(),
                 arguments: t.arguments.clone(),
                 mended: t.mended.clone(),
+                edited: false,
                 state: ToolState::Proposed,
             })
             .collect();
@@ -387,6 +392,30 @@ fn finish_entry(s: &mut State, o: &TurnOutcome) {
     a.ttft_ms = o.ttft_ms;
     a.tokens_per_s = o.tokens_per_s;
     entry.touch();
+}
+
+/// The user approved `call_id` with arguments they edited: its card shows what runs (for
+/// `shell` the edited text is the command; for other tools the arguments' JSON).
+pub(super) fn set_card_edited(s: &mut State, call_id: &str, edited: &str) {
+    for entry in s.transcript.iter_mut().rev() {
+        if let EntryKind::Assistant(a) = &mut entry.kind
+            && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
+        {
+            card.arguments = if card.name == "shell" {
+                let mut args = serde_json::from_str::<serde_json::Value>(&card.arguments)
+                    .ok()
+                    .filter(serde_json::Value::is_object)
+                    .unwrap_or_else(|| serde_json::json!({}));
+                args["command"] = serde_json::Value::String(edited.trim().to_owned());
+                args.to_string()
+            } else {
+                edited.to_owned()
+            };
+            card.edited = true;
+            entry.touch();
+            return;
+        }
+    }
 }
 
 /// Finds the card of `call_id` (newest first) and sets its state.

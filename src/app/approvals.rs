@@ -190,7 +190,10 @@ pub fn edited(
     match result {
         Err(e) => s.flash(e),
         Ok(text) if proposed.as_deref() == Some(text.as_str()) => {
-            s.flash("Nothing changed in the editor: y approves the model's version, n rejects")
+            let text = s.keymap.expand(
+                "Nothing changed in the editor: {approve} approves the model's version, {reject} rejects",
+            );
+            s.flash(text)
         }
         Ok(text) => {
             decide(s, cmds, call_id, Decision::ApproveContent(text));
@@ -207,6 +210,9 @@ fn ids(s: &State) -> Vec<String> {
 }
 
 pub(super) fn decide(s: &mut State, cmds: &mut Vec<Command>, call_id: &str, decision: Decision) {
+    if let Decision::ApproveEdited(text) = &decision {
+        super::agent_events::set_card_edited(s, call_id, text);
+    }
     cmds.push(Command::Agent(Op::Decide {
         call_id: call_id.to_owned(),
         decision,

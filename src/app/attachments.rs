@@ -31,7 +31,29 @@ pub fn attached(s: &mut State, result: Result<ImageAttachment, String>) {
             ));
             s.attachments.push(image);
         }
-        Err(e) => s.flash(e),
+        Err(e) if e == super::image_jobs::CLIPBOARD_EMPTY => s.flash(e),
+        // in the chat, with what to do, not a status-bar message gone in 3 seconds
+        Err(e) => s.transcript.push(Entry::new(EntryKind::Error {
+            title: "Image not attached".into(),
+            message: e,
+            hint: "Attach a PNG, JPEG, GIF, WebP or BMP: /image PATH, drop the file, or copy the image and press Ctrl+V".into(),
+        })),
+    }
+}
+
+/// The screenshot's answer: attached, or an error card; nothing when the user cancelled it.
+pub fn screenshot_taken(s: &mut State, result: Result<ImageAttachment, String>) {
+    if !std::mem::take(&mut s.taking_screenshot) {
+        return; // cancelled with Esc meanwhile
+    }
+    match result {
+        Err(e) if e == crate::vision::screenshot::STOPPED => {}
+        Err(e) => s.transcript.push(Entry::new(EntryKind::Error {
+            title: "No screenshot".into(),
+            message: e,
+            hint: "Install a region screenshot tool (grim + slurp, gnome-screenshot, spectacle, scrot, maim) or set [vision] screenshot_command; /image PATH attaches a file".into(),
+        })),
+        Ok(image) => attached(s, Ok(image)),
     }
 }
 

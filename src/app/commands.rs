@@ -78,7 +78,12 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
         return true;
     }
     match (name, rest.as_slice()) {
-        ("/undo", []) => cmds.push(Command::Agent(Op::Undo)),
+        ("/undo", []) => {
+            // what the pane showed of the changes being undone is no longer true
+            s.diff_shown = None;
+            s.last_changes.clear();
+            cmds.push(Command::Agent(Op::Undo));
+        }
         ("/permissions", []) => cmds.push(Command::Agent(Op::Permissions)),
         ("/mcp", []) => cmds.push(Command::Agent(Op::McpStatus)),
         ("/ledger", []) => cmds.push(Command::Agent(Op::Ledger)),
@@ -103,10 +108,11 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
             cmds.push(Command::Agent(Op::Compact));
         }
         ("/commit", []) => {
-            // the model writes the message; the commit goes through the approval queue
-            let text = "Commit the changes you made in this session: look at them with git_diff, \
-                        then call git_commit with a concise message (a short subject line, a body if useful).";
-            super::update::start_turn(s, text.to_owned(), Some("/commit".to_owned()), cmds);
+            // the session's uncommitted changes, with a message the model writes (Esc stops)
+            s.agent_busy = Some(super::state::COMMITTING.into());
+            cmds.push(Command::Agent(Op::Commit {
+                message: String::new(),
+            }));
         }
         ("/commit", _) => cmds.push(Command::Agent(Op::Commit {
             message: trimmed["/commit".len()..].trim().to_owned(),
@@ -127,8 +133,11 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
             let path = crate::domain::text::expand_home(path.trim_matches(|c| c == '"' || c == '\''));
             cmds.push(Command::AttachFile(path));
         }
+        ("/screenshot", _) if s.taking_screenshot => {
+            s.flash("A screenshot is already being taken: select a region, or Esc to cancel it")
+        }
         ("/screenshot", _) => {
-            s.flash("Taking a screenshot…");
+            s.taking_screenshot = true;
             cmds.push(Command::Screenshot);
         }
         ("/help", _) => {

@@ -47,6 +47,8 @@ pub async fn run(
     images: image_jobs::ImageSettings,
 ) -> io::Result<State> {
     let (mut jobs, mut job_results) = image_jobs::Jobs::new(images);
+    // set by Esc while a screenshot is taken (a fresh one per screenshot)
+    let mut screenshot_stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut guard = TerminalGuard::enter(state.mouse_capture)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     terminal.clear()?;
@@ -146,7 +148,15 @@ pub async fn run(
                     Command::AttachFile(path) => {
                         jobs.spawn(move |images| image_jobs::attach_file(&path, images))
                     }
-                    Command::Screenshot => jobs.spawn(image_jobs::screenshot),
+                    Command::Screenshot => {
+                        screenshot_stop =
+                            std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                        let stop = screenshot_stop.clone();
+                        jobs.spawn(move |images| image_jobs::screenshot(images, &stop))
+                    }
+                    Command::StopScreenshot => {
+                        screenshot_stop.store(true, std::sync::atomic::Ordering::Relaxed)
+                    }
                     Command::IndexFiles => {
                         let root = state.workspace.clone();
                         jobs.spawn(move |_| {

@@ -56,21 +56,29 @@ pub fn attach_file(path: &Path, s: &ImageSettings) -> Msg {
     )
 }
 
+/// Ctrl+V with nothing on the clipboard: a passing word, not an error card.
+pub const CLIPBOARD_EMPTY: &str = "The clipboard is empty";
+
 pub fn read_clipboard(s: &ImageSettings) -> Msg {
     match read(&s.limits) {
         Ok(Clipboard::Image(img)) => Msg::Attached(Ok(img.into_attachment())),
         Ok(Clipboard::ImageFile(path)) => attach_file(&path, s),
         Ok(Clipboard::Text(text)) => Msg::ClipboardText(text),
-        Ok(Clipboard::Empty) => Msg::Attached(Err("The clipboard is empty".into())),
+        Ok(Clipboard::Empty) => Msg::Attached(Err(CLIPBOARD_EMPTY.into())),
         Err(e) => Msg::Attached(Err(e)),
     }
 }
 
-pub fn screenshot(s: &ImageSettings) -> Msg {
-    match crate::vision::screenshot::capture(s.screenshot_command.as_deref()) {
-        Ok(path) => attach_file(&path, s),
-        Err(e) => Msg::Attached(Err(e)),
-    }
+/// Takes a screenshot; `stop` set ends it (the tool is killed) with `STOPPED`.
+pub fn screenshot(s: &ImageSettings, stop: &std::sync::atomic::AtomicBool) -> Msg {
+    Msg::Screenshot(
+        crate::vision::screenshot::capture(s.screenshot_command.as_deref(), stop).and_then(
+            |path| match attach_file(&path, s) {
+                Msg::Attached(r) => r,
+                _ => Err("the screenshot could not be read".into()),
+            },
+        ),
+    )
 }
 
 pub fn check_paste(text: String) -> Msg {

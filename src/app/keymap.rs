@@ -21,39 +21,101 @@ enum Scope {
     Diff,
 }
 
-/// Every remappable action: name, scope, default keys (the first is what a binding
-/// becomes).
-const ACTIONS: &[(&str, Scope, &[&str])] = &[
-    ("send", Scope::Global, &["enter"]),
-    (
+/// What a key does, whatever key the user bound to it. Every hint on screen names an
+/// action's key through [`KeyMap::expand`], so a rebinding shows everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Send,
+    Newline,
+    Interrupt,
+    Quit,
+    Help,
+    MouseCapture,
+    CopyReply,
+    CopyCode,
+    Reasoning,
+    Paste,
+    Approve,
+    Reject,
+    AllowSession,
+    Edit,
+    ApproveAll,
+    RejectAll,
+    ViewAll,
+    ToggleHunk,
+    NextHunk,
+    PrevHunk,
+    SideBySide,
+}
+
+/// One remappable action: its config name, where it works, its default keys (the first
+/// is what a binding becomes).
+struct ActionDef {
+    action: Action,
+    name: &'static str,
+    scope: Scope,
+    keys: &'static [&'static str],
+}
+
+const fn def(
+    action: Action,
+    name: &'static str,
+    scope: Scope,
+    keys: &'static [&'static str],
+) -> ActionDef {
+    ActionDef {
+        action,
+        name,
+        scope,
+        keys,
+    }
+}
+
+/// Every remappable action, once: the keymap, the help overlay and every hint read this.
+const ACTIONS: &[ActionDef] = &[
+    def(Action::Send, "send", Scope::Global, &["enter"]),
+    def(
+        Action::Newline,
         "newline",
         Scope::Global,
         &["shift+enter", "alt+enter", "ctrl+j"],
     ),
-    ("interrupt", Scope::Global, &["esc"]),
-    ("quit", Scope::Global, &["ctrl+c"]),
-    ("help", Scope::Global, &["f1"]),
-    ("mouse_capture", Scope::Global, &["f2"]),
-    ("copy_reply", Scope::Global, &["ctrl+y"]),
-    ("copy_code", Scope::Global, &["alt+y"]),
-    ("reasoning", Scope::Global, &["ctrl+t"]),
-    ("paste", Scope::Global, &["ctrl+v"]),
-    ("approve", Scope::Decide, &["y"]),
-    ("reject", Scope::Decide, &["n"]),
-    ("allow_session", Scope::Queue, &["a"]),
-    ("edit", Scope::Queue, &["e"]),
-    ("approve_all", Scope::Queue, &["Y"]),
-    ("reject_all", Scope::Queue, &["N"]),
-    ("view_all", Scope::Decide, &["v"]),
-    ("toggle_hunk", Scope::Diff, &["space"]),
-    ("next_hunk", Scope::Diff, &["]"]),
-    ("prev_hunk", Scope::Diff, &["["]),
-    ("side_by_side", Scope::Diff, &["s"]),
+    def(Action::Interrupt, "interrupt", Scope::Global, &["esc"]),
+    def(Action::Quit, "quit", Scope::Global, &["ctrl+c"]),
+    def(Action::Help, "help", Scope::Global, &["f1"]),
+    def(
+        Action::MouseCapture,
+        "mouse_capture",
+        Scope::Global,
+        &["f2"],
+    ),
+    def(Action::CopyReply, "copy_reply", Scope::Global, &["ctrl+y"]),
+    def(Action::CopyCode, "copy_code", Scope::Global, &["alt+y"]),
+    def(Action::Reasoning, "reasoning", Scope::Global, &["ctrl+t"]),
+    def(Action::Paste, "paste", Scope::Global, &["ctrl+v"]),
+    def(Action::Approve, "approve", Scope::Decide, &["y"]),
+    def(Action::Reject, "reject", Scope::Decide, &["n"]),
+    def(Action::AllowSession, "allow_session", Scope::Queue, &["a"]),
+    def(Action::Edit, "edit", Scope::Queue, &["e"]),
+    def(Action::ApproveAll, "approve_all", Scope::Queue, &["Y"]),
+    def(Action::RejectAll, "reject_all", Scope::Queue, &["N"]),
+    def(Action::ViewAll, "view_all", Scope::Decide, &["v"]),
+    def(Action::ToggleHunk, "toggle_hunk", Scope::Diff, &["space"]),
+    def(Action::NextHunk, "next_hunk", Scope::Diff, &["]"]),
+    def(Action::PrevHunk, "prev_hunk", Scope::Diff, &["["]),
+    def(Action::SideBySide, "side_by_side", Scope::Diff, &["s"]),
 ];
+
+fn def_of(action: Action) -> &'static ActionDef {
+    ACTIONS
+        .iter()
+        .find(|d| d.action == action)
+        .unwrap_or(&ACTIONS[0])
+}
 
 /// The names of the remappable actions, for errors and the docs.
 pub fn action_names() -> Vec<&'static str> {
-    ACTIONS.iter().map(|(n, _, _)| *n).collect()
+    ACTIONS.iter().map(|d| d.name).collect()
 }
 
 /// A key as written in the config: `ctrl+y`, `alt+enter`, `f1`, `space`, `Y`.
@@ -208,6 +270,44 @@ impl KeySpec {
         KeyEvent::new(code, m)
     }
 
+    /// How a hint names the key: `y`, `Y`, `Space`, `Ctrl+Y`, `Shift+Enter`, `F1`.
+    pub fn label(&self) -> String {
+        let mut out = String::new();
+        if self.ctrl {
+            out.push_str("Ctrl+");
+        }
+        if self.alt {
+            out.push_str("Alt+");
+        }
+        if self.shift {
+            out.push_str("Shift+");
+        }
+        let key = match self.code {
+            KeyCode::Char(' ') => "Space".to_owned(),
+            KeyCode::Char(c) if self.ctrl || self.alt => c.to_ascii_uppercase().to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift+Tab".into(),
+            KeyCode::Backspace => "Backspace".into(),
+            KeyCode::Up => "Up".into(),
+            KeyCode::Down => "Down".into(),
+            KeyCode::Left => "Left".into(),
+            KeyCode::Right => "Right".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Delete => "Del".into(),
+            KeyCode::Insert => "Ins".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            other => format!("{other:?}"),
+        };
+        out.push_str(&key);
+        out
+    }
+
     /// A plain character (no ctrl/alt): typed text in the composer.
     fn is_text(&self) -> bool {
         matches!(self.code, KeyCode::Char(_)) && !self.ctrl && !self.alt
@@ -221,6 +321,8 @@ pub struct KeyMap {
     bound: Vec<(Scope, KeySpec, KeySpec)>,
     /// Default keys of actions the user moved elsewhere: they do nothing now.
     freed: Vec<(Scope, KeySpec)>,
+    /// The keys the user gave each rebound action, as hints name them.
+    labels: Vec<(Action, Vec<String>)>,
 }
 
 /// Where the key arrives.
@@ -246,7 +348,13 @@ impl KeyMap {
     pub fn from_config(keys: &BTreeMap<String, Vec<String>>) -> Result<KeyMap, String> {
         let mut map = KeyMap::default();
         for (action, specs) in keys {
-            let Some((_, scope, defaults)) = ACTIONS.iter().find(|(n, _, _)| n == action) else {
+            let Some(ActionDef {
+                action: which,
+                scope,
+                keys: defaults,
+                ..
+            }) = ACTIONS.iter().find(|d| d.name == action)
+            else {
                 return Err(format!(
                     "[keys]: unknown action `{action}`; the actions are: {}",
                     action_names().join(", ")
@@ -270,10 +378,56 @@ impl KeyMap {
                     map.freed.push((*scope, d));
                 }
             }
+            map.labels
+                .push((*which, user.iter().map(KeySpec::label).collect()));
             map.bound
                 .extend(user.into_iter().map(|u| (*scope, u, default)));
         }
         Ok(map)
+    }
+
+    /// The keys of `action` as a hint names them (`y`, `Ctrl+Y`, `Space`), several
+    /// joined with `/`.
+    pub fn keys(&self, action: Action) -> String {
+        if let Some((_, user)) = self.labels.iter().find(|(a, _)| *a == action) {
+            return user.join("/");
+        }
+        def_of(action)
+            .keys
+            .iter()
+            .filter_map(|k| KeySpec::parse(k).ok())
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// `text` with each `{action_name}` replaced by that action's keys (unknown names are
+    /// left as written): every hint, the help overlay and the status lines are written this
+    /// way, so `[keys] approve = "o"` reads `o approve` everywhere.
+    pub fn expand(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            match after.find('}').and_then(|close| {
+                ACTIONS
+                    .iter()
+                    .find(|d| d.name == &after[..close])
+                    .map(|d| (close, d))
+            }) {
+                Some((close, d)) => {
+                    out.push_str(&self.keys(d.action));
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
     }
 
     /// The key `update` should handle for `key`: itself, an action's default key, or
@@ -379,6 +533,33 @@ mod tests {
         // typing is never translated
         assert_eq!(m.translate(plain('o'), TYPING), Some(plain('o')));
         assert_eq!(m.translate(plain('y'), TYPING), Some(plain('y')));
+    }
+
+    #[test]
+    fn hints_name_the_keys_the_user_bound() {
+        let defaults = KeyMap::default();
+        assert_eq!(
+            defaults.expand("{approve} approve · {reject} reject · {approve_all}/{reject_all} all"),
+            "y approve · n reject · Y/N all"
+        );
+        assert_eq!(
+            defaults.expand("{toggle_hunk} take · {copy_reply} copy"),
+            "Space take · Ctrl+Y copy"
+        );
+        assert_eq!(
+            defaults.expand("{newline} newline"),
+            "Shift+Enter/Alt+Enter/Ctrl+J newline"
+        );
+        assert_eq!(defaults.expand("{nope} and {"), "{nope} and {");
+        let m = map(&[("approve", &["o"]), ("copy_reply", &["ctrl+k", "f5"])]).unwrap();
+        assert_eq!(m.expand("{approve} approve"), "o approve");
+        assert_eq!(m.keys(Action::CopyReply), "Ctrl+K/F5");
+        assert_eq!(m.keys(Action::Reject), "n");
+        // every action has a name, default keys that parse, and a label
+        for d in ACTIONS {
+            assert!(!defaults.keys(d.action).is_empty(), "{}", d.name);
+            assert_eq!(def_of(d.action).name, d.name);
+        }
     }
 
     #[test]

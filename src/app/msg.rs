@@ -20,6 +20,8 @@ pub enum Msg {
     AgentGone,
     /// An image is ready to attach to the next message, or could not be read.
     Attached(Result<ImageAttachment, String>),
+    /// The screenshot (`/screenshot`) is ready to attach, or was not taken.
+    Screenshot(Result<ImageAttachment, String>),
     /// The user's editor closed on a proposed change: what they saved, or why not.
     Edited {
         call_id: String,
@@ -56,8 +58,11 @@ pub enum Command {
     },
     /// Check whether pasted text names an image file (answered with `Msg::PasteChecked`).
     CheckPaste(String),
-    /// Take a screenshot with the configured or first available tool and attach it.
+    /// Take a screenshot with the configured or first available tool and attach it
+    /// (answered with `Msg::Screenshot`).
     Screenshot,
+    /// Stop the screenshot being taken (Esc while a region tool waits).
+    StopScreenshot,
     /// List the workspace's files for the `@` picker (answered with `Msg::FileIndex`).
     IndexFiles,
     Quit,

@@ -64,6 +64,7 @@ pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u
                             None => ToolState::Failed("did not finish (the session ended)".into()),
                         },
                         changes: Vec::new(),
+                        edited: false,
                     })
                     .collect(),
                 status: ReplyStatus::Done,

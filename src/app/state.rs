@@ -75,6 +75,8 @@ pub struct ToolCard {
     pub state: ToolState,
     /// The files the call changed (`d` in the chat shows them in the diff pane).
     pub changes: Vec<crate::protocol::ProposedChange>,
+    /// The user edited the arguments (`e`) before approving: `arguments` holds what ran.
+    pub edited: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -293,6 +295,8 @@ pub struct State {
     pub agent_busy: Option<String>,
     /// The user's key bindings (`[keys]`).
     pub keymap: super::keymap::KeyMap,
+    /// A screenshot is being taken (a region tool may be waiting for a selection): Esc stops it.
+    pub taking_screenshot: bool,
 }
 
 /// The list of this workspace's sessions, to resume one.
@@ -312,6 +316,8 @@ impl SessionPicker {
 
 /// `agent_busy` while the conversation is compacted.
 pub const COMPACTING: &str = "compacting";
+/// `agent_busy` while the model writes a commit message (`/commit` alone).
+pub const COMMITTING: &str = "writing the commit message";
 
 pub const QUIT_WINDOW: Duration = Duration::from_secs(2);
 pub const FLASH_FOR: Duration = Duration::from_secs(3);
@@ -380,6 +386,7 @@ impl State {
             shell_running: None,
             agent_busy: None,
             keymap: Default::default(),
+            taking_screenshot: false,
         }
     }
 
@@ -396,7 +403,7 @@ impl State {
     pub fn can_interrupt(&self) -> bool {
         self.turn.is_some()
             || self.shell_running.is_some()
-            || self.agent_busy.as_deref() == Some(COMPACTING)
+            || matches!(self.agent_busy.as_deref(), Some(COMPACTING | COMMITTING))
     }
 
     pub fn is_running(&self) -> bool {

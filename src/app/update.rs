@@ -68,6 +68,7 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
         Msg::Terminate => quit(s, &mut cmds),
         Msg::AgentGone => super::agent_events::agent_gone(s),
         Msg::Attached(result) => attachments::attached(s, result),
+        Msg::Screenshot(result) => attachments::screenshot_taken(s, result),
         Msg::ClipboardText(text) => attachments::clipboard_text(s, &text),
         Msg::FileIndex(paths) => super::popups::index_ready(s, paths),
         Msg::Edited { call_id, result } => super::approvals::edited(s, &call_id, result, &mut cmds),
@@ -151,7 +152,11 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
     }
     match key.code {
         KeyCode::Esc => {
-            if s.can_interrupt() {
+            if s.taking_screenshot {
+                s.taking_screenshot = false;
+                cmds.push(Command::StopScreenshot);
+                s.flash("Screenshot cancelled");
+            } else if s.can_interrupt() {
                 interrupt(s, cmds);
             } else if s.diff_shown.take().is_some() {
                 s.card_cursor = None;

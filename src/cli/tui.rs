@@ -64,6 +64,18 @@ pub fn run(
             .unwrap_or_default(),
     );
     let sessions_dir = super::sessions::sessions_dir(&workspace);
+    // `--resume` with nothing to pick from says so rather than opening an empty picker
+    if start == Start::Pick
+        && sessions_dir
+            .as_deref()
+            .is_none_or(|dir| cove::session::store::list(dir).is_empty())
+    {
+        say_error(&format!(
+            "no session to resume in {} (start one with `cove`)",
+            workspace.display()
+        ));
+        return 2;
+    }
     let resume = match (&start, sessions_dir.as_deref()) {
         (Start::New | Start::Pick, _) => None,
         (_, None) => {

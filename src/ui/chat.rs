@@ -13,16 +13,11 @@ use unicode_width::UnicodeWidthChar;
 
 use super::markdown::render_markdown;
 use crate::app::state::*;
-use crate::config::theme::Theme;
 use crate::domain::text::neutralize_controls;
 
 /// The lines of an entry at `width`, from the cache when it is current.
-pub fn entry_lines(
-    entry: &Entry,
-    width: u16,
-    theme: &Theme,
-    expanded: bool,
-) -> Rc<Vec<Line<'static>>> {
+pub fn entry_lines(entry: &Entry, width: u16, s: &State) -> Rc<Vec<Line<'static>>> {
+    let expanded = s.reasoning_expanded;
     if let Some(c) = entry.cache.borrow().as_ref()
         && c.width == width
         && c.version == entry.version
@@ -30,7 +25,7 @@ pub fn entry_lines(
     {
         return Rc::clone(&c.lines);
     }
-    let lines = Rc::new(lay_out(&entry.kind, width.max(1), theme, expanded));
+    let lines = Rc::new(lay_out(&entry.kind, width.max(1), s));
     *entry.cache.borrow_mut() = Some(LaidOut {
         width,
         version: entry.version,
@@ -72,11 +67,12 @@ fn human_size(bytes: usize) -> String {
 pub fn entry_height(s: &State, index: usize, width: u16) -> usize {
     s.transcript
         .get(index)
-        .map(|e| entry_lines(e, width, &s.theme, s.reasoning_expanded).len())
+        .map(|e| entry_lines(e, width, s).len())
         .unwrap_or(0)
 }
 
-fn lay_out(kind: &EntryKind, width: u16, theme: &Theme, expanded: bool) -> Vec<Line<'static>> {
+fn lay_out(kind: &EntryKind, width: u16, s: &State) -> Vec<Line<'static>> {
+    let (theme, expanded) = (&s.theme, s.reasoning_expanded);
     let c = &theme.colors;
     let w = width as usize;
     let mut out = Vec::new();
@@ -171,7 +167,7 @@ fn lay_out(kind: &EntryKind, width: u16, theme: &Theme, expanded: bool) -> Vec<L
                 )));
             }
             for card in &a.tools {
-                out.extend(tool_card(card, w, theme));
+                out.extend(tool_card(card, w, s));
             }
             match &a.status {
                 ReplyStatus::Interrupted => out.push(Line::from(Span::styled(
@@ -241,7 +237,8 @@ fn recolor_prefix(mut line: Line<'static>, style: Style) -> Line<'static> {
     line
 }
 
-fn tool_card(card: &ToolCard, w: usize, theme: &Theme) -> Vec<Line<'static>> {
+fn tool_card(card: &ToolCard, w: usize, s: &State) -> Vec<Line<'static>> {
+    let theme = &s.theme;
     let c = &theme.colors;
     let (state, color, result) = match &card.state {
         ToolState::Streaming => ("writing…", c.dim, None),
@@ -252,10 +249,13 @@ fn tool_card(card: &ToolCard, w: usize, theme: &Theme) -> Vec<Line<'static>> {
         ToolState::Failed(r) => ("failed", c.error, Some(r)),
         ToolState::Rejected(r) => ("declined", c.warning, Some(r)),
     };
-    let recovered = card
+    let mut recovered = card
         .mended
         .as_deref()
         .map_or(String::new(), |m| format!(" · {m}"));
+    if card.edited {
+        recovered.push_str(" · edited by you");
+    }
     let mut out = wrap_plain(
         &format!("⚙ {} · {state}{recovered}", card.name),
         w,
@@ -285,15 +285,18 @@ fn tool_card(card: &ToolCard, w: usize, theme: &Theme) -> Vec<Line<'static>> {
     out.extend(args.into_iter().take(MAX_ARG_LINES));
     if total > MAX_ARG_LINES {
         let more = total - MAX_ARG_LINES;
-        let s = if more == 1 { "" } else { "s" };
+        let plural = if more == 1 { "" } else { "s" };
         // while it waits, what is cut is what the user is about to approve
         out.push(Line::from(if card.state == ToolState::Waiting {
             Span::styled(
-                format!("  … {more} more line{s} hidden, v in the queue shows all"),
+                format!(
+                    "  … {more} more line{plural} hidden, {} in the queue shows all",
+                    s.keymap.keys(crate::app::keymap::Action::ViewAll)
+                ),
                 theme.style(c.warning).add_modifier(Modifier::BOLD),
             )
         } else {
-            Span::styled(format!("  … {more} more line{s}"), theme.style(c.dim))
+            Span::styled(format!("  … {more} more line{plural}"), theme.style(c.dim))
         }));
     }
     if let Some(r) = result.filter(|r| !r.is_empty()) {
@@ -409,7 +412,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
 
 /// The lines that fill a viewport of `height` rows.
 pub fn visible_lines(s: &State, width: u16, height: usize) -> Vec<Line<'static>> {
-    let lines_of = |i: usize| entry_lines(&s.transcript[i], width, &s.theme, s.reasoning_expanded);
+    let lines_of = |i: usize| entry_lines(&s.transcript[i], width, s);
     match s.scroll {
         Scroll::Follow => {
             let mut chunks = Vec::new();

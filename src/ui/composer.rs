@@ -13,7 +13,9 @@ use crate::domain::text::neutralize_controls;
 pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let c = &s.theme.colors;
     let focused = s.focus == Focus::Input;
-    let title = if let Some(what) = &s.agent_busy {
+    let title = if s.taking_screenshot {
+        " taking a screenshot: select a region on your screen · Esc cancels ".to_owned()
+    } else if let Some(what) = &s.agent_busy {
         format!(" {what}… ")
     } else if s.shell_running.is_some() {
         " command running · Esc stops it ".to_owned()

@@ -84,9 +84,10 @@ fn call(s: &State, q: &Queued, width: usize, height: usize) -> (String, Vec<Line
     const MAX: usize = 64 * 1024;
     let text = match text.char_indices().nth(MAX) {
         Some((cut, _)) => format!(
-            "{}\n[… {} more bytes: v shows everything]",
+            "{}\n[… {} more bytes: {} shows everything]",
             &text[..cut],
-            text.len() - cut
+            text.len() - cut,
+            s.keymap.keys(crate::app::keymap::Action::ViewAll)
         ),
         None => text,
     };
@@ -225,7 +226,10 @@ fn queued(
     });
     let (mut lines, rows) = files(s, &q.files, Some((&q.declined, cursor)), width, window);
     let taken = total - q.declined.iter().flatten().filter(|d| **d).count();
-    let hint = "Space take/leave · ]/[ hunk · y apply taken · n reject · s side by side";
+    let hint = s.keymap.expand(
+        "{toggle_hunk} take/leave · {next_hunk}/{prev_hunk} hunk · {approve} apply taken · {reject} reject · {side_by_side} side by side",
+    );
+    let hint = hint.as_str();
     // lines cut here: the hint line says so first
     let code_w = q
         .files
@@ -237,7 +241,13 @@ fn queued(
         Span::styled(diff_view::fit(hint, width), s.theme.style(c.dim))
     } else {
         Span::styled(
-            diff_view::fit(&format!("⚠ lines cut: v shows all · {hint}"), width),
+            diff_view::fit(
+                &format!(
+                    "⚠ lines cut: {} shows all · {hint}",
+                    s.keymap.keys(crate::app::keymap::Action::ViewAll)
+                ),
+                width,
+            ),
             super::panes::warning_style(s, q.unseen.serious(code_w)),
         )
     };

@@ -10,15 +10,15 @@ use super::chat::wrap_plain;
 use crate::app::state::State;
 
 pub const KEYS: &[(&str, &str)] = &[
-    ("Enter", "send the message"),
-    ("Shift+Enter · Alt+Enter · Ctrl+J", "new line"),
+    ("{send}", "send the message"),
+    ("{newline}", "new line"),
     (
         "Up / Down",
         "previous / next message from history (at the first / last line)",
     ),
-    ("Esc", "interrupt the running reply"),
+    ("{interrupt}", "interrupt the running reply"),
     (
-        "Ctrl+C",
+        "{quit}",
         "interrupt; on an idle session clear the input, twice within 2 s quit",
     ),
     (
@@ -45,59 +45,62 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Up / Down · j / k", "scroll by a line (chat focused)"),
     ("mouse wheel", "scroll the chat"),
     (
-        "F2",
+        "{mouse_capture}",
         "mouse capture on/off (off: select text with the mouse)",
     ),
-    ("Ctrl+Y", "copy the last reply (OSC 52, works over SSH)"),
-    ("Alt+Y", "copy the last code block of the last reply"),
-    ("Ctrl+T", "show / hide the model's reasoning"),
+    (
+        "{copy_reply}",
+        "copy the last reply (OSC 52, works over SSH)",
+    ),
+    ("{copy_code}", "copy the last code block of the last reply"),
+    ("{reasoning}", "show / hide the model's reasoning"),
     ("q", "quit (when the input is not focused)"),
     (
-        "? · F1",
+        "? · {help}",
         "this help (? when the input is empty); j/k/PgUp/PgDn scroll, any other key closes it",
     ),
 ];
 
 /// Keys of the approval queue (it has focus while calls wait).
 pub const APPROVAL_KEYS: &[(&str, &str)] = &[
-    ("y", "approve the selected call"),
+    ("{approve}", "approve the selected call"),
     (
-        "n",
+        "{reject}",
         "reject it (then an optional reason for the model, Enter sends)",
     ),
     (
-        "a",
+        "{allow_session}",
         "approve and allow this tool (shell: this command prefix) for the session",
     ),
     (
-        "e",
+        "{edit}",
         "edit the arguments (the command, for shell) before approving",
     ),
     (
-        "Y / N",
-        "approve / reject everything queued (Y leaves dangerous commands to decide one by one)",
+        "{approve_all} / {reject_all}",
+        "approve / reject everything queued ({approve_all} leaves dangerous commands to decide one by one)",
     ),
     (
-        "v",
-        "everything the selected call will run or write, wrapped, blanks and invisible characters shown (the queue warns when some of it is off screen); ↑↓ PgUp/PgDn scroll, y/n decide, Esc or v closes",
+        "{view_all}",
+        "everything the selected call will run or write, wrapped, blanks and invisible characters shown (the queue warns when some of it is off screen); ↑↓ PgUp/PgDn scroll, {approve}/{reject} decide, Esc or {view_all} closes",
     ),
     ("j / k", "select the next / previous call"),
 ];
 
-/// Keys of the diff pane (Space, ]/[, s also work in the approval queue).
+/// Keys of the diff pane (hunk keys also work in the approval queue).
 pub const DIFF_KEYS: &[(&str, &str)] = &[
-    ("Space", "take / leave the hunk under the cursor"),
-    ("] / [", "next / previous hunk"),
+    ("{toggle_hunk}", "take / leave the hunk under the cursor"),
+    ("{next_hunk} / {prev_hunk}", "next / previous hunk"),
     (
-        "y",
+        "{approve}",
         "apply the taken hunks only (all of them when none was left)",
     ),
-    ("n", "reject the change"),
+    ("{reject}", "reject the change"),
     (
         "e",
         "open the proposed file in $VISUAL / $EDITOR; what you save is written",
     ),
-    ("s", "unified / side by side"),
+    ("{side_by_side}", "unified / side by side"),
     ("Enter", "more of the file around each hunk"),
     ("PgUp / PgDn", "scroll a shown diff"),
     (
@@ -109,7 +112,7 @@ pub const DIFF_KEYS: &[(&str, &str)] = &[
 /// Keys for images.
 pub const IMAGE_KEYS: &[(&str, &str)] = &[
     (
-        "Ctrl+V",
+        "{paste}",
         "paste: an image on the clipboard (or a copied image path) is attached, text is pasted",
     ),
     (
@@ -124,29 +127,30 @@ pub const IMAGE_KEYS: &[(&str, &str)] = &[
 
 pub fn render(f: &mut Frame, screen: Rect, s: &State) {
     let c = &s.theme.colors;
-    let key_w = KEYS
-        .iter()
-        .map(|(k, _)| k.chars().count())
-        .max()
-        .unwrap_or(0);
     let w = (screen.width.saturating_sub(4))
         .min(96)
         .max(20.min(screen.width));
-    let sections: [(&str, Vec<(&str, &str)>); 5] = [
-        ("keys", KEYS.to_vec()),
-        ("approval queue", APPROVAL_KEYS.to_vec()),
-        ("diff pane", DIFF_KEYS.to_vec()),
-        ("images", IMAGE_KEYS.to_vec()),
+    // `{action}` in a key or a description: the key the user has for it
+    let expand = |keys: &[(&str, &str)]| -> Vec<(String, String)> {
+        keys.iter()
+            .map(|(k, d)| (s.keymap.expand(k), s.keymap.expand(d)))
+            .collect()
+    };
+    let sections: [(&str, Vec<(String, String)>); 5] = [
+        ("keys", expand(KEYS)),
+        ("approval queue", expand(APPROVAL_KEYS)),
+        ("diff pane", expand(DIFF_KEYS)),
+        ("images", expand(IMAGE_KEYS)),
         (
             "commands (type in the input)",
-            crate::app::commands::COMMANDS.to_vec(),
+            expand(crate::app::commands::COMMANDS),
         ),
     ];
     let key_w = sections
         .iter()
         .flat_map(|(_, keys)| keys.iter().map(|(k, _)| k.chars().count()))
         .max()
-        .unwrap_or(key_w);
+        .unwrap_or(0);
     let entries: usize = sections.iter().map(|(_, k)| k.len() + 2).sum();
     let h = (entries as u16 + 4)
         .min(screen.height.saturating_sub(2))
@@ -190,7 +194,7 @@ pub fn render(f: &mut Frame, screen: Rect, s: &State) {
 
 fn push_keys(
     lines: &mut Vec<Line<'static>>,
-    keys: &[(&str, &str)],
+    keys: &[(String, String)],
     narrow: bool,
     key_w: usize,
     w: u16,

@@ -44,14 +44,10 @@ pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {
     let focused = s.focus == Focus::Approvals;
     let block = pane_block(format!(" approvals · {} ", s.approvals.len()), focused, s);
     if s.approvals.is_empty() {
-        let text = dim_lines(
-            s,
-            &[
-                "Nothing waiting for you.",
-                "",
-                "Edits, shell commands and commits the model asks for queue here: y approve · n reject · a allow for the session.",
-            ],
+        let how = s.keymap.expand(
+            "Edits, shell commands and commits the model asks for queue here: {approve} approve · {reject} reject · {allow_session} allow for the session.",
         );
+        let text = dim_lines(s, &["Nothing waiting for you.", "", &how]);
         f.render_widget(
             Paragraph::new(text).wrap(Wrap { trim: false }).block(block),
             area,
@@ -88,8 +84,9 @@ pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {
         let (hidden, serious) = unseen(q, f.area(), s);
         if !hidden.is_empty() {
             let text = format!(
-                "⚠ not all of it is on screen: {} — press v to see everything",
-                hidden.join("; ")
+                "⚠ not all of it is on screen: {} — press {} to see everything",
+                hidden.join("; "),
+                s.keymap.keys(crate::app::keymap::Action::ViewAll)
             );
             // indented under the entry; the indent itself stays plain
             lines.extend(
@@ -117,7 +114,9 @@ pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {
     }
     lines.push(Line::default());
     lines.extend(wrap_plain(
-        "y approve · n reject · a allow for session · e edit · v view all · Y/N all · j/k move",
+        &s.keymap.expand(
+            "{approve} approve · {reject} reject · {allow_session} allow for session · {edit} edit · {view_all} view all · {approve_all}/{reject_all} all · j/k move",
+        ),
         width,
         s.theme.style(c.dim),
         "",

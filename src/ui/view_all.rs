@@ -65,7 +65,9 @@ pub fn render(f: &mut Frame, screen: Rect, s: &State) {
     let top = v.scroll.min(lines.len().saturating_sub(height));
     let shown: Vec<Line<'static>> = lines.iter().skip(top).take(height).cloned().collect();
     let title = super::diff_view::fit(
-        " everything this call will run or write · ↑↓ PgUp/PgDn Home/End scroll · Esc or v closes ",
+        &s.keymap.expand(
+            " everything this call will run or write · ↑↓ PgUp/PgDn Home/End scroll · Esc or {view_all} closes ",
+        ),
         area.width.saturating_sub(2) as usize,
     );
     let place = if lines.len() <= height {
@@ -79,7 +81,9 @@ pub fn render(f: &mut Frame, screen: Rect, s: &State) {
         )
     };
     let bottom = super::diff_view::fit(
-        &format!(" y approve · n reject ·{place}"),
+        &s.keymap.expand(&format!(
+            " {{approve}} approve · {{reject}} reject ·{place}"
+        )),
         area.width.saturating_sub(2) as usize,
     );
     let block = Block::default()

@@ -7,6 +7,7 @@ use std::ffi::{OsStr, OsString};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Region selection waits for the user; a tool still running after this is stopped.
@@ -116,13 +117,29 @@ pub fn select_tool(path_var: &OsStr) -> Option<(Tool, Vec<PathBuf>)> {
 /// `configured` is `[vision] screenshot_command`, run with `sh -c`: it writes a PNG to `{path}`,
 /// or to stdout when it has no `{path}`. Without one, the first of grim + slurp,
 /// gnome-screenshot, spectacle, scrot, maim and ImageMagick's import found on PATH is used.
-pub fn capture(configured: Option<&str>) -> Result<PathBuf, String> {
+/// `stop` set (Esc in the session) ends the tool and the capture with [`STOPPED`].
+pub fn capture(configured: Option<&str>, stop: &AtomicBool) -> Result<PathBuf, String> {
     let path_var = std::env::var_os("PATH").unwrap_or_default();
-    capture_with_path(configured, &path_var)
+    capture_until(configured, &path_var, stop)
 }
+
+/// What a capture stopped by the user returns as its error.
+pub const STOPPED: &str = "screenshot cancelled";
+
+/// Never set: for captures and commands nobody stops.
+static NEVER: AtomicBool = AtomicBool::new(false);
 
 /// [`capture`] with PATH given (tests use a directory of stub tools).
 pub fn capture_with_path(configured: Option<&str>, path_var: &OsStr) -> Result<PathBuf, String> {
+    capture_until(configured, path_var, &NEVER)
+}
+
+/// [`capture_with_path`], stopped when `stop` is set.
+pub fn capture_until(
+    configured: Option<&str>,
+    path_var: &OsStr,
+    stop: &AtomicBool,
+) -> Result<PathBuf, String> {
     let configured = configured.map(str::trim).filter(|c| !c.is_empty());
     let tool = match configured {
         Some(_) => None,
@@ -131,8 +148,8 @@ pub fn capture_with_path(configured: Option<&str>, path_var: &OsStr) -> Result<P
     let dir = fresh_temp_dir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let file = dir.join("screenshot.png");
     let result = match (configured, tool) {
-        (Some(cmd), _) => run_configured(cmd, &file, path_var),
-        (None, Some((tool, programs))) => run_tool(tool, &programs, &file, path_var),
+        (Some(cmd), _) => run_configured(cmd, &file, path_var, stop),
+        (None, Some((tool, programs))) => run_tool(tool, &programs, &file, path_var, stop),
         (None, None) => Err(no_tool_message()),
     }
     .and_then(|()| check_output(&file));
@@ -152,13 +169,18 @@ fn no_tool_message() -> String {
     )
 }
 
-fn run_configured(cmd: &str, file: &Path, path_var: &OsStr) -> Result<(), String> {
+fn run_configured(
+    cmd: &str,
+    file: &Path,
+    path_var: &OsStr,
+    stop: &AtomicBool,
+) -> Result<(), String> {
     let to_stdout = !cmd.contains("{path}");
     let script = cmd.replace("{path}", &shell_quote(&file.to_string_lossy()));
     let mut command = Command::new("sh");
     command.arg("-c").arg(&script).env("PATH", path_var);
-    let out = run(command, CAPTURE_TIMEOUT, to_stdout)
-        .map_err(|e| format!("screenshot command `{cmd}`: {e}"))?;
+    let out = run_until(command, CAPTURE_TIMEOUT, to_stdout, stop)
+        .map_err(|e| stopped_or(e, |e| format!("screenshot command `{cmd}`: {e}")))?;
     if !out.success {
         return Err(failed(&format!("screenshot command `{cmd}`"), &out));
     }
@@ -175,12 +197,19 @@ fn run_configured(cmd: &str, file: &Path, path_var: &OsStr) -> Result<(), String
     Ok(())
 }
 
-fn run_tool(tool: Tool, programs: &[PathBuf], file: &Path, path_var: &OsStr) -> Result<(), String> {
+fn run_tool(
+    tool: Tool,
+    programs: &[PathBuf],
+    file: &Path,
+    path_var: &OsStr,
+    stop: &AtomicBool,
+) -> Result<(), String> {
     let mut args = tool.args(file);
     if tool == Tool::Grim {
         let mut slurp = Command::new(&programs[1]);
         slurp.env("PATH", path_var);
-        let out = run(slurp, CAPTURE_TIMEOUT, true).map_err(|e| format!("slurp: {e}"))?;
+        let out = run_until(slurp, CAPTURE_TIMEOUT, true, stop)
+            .map_err(|e| stopped_or(e, |e| format!("slurp: {e}")))?;
         if !out.success {
             return Err(failed("slurp (region selection cancelled?)", &out));
         }
@@ -192,8 +221,8 @@ fn run_tool(tool: Tool, programs: &[PathBuf], file: &Path, path_var: &OsStr) -> 
     }
     let mut command = Command::new(&programs[0]);
     command.args(&args).env("PATH", path_var);
-    let out =
-        run(command, CAPTURE_TIMEOUT, false).map_err(|e| format!("{}: {e}", tool.describe()))?;
+    let out = run_until(command, CAPTURE_TIMEOUT, false, stop)
+        .map_err(|e| stopped_or(e, |e| format!("{}: {e}", tool.describe())))?;
     if !out.success {
         return Err(failed(tool.describe(), &out));
     }
@@ -204,6 +233,11 @@ fn run_tool(tool: Tool, programs: &[PathBuf], file: &Path, path_var: &OsStr) -> 
         ));
     }
     Ok(())
+}
+
+/// A run's error as the capture reports it: [`STOPPED`] as it is, anything else described.
+fn stopped_or(e: String, describe: impl FnOnce(String) -> String) -> String {
+    if e == STOPPED { e } else { describe(e) }
 }
 
 fn check_output(file: &Path) -> Result<(), String> {
@@ -275,9 +309,19 @@ pub(crate) struct Output {
 /// Run `command` with stdin closed, stderr kept (its first 64 KiB), stdout kept when
 /// `keep_stdout` (at most `MAX_OUTPUT` bytes) else discarded, killed after `timeout`.
 pub(crate) fn run(
+    command: Command,
+    timeout: Duration,
+    keep_stdout: bool,
+) -> Result<Output, String> {
+    run_until(command, timeout, keep_stdout, &NEVER)
+}
+
+/// [`run`], killed with the error [`STOPPED`] as soon as `stop` is set.
+fn run_until(
     mut command: Command,
     timeout: Duration,
     keep_stdout: bool,
+    stop: &AtomicBool,
 ) -> Result<Output, String> {
     command
         .stdin(Stdio::null())
@@ -287,7 +331,22 @@ pub(crate) fn run(
             Stdio::null()
         })
         .stderr(Stdio::piped());
+    // its own process group, so a stop or a timeout ends what it started too (a script's
+    // children would otherwise keep the pipes open)
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command.spawn().map_err(|e| format!("cannot start: {e}"))?;
+    let kill = |child: &mut std::process::Child| {
+        #[cfg(unix)]
+        if let Ok(pid) = i32::try_from(child.id()) {
+            // SAFETY: signals the process group this function created; no memory is touched
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    };
     let reader = |pipe: Option<Box<dyn Read + Send>>, limit: u64| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
@@ -317,9 +376,12 @@ pub(crate) fn run(
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Ok(status),
+            Ok(None) if stop.load(Ordering::Relaxed) => {
+                kill(&mut child);
+                break Err(STOPPED.to_owned());
+            }
             Ok(None) if started.elapsed() >= timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
+                kill(&mut child);
                 break Err(format!("timed out after {}s", timeout.as_secs()));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
@@ -328,6 +390,9 @@ pub(crate) fn run(
     };
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
+    if matches!(&status, Err(e) if e == STOPPED) {
+        return Err(STOPPED.to_owned());
+    }
     if stdout.len() as u64 > MAX_OUTPUT {
         return Err(format!(
             "wrote more than {} to stdout",

@@ -64,3 +64,18 @@ pub fn finish(s: &mut State, turn: u64) {
         }),
     );
 }
+
+/// The frame `ui::render` draws for `s` at `w`x`h`, as text (one line per row).
+pub fn render_text(s: &State, w: u16, h: u16) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("terminal");
+    t.draw(|f| cove::ui::render(f, s)).expect("draw");
+    let buf = t.backend().buffer().clone();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_owned())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

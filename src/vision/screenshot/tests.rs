@@ -172,3 +172,26 @@ fn configured_command_writes_to_path_or_stdout() {
     let err = capture_with_path(Some("true {path}"), &path).unwrap_err();
     assert!(err.contains("wrote no image"), "{err}");
 }
+
+#[test]
+fn a_stopped_capture_ends_the_tool_and_its_children_at_once() {
+    let bin = tempfile::tempdir().unwrap();
+    // a region tool waiting for the user (sleep is a child of the script)
+    stub(bin.path(), "scrot", "sleep 30");
+    let path = path_of(&[bin.path(), Path::new("/usr/bin"), Path::new("/bin")]);
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let started = Instant::now();
+    let setter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        flag.store(true, Ordering::Relaxed);
+    });
+    let err = capture_until(None, &path, &stop).unwrap_err();
+    setter.join().unwrap();
+    assert_eq!(err, STOPPED);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
