@@ -374,3 +374,18 @@ fn a_filtered_reply_is_asked_again_without_the_newest_tool_output() {
     );
     ledger_matches_server(&entries, &server);
 }
+
+#[test]
+fn an_attached_secret_file_is_left_out_and_said_so() {
+    let server = FakeServer::start(vec![answer("ok")]);
+    let sb = Sandbox::new();
+    let gh = samples::secrets()[2].2.clone();
+    std::fs::write(sb.workspace().join(".env"), format!("GITHUB_TOKEN={gh}\n")).unwrap();
+    std::fs::write(sb.workspace().join("app.py"), "print('hi')\n").unwrap();
+    let run = exec(&sb, &server, &[], "Compare @.env with @app.py");
+    assert_eq!(run.code, 0, "{run:?}");
+    let body = String::from_utf8_lossy(&server.posts()[0].body).into_owned();
+    assert!(body.contains("print('hi')"), "{body}");
+    assert!(!body.contains("GITHUB_TOKEN"), "{body}");
+    assert!(run.stdout.contains("@.env: not attached"), "{run:?}");
+}

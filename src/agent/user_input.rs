@@ -22,7 +22,12 @@ impl Agent {
         let max = self.settings.context.attach_max_bytes();
         let owned = text.to_owned();
         let attached = if text.contains('@') {
-            tokio::task::spawn_blocking(move || attach::attach(&root, &owned, max))
+            let ctx = self.settings.ctx.clone();
+            let denied = move |p: &std::path::Path| {
+                let rel = p.strip_prefix(&ctx.root).unwrap_or(p);
+                crate::tools::protected::read_reason(rel, &ctx.protected)
+            };
+            tokio::task::spawn_blocking(move || attach::attach_guarded(&root, &owned, max, &denied))
                 .await
                 .unwrap_or_default()
         } else {

@@ -103,6 +103,17 @@ pub struct Attached {
 
 /// Reads each reference in `text` that is a file inside `root`, at most `max_bytes` each.
 pub fn attach(root: &Path, text: &str, max_bytes: usize) -> Attached {
+    attach_guarded(root, text, max_bytes, &|_| None)
+}
+
+/// `attach`, leaving out the files `denied` names a reason for (`[guard] deny_read`:
+/// secret-looking files reach the model only through `read_file`, which asks first).
+pub fn attach_guarded(
+    root: &Path,
+    text: &str,
+    max_bytes: usize,
+    denied: &dyn Fn(&Path) -> Option<String>,
+) -> Attached {
     let mut out = Attached::default();
     for r in refs(text) {
         let Ok(path) = crate::domain::paths::resolve_in_root(root, &r.path) else {
@@ -113,6 +124,13 @@ pub fn attach(root: &Path, text: &str, max_bytes: usize) -> Attached {
             continue;
         };
         if !meta.is_file() {
+            continue;
+        }
+        if let Some(why) = denied(&path) {
+            out.problems.push(format!(
+                "@{}: not attached, it {why}; ask for it to be read and you will be asked to approve",
+                r.path
+            ));
             continue;
         }
         if let Some((a, b)) = r.lines {

@@ -189,6 +189,33 @@ mod tests {
     }
 
     #[test]
+    fn secret_files_ask_before_they_are_read_but_git_and_cove_do_not() {
+        let extra = ["*.tfvars".to_owned()];
+        for p in [
+            ".env",
+            "deploy/key.pem",
+            "id_rsa",
+            ".netrc",
+            ".npmrc",
+            "credentials.json",
+            "prod.tfvars",
+        ] {
+            assert!(
+                read_reason(Path::new(p), &extra).is_some(),
+                "{p} read freely"
+            );
+        }
+        for p in [
+            ".git/config",
+            ".cove/config.toml",
+            "src/main.rs",
+            "environment.rs",
+        ] {
+            assert_eq!(read_reason(Path::new(p), &extra), None, "{p} asks");
+        }
+    }
+
+    #[test]
     fn globs() {
         assert!(glob_match("*.pem", "a.pem"));
         assert!(glob_match(".env*", ".env"));
