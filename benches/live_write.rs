@@ -84,7 +84,7 @@ fn main() {
         &mut s,
         Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
     );
-    let turn = s.turn.as_ref().map(|t| t.id).unwrap_or(0);
+    let turn = s.turn().map(|t| t.id).unwrap_or(0);
     let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
     let step = |s: &mut State, msg: Msg| {
         s.now = Instant::now();

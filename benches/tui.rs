@@ -43,7 +43,7 @@ fn send(s: &mut State, text: &str) -> u64 {
         s,
         Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
     );
-    s.turn.as_ref().map(|t| t.id).unwrap_or(0)
+    s.turn().map(|t| t.id).unwrap_or(0)
 }
 
 const REPLY: &str = "Here is how:\n\n1. Open the file with `std::fs::File::open`.\n2. Wrap it in a `BufReader`.\n\n```rust\nuse std::io::BufRead;\nfn count(path: &str) -> std::io::Result<usize> {\n    let f = std::fs::File::open(path)?;\n    Ok(std::io::BufReader::new(f).lines().count())\n}\n```\n\nThat is **all** there is to it.";

@@ -30,6 +30,11 @@ impl TerminalGuard {
     }
 }
 
+/// The terminal speaks the keyboard enhancement protocol (Shift+Enter is told from Enter).
+pub fn keyboard_enhanced() -> bool {
+    KEYBOARD_FLAGS.load(Ordering::SeqCst)
+}
+
 /// Raw mode, the alternate screen, bracketed paste, mouse capture, keyboard protocol.
 fn activate(mouse: bool) -> io::Result<()> {
     enable_raw_mode()?;

@@ -52,7 +52,7 @@ fn asked(text: &str) -> State {
     let mut s = mono();
     type_text(&mut s, text);
     update(&mut s, key(KeyCode::Enter));
-    let started = s.turn.as_ref().unwrap().started;
+    let started = s.turn().unwrap().started;
     s.now = started;
     s
 }
@@ -158,7 +158,7 @@ fn images_sent_and_attached() {
         update(&mut s, Msg::Attached(Ok(image("1920x1080 PNG 412 KB"))));
         type_text(&mut s, "what is wrong here?");
         update(&mut s, key(KeyCode::Enter));
-        let started = s.turn.as_ref().unwrap().started;
+        let started = s.turn().unwrap().started;
         s.now = started;
         stream(
             &mut s,

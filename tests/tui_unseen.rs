@@ -284,7 +284,7 @@ fn v_shows_everything_wrapped_and_esc_or_v_closes() {
         update(&mut s, key(KeyCode::Esc));
         assert!(s.view_all.is_none(), "Esc closes the overlay");
         assert_eq!(s.approvals.len(), 1, "and decides nothing");
-        assert!(s.turn.is_some(), "and does not stop the turn");
+        assert!(s.turn().is_some(), "and does not stop the turn");
         update(&mut s, key(KeyCode::Char('v')));
         update(&mut s, key(KeyCode::Char('v')));
         assert!(s.view_all.is_none(), "v closes it too");

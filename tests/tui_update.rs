@@ -466,7 +466,7 @@ fn a_streaming_write_is_recomputed_at_most_every_50_ms_and_a_huge_one_is_summari
     use cove::domain::live_edit::LiveView;
     let mut s = state();
     send_text(&mut s, "write it");
-    let turn = s.turn.as_ref().unwrap().id;
+    let turn = s.turn().unwrap().id;
     let start = s.now;
     let ev = |event| Msg::Agent(AgentEvent::Stream { turn, event });
     update(

@@ -25,7 +25,11 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             turns,
         } => super::sessions::load(s, id, transcript, turns),
         AgentEvent::SessionStarted { id } => s.session_id = id,
-        AgentEvent::Ready => s.agent_busy = None,
+        AgentEvent::Ready => {
+            if matches!(s.activity, Activity::Agent(ref w) if *w != AgentWork::Gone) {
+                s.activity = Activity::Idle;
+            }
+        }
         AgentEvent::Sessions { sessions, current } => {
             // the user closed the picker before the list came
             let Some(picker) = s.sessions.as_mut() else {
@@ -41,8 +45,8 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             output,
             ok,
         } => {
-            if s.shell_running == Some(turn) {
-                s.shell_running = None;
+            if s.activity == Activity::Shell(turn) {
+                s.activity = Activity::Idle;
             }
             let status = if ok { "" } else { " (failed)" };
             s.transcript.push(Entry::new(EntryKind::Notice(format!(
@@ -97,14 +101,14 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
         }
         AgentEvent::Notice { text } => {
             // before a reply that has not begun (files attached, compaction): above it
-            let waiting = s.turn.as_ref().and_then(|t| t.entry).filter(|&i| {
+            let waiting = s.turn().and_then(|t| t.entry).filter(|&i| {
                 matches!(&s.transcript[i].kind,
                     EntryKind::Assistant(a) if a.content.is_empty() && a.reasoning.is_empty() && a.tools.is_empty())
             });
             match waiting {
                 Some(i) => {
                     s.transcript.insert(i, Entry::new(EntryKind::Notice(text)));
-                    if let Some(t) = s.turn.as_mut() {
+                    if let Some(t) = s.turn_mut() {
                         t.entry = Some(i + 1);
                     }
                     if let Scroll::Anchored { entry, .. } = &mut s.scroll
@@ -123,7 +127,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             if is_current(s, turn) {
                 s.live = None;
                 finish_entry(s, &outcome);
-                if let Some(t) = s.turn.as_mut() {
+                if let Some(t) = s.turn_mut() {
                     t.entry = None;
                     t.steps += 1;
                 }
@@ -150,6 +154,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             // one keystroke decides: the queue takes focus (the composer keeps its text)
             s.focus = Focus::Approvals;
             s.main_tab = Focus::Approvals;
+            s.queue_changed();
         }
         AgentEvent::ToolStarted { turn, call_id } => {
             if is_current(s, turn) {
@@ -198,8 +203,10 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
         AgentEvent::Busy { op, turn } => {
             // the UI holds ops back while the agent works, so this is a race (an op sent
             // just as a turn began): say what was not done, and end what waited for it
-            if turn.is_some() && s.shell_running == turn {
-                s.shell_running = None;
+            if let Some(turn) = turn
+                && s.activity == Activity::Shell(turn)
+            {
+                s.activity = Activity::Idle;
             }
             if let Some(turn) = turn.filter(|&t| is_current(s, t)) {
                 on_agent(
@@ -220,7 +227,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             if !is_current(s, turn) {
                 return;
             }
-            if let Some(i) = s.turn.as_ref().and_then(|t| t.entry) {
+            if let Some(i) = s.turn().and_then(|t| t.entry) {
                 let empty = matches!(&s.transcript[i].kind,
                     EntryKind::Assistant(a) if a.content.is_empty() && a.reasoning.is_empty() && a.tools.is_empty());
                 if empty {
@@ -253,7 +260,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
 /// The agent's task is gone: say so, keep everything on screen, and take no more input
 /// for it (the journal has the session; `cove --continue` picks it up).
 pub(super) fn agent_gone(s: &mut State) {
-    if s.turn.is_some() {
+    if s.turn().is_some() {
         end_turn(s);
     }
     s.transcript.push(Entry::new(EntryKind::Error {
@@ -262,30 +269,25 @@ pub(super) fn agent_gone(s: &mut State) {
             .into(),
         hint: "Quit (Ctrl+C twice) and run `cove --continue` to go on.".into(),
     }));
-    s.agent_busy = Some("the agent stopped: quit and run `cove --continue`".into());
+    s.activity = Activity::Agent(AgentWork::Gone);
 }
 
 fn is_current(s: &State, turn: u64) -> bool {
-    s.turn.as_ref().is_some_and(|t| t.id == turn)
+    s.turn().is_some_and(|t| t.id == turn)
 }
 
 fn current_entry(s: &mut State) -> Option<&mut Entry> {
-    let i = s.turn.as_ref()?.entry?;
+    let i = s.turn()?.entry?;
     s.transcript.get_mut(i)
 }
 
 fn end_turn(s: &mut State) {
-    s.turn = None;
+    s.activity = Activity::Idle;
     s.live = None;
     // the diff tab came forward for a change being written: the reply is what to see now
-    if s.main_tab == Focus::Diff && s.diff_shown.is_none() && s.approvals.is_empty() {
-        s.main_tab = Focus::Chat;
-    }
     s.approvals.clear();
     s.approval_input = None;
-    if s.focus == Focus::Approvals {
-        s.focus = Focus::Input;
-    }
+    s.queue_changed();
 }
 
 fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
@@ -293,26 +295,22 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
         return;
     }
     if let StreamEvent::Notice { message } = &event {
-        let at = s
-            .turn
-            .as_ref()
-            .and_then(|t| t.entry)
-            .unwrap_or(s.transcript.len());
+        let at = s.turn().and_then(|t| t.entry).unwrap_or(s.transcript.len());
         s.transcript
             .insert(at, Entry::new(EntryKind::Notice(message.clone())));
-        if let Some(i) = s.turn.as_mut().and_then(|t| t.entry.as_mut()) {
+        if let Some(i) = s.turn_mut().and_then(|t| t.entry.as_mut()) {
             *i += 1;
         }
         return;
     }
-    if s.turn.as_ref().is_some_and(|t| t.entry.is_none()) {
+    if s.turn().is_some_and(|t| t.entry.is_none()) {
         // the next model response of this turn, after its tool calls ran
         s.transcript
             .push(Entry::new(EntryKind::Assistant(Assistant::streaming(
                 s.server.model.clone(),
             ))));
         let i = s.transcript.len() - 1;
-        if let Some(t) = s.turn.as_mut() {
+        if let Some(t) = s.turn_mut() {
             t.entry = Some(i);
         }
     }
@@ -419,7 +417,7 @@ pub(super) fn set_card_edited(s: &mut State, call_id: &str, edited: &str) {
 }
 
 /// Finds the card of `call_id` (newest first) and sets its state.
-fn set_card(s: &mut State, call_id: &str, state: ToolState) {
+pub(super) fn set_card(s: &mut State, call_id: &str, state: ToolState) {
     for entry in s.transcript.iter_mut().rev() {
         if let EntryKind::Assistant(a) = &mut entry.kind
             && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
@@ -450,11 +448,7 @@ fn dequeue(s: &mut State, call_id: &str) {
     {
         s.approval_input = None;
     }
-    s.approval_selected = s.approval_selected.min(s.approvals.len().saturating_sub(1));
-    if s.approvals.is_empty() && s.focus == Focus::Approvals {
-        s.focus = Focus::Input;
-        s.main_tab = Focus::Chat;
-    }
+    s.queue_changed();
 }
 
 fn record_changes(s: &mut State, changes: Vec<ProposedChange>) {

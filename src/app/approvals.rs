@@ -213,15 +213,20 @@ pub(super) fn decide(s: &mut State, cmds: &mut Vec<Command>, call_id: &str, deci
     if let Decision::ApproveEdited(text) = &decision {
         super::agent_events::set_card_edited(s, call_id, text);
     }
+    // the card says the decision at once, not when the agent gets to the call
+    let state = match &decision {
+        Decision::Reject { reason } => ToolState::Rejected(match reason {
+            Some(r) => format!("declined by you: {r}"),
+            None => "declined by you".into(),
+        }),
+        _ => ToolState::Approved,
+    };
+    super::agent_events::set_card(s, call_id, state);
     cmds.push(Command::Agent(Op::Decide {
         call_id: call_id.to_owned(),
         decision,
     }));
     s.approvals.retain(|q| q.request.call_id != call_id);
-    s.approval_selected = s.approval_selected.min(s.approvals.len().saturating_sub(1));
     s.diff_cursor = 0;
-    if s.approvals.is_empty() {
-        s.focus = Focus::Input;
-        s.main_tab = Focus::Chat;
-    }
+    s.queue_changed();
 }

@@ -1,7 +1,7 @@
 //! Slash commands typed in the composer.
 
 use super::msg::Command;
-use super::state::State;
+use super::state::{Activity, AgentWork, State};
 use crate::protocol::Op;
 
 pub const COMMANDS: &[(&str, &str)] = &[
@@ -94,7 +94,7 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
         },
         ("/diff", _) => cmds.push(Command::Agent(Op::SessionDiff)),
         ("/clear", _) => {
-            s.agent_busy = Some("starting a new session".into());
+            s.activity = Activity::Agent(AgentWork::NewSession);
             cmds.push(Command::Agent(Op::NewSession));
         }
         ("/model", []) => cmds.push(Command::Agent(Op::SwitchModel { name: None })),
@@ -103,13 +103,13 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
         })),
         ("/model", _) => s.flash("Usage: /model [NAME]"),
         ("/compact", _) => {
-            s.agent_busy = Some(super::state::COMPACTING.into());
+            s.activity = Activity::Agent(AgentWork::Compacting);
             s.flash("Compacting the conversation… (Esc stops)");
             cmds.push(Command::Agent(Op::Compact));
         }
         ("/commit", []) => {
             // the session's uncommitted changes, with a message the model writes (Esc stops)
-            s.agent_busy = Some(super::state::COMMITTING.into());
+            s.activity = Activity::Agent(AgentWork::Committing);
             cmds.push(Command::Agent(Op::Commit {
                 message: String::new(),
             }));

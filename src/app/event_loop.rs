@@ -51,6 +51,8 @@ pub async fn run(
     let mut screenshot_stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut guard = TerminalGuard::enter(state.mouse_capture)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    // without the keyboard protocol Shift+Enter arrives as Enter: the hint says Ctrl+J
+    state.shift_enter = crate::term::keyboard_enhanced();
     terminal.clear()?;
     let size = terminal.size()?;
     state.size = (size.width, size.height);
@@ -69,7 +71,7 @@ pub async fn run(
     let mut warmed = false;
     loop {
         let ticking =
-            state.turn.is_some() || state.flash.is_some() || state.quit_armed_at.is_some();
+            state.turn().is_some() || state.flash.is_some() || state.quit_armed_at.is_some();
         let draw_at = tokio::time::Instant::from_std(last_draw + FRAME);
         let mut msgs = Vec::new();
         tokio::select! {

@@ -34,6 +34,7 @@ pub enum Action {
     CopyReply,
     CopyCode,
     Reasoning,
+    Details,
     Paste,
     Approve,
     Reject,
@@ -92,6 +93,7 @@ const ACTIONS: &[ActionDef] = &[
     def(Action::CopyReply, "copy_reply", Scope::Global, &["ctrl+y"]),
     def(Action::CopyCode, "copy_code", Scope::Global, &["alt+y"]),
     def(Action::Reasoning, "reasoning", Scope::Global, &["ctrl+t"]),
+    def(Action::Details, "details", Scope::Global, &["ctrl+o"]),
     def(Action::Paste, "paste", Scope::Global, &["ctrl+v"]),
     def(Action::Approve, "approve", Scope::Decide, &["y"]),
     def(Action::Reject, "reject", Scope::Decide, &["n"]),
@@ -384,6 +386,11 @@ impl KeyMap {
                 .extend(user.into_iter().map(|u| (*scope, u, default)));
         }
         Ok(map)
+    }
+
+    /// The user bound `action` to keys of their own.
+    pub fn is_bound(&self, action: Action) -> bool {
+        self.labels.iter().any(|(a, _)| *a == action)
     }
 
     /// The keys of `action` as a hint names them (`y`, `Ctrl+Y`, `Space`), several

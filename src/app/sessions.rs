@@ -10,8 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u64) {
     s.session_id = id;
     s.transcript.clear();
-    s.turn = None;
-    s.shell_running = None;
+    s.activity = Activity::Idle;
     s.approvals.clear();
     s.live = None;
     s.diff_shown = None;
@@ -106,7 +105,7 @@ pub fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
                     c.id
                 )),
                 Some(c) => {
-                    s.agent_busy = Some(format!("resuming {}", c.id));
+                    s.activity = Activity::Agent(AgentWork::Resuming(c.id.clone()));
                     cmds.push(Command::Agent(Op::Resume { path: c.path }));
                 }
                 None => {}

@@ -31,6 +31,26 @@ impl Focus {
     }
 }
 
+/// What has the keys and is drawn on top, highest first. [`State::layer`] decides it, for
+/// both `update` (which handler gets a key) and `ui::render` (which overlay is drawn), so
+/// the two cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    Help,
+    /// The session picker.
+    Sessions,
+    /// Everything a queued call will run or write (`view_all`).
+    ViewAll,
+    /// A rejection reason, edited arguments or a command prefix being typed.
+    ApprovalInput,
+    /// A pasted image path offered for attaching.
+    PasteOffer,
+    /// The `/` command list or the `@` file picker under the composer.
+    Popup,
+    /// The panes.
+    Main,
+}
+
 /// Where the chat view is: following the end, or held at a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scroll {
@@ -59,6 +79,8 @@ pub enum ToolState {
     Proposed,
     /// In the approval queue.
     Waiting,
+    /// Approved by the user; runs once every call of the reply is decided.
+    Approved,
     Running,
     Done(String),
     Failed(String),
@@ -134,6 +156,8 @@ pub struct LaidOut {
     pub width: u16,
     pub version: u64,
     pub reasoning_expanded: bool,
+    /// Tool cards with their raw arguments (`details`).
+    pub details: bool,
     pub lines: Rc<Vec<Line<'static>>>,
 }
 
@@ -159,7 +183,50 @@ impl Entry {
     }
 }
 
-#[derive(Debug, Clone)]
+/// What cove is doing for the user; one thing at a time, so "busy" has one answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Activity {
+    Idle,
+    /// A turn: the model replies, tools run, calls wait for the user.
+    Turn(RunningTurn),
+    /// A `!command` the user typed (its turn id).
+    Shell(u64),
+    /// An op the agent answers with `Ready`: nothing else is sent until then.
+    Agent(AgentWork),
+}
+
+/// Work the agent does between turns, answered with `Ready`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentWork {
+    NewSession,
+    /// Loading a session (its id, or "the session" at start-up).
+    Resuming(String),
+    Compacting,
+    /// The model writes a commit message (`/commit` alone).
+    Committing,
+    /// The agent's task ended: nothing more can be sent.
+    Gone,
+}
+
+impl AgentWork {
+    /// What the composer's title says meanwhile.
+    pub fn label(&self) -> String {
+        match self {
+            AgentWork::NewSession => "starting a new session".into(),
+            AgentWork::Resuming(what) => format!("resuming {what}"),
+            AgentWork::Compacting => "compacting".into(),
+            AgentWork::Committing => "writing the commit message".into(),
+            AgentWork::Gone => "the agent stopped: quit and run `cove --continue`".into(),
+        }
+    }
+
+    /// Esc stops it (starting or resuming a session cannot be stopped and takes a moment).
+    pub fn stoppable(&self) -> bool {
+        matches!(self, AgentWork::Compacting | AgentWork::Committing)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunningTurn {
     pub id: u64,
     pub started: Instant,
@@ -168,6 +235,21 @@ pub struct RunningTurn {
     pub entry: Option<usize>,
     /// Model responses finished so far in this turn.
     pub steps: u32,
+    /// Time spent waiting for the user's decisions (not cove's time).
+    pub waited: Duration,
+    /// Calls wait for the user since then.
+    pub waiting_since: Option<Instant>,
+}
+
+impl RunningTurn {
+    /// How long cove has been working on the turn: the user's time deciding left out.
+    pub fn working(&self, now: Instant) -> Duration {
+        let waiting = self
+            .waiting_since
+            .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
+        now.saturating_duration_since(self.started)
+            .saturating_sub(self.waited + waiting)
+    }
 }
 
 /// A tool call in the approval queue.
@@ -218,7 +300,8 @@ pub struct State {
     /// confined; else why they do not ("unsandboxed", or refused where it is unavailable).
     pub sandbox_warning: Option<String>,
     pub transcript: Vec<Entry>,
-    pub turn: Option<RunningTurn>,
+    /// What runs now: a turn, a `!command`, the agent's own work, or nothing.
+    pub activity: Activity,
     pub next_turn: u64,
     pub last: LastStats,
     pub context_used: Option<u64>,
@@ -264,6 +347,13 @@ pub struct State {
     /// Everything a queued call will run or write, wrapped (`v`), while open.
     pub view_all: Option<super::view_all::ViewAll>,
     pub reasoning_expanded: bool,
+    /// The terminal tells Shift+Enter from Enter (keyboard enhancement protocol): the
+    /// newline hint names it, else Ctrl+J.
+    pub shift_enter: bool,
+    /// A message sent while a reply streams: sent when the turn ends.
+    pub queued_message: Option<String>,
+    /// Tool cards show the raw arguments the model sent (`details`, Ctrl+O).
+    pub details_expanded: bool,
     pub mouse_capture: bool,
     /// `$VISUAL`/`$EDITOR` is set: `e` on a file change opens it there.
     pub editor: bool,
@@ -288,11 +378,6 @@ pub struct State {
     pub file_index: Option<std::sync::Arc<Vec<String>>>,
     /// The file index is being built.
     pub indexing: bool,
-    /// A `!command` is running (its turn id).
-    pub shell_running: Option<u64>,
-    /// An op the agent answers with `Ready` is under way (`/compact`, `/clear`, resuming):
-    /// nothing else is sent until then.
-    pub agent_busy: Option<String>,
     /// The user's key bindings (`[keys]`).
     pub keymap: super::keymap::KeyMap,
     /// A screenshot is being taken (a region tool may be waiting for a selection): Esc stops it.
@@ -314,11 +399,6 @@ impl SessionPicker {
     }
 }
 
-/// `agent_busy` while the conversation is compacted.
-pub const COMPACTING: &str = "compacting";
-/// `agent_busy` while the model writes a commit message (`/commit` alone).
-pub const COMMITTING: &str = "writing the commit message";
-
 pub const QUIT_WINDOW: Duration = Duration::from_secs(2);
 pub const FLASH_FOR: Duration = Duration::from_secs(3);
 
@@ -338,7 +418,7 @@ impl State {
             probing: true,
             sandbox_warning: None,
             transcript: Vec::new(),
-            turn: None,
+            activity: Activity::Idle,
             next_turn: 1,
             last: LastStats::default(),
             context_used: None,
@@ -368,6 +448,9 @@ impl State {
             help_scroll: 0,
             view_all: None,
             reasoning_expanded: false,
+            shift_enter: true,
+            queued_message: None,
+            details_expanded: false,
             mouse_capture: true,
             editor: false,
             quit_armed_at: None,
@@ -383,11 +466,26 @@ impl State {
             file_picker: None,
             file_index: None,
             indexing: false,
-            shell_running: None,
-            agent_busy: None,
             keymap: Default::default(),
             taking_screenshot: false,
         }
+    }
+
+    /// The composer's placeholder: the keys as bound, the newline key this terminal has.
+    pub fn composer_hint(&self) -> String {
+        use super::keymap::Action;
+        let newline = if self.keymap.is_bound(Action::Newline) {
+            self.keymap.keys(Action::Newline)
+        } else if self.shift_enter {
+            "Shift+Enter".into()
+        } else {
+            "Ctrl+J".into()
+        };
+        format!(
+            "Ask anything · {} send · {newline} newline · {} help",
+            self.keymap.keys(Action::Send),
+            self.keymap.keys(Action::Help)
+        )
     }
 
     pub fn composer_text(&self) -> String {
@@ -400,14 +498,83 @@ impl State {
 
     /// Something Esc / Ctrl+C can stop: a reply, a `!command`, a compaction (starting or
     /// resuming a session cannot be stopped and takes a moment).
+    /// After calls left the queue: the selection stays on a call, and once none is left
+    /// the keys go back to the input and the main area to the chat (unless a diff the user
+    /// asked for is open). The one place this rule lives.
+    pub fn queue_changed(&mut self) {
+        self.approval_selected = self
+            .approval_selected
+            .min(self.approvals.len().saturating_sub(1));
+        let now = self.now;
+        let waiting = !self.approvals.is_empty();
+        if let Some(t) = self.turn_mut() {
+            match (waiting, t.waiting_since) {
+                (true, None) => t.waiting_since = Some(now),
+                (false, Some(at)) => {
+                    t.waited += now.saturating_duration_since(at);
+                    t.waiting_since = None;
+                }
+                _ => {}
+            }
+        }
+        if waiting {
+            return;
+        }
+        let queue_pane =
+            |f: Focus, shown: bool| f == Focus::Approvals || (f == Focus::Diff && !shown);
+        let shown = self.diff_shown.is_some();
+        if queue_pane(self.focus, shown) {
+            self.focus = Focus::Input;
+        }
+        if queue_pane(self.main_tab, shown) {
+            self.main_tab = Focus::Chat;
+        }
+    }
+
+    /// The top layer now (see [`Layer`]).
+    pub fn layer(&self) -> Layer {
+        if self.show_help {
+            Layer::Help
+        } else if self.sessions.is_some() {
+            Layer::Sessions
+        } else if self.view_all.is_some() {
+            Layer::ViewAll
+        } else if self.approval_input.is_some() {
+            Layer::ApprovalInput
+        } else if self.paste_offer.is_some() {
+            Layer::PasteOffer
+        } else if self.file_picker.is_some() || !super::popups::command_matches(self).is_empty() {
+            Layer::Popup
+        } else {
+            Layer::Main
+        }
+    }
+
     pub fn can_interrupt(&self) -> bool {
-        self.turn.is_some()
-            || self.shell_running.is_some()
-            || matches!(self.agent_busy.as_deref(), Some(COMPACTING | COMMITTING))
+        match &self.activity {
+            Activity::Idle => false,
+            Activity::Turn(_) | Activity::Shell(_) => true,
+            Activity::Agent(work) => work.stoppable(),
+        }
     }
 
     pub fn is_running(&self) -> bool {
-        self.turn.is_some() || self.shell_running.is_some() || self.agent_busy.is_some()
+        self.activity != Activity::Idle
+    }
+
+    /// The running turn, if a turn runs.
+    pub fn turn(&self) -> Option<&RunningTurn> {
+        match &self.activity {
+            Activity::Turn(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn turn_mut(&mut self) -> Option<&mut RunningTurn> {
+        match &mut self.activity {
+            Activity::Turn(t) => Some(t),
+            _ => None,
+        }
     }
 
     pub fn selected_approval(&self) -> Option<&Queued> {
@@ -426,7 +593,6 @@ pub fn new_composer(text: &str) -> TextArea<'static> {
         TextArea::new(text.split('\n').map(str::to_owned).collect())
     };
     t.set_wrap_mode(WrapMode::WordOrGlyph);
-    t.set_placeholder_text("Ask anything · Enter send · Shift+Enter newline · F1 help");
     t.move_cursor(ratatui_textarea::CursorMove::Bottom);
     t.move_cursor(ratatui_textarea::CursorMove::End);
     t

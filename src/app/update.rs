@@ -1,6 +1,8 @@
 //! `update`: the only place state changes. Pure: no I/O, no clock reads (the loop sets
 //! `state.now`), side effects returned as `Command`s.
 
+use std::time::Duration;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
 use ratatui_textarea::CursorMove;
 
@@ -22,12 +24,8 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
             }
             let cx = super::keymap::KeyContext {
                 typing: s.focus == Focus::Input && s.view_all.is_none(),
-                modal: s.show_help
-                    || s.sessions.is_some()
-                    || s.approval_input.is_some()
-                    || s.paste_offer.is_some()
-                    || s.file_picker.is_some()
-                    || !super::popups::command_matches(s).is_empty(),
+                // the "everything" view is not modal: the queue's keys decide from it
+                modal: !matches!(s.layer(), Layer::Main | Layer::ViewAll),
                 queue: (s.focus == Focus::Approvals || s.view_all.is_some())
                     && !s.approvals.is_empty(),
                 diff: s.focus == Focus::Diff,
@@ -50,7 +48,15 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
             _ => return cmds,
         },
         Msg::Resize(w, h) => s.size = (w, h),
-        Msg::Agent(ev) => super::agent_events::on_agent(s, ev),
+        Msg::Agent(ev) => {
+            super::agent_events::on_agent(s, ev);
+            // the turn ended: the message queued meanwhile goes now
+            if s.activity == Activity::Idle
+                && let Some(text) = s.queued_message.take()
+            {
+                start_turn(s, text, None, &mut cmds);
+            }
+        }
         Msg::Tick => {
             super::diffs::on_tick(s);
             if s.flash
@@ -91,38 +97,37 @@ fn ctrl(key: &KeyEvent, c: char) -> bool {
 }
 
 fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
-    if s.show_help {
-        match key.code {
-            KeyCode::Up | KeyCode::Char('k') => s.help_scroll = s.help_scroll.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => s.help_scroll = s.help_scroll.saturating_add(1),
-            KeyCode::PageUp => s.help_scroll = s.help_scroll.saturating_sub(10),
-            KeyCode::PageDown => s.help_scroll = s.help_scroll.saturating_add(10),
-            _ if ctrl(&key, 'c') => {
-                s.show_help = false;
-                on_key(s, key, cmds);
-            }
-            _ => s.show_help = false,
+    match s.layer() {
+        Layer::Help => help_key(s, key, cmds),
+        Layer::Sessions => super::sessions::on_key(s, key, cmds),
+        Layer::ViewAll if !ctrl(&key, 'c') => super::view_all::key(s, key, cmds),
+        Layer::ViewAll => {
+            // Ctrl+C closes it and does what it does everywhere
+            s.view_all = None;
+            main_key(s, key, cmds);
         }
-        return;
+        Layer::ApprovalInput => super::approvals::input_key(s, key, cmds),
+        Layer::PasteOffer if attachments::offer_key(s, &key, cmds) => {}
+        Layer::PasteOffer | Layer::Popup | Layer::Main => main_key(s, key, cmds),
     }
-    if s.sessions.is_some() {
-        super::sessions::on_key(s, key, cmds);
-        return;
-    }
-    if s.view_all.is_some() {
-        if !ctrl(&key, 'c') {
-            return super::view_all::key(s, key, cmds);
+}
+
+fn help_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => s.help_scroll = s.help_scroll.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => s.help_scroll = s.help_scroll.saturating_add(1),
+        KeyCode::PageUp => s.help_scroll = s.help_scroll.saturating_sub(10),
+        KeyCode::PageDown => s.help_scroll = s.help_scroll.saturating_add(10),
+        _ if ctrl(&key, 'c') => {
+            s.show_help = false;
+            on_key(s, key, cmds);
         }
-        // Ctrl+C closes it and does what it does everywhere
-        s.view_all = None;
+        _ => s.show_help = false,
     }
-    if s.approval_input.is_some() {
-        super::approvals::input_key(s, key, cmds);
-        return;
-    }
-    if s.paste_offer.is_some() && attachments::offer_key(s, &key, cmds) {
-        return;
-    }
+}
+
+/// Keys for the panes, the composer and its popups.
+fn main_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
     if s.focus == Focus::Approvals
         && !s.approvals.is_empty()
         && super::approvals::queue_key(s, key, cmds)
@@ -146,7 +151,11 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         }
         return;
     }
-    s.quit_armed_at = None;
+    // `q` twice within the window quits while something runs (one `q` could be a slip)
+    let q_armed = s
+        .quit_armed_at
+        .take()
+        .is_some_and(|at| s.now.duration_since(at) < QUIT_WINDOW);
     if s.focus == Focus::Input && super::popups::key(s, &key, cmds) {
         return;
     }
@@ -225,6 +234,10 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         s.reasoning_expanded = !s.reasoning_expanded;
         return;
     }
+    if ctrl(&key, 'o') {
+        s.details_expanded = !s.details_expanded;
+        return;
+    }
     if ctrl(&key, 'y') {
         match last_reply(s) {
             Some(text) => {
@@ -265,7 +278,14 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
     match s.focus {
         Focus::Input => input_key(s, key, cmds),
         Focus::Chat | Focus::Diff | Focus::Approvals => match key.code {
-            KeyCode::Char('q') if key.modifiers.is_empty() => quit(s, cmds),
+            KeyCode::Char('q') if key.modifiers.is_empty() => {
+                if s.is_running() && !q_armed {
+                    s.quit_armed_at = Some(s.now);
+                    s.flash("Still working: q again stops it and quits");
+                } else {
+                    quit(s, cmds);
+                }
+            }
             KeyCode::Up | KeyCode::Char('k') if s.focus == Focus::Chat => scroll::up(s, 1),
             KeyCode::Char('d') if s.focus != Focus::Approvals => super::diffs::next_card(s),
             KeyCode::Down | KeyCode::Char('j') if s.focus == Focus::Chat => scroll::down(s, 1),
@@ -290,6 +310,28 @@ fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
     if newline {
         s.composer.insert_newline();
         return;
+    }
+    // as in a shell: Ctrl+U to the start of the line, Ctrl+W a word back, Ctrl+A / Ctrl+E
+    // start / end, Ctrl+K to the end
+    if key.modifiers == KeyModifiers::CONTROL {
+        let done = match key.code {
+            KeyCode::Char('u') => s.composer.delete_line_by_head(),
+            KeyCode::Char('w') => s.composer.delete_word(),
+            KeyCode::Char('k') => s.composer.delete_line_by_end(),
+            KeyCode::Char('a') => {
+                s.composer.move_cursor(CursorMove::Head);
+                true
+            }
+            KeyCode::Char('e') => {
+                s.composer.move_cursor(CursorMove::End);
+                true
+            }
+            _ => false,
+        };
+        if done || matches!(key.code, KeyCode::Char('u' | 'w' | 'k')) {
+            super::popups::after_edit(s, cmds);
+            return;
+        }
     }
     if ctrl(&key, 'v') {
         cmds.push(Command::ReadClipboard);
@@ -343,6 +385,18 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
         clear_composer(s);
         return;
     }
+    // typed while a reply streams: sent when the turn ends (Esc puts it back)
+    if s.turn().is_some() && s.attachments.is_empty() && !text.trim_start().starts_with('!') {
+        s.history.push(&text);
+        cmds.push(Command::SaveHistory(text.clone()));
+        s.queued_message = Some(match s.queued_message.take() {
+            Some(earlier) => format!("{earlier}\n\n{text}"),
+            None => text,
+        });
+        clear_composer(s);
+        s.flash("Queued: sent when this reply ends");
+        return;
+    }
     if s.is_running() {
         s.flash("A reply is still streaming: Esc interrupts it");
         return;
@@ -356,7 +410,7 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
         cmds.push(Command::SaveHistory(text.clone()));
         let id = s.next_turn;
         s.next_turn += 1;
-        s.shell_running = Some(id);
+        s.activity = Activity::Shell(id);
         s.flash(format!("Running {}…", command.trim()));
         cmds.push(Command::Agent(Op::UserShell {
             turn: id,
@@ -401,11 +455,13 @@ pub fn start_turn(s: &mut State, text: String, shown: Option<String>, cmds: &mut
         ))));
     let id = s.next_turn;
     s.next_turn += 1;
-    s.turn = Some(RunningTurn {
+    s.activity = Activity::Turn(RunningTurn {
         id,
         started: s.now,
         entry: Some(s.transcript.len() - 1),
         steps: 0,
+        waited: Duration::ZERO,
+        waiting_since: None,
     });
     clear_composer(s);
     s.diff_shown = None;
@@ -422,6 +478,16 @@ pub fn start_turn(s: &mut State, text: String, shown: Option<String>, cmds: &mut
 fn interrupt(s: &mut State, cmds: &mut Vec<Command>) {
     cmds.push(Command::Agent(Op::Interrupt));
     s.flash("Interrupting…");
+    // a message queued for after the reply is not sent into a stopped turn: back to the input
+    if let Some(queued) = s.queued_message.take() {
+        let typed = s.composer_text();
+        let text = if typed.trim().is_empty() {
+            queued
+        } else {
+            format!("{queued}\n{typed}")
+        };
+        set_composer(s, &text, true);
+    }
 }
 
 fn last_reply(s: &State) -> Option<String> {

@@ -125,7 +125,9 @@ pub fn run(
     }
     if resume.is_some() {
         // the agent answers `Ready` once the journal is loaded
-        state.agent_busy = Some("resuming the session".into());
+        state.activity = cove::app::state::Activity::Agent(cove::app::state::AgentWork::Resuming(
+            "the session".into(),
+        ));
     }
     state.max_images = loaded.config.vision.max_images.max(1) as usize;
     state.editor = cove::term::editor_command().is_some();

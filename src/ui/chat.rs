@@ -22,6 +22,7 @@ pub fn entry_lines(entry: &Entry, width: u16, s: &State) -> Rc<Vec<Line<'static>
         && c.width == width
         && c.version == entry.version
         && c.reasoning_expanded == expanded
+        && c.details == s.details_expanded
     {
         return Rc::clone(&c.lines);
     }
@@ -30,6 +31,7 @@ pub fn entry_lines(entry: &Entry, width: u16, s: &State) -> Rc<Vec<Line<'static>
         width,
         version: entry.version,
         reasoning_expanded: expanded,
+        details: s.details_expanded,
         lines: Rc::clone(&lines),
     });
     lines
@@ -97,7 +99,7 @@ fn lay_out(kind: &EntryKind, width: u16, s: &State) -> Vec<Line<'static>> {
             let name = if a.model.is_empty() {
                 "assistant"
             } else {
-                a.model.as_str()
+                super::status::short_model(&a.model)
             };
             // the speed figures only when they fit on the header line
             let stats = stats.filter(|st| name.chars().count() + st.chars().count() < w);
@@ -167,7 +169,7 @@ fn lay_out(kind: &EntryKind, width: u16, s: &State) -> Vec<Line<'static>> {
                 )));
             }
             for card in &a.tools {
-                out.extend(tool_card(card, w, s));
+                out.extend(super::cards::tool_card(card, w, s));
             }
             match &a.status {
                 ReplyStatus::Interrupted => out.push(Line::from(Span::styled(
@@ -235,74 +237,6 @@ fn recolor_prefix(mut line: Line<'static>, style: Style) -> Line<'static> {
         first.style = style;
     }
     line
-}
-
-fn tool_card(card: &ToolCard, w: usize, s: &State) -> Vec<Line<'static>> {
-    let theme = &s.theme;
-    let c = &theme.colors;
-    let (state, color, result) = match &card.state {
-        ToolState::Streaming => ("writing…", c.dim, None),
-        ToolState::Proposed => ("proposed", c.dim, None),
-        ToolState::Waiting => ("waiting for your decision", c.warning, None),
-        ToolState::Running => ("running…", c.accent, None),
-        ToolState::Done(r) => ("done", c.success, Some(r)),
-        ToolState::Failed(r) => ("failed", c.error, Some(r)),
-        ToolState::Rejected(r) => ("declined", c.warning, Some(r)),
-    };
-    let mut recovered = card
-        .mended
-        .as_deref()
-        .map_or(String::new(), |m| format!(" · {m}"));
-    if card.edited {
-        recovered.push_str(" · edited by you");
-    }
-    let mut out = wrap_plain(
-        &format!("⚙ {} · {state}{recovered}", card.name),
-        w,
-        theme.style(color).add_modifier(Modifier::BOLD),
-        "",
-    );
-    const MAX_ARG_LINES: usize = 4;
-    // Only the beginning is wrapped: a 10 MB argument string would otherwise be laid out
-    // whole on every frame while it streams. Past 64 KB the count of what is hidden is
-    // estimated (lines, or the width's worth of characters).
-    const EXACT_UP_TO: usize = 64 * 1024;
-    let text = card.arguments.as_str();
-    let (args, total) = if text.len() <= EXACT_UP_TO {
-        let args = wrap_plain(text, w, theme.style(c.dim), "  ");
-        let total = args.len();
-        (args, total)
-    } else {
-        let mut end = (MAX_ARG_LINES + 1) * w.max(1) * 4;
-        while end < text.len() && !text.is_char_boundary(end) {
-            end += 1;
-        }
-        let head = &text[..end.min(text.len())];
-        let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
-        let estimate = (newlines + 1).max(text.len() / w.max(1));
-        (wrap_plain(head, w, theme.style(c.dim), "  "), estimate)
-    };
-    out.extend(args.into_iter().take(MAX_ARG_LINES));
-    if total > MAX_ARG_LINES {
-        let more = total - MAX_ARG_LINES;
-        let plural = if more == 1 { "" } else { "s" };
-        // while it waits, what is cut is what the user is about to approve
-        out.push(Line::from(if card.state == ToolState::Waiting {
-            Span::styled(
-                format!(
-                    "  … {more} more line{plural} hidden, {} in the queue shows all",
-                    s.keymap.keys(crate::app::keymap::Action::ViewAll)
-                ),
-                theme.style(c.warning).add_modifier(Modifier::BOLD),
-            )
-        } else {
-            Span::styled(format!("  … {more} more line{plural}"), theme.style(c.dim))
-        }));
-    }
-    if let Some(r) = result.filter(|r| !r.is_empty()) {
-        out.extend(wrap_plain(&format!("→ {r}"), w, theme.style(c.fg), "  "));
-    }
-    out
 }
 
 /// Word-wraps plain text to `width` columns with a prefix on every line; long words are

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::attachments::PasteOffer;
-use crate::app::state::{Focus, State};
+use crate::app::state::{Activity, Focus, State};
 use crate::domain::text::neutralize_controls;
 
 pub fn render(f: &mut Frame, area: Rect, s: &State) {
@@ -15,12 +15,22 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let focused = s.focus == Focus::Input;
     let title = if s.taking_screenshot {
         " taking a screenshot: select a region on your screen · Esc cancels ".to_owned()
-    } else if let Some(what) = &s.agent_busy {
-        format!(" {what}… ")
-    } else if s.shell_running.is_some() {
+    } else if let Activity::Agent(work) = &s.activity {
+        format!(" {}… ", work.label())
+    } else if matches!(s.activity, Activity::Shell(_)) {
         " command running · Esc stops it ".to_owned()
+    } else if let Some(n) = waiting_for_you(s) {
+        format!(" waiting for you ({n}) · decide in the queue ")
+    } else if s.queued_message.is_some() {
+        format!(
+            " message queued: sent when the reply ends · {} interrupts ",
+            s.keymap.keys(crate::app::keymap::Action::Interrupt)
+        )
     } else if s.is_running() {
-        " reply streaming · Esc interrupts ".to_owned()
+        format!(
+            " reply streaming · {} interrupts ",
+            s.keymap.keys(crate::app::keymap::Action::Interrupt)
+        )
     } else {
         " message ".to_owned()
     };
@@ -44,12 +54,18 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     ta.set_style(s.theme.style(c.fg));
     ta.set_cursor_line_style(Style::default());
     ta.set_placeholder_style(s.theme.style(c.dim));
+    ta.set_placeholder_text(s.composer_hint());
     ta.set_cursor_style(if focused {
         Style::default().add_modifier(Modifier::REVERSED)
     } else {
         Style::default()
     });
     f.render_widget(&ta, inner);
+}
+
+/// Calls waiting for the user's decision, when there are any.
+fn waiting_for_you(s: &State) -> Option<usize> {
+    (!s.approvals.is_empty()).then_some(s.approvals.len())
 }
 
 /// Whether the composer has a line above the text: attachments or a paste offer.

@@ -54,6 +54,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("{copy_code}", "copy the last code block of the last reply"),
     ("{reasoning}", "show / hide the model's reasoning"),
+    (
+        "{details}",
+        "show / hide tool calls' raw arguments, as the model sent them",
+    ),
     ("q", "quit (when the input is not focused)"),
     (
         "? · {help}",

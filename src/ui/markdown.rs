@@ -235,7 +235,9 @@ impl<'t> Renderer<'t> {
             Event::Html(t) | Event::InlineHtml(t) => self.push_text(&t, self.style()),
             Event::InlineMath(t) | Event::DisplayMath(t) => self.push_text(&t, self.style()),
             Event::FootnoteReference(t) => self.push_text(&format!("[^{t}]"), self.style()),
-            Event::SoftBreak => self.push_text(" ", self.style()),
+            // a model's single newlines are meant (lists without markers, a poem, a log
+            // pasted back): kept, as terminals and other assistants show them
+            Event::SoftBreak => self.push_text("\n", self.style()),
             Event::HardBreak => self.push_text("\n", self.style()),
             Event::TaskListMarker(done) => {
                 let style = self.theme.style(self.theme.colors.accent);

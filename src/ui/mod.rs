@@ -1,6 +1,7 @@
 //! Pure rendering: `render(&State, &mut Frame)`, one file per pane. Nothing here does
 //! I/O or changes state (entry layouts are memoised in the entries' caches).
 
+mod cards;
 pub mod chat;
 mod composer;
 mod diff_pane;
@@ -20,7 +21,7 @@ pub mod wrap;
 
 use ratatui::Frame;
 
-use crate::app::state::State;
+use crate::app::state::{Layer, State};
 
 pub fn render(f: &mut Frame, s: &State) {
     let areas = layout::areas(f.area(), s);
@@ -38,10 +39,12 @@ pub fn render(f: &mut Frame, s: &State) {
     }
     composer::render(f, areas.composer, s);
     status::render(f, areas.status, s);
-    popups::render(f, f.area(), areas.composer, s);
-    popups::render_sessions(f, f.area(), s);
-    view_all::render(f, f.area(), s);
-    if s.show_help {
-        help::render(f, f.area(), s);
+    // the layer that has the keys is the one drawn on top (`State::layer`)
+    match s.layer() {
+        Layer::Help => help::render(f, f.area(), s),
+        Layer::Sessions => popups::render_sessions(f, f.area(), s),
+        Layer::ViewAll => view_all::render(f, f.area(), s),
+        Layer::Popup => popups::render(f, f.area(), areas.composer, s),
+        Layer::ApprovalInput | Layer::PasteOffer | Layer::Main => {}
     }
 }

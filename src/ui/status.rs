@@ -30,7 +30,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let model = if s.server.model.is_empty() {
         "model?".to_string()
     } else {
-        neutralize_controls(&s.server.model).into_owned()
+        neutralize_controls(short_model(&s.server.model)).into_owned()
     };
     let profile = s
         .profile
@@ -61,19 +61,24 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
             s.theme.style(c.error).bg(base.bg.unwrap_or_default()),
         ));
     }
-    let mut right: Vec<String> = Vec::new();
-    if let Some(t) = &s.turn {
-        let frame = (s.now.duration_since(t.started).as_millis() / 100) as usize % SPINNER.len();
-        right.push(format!(
-            "{} {:.1}s",
-            SPINNER[frame],
-            s.now.duration_since(t.started).as_secs_f64()
-        ));
-    } else if let Some((text, _)) = &s.flash {
-        right.push(text.clone());
-    }
     // (priority, text): what does not fit goes, lowest priority first
-    let mut items: Vec<(u8, String)> = right.into_iter().map(|t| (9, t)).collect();
+    let mut items: Vec<(u8, String)> = Vec::new();
+    if let Some(t) = s.turn() {
+        let working = t.working(s.now);
+        if s.approvals.is_empty() {
+            let frame = (working.as_millis() / 100) as usize % SPINNER.len();
+            items.push((
+                9,
+                format!("{} {:.1}s", SPINNER[frame], working.as_secs_f64()),
+            ));
+        } else {
+            // the user's time deciding is not counted, and nothing spins meanwhile (the
+            // pending count, which says it too, goes last)
+            items.push((7, format!("⏸ {:.1}s", working.as_secs_f64())));
+        }
+    } else if let Some((text, _)) = &s.flash {
+        items.push((9, text.clone()));
+    }
     if let Some(t) = s.last.ttft_ms {
         items.push((1, format!("ttft {t:.0}ms")));
     }
@@ -97,7 +102,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     // waiting approvals are what the user must not miss
     let pending = if s.approvals.is_empty() { 0 } else { 8 };
     items.push((pending, format!("{} pending", s.approvals.len())));
-    if s.turn.is_some()
+    if s.turn().is_some()
         && let Some((text, _)) = &s.flash
     {
         items.insert(1.min(items.len()), (7, text.clone()));
@@ -137,6 +142,25 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     f.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
 }
 
+/// A model's name as shown: llama-server reports the GGUF file's path
+/// (`/models/qwen2.5-coder-7b-instruct-q4_k_m.gguf`), which says the file name.
+pub(super) fn short_model(name: &str) -> &str {
+    let looks_like_path = name.starts_with('/')
+        || name.starts_with("~/")
+        || name.contains('\\')
+        || name.to_ascii_lowercase().ends_with(".gguf");
+    if !looks_like_path {
+        return name;
+    }
+    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let stem = file
+        .len()
+        .checked_sub(5)
+        .filter(|&at| file.is_char_boundary(at) && file[at..].eq_ignore_ascii_case(".gguf"))
+        .map_or(file, |at| &file[..at]);
+    if stem.is_empty() { name } else { stem }
+}
+
 fn short_endpoint(url: &str) -> String {
     let u = url
         .trim_start_matches("http://")
@@ -151,5 +175,26 @@ fn human(n: u64) -> String {
         format!("{:.1}k", n as f64 / 1000.0)
     } else {
         n.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_model;
+
+    #[test]
+    fn a_gguf_path_is_shown_as_its_file_name() {
+        assert_eq!(
+            short_model("/models/qwen2.5-coder-7b-instruct-q4_k_m.gguf"),
+            "qwen2.5-coder-7b-instruct-q4_k_m"
+        );
+        assert_eq!(short_model("C:\\models\\tiny.GGUF"), "tiny");
+        assert_eq!(short_model("qwen2.5-coder:7b"), "qwen2.5-coder:7b");
+        // an Ollama or Hugging Face name with a slash is a name, not a path
+        assert_eq!(
+            short_model("Qwen/Qwen2.5-Coder-7B"),
+            "Qwen/Qwen2.5-Coder-7B"
+        );
+        assert_eq!(short_model("/"), "/");
     }
 }

@@ -389,3 +389,13 @@ fn tiny_widths_work() {
         check_width(&lines, width.max(1));
     }
 }
+
+#[test]
+fn single_newlines_in_a_reply_are_kept() {
+    let lines = render("first line\nsecond line\nthird line", 80);
+    assert_eq!(
+        lines,
+        ["first line", "second line", "third line"],
+        "{lines:?}"
+    );
+}
