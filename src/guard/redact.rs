@@ -75,7 +75,10 @@ impl Scanner {
         let set = self.builtin;
         if let Some(index) = &set.index {
             let mut scanned_to = vec![0usize; set.rules.len()];
-            for m in index.find_overlapping_iter(text) {
+            // every start of a keyword, with its longest keyword (see `RuleSet::load`)
+            let mut at = 0;
+            while let Some(m) = index.find(aho_corasick::Input::new(text).range(at..)) {
+                at = m.start() + 1;
                 for &ri in &set.by_keyword[m.pattern().as_usize()] {
                     if m.end() + OVERLAP <= scanned_to[ri] {
                         continue;

@@ -344,11 +344,24 @@ impl RuleSet {
                 }
             }
         }
-        // a DFA: the overlapping search (every keyword, including those inside another,
-        // like `ey` in `key`) is then one transition per byte; the default NFA was 60% of
-        // the redaction's time
+        // The scan asks for the leftmost-longest keyword, then searches again from the next
+        // byte: every position where some keyword starts is seen, with its longest
+        // keyword; the shorter ones starting there are its prefixes, so a keyword triggers
+        // their rules too. (An overlapping search finds the same but cost twice as much:
+        // it was half of the redaction's time.) A DFA: one transition per byte.
+        for (i, w) in words.iter().enumerate() {
+            for (j, shorter) in words.iter().enumerate() {
+                if i != j && w.starts_with(shorter.as_str()) {
+                    let more = by_keyword[j].clone();
+                    by_keyword[i].extend(more);
+                }
+            }
+            by_keyword[i].sort_unstable();
+            by_keyword[i].dedup();
+        }
         let index = AhoCorasick::builder()
             .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| GuardError::Rules {
