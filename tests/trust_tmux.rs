@@ -36,7 +36,7 @@ fn the_prompt_shows_what_the_file_would_change_and_n_keeps_ignoring_it() {
     t.keys(&["n"]);
     // the session starts on the user's server, with a notice
     let screen = t.wait_for(
-        |s| s.contains("cove trust") && s.contains("message"),
+        |s| s.contains("is not trusted: ignored the keys") && s.contains("message"),
         Duration::from_secs(20),
     );
     assert!(!screen.contains("trust it and apply"), "{screen}");

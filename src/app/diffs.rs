@@ -151,7 +151,7 @@ pub fn on_stream(s: &mut State, turn: u64, ev: &StreamEvent) {
             };
             call.refresh_at(s.now, true);
             s.live = Some(call);
-            if s.approvals.is_empty() && s.size.0 < super::super::ui::layout::WIDE {
+            if s.approvals.is_empty() && s.size.0 < WIDE {
                 // narrow: the diff tab comes forward while the change is written
                 s.main_tab = Focus::Diff;
             }

@@ -399,6 +399,9 @@ impl SessionPicker {
     }
 }
 
+/// From this width on, panes sit side by side (below it: one at a time under tabs).
+pub const WIDE: u16 = 100;
+
 pub const QUIT_WINDOW: Duration = Duration::from_secs(2);
 pub const FLASH_FOR: Duration = Duration::from_secs(3);
 

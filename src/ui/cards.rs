@@ -93,17 +93,24 @@ pub fn tool_card(card: &ToolCard, w: usize, s: &State) -> Vec<Line<'static>> {
         let plural = if sum.more == 1 { "" } else { "s" };
         let more = sum.more;
         // while it waits, what is cut is what the user is about to approve
-        out.push(Line::from(if card.state == ToolState::Waiting {
-            Span::styled(
-                format!(
-                    "  … {more} more line{plural} hidden, {} in the queue shows all",
+        out.extend(if card.state == ToolState::Waiting {
+            wrap_plain(
+                &format!(
+                    "… {more} more line{plural} hidden, {} in the queue shows all",
                     s.keymap.keys(Action::ViewAll)
                 ),
+                w,
                 theme.style(c.warning).add_modifier(Modifier::BOLD),
+                "  ",
             )
         } else {
-            Span::styled(format!("  … {more} more line{plural}"), theme.style(c.dim))
-        }));
+            wrap_plain(
+                &format!("… {more} more line{plural}"),
+                w,
+                theme.style(c.dim),
+                "  ",
+            )
+        });
     }
     if details {
         // the call as the model sent it

@@ -1,12 +1,38 @@
-//! Where each pane goes. Wide terminals put the diff pane and approval queue beside the
-//! chat; narrower ones show one of them at a time under a tab bar.
+//! Where each pane goes, following what is happening. Wide terminals: the chat alone
+//! while nothing else needs the user; a change being written or waiting gets most of the
+//! width on the left with the queue as a compact list under it and the chat beside it;
+//! otherwise the diff pane and the queue beside the chat. Narrower ones show one pane at a
+//! time under a tab bar.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
+pub use crate::app::state::WIDE;
 use crate::app::state::{Focus, State};
 
-/// From this width on, chat and the side panes sit side by side.
-pub const WIDE: u16 = 100;
+/// What the wide layout is arranged for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Moment {
+    /// Nothing but the conversation needs the screen.
+    Chat,
+    /// A file change streams in or waits for the user: the diff comes first.
+    Change,
+    /// Calls, a shown diff or a focused side pane: the side column beside the chat.
+    Side,
+}
+
+fn moment(s: &State) -> Moment {
+    let change = s.live.is_some() || s.selected_approval().is_some_and(|q| !q.files.is_empty());
+    if change {
+        Moment::Change
+    } else if s.approvals.is_empty()
+        && s.diff_shown.is_none()
+        && !matches!(s.focus, Focus::Diff | Focus::Approvals)
+    {
+        Moment::Chat
+    } else {
+        Moment::Side
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
@@ -33,6 +59,33 @@ pub fn areas(size: Rect, s: &State) -> Areas {
     ])
     .areas(size);
     if size.width >= WIDE {
+        let full = |chat: Rect| Areas {
+            tabs: None,
+            chat: Some(chat),
+            diff: None,
+            approvals: None,
+            composer,
+            status,
+            chat_slot: chat,
+        };
+        match moment(s) {
+            Moment::Chat => return full(main),
+            Moment::Change => {
+                let [work, chat] = change_columns(main);
+                // the queue as a compact list sized to its entries, under the diff
+                // (an entry can take a second row for its warning; the hint takes two)
+                let rows = (s.approvals.len() as u16 * 2 + 5).min(work.height * 2 / 5);
+                let rows = if s.approvals.is_empty() { 0 } else { rows };
+                let [diff, approvals] =
+                    Layout::vertical([Constraint::Min(0), Constraint::Length(rows)]).areas(work);
+                return Areas {
+                    diff: Some(diff),
+                    approvals: (rows > 0).then_some(approvals),
+                    ..full(chat)
+                };
+            }
+            Moment::Side => {}
+        }
         let [chat, side] = beside(main);
         let [diff, approvals] =
             Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(side);
@@ -69,13 +122,21 @@ fn beside(main: Rect) -> [Rect; 2] {
     Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(main)
 }
 
-/// The columns inside the diff pane's border on a `screen` (beside the chat when wide, a
-/// tab below that).
-pub fn diff_inner_width(screen: Rect) -> usize {
-    let pane = if screen.width >= WIDE {
-        beside(screen)[1].width
-    } else {
+/// A change first (diff over the queue), the chat beside it.
+fn change_columns(main: Rect) -> [Rect; 2] {
+    Layout::horizontal([Constraint::Percentage(64), Constraint::Percentage(36)]).areas(main)
+}
+
+/// The columns inside the diff pane's border on a `screen`, as `s` is laid out now (the
+/// left column while a change is written or waits, beside the chat otherwise, a tab below
+/// the wide width).
+pub fn diff_inner_width(screen: Rect, s: &State) -> usize {
+    let pane = if screen.width < WIDE {
         screen.width
+    } else if moment(s) == Moment::Change {
+        change_columns(screen)[0].width
+    } else {
+        beside(screen)[1].width
     };
     pane.saturating_sub(2) as usize
 }

@@ -156,7 +156,7 @@ pub(super) fn unseen(q: &Queued, screen: Rect, s: &State) -> (Vec<String>, bool)
     if q.unseen.is_empty() {
         return (Vec::new(), false);
     }
-    let pane = super::layout::diff_inner_width(screen);
+    let pane = super::layout::diff_inner_width(screen, s);
     let code = q
         .files
         .iter()
