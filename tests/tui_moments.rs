@@ -220,3 +220,20 @@ fn an_image_that_could_not_be_attached() {
         s
     });
 }
+
+#[test]
+fn below_100_columns_the_approvals_tab_shows_what_y_decides() {
+    let mut s = five_waiting();
+    s.main_tab = cove::app::state::Focus::Approvals;
+    // the edit: its diff under the list
+    let screen = frame(&mut s, 80, 24);
+    assert!(screen.contains("approvals · 5"), "{screen}");
+    assert!(screen.contains("let name = args().nth(1);"), "{screen}");
+    // the command: its command line under the list, and y approves that command
+    update(&mut s, key(KeyCode::Char('j')));
+    let screen = frame(&mut s, 80, 24);
+    assert!(screen.contains("call · shell"), "{screen}");
+    assert!(!screen.contains("let name = args().nth(1);"), "{screen}");
+    let cmds = update(&mut s, key(KeyCode::Char('y')));
+    assert!(format!("{cmds:?}").contains("call_id: \"c2\""), "{cmds:?}");
+}

@@ -87,17 +87,21 @@ fn hidden_payloads_show_after_v_and_are_decided_from_there() {
         flat.contains("⚠ not all of it is on screen") && flat.contains("press v to see everything"),
         "the queue warns:\n{screen}"
     );
+    // the approvals tab shows the selected call whole under the list: what y decides
     assert!(
-        !screen.contains("PWNED"),
-        "the payload is off screen:\n{screen}"
+        screen.contains("call · shell") && screen.contains("PWNED"),
+        "the command, payload included, is under the queue:\n{screen}"
     );
 
     t.keys(&["v"]);
     let screen = t.wait_for(
-        |s| squeezed(s).contains("cargotest--quiet;echoPWNED-7>owned.txt"),
+        |s| {
+            s.contains("everything this call will run")
+                && s.contains("cargo test --quiet····")
+                && squeezed(s).contains("cargotest--quiet;echoPWNED-7>owned.txt")
+        },
         Duration::from_secs(10),
     );
-    assert!(screen.contains("everything this call will run"), "{screen}");
     assert!(screen.contains("cargo test --quiet····"), "{screen}");
     // n from the overlay: it closes and asks for a reason; Enter rejects
     t.keys(&["n"]);

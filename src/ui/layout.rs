@@ -111,6 +111,15 @@ pub fn areas(size: Rect, s: &State) -> Areas {
     };
     match s.main_tab {
         Focus::Diff => a.diff = Some(body),
+        // the queue and, under it, what its selected call does: a key decides only what
+        // is on screen
+        Focus::Approvals if !s.approvals.is_empty() && body.height >= 10 => {
+            let rows = (s.approvals.len() as u16 * 2 + 5).min(body.height / 2);
+            let [list, detail] =
+                Layout::vertical([Constraint::Length(rows), Constraint::Min(0)]).areas(body);
+            a.approvals = Some(list);
+            a.diff = Some(detail);
+        }
         Focus::Approvals => a.approvals = Some(body),
         Focus::Chat | Focus::Input => a.chat = Some(body),
     }
