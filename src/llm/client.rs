@@ -587,7 +587,7 @@ impl Client {
         if is_json {
             // A server that ignored `stream: true` and sent the whole reply at once.
             match tokio::time::timeout(self.opts.idle_timeout, resp.text()).await {
-                Ok(Ok(text)) => match serde_json::from_str::<Chunk>(&{
+                Ok(Ok(text)) => match serde_json::from_str::<Chunk>({
                     sent.received(text.len());
                     text.as_str()
                 }) {

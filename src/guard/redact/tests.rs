@@ -114,7 +114,7 @@ fn hostile_input_stays_linear_and_bounded() {
     let mut text = String::new();
     while text.len() < 4 * 1024 * 1024 {
         text.push_str("key=token secret:password api auth ey ");
-        if text.len() % 9 == 0 {
+        if text.len().is_multiple_of(9) {
             text.push_str(&gh);
             text.push(' ');
         }
