@@ -188,6 +188,11 @@ impl Client {
         &self.opts.guard
     }
 
+    /// Another guard for this client (a test's, with its ledger in a temporary directory).
+    pub fn set_guard(&mut self, guard: Arc<Guard>) {
+        self.opts.guard = guard;
+    }
+
     /// How long a stream is measured before it counts as slow (tests shorten it).
     pub fn set_slow_window(&mut self, window: Duration) {
         self.opts.slow_window = window;
