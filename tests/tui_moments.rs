@@ -237,3 +237,24 @@ fn below_100_columns_the_approvals_tab_shows_what_y_decides() {
     let cmds = update(&mut s, key(KeyCode::Char('y')));
     assert!(format!("{cmds:?}").contains("call_id: \"c2\""), "{cmds:?}");
 }
+
+#[test]
+fn a_zoomed_diff() {
+    snap_all("zoomed_diff", || {
+        let mut s = five_waiting();
+        update(&mut s, key(KeyCode::Char('z')));
+        assert!(s.diff_zoomed);
+        s
+    });
+    // z or Esc returns; the queue still has the calls
+    let mut s = five_waiting();
+    update(&mut s, key(KeyCode::Char('z')));
+    let screen = frame(&mut s, 120, 40);
+    assert!(
+        !screen.contains("approvals · 5") && !screen.contains("▍you"),
+        "{screen}"
+    );
+    update(&mut s, key(KeyCode::Esc));
+    assert!(!s.diff_zoomed && s.approvals.len() == 5);
+    assert!(frame(&mut s, 120, 40).contains("approvals · 5"));
+}

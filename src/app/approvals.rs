@@ -17,7 +17,7 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
     };
     match key.code {
         KeyCode::Char('y') => super::diffs::approve_selected(s, cmds),
-        KeyCode::Char(' ' | ']' | '[' | 's') => {
+        KeyCode::Char(' ' | ']' | '[' | 's' | 'z') => {
             super::diffs::diff_key(s, &key);
         }
         KeyCode::Char('a') => match &selected.request.session_prefix {

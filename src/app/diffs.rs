@@ -225,6 +225,12 @@ pub fn diff_key(s: &mut State, key: &KeyEvent) -> bool {
                 "Diff: 3 lines of context (Enter to expand)"
             });
         }
+        KeyCode::Char('z') => {
+            s.diff_zoomed = !s.diff_zoomed;
+            if s.diff_zoomed {
+                s.focus = Focus::Diff;
+            }
+        }
         KeyCode::Char('s') => {
             s.diff_side_by_side = !s.diff_side_by_side;
             s.flash(if s.diff_side_by_side {

@@ -47,6 +47,7 @@ pub enum Action {
     NextHunk,
     PrevHunk,
     SideBySide,
+    Zoom,
 }
 
 /// One remappable action: its config name, where it works, its default keys (the first
@@ -106,6 +107,7 @@ const ACTIONS: &[ActionDef] = &[
     def(Action::NextHunk, "next_hunk", Scope::Diff, &["]"]),
     def(Action::PrevHunk, "prev_hunk", Scope::Diff, &["["]),
     def(Action::SideBySide, "side_by_side", Scope::Diff, &["s"]),
+    def(Action::Zoom, "zoom", Scope::Diff, &["z"]),
 ];
 
 fn def_of(action: Action) -> &'static ActionDef {

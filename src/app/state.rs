@@ -324,6 +324,8 @@ pub struct State {
     /// The hunk under the cursor in the selected call's diff (over all its files).
     pub diff_cursor: usize,
     pub diff_side_by_side: bool,
+    /// The diff pane has the whole screen above the composer (`zoom`, z; z or Esc returns).
+    pub diff_zoomed: bool,
     /// Enter in the diff pane: more of the file around each hunk.
     pub diff_expanded: bool,
     /// Lines scrolled in a shown diff (PgUp/PgDn with the diff pane focused).
@@ -436,6 +438,7 @@ impl State {
             live: None,
             diff_cursor: 0,
             diff_side_by_side: false,
+            diff_zoomed: false,
             diff_expanded: false,
             diff_scroll: 0,
             diff_shown: None,

@@ -160,6 +160,10 @@ fn main_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         return;
     }
     match key.code {
+        KeyCode::Esc if s.diff_zoomed => {
+            s.diff_zoomed = false;
+            return;
+        }
         KeyCode::Esc => {
             if s.taking_screenshot {
                 s.taking_screenshot = false;

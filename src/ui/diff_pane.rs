@@ -227,7 +227,7 @@ fn queued(
     let (mut lines, rows) = files(s, &q.files, Some((&q.declined, cursor)), width, window);
     let taken = total - q.declined.iter().flatten().filter(|d| **d).count();
     let hint = s.keymap.expand(
-        "{toggle_hunk} take/leave · {next_hunk}/{prev_hunk} hunk · {approve} apply taken · {reject} reject · {side_by_side} side by side",
+        "{toggle_hunk} take/leave · {next_hunk}/{prev_hunk} hunk · {approve} apply taken · {reject} reject · {side_by_side} side by side · {zoom} zoom",
     );
     let hint = hint.as_str();
     // lines cut here: the hint line says so first

@@ -105,6 +105,10 @@ pub const DIFF_KEYS: &[(&str, &str)] = &[
         "open the proposed file in $VISUAL / $EDITOR; what you save is written",
     ),
     ("{side_by_side}", "unified / side by side"),
+    (
+        "{zoom}",
+        "the diff alone over the whole screen; {zoom} or Esc returns",
+    ),
     ("Enter", "more of the file around each hunk"),
     ("PgUp / PgDn", "scroll a shown diff"),
     (

@@ -58,6 +58,18 @@ pub fn areas(size: Rect, s: &State) -> Areas {
         Constraint::Length(1),
     ])
     .areas(size);
+    if s.diff_zoomed {
+        // the diff alone, whatever the width; the chat's slot stays for scrolling maths
+        return Areas {
+            tabs: None,
+            chat: None,
+            diff: Some(main),
+            approvals: None,
+            composer,
+            status,
+            chat_slot: main,
+        };
+    }
     if size.width >= WIDE {
         let full = |chat: Rect| Areas {
             tabs: None,
@@ -140,7 +152,7 @@ fn change_columns(main: Rect) -> [Rect; 2] {
 /// left column while a change is written or waits, beside the chat otherwise, a tab below
 /// the wide width).
 pub fn diff_inner_width(screen: Rect, s: &State) -> usize {
-    let pane = if screen.width < WIDE {
+    let pane = if screen.width < WIDE || s.diff_zoomed {
         screen.width
     } else if moment(s) == Moment::Change {
         change_columns(screen)[0].width
