@@ -76,4 +76,20 @@ async fn reading_a_secret_file_asks_flagged_and_once_allowed_goes_out_redacted()
             .iter()
             .any(|e| e.redactions.contains_key("github-pat"))
     );
+    // `/ledger`: this session's lines, as a table
+    h.ops.send(Op::Ledger).unwrap();
+    let AgentEvent::Notice { text } = h
+        .until(|e| matches!(e, AgentEvent::Notice { text } if text.contains("ledger")))
+        .await
+    else {
+        unreachable!()
+    };
+    assert!(text.contains("This session's ledger: "), "{text}");
+    assert!(
+        text.contains("POST turn") && text.contains("GET probe"),
+        "{text}"
+    );
+    assert!(text.contains("redacted github-pat 1"), "{text}");
+    assert!(text.contains("guard deny_read"), "{text}");
+    assert!(!text.contains(&secret), "{text}");
 }
