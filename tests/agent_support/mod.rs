@@ -65,8 +65,15 @@ pub async fn start_with(
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
     std::fs::write(root.join("notes.txt"), "alpha\nbeta\n").unwrap();
-    let mut settings =
-        AgentSettings::from_config(&config(url, extra), "system".into(), root.clone()).unwrap();
+    let config = config(url, extra);
+    let mut settings = AgentSettings::from_config(&config, "system".into(), root.clone()).unwrap();
+    // the ledger in the test's directory, not the data dir of whoever runs the tests
+    settings
+        .client
+        .set_guard(std::sync::Arc::new(cove::guard::Guard::with_ledger(
+            &config.guard,
+            Some(dir.path().join("ledger.jsonl")),
+        )));
     adjust(&mut settings, &root);
     let (ops, events) = agent::spawn(settings);
     let mut h = Harness {
