@@ -333,10 +333,11 @@ fn mark_changed_words(rows: &mut [Row], theme: &Theme) {
         while i < rows.len() && rows[i].kind == Kind::Add {
             i += 1;
         }
-        let pairs = (adds - dels).min(i - adds);
-        for k in 0..pairs {
-            let old = plain(&rows[dels + k].code);
-            let new = plain(&rows[adds + k].code);
+        let olds: Vec<String> = (dels..adds).map(|r| plain(&rows[r].code)).collect();
+        let news: Vec<String> = (adds..i).map(|r| plain(&rows[r].code)).collect();
+        for (d, a) in pair_by_similarity(&olds, &news) {
+            let (old, new) = (&olds[d], &news[a]);
+            let (d, a) = (dels + d, adds + a);
             if old.len() + new.len() > 4_000 {
                 continue;
             }
@@ -365,23 +366,42 @@ fn mark_changed_words(rows: &mut [Row], theme: &Theme) {
                 marks.iter().map(|(a, b)| b - a).sum::<usize>() * 10 >= n.max(1) * 9
             };
             if !all(&old_marks, old.len()) {
-                paint(
-                    &mut rows[dels + k].code,
-                    &old_marks,
-                    c.diff_del_word_bg,
-                    theme,
-                );
+                paint(&mut rows[d].code, &old_marks, c.diff_del_word_bg, theme);
             }
             if !all(&new_marks, new.len()) {
-                paint(
-                    &mut rows[adds + k].code,
-                    &new_marks,
-                    c.diff_add_word_bg,
-                    theme,
-                );
+                paint(&mut rows[a].code, &new_marks, c.diff_add_word_bg, theme);
             }
         }
     }
+}
+
+/// Which removed line became which added line: each removed line (in order) goes with the
+/// most similar added line after the previous pair's, when they share at least half
+/// their characters; a line split in two is then paired with the half it resembles,
+/// not with whatever came first. Past 64 candidate pairs, line by line in order.
+fn pair_by_similarity(olds: &[String], news: &[String]) -> Vec<(usize, usize)> {
+    if olds.len() * news.len() > 64 {
+        return (0..olds.len().min(news.len())).map(|k| (k, k)).collect();
+    }
+    let mut out = Vec::new();
+    let mut next = 0;
+    for (d, old) in olds.iter().enumerate() {
+        let mut best: Option<(usize, f32)> = None;
+        for (a, new) in news.iter().enumerate().skip(next) {
+            if old.len() + new.len() > 4_000 {
+                continue;
+            }
+            let ratio = similar::TextDiff::from_chars(old.as_str(), new.as_str()).ratio();
+            if ratio >= 0.5 && best.is_none_or(|(_, r)| ratio > r) {
+                best = Some((a, ratio));
+            }
+        }
+        if let Some((a, _)) = best {
+            out.push((d, a));
+            next = a + 1;
+        }
+    }
+    out
 }
 
 fn plain(line: &Line<'_>) -> String {
@@ -731,4 +751,30 @@ fn half_row(
         spans.push(Span::raw(" ".repeat(half - used)));
     }
     spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pair_by_similarity;
+
+    fn lines(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn changed_lines_pair_with_the_line_they_resemble() {
+        // a line removed above the changed one: the change pairs with its own line
+        let olds = lines(&["fn helper() {}", "let total = price * qty;"]);
+        let news = lines(&["let total = price * qty + tax;"]);
+        assert_eq!(pair_by_similarity(&olds, &news), [(1, 0)]);
+        // a line split in two pairs with the half it resembles
+        let olds = lines(&["let total = compute_price(items, discount) + shipping;"]);
+        let news = lines(&[
+            "let base = 1;",
+            "let total = compute_price(items, discount);",
+        ]);
+        assert_eq!(pair_by_similarity(&olds, &news), [(0, 1)]);
+        // nothing alike: no pair, no marks
+        assert!(pair_by_similarity(&lines(&["abc"]), &lines(&["xyz 123"])).is_empty());
+    }
 }
