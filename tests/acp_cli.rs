@@ -328,7 +328,10 @@ fn a_tool_call_is_approved_through_request_permission_and_its_result_reaches_the
         .iter()
         .map(|o| o["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["allow_once", "allow_always", "reject_once"]);
+    assert_eq!(
+        kinds,
+        ["allow_once", "allow_always", "reject_once", "reject_always"]
+    );
     assert!(
         !sb.workspace().join("hello.txt").exists(),
         "written before approval"

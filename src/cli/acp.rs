@@ -60,8 +60,11 @@ fn settings_for(
         .map_err(|e| e.to_string())?;
     settings.sessions_dir = super::sessions::sessions_dir(cwd);
     let limits = ImageLimits::from_config(&loaded.config.vision);
+    let (models, model) = model_choices(&loaded.config);
     Ok(SessionSetup {
         settings,
+        models,
+        model,
         max_images: loaded.config.vision.max_images.max(1) as usize,
         prepare_image: Box::new(move |bytes| {
             prepare_bytes(bytes, &limits)
@@ -69,6 +72,26 @@ fn settings_for(
                 .map_err(|e| e.to_string())
         }),
     })
+}
+
+/// The models an editor may choose (`default`: `[model]` as configured; then each
+/// profile) and the one in use.
+fn model_choices(config: &cove::config::Config) -> (Vec<(String, String)>, String) {
+    let base = config.model.name.clone().unwrap_or_else(|| "the server's model".into());
+    let mut models = vec![("default".to_owned(), format!("{base} (config)"))];
+    for (name, profile) in &config.profiles {
+        let label = match &profile.name {
+            Some(m) => format!("{name}: {m}"),
+            None => name.clone(),
+        };
+        models.push((name.clone(), label));
+    }
+    let current = config
+        .profile
+        .clone()
+        .filter(|p| config.profiles.contains_key(p))
+        .unwrap_or_else(|| "default".into());
+    (models, current)
 }
 
 pub fn run(overrides: Overrides) -> u8 {
@@ -83,12 +106,14 @@ pub fn run(overrides: Overrides) -> u8 {
             return 1;
         }
     };
-    let factory: cove::acp::SessionFactory =
-        Box::new(move |cwd, mcp| settings_for(cwd, mcp, &overrides));
+    let hooks = cove::acp::Hooks {
+        setup: Box::new(move |cwd, mcp| settings_for(cwd, mcp, &overrides)),
+        sessions_dir: Box::new(|cwd| super::sessions::sessions_dir(cwd)),
+    };
     let code = rt.block_on(cove::acp::serve(
         tokio::io::stdin(),
         tokio::io::stdout(),
-        factory,
+        hooks,
     ));
     // a blocking stdin read may still be pending: not waited for
     rt.shutdown_timeout(Duration::from_millis(200));
