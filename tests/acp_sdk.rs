@@ -140,7 +140,10 @@ fn the_official_sdk_client_gets_a_streamed_reply_and_a_permission_request() {
     assert_eq!(new["modes"]["currentModeId"], "ask", "{new}");
     assert_eq!(new["configOptions"][1]["id"], "model", "{new}");
     assert_eq!(seen["results"][1]["stopReason"], "end_turn", "{seen}");
-    assert_eq!(text_of(&seen, "agent_message_chunk"), "Written with the SDK.");
+    assert_eq!(
+        text_of(&seen, "agent_message_chunk"),
+        "Written with the SDK."
+    );
     let kinds = kinds(&seen);
     for k in ["available_commands_update", "tool_call", "tool_call_update"] {
         assert!(kinds.iter().any(|x| x == k), "{k}: {kinds:?}");
@@ -202,7 +205,10 @@ fn a_rejected_edit_leaves_the_file_untouched_and_the_model_hears_of_it() {
     assert!(first[0].contains("reject"), "{first:?}");
     let second = tool_messages(&posts[3]);
     assert!(
-        second.last().unwrap().contains("for the rest of this session"),
+        second
+            .last()
+            .unwrap()
+            .contains("for the rest of this session"),
         "{second:?}"
     );
 }
@@ -318,7 +324,10 @@ fn modes_decide_edits_without_asking_or_refuse_them() {
     // neither asked: one mode accepted the edit, the other refused it
     assert_eq!(seen["permissions"].as_array().unwrap().len(), 0, "{seen}");
     let results = tool_messages(&server.posts()[3]);
-    assert!(results.last().unwrap().contains("read-only mode"), "{results:?}");
+    assert!(
+        results.last().unwrap().contains("read-only mode"),
+        "{results:?}"
+    );
     assert!(seen["results"][5]["error"].is_string(), "{seen}");
 }
 

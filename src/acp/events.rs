@@ -134,7 +134,14 @@ impl Server {
                     json!({"sessionUpdate": "available_commands_update", "availableCommands": options::available_commands()}),
                 );
             }
-            (AgentEvent::SessionLoaded { id, transcript, turns }, true) => {
+            (
+                AgentEvent::SessionLoaded {
+                    id,
+                    transcript,
+                    turns,
+                },
+                true,
+            ) => {
                 self.name_session(key, id.clone());
                 if let Some(s) = self.sessions.get_mut(key) {
                     s.turn = *turns;
@@ -164,7 +171,8 @@ impl Server {
                         .map(|o| (o.request, o.notice));
                     self.close(key);
                     if let Some((request, notice)) = why {
-                        let why = notice.unwrap_or_else(|| "the session could not be loaded".into());
+                        let why =
+                            notice.unwrap_or_else(|| "the session could not be loaded".into());
                         self.error(request, INTERNAL_ERROR, &why);
                     }
                 }

@@ -19,10 +19,7 @@ pub(super) fn modes(current: ApprovalMode) -> Value {
 
 fn mode_words(m: ApprovalMode) -> (&'static str, &'static str) {
     match m {
-        ApprovalMode::Ask => (
-            "Ask",
-            "Every edit, command and commit asks first",
-        ),
+        ApprovalMode::Ask => ("Ask", "Every edit, command and commit asks first"),
         ApprovalMode::AcceptEdits => (
             "Accept edits",
             "File edits apply without asking; commands, commits and writes to protected files still ask",
@@ -36,7 +33,11 @@ fn mode_words(m: ApprovalMode) -> (&'static str, &'static str) {
 
 /// The session's config options: the mode (as well as `modes`, for clients that only know
 /// config options) and the model (`[model]` as configured, or one of the profiles).
-pub(super) fn config_options(mode: ApprovalMode, models: &[(String, String)], model: &str) -> Value {
+pub(super) fn config_options(
+    mode: ApprovalMode,
+    models: &[(String, String)],
+    model: &str,
+) -> Value {
     let mode_options: Vec<Value> = ApprovalMode::ALL
         .iter()
         .map(|m| {

@@ -15,7 +15,9 @@ pub(super) fn transcript_updates(items: &[TranscriptItem]) -> Vec<Value> {
     let mut out = Vec::new();
     for item in items {
         match item {
-            TranscriptItem::User { text: t, images, .. } => {
+            TranscriptItem::User {
+                text: t, images, ..
+            } => {
                 let mut shown = t.clone();
                 for label in images {
                     shown.push_str(&format!("\n[image: {label}]"));
@@ -53,7 +55,9 @@ pub(super) fn transcript_updates(items: &[TranscriptItem]) -> Vec<Value> {
                     }));
                 }
             }
-            TranscriptItem::Notice(n) => out.push(text("agent_message_chunk", &format!("\n> {n}\n"))),
+            TranscriptItem::Notice(n) => {
+                out.push(text("agent_message_chunk", &format!("\n> {n}\n")))
+            }
         }
     }
     out
@@ -95,7 +99,10 @@ mod tests {
             },
         ];
         let u = transcript_updates(&items);
-        let kinds: Vec<&str> = u.iter().map(|v| v["sessionUpdate"].as_str().unwrap()).collect();
+        let kinds: Vec<&str> = u
+            .iter()
+            .map(|v| v["sessionUpdate"].as_str().unwrap())
+            .collect();
         assert_eq!(
             kinds,
             [

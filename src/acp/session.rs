@@ -46,7 +46,11 @@ impl Server {
                 return self.error(id, INVALID_PARAMS, &format!("no session {sid}"));
             }
             if self.public.contains_key(sid) {
-                return self.error(id, INVALID_REQUEST, &format!("session {sid} is open already"));
+                return self.error(
+                    id,
+                    INVALID_REQUEST,
+                    &format!("session {sid} is open already"),
+                );
             }
         }
         let mcp = match editor_mcp_servers(params) {

@@ -77,7 +77,11 @@ fn settings_for(
 /// The models an editor may choose (`default`: `[model]` as configured; then each
 /// profile) and the one in use.
 fn model_choices(config: &cove::config::Config) -> (Vec<(String, String)>, String) {
-    let base = config.model.name.clone().unwrap_or_else(|| "the server's model".into());
+    let base = config
+        .model
+        .name
+        .clone()
+        .unwrap_or_else(|| "the server's model".into());
     let mut models = vec![("default".to_owned(), format!("{base} (config)"))];
     for (name, profile) in &config.profiles {
         let label = match &profile.name {
