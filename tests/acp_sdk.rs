@@ -46,6 +46,19 @@ fn sdk_dir() -> Option<PathBuf> {
 /// with the model at `url`; every permission request is answered `permission`. Returns
 /// what the client saw.
 fn drive(sdk: &std::path::Path, sb: &Sandbox, url: &str, steps: Value, permission: &str) -> Value {
+    drive_with(sdk, sb, url, steps, permission, None)
+}
+
+/// `drive`, with the client offering its file system and these unsaved buffers.
+fn drive_with(
+    sdk: &std::path::Path,
+    sb: &Sandbox,
+    url: &str,
+    steps: Value,
+    permission: &str,
+    buffers: Option<Value>,
+) -> Value {
+    let buffers = buffers.map(|b| b.to_string()).unwrap_or_default();
     let ws = sb.workspace().canonicalize().unwrap();
     let steps = steps.to_string();
     // the client (node) starts cove with the test's isolated environment
@@ -60,6 +73,10 @@ fn drive(sdk: &std::path::Path, sb: &Sandbox, url: &str, steps: Value, permissio
             ("ACP_PERMISSION", permission),
         ],
     );
+    let mut cove = cove;
+    if !buffers.is_empty() {
+        cove.env("ACP_BUFFERS", &buffers);
+    }
     let env: Vec<(std::ffi::OsString, std::ffi::OsString)> = cove
         .get_envs()
         .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
@@ -360,4 +377,47 @@ fn an_mcp_server_the_editor_passes_serves_a_turn() {
     assert_eq!(seen["permissions"].as_array().unwrap().len(), 1, "{seen}");
     let results = tool_messages(&server.posts()[1]);
     assert!(results[0].contains("through the SDK"), "{results:?}");
+}
+
+#[test]
+fn the_model_reads_and_edits_the_editors_unsaved_buffer() {
+    let Some(sdk) = sdk_dir() else { return };
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("r1", "read_file", json!({"path": "main.rs"}))]),
+        tool_call_reply(&[(
+            "e1",
+            "edit_file",
+            json!({"path": "main.rs", "old_string": "unsaved_name", "new_string": "better_name"}),
+        )]),
+        answer("Renamed in your buffer."),
+    ]);
+    let sb = Sandbox::new();
+    std::fs::write(sb.workspace().join("main.rs"), "fn saved_name() {}\n").unwrap();
+    let seen = drive_with(
+        &sdk,
+        &sb,
+        &server.base_url(),
+        json!([{"op": "new"}, {"op": "prompt", "text": "rename the function"}]),
+        "allow_once",
+        Some(json!({"main.rs": "fn unsaved_name() {}\n"})),
+    );
+    assert_eq!(seen["results"][1]["stopReason"], "end_turn", "{seen}");
+    // the model saw the buffer, not the disk
+    let posts = server.posts();
+    let read = tool_messages(&posts[1]);
+    assert!(read[0].contains("unsaved_name"), "{read:?}");
+    // the edit was proposed against the buffer and written through the editor
+    assert_eq!(seen["permissions"].as_array().unwrap().len(), 1, "{seen}");
+    let diff = &seen["permissions"][0]["toolCall"]["content"][0];
+    assert_eq!(diff["oldText"], "fn unsaved_name() {}\n", "{diff}");
+    assert_eq!(diff["newText"], "fn better_name() {}\n", "{diff}");
+    assert_eq!(
+        seen["writes"],
+        json!([{"path": "main.rs", "content": "fn better_name() {}\n"}]),
+        "{seen}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.workspace().join("main.rs")).unwrap(),
+        "fn better_name() {}\n"
+    );
 }

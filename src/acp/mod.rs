@@ -20,6 +20,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 mod events;
+mod files;
 mod options;
 mod replay;
 mod session;
@@ -108,6 +109,8 @@ struct Session {
     pending_model: Option<String>,
     /// Tools the user rejected for the rest of the session ("reject always").
     rejected: HashSet<String>,
+    /// The editor's file system, when it offers it.
+    editor: Option<Arc<files::EditorFs>>,
 }
 
 /// A `session/request_permission` of ours awaiting the editor's answer.
@@ -139,6 +142,9 @@ where
         next_request: 0,
         asked: HashMap::new(),
         ev_tx,
+        client_fs: (false, false),
+        fs_waiting: Default::default(),
+        fs_next: Default::default(),
     };
     loop {
         tokio::select! {
@@ -173,6 +179,10 @@ struct Server {
     next_request: u64,
     asked: HashMap<u64, Asked>,
     ev_tx: UnboundedSender<(String, Option<AgentEvent>)>,
+    /// What the client offers: `fs/read_text_file`, `fs/write_text_file`.
+    client_fs: (bool, bool),
+    fs_waiting: files::Waiting,
+    fs_next: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Server {
@@ -244,7 +254,12 @@ impl Server {
 
     fn request(&mut self, id: Value, method: &str, params: Value) {
         match method {
-            "initialize" => self.reply(
+            "initialize" => {
+                let fs = params.pointer("/clientCapabilities/fs");
+                let offers =
+                    |k: &str| fs.and_then(|f| f.get(k)).and_then(Value::as_bool) == Some(true);
+                self.client_fs = (offers("readTextFile"), offers("writeTextFile"));
+                self.reply(
                 id,
                 json!({
                     "protocolVersion": PROTOCOL_VERSION,
@@ -257,7 +272,8 @@ impl Server {
                     "authMethods": [],
                     "agentInfo": {"name": "cove", "title": "cove", "version": env!("CARGO_PKG_VERSION")},
                 }),
-            ),
+            )
+            }
             "authenticate" => self.reply(id, json!({})),
             "session/new" => self.open(id, &params, None),
             "session/load" => match params.get("sessionId").and_then(Value::as_str) {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::files::EditorFs;
 use super::wire::{editor_mcp_servers, prompt_images, prompt_text};
 use super::{
     INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MAX_PROMPT, Opening, Server, Session,
@@ -83,6 +84,19 @@ impl Server {
         }
         let mode = Arc::new(ModeCell::default());
         settings.mode = mode.clone();
+        let (can_read, can_write) = self.client_fs;
+        let editor = (can_read || can_write).then(|| {
+            Arc::new(EditorFs::new(
+                self.out.clone(),
+                self.fs_waiting.clone(),
+                self.fs_next.clone(),
+                can_read,
+                can_write,
+            ))
+        });
+        if let Some(e) = &editor {
+            settings.ctx.editor = Some(e.clone());
+        }
         self.next_session += 1;
         let key = format!("s{}", self.next_session);
         let (ops, mut events) = agent::spawn(settings);
@@ -119,6 +133,7 @@ impl Server {
                 model,
                 pending_model: None,
                 rejected: HashSet::new(),
+                editor,
             },
         );
     }
@@ -126,6 +141,9 @@ impl Server {
     /// The session under `key` now has the editor's id `public`.
     pub(super) fn name_session(&mut self, key: &str, public: String) {
         if let Some(s) = self.sessions.get_mut(key) {
+            if let Some(e) = &s.editor {
+                let _ = e.session.set(public.clone());
+            }
             s.public = public.clone();
             self.public.insert(public, key.to_owned());
         }
@@ -328,6 +346,9 @@ impl Server {
 
     /// The editor's answer to one of our `session/request_permission`s.
     pub(super) fn response(&mut self, id: &Value, v: &Value) {
+        if super::files::answer(&self.fs_waiting, id, v) {
+            return;
+        }
         let Some(asked) = id.as_u64().and_then(|n| self.asked.remove(&n)) else {
             return tracing::debug!("acp: a response to nothing: {id}");
         };

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use super::*;
 use crate::protocol::{ApprovalKind, ApprovalMode, AutoApprove};
 use crate::session::record::Record;
-use crate::tools::{Call, ToolError, Turn, on_disk};
+use crate::tools::{Call, ToolError, Turn};
 
 /// A call of the response after the gate: the call with its typed arguments (none when
 /// it was refused before they were read), how it is handled, and for a call that asks, the
@@ -458,7 +458,8 @@ impl Agent {
                 }
                 _ => {}
             }
-            if on_disk::holds(&f.path, f.old.as_deref()) {
+            let ctx = &self.settings.ctx;
+            if crate::tools::files::holds(ctx, &f.path, f.old.as_deref()) {
                 continue;
             }
             all_as_previewed = false;
@@ -467,7 +468,7 @@ impl Agent {
                 .iter()
                 .rev()
                 .find(|c| c.path == f.path)
-                .is_some_and(|c| on_disk::holds(&f.path, c.new.as_deref()));
+                .is_some_and(|c| crate::tools::files::holds(ctx, &f.path, c.new.as_deref()));
             if !written_by_cove {
                 return Err(format!(
                     "`{shown}` changed on disk after this change was proposed (not by cove), so it was not written: the user's edit is kept. Read the file again and redo the change on what it holds now."

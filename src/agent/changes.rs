@@ -92,12 +92,13 @@ impl Agent {
         }
         let (mut restored, mut refused) = (Vec::new(), Vec::new());
         for path in order {
-            if !crate::tools::on_disk::holds(&path, after[&path].as_deref()) {
+            let ctx = &self.settings.ctx;
+            if !crate::tools::files::holds(ctx, &path, after[&path].as_deref()) {
                 refused.push(format!("{} (changed outside cove since)", rel(&path)));
                 continue;
             }
             let result = match &before[&path] {
-                Some(bytes) => crate::tools::atomic::write_atomic(&path, bytes),
+                Some(bytes) => crate::tools::files::write(ctx, &path, bytes),
                 None => std::fs::remove_file(&path),
             };
             match result {

@@ -24,6 +24,9 @@ pub struct ToolContext {
     pub max_output_bytes: usize,
     /// Longest a `search` runs before answering with what it found.
     pub search_time_limit: std::time::Duration,
+    /// The editor whose buffers text files are read from and written through, inside one
+    /// that offers its file system (`cove acp`; see `tools::files`).
+    pub editor: Option<Arc<dyn super::files::EditorFiles>>,
 }
 
 impl ToolContext {
@@ -37,6 +40,7 @@ impl ToolContext {
             shell_timeout_secs: 120,
             max_output_bytes: 30_000,
             search_time_limit: super::fs::SEARCH_TIME_LIMIT,
+            editor: None,
         }
     }
 }

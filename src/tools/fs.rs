@@ -16,7 +16,6 @@ use ignore::overrides::{Override, OverrideBuilder};
 use serde_json::Value;
 
 use super::args::{self, ListArgs, ReadArgs, SearchArgs};
-use super::atomic::write_atomic;
 use super::context::{FileChange, ToolContext, ToolOutput};
 use crate::domain::paths::{resolve_in_root, resolve_path};
 
@@ -54,7 +53,11 @@ pub fn read(ctx: &ToolContext, a: &ReadArgs) -> Result<String, String> {
     let (offset, limit) = (a.offset, a.limit);
     let abs = resolve(ctx, &a.path)?;
     let shown = relative(ctx, &abs);
-    let mut file = open_regular(&abs, &shown)?;
+    let mut file: Box<dyn Read> = match super::files::editor_text(ctx, &abs) {
+        // the editor's buffer, unsaved changes included
+        Some(text) => Box::new(io::Cursor::new(text)),
+        None => Box::new(open_regular(&abs, &shown)?),
+    };
     let read_err = |e: io::Error| format!("cannot read `{shown}`: {e}");
 
     let mut head = Vec::with_capacity(BINARY_SNIFF);
@@ -561,9 +564,12 @@ fn open_regular(abs: &Path, shown: &str) -> Result<File, String> {
 }
 
 /// The current content of a file about to be written, `None` if it does not exist.
-fn read_existing(abs: &Path, shown: &str) -> Result<Option<Arc<[u8]>>, String> {
+fn read_existing(ctx: &ToolContext, abs: &Path, shown: &str) -> Result<Option<Arc<[u8]>>, String> {
     if fs::symlink_metadata(abs).is_err_and(|e| e.kind() == io::ErrorKind::NotFound) {
         return Ok(None);
+    }
+    if let Some(text) = super::files::editor_text(ctx, abs) {
+        return Ok(Some(text));
     }
     super::on_disk::read_all(&mut open_regular(abs, shown)?)
         .map(Some)

@@ -8,6 +8,7 @@ pub mod atomic;
 pub mod builtin;
 pub mod context;
 pub mod custom;
+pub mod files;
 mod danger;
 pub mod fs;
 pub mod hunks;

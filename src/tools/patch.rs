@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::atomic::write_atomic;
 use super::context::json_kind as kind;
 use super::context::{FileChange, ToolContext, ToolOutput};
 use crate::domain::patch::{self, FilePatch};
@@ -198,7 +197,12 @@ fn entry<'a>(
         Ok(meta) => {
             use std::os::unix::fs::PermissionsExt;
             was_executable = meta.permissions().mode() & 0o111 != 0;
-            let read = std::fs::File::open(&abs).and_then(|mut f| super::on_disk::read_all(&mut f));
+            let read = match super::files::editor_text(ctx, &abs) {
+                Some(text) => Ok(text),
+                None => {
+                    std::fs::File::open(&abs).and_then(|mut f| super::on_disk::read_all(&mut f))
+                }
+            };
             Some(read.map_err(|e| format!("cannot read `{requested}`: {e}"))?)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -391,7 +395,7 @@ pub(crate) fn write_all(ctx: &ToolContext, changes: &[FileChange]) -> Result<(),
             let mut failed_restore = Vec::new();
             for prior in done.iter().rev() {
                 let restored = match &prior.old {
-                    Some(bytes) => write_atomic(&prior.path, bytes),
+                    Some(bytes) => super::files::write(ctx, &prior.path, bytes),
                     None => std::fs::remove_file(&prior.path),
                 };
                 if restored.is_err() {
@@ -443,5 +447,5 @@ fn write_one(
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
         }
     }
-    write_atomic(&change.path, bytes)
+    super::files::write(ctx, &change.path, bytes)
 }

@@ -60,7 +60,7 @@ pub fn plan_write(ctx: &ToolContext, a: &WriteArgs) -> Result<Planned, String> {
     let (path, content) = (a.path.as_str(), a.content.as_str());
     let abs = resolve(ctx, path)?;
     let shown = relative(ctx, &abs);
-    let old = read_existing(&abs, &shown)?;
+    let old = read_existing(ctx, &abs, &shown)?;
     let (add, del) = diff_counts(old.as_deref().unwrap_or_default(), content.as_bytes());
     let lines = count_lines(content.as_bytes());
     let summary = if old.as_deref() == Some(content.as_bytes()) {
@@ -92,7 +92,7 @@ pub fn plan_edit(ctx: &ToolContext, a: &EditArgs) -> Result<Planned, String> {
     );
     let abs = resolve(ctx, path)?;
     let shown = relative(ctx, &abs);
-    let Some(content) = read_existing(&abs, &shown)? else {
+    let Some(content) = read_existing(ctx, &abs, &shown)? else {
         return Err(format!(
             "`{shown}` does not exist; to create it, use write_file"
         ));
@@ -201,7 +201,8 @@ fn apply(ctx: &ToolContext, planned: Result<Planned, String>) -> ToolOutput {
             }
         }
         let bytes = change.new.as_deref().unwrap_or_default();
-        write_atomic(&change.path, bytes).map_err(|e| format!("cannot write `{shown}`: {e}"))
+        super::super::files::write(ctx, &change.path, bytes)
+            .map_err(|e| format!("cannot write `{shown}`: {e}"))
     })();
     match result {
         Ok(()) => ToolOutput {
