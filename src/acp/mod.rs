@@ -62,7 +62,7 @@ pub struct Hooks {
 
 /// Turns an image's bytes into an attachment (decoded, downscaled, encoded within the
 /// session's `[vision]` limits), or says why not.
-pub type ImagePrep = Box<dyn Fn(&[u8]) -> Result<ImageAttachment, String> + Send>;
+pub type ImagePrep = Arc<dyn Fn(&[u8]) -> Result<ImageAttachment, String> + Send + Sync>;
 
 /// What a session needs from the caller.
 pub struct SessionSetup {
@@ -111,6 +111,16 @@ struct Session {
     rejected: HashSet<String>,
     /// The editor's file system, when it offers it.
     editor: Option<Arc<files::EditorFs>>,
+    /// The prompt (`prompt`) waits for its images to be prepared.
+    decoding: bool,
+}
+
+/// A prompt whose images were prepared on the blocking pool.
+struct Prepared {
+    key: String,
+    id: Value,
+    text: String,
+    images: Result<Vec<ImageAttachment>, String>,
 }
 
 /// A `session/request_permission` of ours awaiting the editor's answer.
@@ -133,6 +143,7 @@ where
     tokio::spawn(read_lines(reader, in_tx));
     let writer_task = tokio::spawn(write_lines(writer, out_rx));
     let (ev_tx, mut events) = unbounded_channel::<(String, Option<AgentEvent>)>();
+    let (prepared, mut ready) = unbounded_channel::<Prepared>();
     let mut server = Server {
         out,
         hooks,
@@ -145,6 +156,7 @@ where
         client_fs: (false, false),
         fs_waiting: Default::default(),
         fs_next: Default::default(),
+        prepared,
     };
     loop {
         tokio::select! {
@@ -157,6 +169,7 @@ where
                 Some(ev) => server.event(&key, ev),
                 None => server.gone(&key),
             },
+            Some(p) = ready.recv() => server.prepared(p),
         }
     }
     for s in server.sessions.values() {
@@ -183,6 +196,7 @@ struct Server {
     client_fs: (bool, bool),
     fs_waiting: files::Waiting,
     fs_next: Arc<std::sync::atomic::AtomicU64>,
+    prepared: UnboundedSender<Prepared>,
 }
 
 impl Server {
@@ -294,7 +308,19 @@ impl Server {
     fn notification(&mut self, method: &str, params: &Value) {
         match method {
             "session/cancel" => {
-                if let Some(s) = self.key_of(params).ok().and_then(|k| self.sessions.get(&k)) {
+                let Some(key) = self.key_of(params).ok() else {
+                    return;
+                };
+                let Some(s) = self.sessions.get_mut(&key) else {
+                    return;
+                };
+                if s.decoding {
+                    // its images were still being prepared: the turn never starts
+                    s.decoding = false;
+                    if let Some(id) = s.prompt.take() {
+                        self.reply(id, json!({"stopReason": "cancelled"}));
+                    }
+                } else {
                     let _ = s.ops.send(Op::Interrupt);
                 }
             }

@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 use super::files::EditorFs;
 use super::wire::{editor_mcp_servers, prompt_images, prompt_text};
 use super::{
-    INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MAX_PROMPT, Opening, Server, Session,
-    SessionSetup, options,
+    INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, MAX_PROMPT, Opening, Prepared, Server,
+    Session, SessionSetup, options,
 };
 use crate::agent;
-use crate::protocol::{ApprovalMode, Decision, ModeCell, Op};
+use crate::protocol::{ApprovalMode, Decision, ImageAttachment, ModeCell, Op};
 use crate::session::store;
 
 /// A session id cove could have made (`store::new_id`): nothing that could name a path.
@@ -134,6 +134,7 @@ impl Server {
                 pending_model: None,
                 rejected: HashSet::new(),
                 editor,
+                decoding: false,
             },
         );
     }
@@ -208,19 +209,6 @@ impl Server {
             return self.error(id, INVALID_PARAMS, "session/prompt needs prompt");
         };
         let text = prompt_text(blocks);
-        let Some(s) = self.sessions.get(&key) else {
-            return self.error(id, INVALID_PARAMS, "no such session");
-        };
-        if s.prompt.is_some() {
-            return self.error(id, INVALID_REQUEST, "a prompt is already running");
-        }
-        let images = match prompt_images(blocks, s.max_images, &s.prepare_image) {
-            Ok(images) => images,
-            Err(e) => return self.error(id, INVALID_PARAMS, &e),
-        };
-        if text.trim().is_empty() && images.is_empty() {
-            return self.error(id, INVALID_PARAMS, "the prompt has no text");
-        }
         if text.len() > MAX_PROMPT {
             return self.error(
                 id,
@@ -228,20 +216,70 @@ impl Server {
                 &format!("the prompt is longer than {MAX_PROMPT} bytes"),
             );
         }
-        if images.is_empty() {
-            match options::command(&text) {
-                Some(Ok((op, end))) => return self.command(&key, id, op, end),
-                Some(Err(why)) => {
-                    self.update(
-                        &key,
-                        json!({"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": why}}),
-                    );
-                    return self.reply(id, json!({"stopReason": "end_turn"}));
-                }
-                None => {}
-            }
-        }
         let Some(s) = self.sessions.get_mut(&key) else {
+            return self.error(id, INVALID_PARAMS, "no such session");
+        };
+        if s.prompt.is_some() {
+            return self.error(id, INVALID_REQUEST, "a prompt is already running");
+        }
+        let images: Vec<Value> = blocks
+            .iter()
+            .filter(|b| b.get("type").and_then(Value::as_str) == Some("image"))
+            .cloned()
+            .collect();
+        if !images.is_empty() {
+            // decoding and downscaling take a while: on the blocking pool, so other
+            // sessions' updates and a cancel are not held up; the turn starts when done
+            s.prompt = Some(id.clone());
+            s.decoding = true;
+            let (prep, max) = (s.prepare_image.clone(), s.max_images);
+            let tx = self.prepared.clone();
+            tokio::task::spawn_blocking(move || {
+                let images = prompt_images(&images, max, &prep);
+                let _ = tx.send(Prepared {
+                    key,
+                    id,
+                    text,
+                    images,
+                });
+            });
+            return;
+        }
+        if text.trim().is_empty() {
+            return self.error(id, INVALID_PARAMS, "the prompt has no text");
+        }
+        match options::command(&text) {
+            Some(Ok((op, end))) => self.command(&key, id, op, end),
+            Some(Err(why)) => {
+                self.update(
+                    &key,
+                    json!({"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": why}}),
+                );
+                self.reply(id, json!({"stopReason": "end_turn"}))
+            }
+            None => self.start_turn(&key, id, text, Vec::new()),
+        }
+    }
+
+    /// A prompt's images are ready (or could not be read): its turn starts, unless it was
+    /// cancelled meanwhile.
+    pub(super) fn prepared(&mut self, p: Prepared) {
+        let Some(s) = self.sessions.get_mut(&p.key) else {
+            return;
+        };
+        if !s.decoding || s.prompt.as_ref() != Some(&p.id) {
+            return;
+        }
+        s.decoding = false;
+        s.prompt = None;
+        match p.images {
+            Err(e) => self.error(p.id, INVALID_PARAMS, &e),
+            Ok(images) => self.start_turn(&p.key, p.id, p.text, images),
+        }
+    }
+
+    fn start_turn(&mut self, key: &str, id: Value, text: String, images: Vec<ImageAttachment>) {
+        let Some(s) = self.sessions.get_mut(key) else {
             return self.error(id, INVALID_PARAMS, "no such session");
         };
         s.turn += 1;

@@ -66,7 +66,7 @@ fn settings_for(
         models,
         model,
         max_images: loaded.config.vision.max_images.max(1) as usize,
-        prepare_image: Box::new(move |bytes| {
+        prepare_image: std::sync::Arc::new(move |bytes| {
             prepare_bytes(bytes, &limits)
                 .map(|p| p.into_attachment())
                 .map_err(|e| e.to_string())
