@@ -94,7 +94,7 @@ trap cleanup EXIT
 echo "model server: $url"
 
 step "end-to-end tests against the real model"
-COVE_E2E_BASE_URL="$url" cargo test --quiet --features e2e --test e2e_local --test e2e_limits --test e2e_exec
+COVE_E2E_BASE_URL="$url" cargo test --quiet --features e2e --test e2e_local --test e2e_limits --test e2e_exec --test e2e_acp
 
 step "benchmarks (regression checks)"
 scripts/bench-check.sh "$url"
