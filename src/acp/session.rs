@@ -208,7 +208,11 @@ impl Server {
         let Some(blocks) = params.get("prompt").and_then(Value::as_array) else {
             return self.error(id, INVALID_PARAMS, "session/prompt needs prompt");
         };
-        let text = prompt_text(blocks);
+        let root = match self.sessions.get(&key) {
+            Some(s) => s.root.clone(),
+            None => return self.error(id, INVALID_PARAMS, "no such session"),
+        };
+        let text = prompt_text(blocks, &root);
         if text.len() > MAX_PROMPT {
             return self.error(
                 id,

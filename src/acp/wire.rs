@@ -228,9 +228,59 @@ pub(super) fn prompt_images(
     Ok(images)
 }
 
-/// The text of a prompt's content blocks: text, and embedded text resources as
-/// attachments; links are named.
-pub(super) fn prompt_text(blocks: &[Value]) -> String {
+/// The most of a linked file attached to a prompt (more is cut, with a note).
+const MAX_LINKED: usize = 64 * 1024;
+
+/// A `resource_link` to a text file inside the workspace `root`, read for the prompt
+/// (at most `MAX_LINKED` bytes); `None` for anything else (another scheme, outside the
+/// workspace through `..` or a symlink, not a regular file, not text).
+fn linked_file(root: &Path, uri: &str) -> Option<String> {
+    let path = uri.strip_prefix("file://")?;
+    let path = percent_decoded(path)?;
+    let real = Path::new(&path).canonicalize().ok()?;
+    if !real.starts_with(root) || !real.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    use std::io::Read;
+    std::fs::File::open(&real)
+        .ok()?
+        .take(MAX_LINKED as u64 + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let cut = bytes.len() > MAX_LINKED;
+    bytes.truncate(MAX_LINKED);
+    if bytes.contains(&0) {
+        return None;
+    }
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    if cut {
+        text.push_str("\n[cut: the file is longer than 64 KiB]");
+    }
+    Some(text)
+}
+
+/// `%XX` escapes of a URI path decoded; `None` when they do not make UTF-8.
+fn percent_decoded(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The text of a prompt's content blocks: text, embedded text resources and links to
+/// text files in the workspace `root` as attachments; other links are named.
+pub(super) fn prompt_text(blocks: &[Value], root: &Path) -> String {
     let mut parts = Vec::new();
     for b in blocks {
         match b.get("type").and_then(Value::as_str) {
@@ -251,7 +301,10 @@ pub(super) fn prompt_text(blocks: &[Value]) -> String {
             }
             Some("resource_link") => {
                 if let Some(uri) = b.get("uri").and_then(Value::as_str) {
-                    parts.push(format!("(see {uri})"));
+                    match linked_file(root, uri) {
+                        Some(t) => parts.push(format!("<file uri=\"{uri}\">\n{t}\n</file>")),
+                        None => parts.push(format!("(see {uri})")),
+                    }
                 }
             }
             _ => {}
@@ -305,9 +358,41 @@ mod tests {
             json!({"type": "resource_link", "uri": "file:///b.rs", "name": "b.rs"}),
             json!({"type": "image", "data": "x", "mimeType": "image/png"}),
         ];
-        let t = prompt_text(&blocks);
+        let t = prompt_text(&blocks, Path::new("/nonexistent-root"));
         assert!(t.starts_with("fix it\n\n<file uri=\"file:///a.rs\">\nfn a() {}\n</file>"));
         assert!(t.ends_with("(see file:///b.rs)"));
+    }
+
+    #[test]
+    fn links_to_workspace_text_files_are_attached_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(&root).unwrap();
+        let root = root.canonicalize().unwrap();
+        std::fs::write(root.join("my file.rs"), "fn linked() {}").unwrap();
+        std::fs::write(dir.path().join("outside.txt"), "secret").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside.txt"), root.join("link.txt")).unwrap();
+        std::fs::write(root.join("bin"), [0u8, 1, 2]).unwrap();
+        std::fs::write(root.join("big.txt"), "x".repeat(MAX_LINKED + 10)).unwrap();
+        let link = |p: &str| json!({"type": "resource_link", "uri": p, "name": "n"});
+        let r = root.display().to_string();
+        let blocks = vec![
+            link(&format!("file://{r}/my%20file.rs")),
+            link(&format!("file://{r}/../outside.txt")),
+            link(&format!("file://{r}/link.txt")),
+            link(&format!("file://{r}/bin")),
+            link(&format!("file://{r}/big.txt")),
+            link(&format!("file://{r}/%ZZ")),
+            link("https://example.com/x"),
+        ];
+        let t = prompt_text(&blocks, &root);
+        assert!(t.contains("fn linked() {}"), "{t}");
+        assert!(!t.contains("secret"), "{t}");
+        assert!(t.contains(&format!("(see file://{r}/../outside.txt)")));
+        assert!(t.contains(&format!("(see file://{r}/link.txt)")));
+        assert!(t.contains(&format!("(see file://{r}/bin)")));
+        assert!(t.contains("[cut: the file is longer than 64 KiB]"));
+        assert!(t.contains("(see https://example.com/x)"));
     }
 
     #[test]
