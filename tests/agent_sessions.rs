@@ -63,6 +63,12 @@ async fn a_resumed_session_has_its_transcript_context_and_undo_history() {
         "made by cove\n"
     );
     h.ops.send(Op::Shutdown).unwrap();
+    // the first agent has let go of its journal (its lock) once its events end
+    while tokio::time::timeout(std::time::Duration::from_secs(10), h.events.recv())
+        .await
+        .unwrap()
+        .is_some()
+    {}
 
     // the journal is there, with the session's records
     let list = cove::session::store::list(&sdir);
