@@ -550,6 +550,12 @@ async fn a_resumed_transcript_shows_thumbnails_of_earlier_images() {
         .unwrap();
     turn_done(&mut h).await;
     h.ops.send(Op::Shutdown).unwrap();
+    // the first agent has let go of its journal (its lock) once its events end
+    while tokio::time::timeout(std::time::Duration::from_secs(10), h.events.recv())
+        .await
+        .unwrap()
+        .is_some()
+    {}
     let path = cove::session::store::list(&sdir)[0].path.clone();
     let mut s = cove::agent::AgentSettings::from_config(
         &config(&server.base_url(), ""),
