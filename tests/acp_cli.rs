@@ -185,6 +185,12 @@ fn a_tool_call_is_approved_through_request_permission_and_its_result_reaches_the
         .map(|u| u["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses.last(), Some(&"completed"), "{msgs:?}");
+    let done_update = *updates(&msgs, "tool_call_update").last().unwrap();
+    assert_eq!(
+        done_update["locations"][0]["path"],
+        json!(path),
+        "{done_update}"
+    );
     assert_eq!(
         std::fs::read_to_string(sb.workspace().join("hello.txt")).unwrap(),
         "hi from acp\n"

@@ -57,8 +57,11 @@ impl Server {
             } => {
                 let mut content =
                     vec![json!({"type": "content", "content": {"type": "text", "text": summary}})];
+                let mut locations = Vec::new();
                 if let Some(s) = self.sessions.get(key) {
                     content.extend(diff_content(&s.root, &changes));
+                    // the editor can follow along to the files the call changed
+                    locations.extend(changes.iter().map(|c| json!({"path": s.root.join(&c.path)})));
                 }
                 self.update(
                     key,
@@ -67,6 +70,7 @@ impl Server {
                         "toolCallId": call_id,
                         "status": if kind == ToolResultKind::Done { "completed" } else { "failed" },
                         "content": content,
+                        "locations": locations,
                     }),
                 );
             }
