@@ -52,12 +52,15 @@ const INTERNAL_ERROR: i64 = -32603;
 pub type SessionFactory =
     Box<dyn Fn(&Path, Vec<EditorMcpServer>) -> Result<SessionSetup, String> + Send>;
 
+/// Where a workspace's sessions are journaled (`None`: they are not).
+pub type SessionsDir = Box<dyn Fn(&Path) -> Option<PathBuf> + Send>;
+
 /// What the ACP front-end needs from the program around it.
 pub struct Hooks {
     pub setup: SessionFactory,
     /// Where a workspace's sessions are journaled (`None`: they are not), for
     /// `session/list` and `session/load`.
-    pub sessions_dir: Box<dyn Fn(&Path) -> Option<PathBuf> + Send>,
+    pub sessions_dir: SessionsDir,
 }
 
 /// Turns an image's bytes into an attachment (decoded, downscaled, encoded within the
