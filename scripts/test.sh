@@ -10,9 +10,10 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "prerequisites"
 # command:Debian package (Xvfb and xclip: the X clipboard test of image pasting; hyperfine:
-# the sandbox start-up bench)
+# the sandbox start-up bench; strace, ip and unshare: the ledger's completeness test in an
+# empty network namespace)
 missing=()
-for pair in curl:curl python3:python3 npm:npm tmux:tmux Xvfb:xvfb xclip:xclip hyperfine:hyperfine; do
+for pair in curl:curl python3:python3 npm:npm tmux:tmux Xvfb:xvfb xclip:xclip hyperfine:hyperfine strace:strace ip:iproute2 unshare:util-linux; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
