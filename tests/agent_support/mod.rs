@@ -50,6 +50,7 @@ pub struct Harness {
     pub events: cove::protocol::EventRx,
     pub root: PathBuf,
     _dir: tempfile::TempDir,
+    _ledger: tempfile::TempDir,
 }
 
 pub async fn start(url: &str, extra: &str) -> Harness {
@@ -67,12 +68,14 @@ pub async fn start_with(
     std::fs::write(root.join("notes.txt"), "alpha\nbeta\n").unwrap();
     let config = config(url, extra);
     let mut settings = AgentSettings::from_config(&config, "system".into(), root.clone()).unwrap();
-    // the ledger in the test's directory, not the data dir of whoever runs the tests
+    // the ledger in a directory of the test's (outside the workspace, where git would see
+    // it), not the data dir of whoever runs the tests
+    let ledger = tempfile::tempdir().unwrap();
     settings
         .client
         .set_guard(std::sync::Arc::new(cove::guard::Guard::with_ledger(
             &config.guard,
-            Some(dir.path().join("ledger.jsonl")),
+            Some(ledger.path().join("ledger.jsonl")),
         )));
     adjust(&mut settings, &root);
     let (ops, events) = agent::spawn(settings);
@@ -81,6 +84,7 @@ pub async fn start_with(
         events,
         root,
         _dir: dir,
+        _ledger: ledger,
     };
     // the start-up probe
     assert!(matches!(h.next().await, AgentEvent::Server(_)));
