@@ -185,7 +185,10 @@ impl ModeCell {
     }
 
     pub fn set(&self, mode: ApprovalMode) {
-        let n = ApprovalMode::ALL.iter().position(|m| *m == mode).unwrap_or(0);
+        let n = ApprovalMode::ALL
+            .iter()
+            .position(|m| *m == mode)
+            .unwrap_or(0);
         self.0.store(n as u8, std::sync::atomic::Ordering::Relaxed);
     }
 }

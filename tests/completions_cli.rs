@@ -36,7 +36,10 @@ fn completions_for_each_shell_name_the_subcommands() {
         // the options of a subcommand come from the same definitions
         assert!(run.stdout.contains("revoke"), "{shell}: no --revoke");
         assert!(run.stdout.contains("network"), "{shell}: no --network");
-        assert!(run.stdout.contains("since"), "{shell}: no cove ledger --since");
+        assert!(
+            run.stdout.contains("since"),
+            "{shell}: no cove ledger --since"
+        );
     }
 }
 

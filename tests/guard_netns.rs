@@ -54,7 +54,10 @@ fn every_connection_attempt_in_an_empty_network_namespace_is_in_the_ledger() {
         text.contains("INNER-DONE"),
         "the inner run did not run: {text}"
     );
-    for line in text.lines().filter_map(|l| l.find("INNER-DONE").map(|i| &l[i..])) {
+    for line in text
+        .lines()
+        .filter_map(|l| l.find("INNER-DONE").map(|i| &l[i..]))
+    {
         println!("{line}");
     }
 }
