@@ -66,10 +66,19 @@ async fn reading_a_secret_file_asks_flagged_and_once_allowed_goes_out_redacted()
         assert!(!String::from_utf8_lossy(&p.body).contains(&secret));
     }
     let (entries, _) = cove::guard::ledger::read(&ledger_path, 0).unwrap();
+    let reads: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.event.as_deref() == Some("deny_read"))
+        .filter_map(|e| e.detail.as_deref())
+        .collect();
+    // the question and the user's answer are both on record
     assert!(
-        entries
-            .iter()
-            .any(|e| e.event.as_deref() == Some("deny_read"))
+        reads.iter().any(|d| d.starts_with("asked the user")),
+        "{reads:?}"
+    );
+    assert!(
+        reads.iter().any(|d| d.starts_with("the user approved")),
+        "{reads:?}"
     );
     assert!(
         entries

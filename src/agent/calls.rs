@@ -233,11 +233,19 @@ impl Agent {
             let Ok(decision) = answer else {
                 continue;
             };
-            let tool = calls
-                .iter()
-                .find(|c| c.id == call_id)
-                .map(|c| c.name.clone())
-                .unwrap_or_default();
+            let call = calls.iter().find(|c| c.id == call_id);
+            let tool = call.map(|c| c.name.clone()).unwrap_or_default();
+            // the audit trail has the user's answer to a read of a secret-looking file too
+            let denied = call.and_then(|c| {
+                let parsed = self.settings.registry.parse(&c.name, &c.arguments).ok()?;
+                crate::tools::protected::denied_read(&self.settings.ctx, &parsed.reads())
+            });
+            if let Some(why) = denied {
+                self.settings.client.guard().event(
+                    "deny_read",
+                    format!("the user {}: {why}", describe_decision(&decision)),
+                );
+            }
             self.log(Record::Decision {
                 turn,
                 call_id: call_id.clone(),

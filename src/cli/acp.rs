@@ -112,7 +112,7 @@ pub fn run(overrides: Overrides) -> u8 {
     };
     let hooks = cove::acp::Hooks {
         setup: Box::new(move |cwd, mcp| settings_for(cwd, mcp, &overrides)),
-        sessions_dir: Box::new(|cwd| super::sessions::sessions_dir(cwd)),
+        sessions_dir: Box::new(super::sessions::sessions_dir),
     };
     let code = rt.block_on(cove::acp::serve(
         tokio::io::stdin(),
