@@ -759,9 +759,20 @@ impl Client {
             .unwrap_or(reply.delta_count);
         // a rate needs a stretch of generation to mean anything: a tiny reply arriving in
         // one or two increments would give figures like 40,000 tokens/s
-        let tokens_per_s = first_token.and_then(|t| {
-            let secs = finished.duration_since(t).as_secs_f64();
-            (tokens >= MIN_RATE_TOKENS && secs >= MIN_RATE_SECS).then(|| (tokens - 1) as f64 / secs)
+        // the server's own figure when it gives one (llama.cpp's timings): measured where
+        // the tokens are made, it holds for short replies too
+        let server_rate = reply
+            .timings
+            .as_ref()
+            .and_then(|t| t.get("predicted_per_second"))
+            .and_then(serde_json::Value::as_f64)
+            .filter(|r| r.is_finite() && *r > 0.0 && tokens >= 2);
+        let tokens_per_s = server_rate.or_else(|| {
+            first_token.and_then(|t| {
+                let secs = finished.duration_since(t).as_secs_f64();
+                (tokens >= MIN_RATE_TOKENS && secs >= MIN_RATE_SECS)
+                    .then(|| (tokens - 1) as f64 / secs)
+            })
         });
         Ok(Completion {
             reply,
@@ -776,9 +787,10 @@ impl Client {
 }
 
 /// A reply's tokens/s is reported only over at least this many tokens…
-const MIN_RATE_TOKENS: u64 = 8;
-/// …generated over at least this long.
-const MIN_RATE_SECS: f64 = 0.25;
+const MIN_RATE_TOKENS: u64 = 4;
+/// …generated over at least this long (a small local model writes a short answer in a
+/// tenth of a second: that rate is real; a reply that arrives in one burst is not)
+const MIN_RATE_SECS: f64 = 0.05;
 
 /// What a tool result left out for `retry_filtered` reads in its place.
 const LEFT_OUT: &str = "[left out: the server's content filter stopped the reply while this output was in the context]";
