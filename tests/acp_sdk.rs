@@ -3,6 +3,7 @@
 //! directory holding its node_modules). Without it a plain `cargo test` says the test
 //! was skipped; under scripts/test.sh a missing SDK fails it.
 
+mod acp_support;
 mod agent_support;
 mod cli_support;
 mod common;
@@ -11,6 +12,7 @@ mod mcp_support;
 use std::path::PathBuf;
 use std::process::Command;
 
+use acp_support::tool_messages;
 use agent_support::tool_call_reply;
 use cli_support::Sandbox;
 use common::*;
@@ -115,16 +117,6 @@ fn text_of(seen: &Value, kind: &str) -> String {
         .iter()
         .filter(|u| u["sessionUpdate"] == kind)
         .map(|u| u["content"]["text"].as_str().unwrap_or("").to_owned())
-        .collect()
-}
-
-fn tool_messages(request: &Captured) -> Vec<String> {
-    request.json()["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["role"] == "tool")
-        .map(|m| m["content"].as_str().unwrap_or("").to_owned())
         .collect()
 }
 
