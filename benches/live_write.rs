@@ -27,6 +27,7 @@ fn state() -> State {
         "bench".into(),
         theme,
         InputHistory::default(),
+        cove::ui::measurer(),
     );
     s.server = ServerStatus {
         reachable: true,
@@ -36,7 +37,7 @@ fn state() -> State {
         detail: None,
     };
     s.probing = false;
-    s.size = (120, 40);
+    s.view.size = (120, 40);
     s
 }
 
@@ -120,7 +121,7 @@ fn main() {
             }),
         );
         // the agent reads the file as soon as the path is whole
-        if !base_sent && s.live.as_ref().is_some_and(|l| l.args.complete("path")) {
+        if !base_sent && s.diff.live.as_ref().is_some_and(|l| l.args.complete("path")) {
             base_sent = true;
             step(
                 &mut s,
@@ -143,14 +144,14 @@ fn main() {
             worst_render = worst_render.max(r.elapsed());
             if std::env::var("COVE_BENCH_TRACE").is_ok() {
                 let kind = s
-                    .live
+                    .diff.live
                     .as_ref()
                     .map(|l| format!("{:?}", std::mem::discriminant(&l.view)))
                     .unwrap_or_default();
                 eprintln!(
                     "render {:.1} ms {kind} args {}",
                     r.elapsed().as_secs_f64() * 1000.0,
-                    s.live
+                    s.diff.live
                         .as_ref()
                         .map_or(0, |l| l.args.get("content").map_or(0, str::len))
                 );

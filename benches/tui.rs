@@ -24,6 +24,7 @@ fn state() -> State {
         "bench".into(),
         theme,
         InputHistory::default(),
+        cove::ui::measurer(),
     );
     s.server = ServerStatus {
         reachable: true,
@@ -33,7 +34,7 @@ fn state() -> State {
         detail: None,
     };
     s.probing = false;
-    s.size = (120, 40);
+    s.view.size = (120, 40);
     s
 }
 
@@ -81,8 +82,8 @@ fn bench(c: &mut Criterion) {
     g.bench_function("frame_10k_messages_follow", |b| {
         b.iter(|| term.draw(|f| cove::ui::render(f, &s)).map(|_| ()))
     });
-    s.scroll = cove::app::state::Scroll::Anchored {
-        entry: 5_000,
+    s.view.scroll = cove::app::state::Scroll::Anchored {
+        entry: s.chat.entries[5_000].id,
         line: 0,
     };
     g.bench_function("frame_10k_messages_scrolled", |b| {

@@ -7,6 +7,7 @@ pub mod agent;
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod event_loop;
 pub mod git;
 pub mod guard;
 pub mod llm;

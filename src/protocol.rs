@@ -393,6 +393,8 @@ pub enum AgentEvent {
     /// The agent was busy with other work (a turn, a command, compaction) and did not do
     /// `op` (`Op::name`); `turn` is the op's own turn id, when it has one.
     Busy { op: String, turn: Option<u64> },
+    /// `/undo` reverted the last turn that changed files: the files put back.
+    Undone { restored: Vec<String> },
     /// A tool call ended: its one-line result and the changes it made.
     ToolFinished {
         turn: u64,

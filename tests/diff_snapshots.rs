@@ -41,7 +41,7 @@ fn py_new() -> String {
 
 fn queued(path: &str, old: &str, new: &str, theme: Theme, w: u16) -> State {
     let mut s = state_with(theme);
-    s.size = (w, 40);
+    s.view.size = (w, 40);
     type_text(&mut s, "fix it");
     update(&mut s, key(KeyCode::Enter));
     let request = ApprovalRequest {
@@ -63,14 +63,14 @@ fn queued(path: &str, old: &str, new: &str, theme: Theme, w: u16) -> State {
         &mut s,
         agent(AgentEvent::ApprovalNeeded { turn: 1, request }),
     );
-    s.focus = Focus::Diff;
-    s.main_tab = Focus::Diff;
+    s.view.focus = Focus::Diff;
+    s.view.main_tab = Focus::Diff;
     s.flash = None;
     s
 }
 
 fn draw(s: &mut State, w: u16, h: u16) -> Buffer {
-    s.size = (w, h);
+    s.view.size = (w, h);
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| cove::ui::render(f, s)).unwrap();
     t.backend().buffer().clone()
@@ -220,7 +220,7 @@ fn enter_shows_more_of_the_file_around_each_hunk() {
         "the lines after the hunk, numbered: {after}"
     );
     assert!(
-        !s.is_running() || s.approvals.len() == 1,
+        !s.is_running() || s.queue.items.len() == 1,
         "Enter did not approve or send"
     );
     insta::assert_snapshot!("diff_rust_expanded_120x40", after);
@@ -295,5 +295,5 @@ fn page_down_scrolls_a_long_queued_diff() {
     assert!(after.contains("21 21   }"), "{after}");
     // moving to another hunk brings the view back to the cursor
     update(&mut s, key(KeyCode::Char(']')));
-    assert_eq!(s.diff_scroll, 0);
+    assert_eq!(s.diff.scroll, 0);
 }

@@ -514,7 +514,7 @@ fn the_status_bar_warns_when_commands_are_not_confined() {
     let draw = |warning: Option<&str>, w: u16| {
         let mut s = tui_support::state();
         s.sandbox_warning = warning.map(Into::into);
-        s.size = (w, 24);
+        s.view.size = (w, 24);
         let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, 24)).unwrap();
         t.draw(|f| cove::ui::render(f, &s)).unwrap();
         let buf = t.backend().buffer().clone();

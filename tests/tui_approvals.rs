@@ -72,8 +72,8 @@ fn decide(id: &str, d: Decision) -> Command {
 #[test]
 fn a_queued_call_takes_focus_and_y_approves_it() {
     let mut s = queued(vec![request("c1", "edit_file", "{}", "a.txt +1 -1")]);
-    assert_eq!(s.focus, Focus::Approvals);
-    assert_eq!(s.approvals.len(), 1);
+    assert_eq!(s.view.focus, Focus::Approvals);
+    assert_eq!(s.queue.items.len(), 1);
     assert_eq!(
         s.composer_text(),
         "draft in progress",
@@ -83,9 +83,9 @@ fn a_queued_call_takes_focus_and_y_approves_it() {
         update(&mut s, key(KeyCode::Char('y'))),
         vec![decide("c1", Decision::Approve)]
     );
-    assert!(s.approvals.is_empty());
+    assert!(s.queue.items.is_empty());
     assert_eq!(
-        s.focus,
+        s.view.focus,
         Focus::Input,
         "focus returns to the composer when the queue is empty"
     );
@@ -95,7 +95,7 @@ fn a_queued_call_takes_focus_and_y_approves_it() {
 fn n_asks_for_an_optional_reason() {
     let mut s = queued(vec![request("c1", "write_file", "{}", "a.txt")]);
     assert!(update(&mut s, key(KeyCode::Char('n'))).is_empty());
-    assert!(s.approval_input.is_some());
+    assert!(s.queue.input.is_some());
     type_text(&mut s, "not that file");
     assert_eq!(
         update(&mut s, key(KeyCode::Enter)),
@@ -117,8 +117,8 @@ fn n_asks_for_an_optional_reason() {
     let mut s = queued(vec![request("c3", "write_file", "{}", "a.txt")]);
     update(&mut s, key(KeyCode::Char('n')));
     assert!(update(&mut s, key(KeyCode::Esc)).is_empty());
-    assert!(s.approval_input.is_none());
-    assert_eq!(s.approvals.len(), 1);
+    assert!(s.queue.input.is_none());
+    assert_eq!(s.queue.items.len(), 1);
 }
 
 #[test]
@@ -131,7 +131,7 @@ fn a_allows_for_the_session_and_e_edits_before_approving() {
     )]);
     // for shell, `a` shows the prefix it would allow; the user confirms or narrows it
     assert!(update(&mut s, key(KeyCode::Char('a'))).is_empty());
-    let input = s.approval_input.as_ref().expect("prefix input");
+    let input = s.queue.input.as_ref().expect("prefix input");
     assert_eq!(input.mode, InputMode::Prefix);
     assert_eq!(input.text.lines().join("\n"), "cargo test");
     type_text(&mut s, " --lib");
@@ -159,7 +159,7 @@ fn a_allows_for_the_session_and_e_edits_before_approving() {
         "cargo test",
     )]);
     update(&mut s, key(KeyCode::Char('e')));
-    let input = s.approval_input.as_ref().expect("edit input");
+    let input = s.queue.input.as_ref().expect("edit input");
     assert_eq!(
         input.text.lines().join("\n"),
         "cargo test",
@@ -182,7 +182,7 @@ fn several_calls_queue_together_and_can_be_decided_at_once() {
         request("c2", "shell", "{}", "b"),
         request("c3", "write_file", "{}", "c"),
     ]);
-    assert_eq!(s.approvals.len(), 3);
+    assert_eq!(s.queue.items.len(), 3);
     update(&mut s, key(KeyCode::Char('j')));
     assert_eq!(s.selected_approval().unwrap().request.call_id, "c2");
     assert_eq!(
@@ -271,7 +271,7 @@ fn results_update_the_cards_and_count_changed_files() {
         }),
     );
     let card = s
-        .transcript
+        .chat.entries
         .iter()
         .find_map(|e| match &e.kind {
             EntryKind::Assistant(a) => a.tools.first().cloned(),
@@ -279,8 +279,8 @@ fn results_update_the_cards_and_count_changed_files() {
         })
         .unwrap();
     assert_eq!(card.state, ToolState::Done("edited a.txt (+1 -1)".into()));
-    assert_eq!(s.changed_files.len(), 1);
-    assert_eq!(s.last_changes[0].path, "a.txt");
+    assert_eq!(s.chat.changed_files().len(), 1);
+    assert_eq!(s.chat.last_changes().unwrap()[0].path, "a.txt");
     // the next model response of the same turn gets its own entry
     update(
         &mut s,
@@ -292,7 +292,7 @@ fn results_update_the_cards_and_count_changed_files() {
         }),
     );
     let replies = s
-        .transcript
+        .chat.entries
         .iter()
         .filter(|e| matches!(e.kind, EntryKind::Assistant(_)))
         .count();
@@ -311,7 +311,7 @@ fn slash_commands_reach_the_agent_and_unknown_ones_say_so() {
         ]
     );
     assert!(
-        s.transcript.is_empty(),
+        s.chat.entries.is_empty(),
         "a command is not a message to the model"
     );
     type_text(&mut s, "/permissions revoke 2");
@@ -348,7 +348,7 @@ fn nothing_but_a_keystroke_in_the_queue_approves() {
     )]);
     let cmds = update(&mut s, cove::app::Msg::Paste("y".into()));
     assert!(cmds.is_empty());
-    assert_eq!(s.approvals.len(), 1);
+    assert_eq!(s.queue.items.len(), 1);
     // stream events from the model cannot decide either
     update(
         &mut s,
@@ -359,7 +359,7 @@ fn nothing_but_a_keystroke_in_the_queue_approves() {
             },
         }),
     );
-    assert_eq!(s.approvals.len(), 1);
+    assert_eq!(s.queue.items.len(), 1);
 }
 
 #[test]
@@ -369,9 +369,9 @@ fn the_status_bar_keeps_the_pending_count_at_every_width() {
             request("c1", "edit_file", "{}", "a"),
             request("c2", "shell", "{}", "b"),
         ]);
-        s.last.ttft_ms = Some(41.0);
-        s.last.tokens_per_s = Some(138.0);
-        s.size = (w, 20);
+        s.usage.last.ttft_ms = Some(41.0);
+        s.usage.last.tokens_per_s = Some(138.0);
+        s.view.size = (w, 20);
         let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, 20)).unwrap();
         t.draw(|f| cove::ui::render(f, &s)).unwrap();
         let buf = t.backend().buffer().clone();
@@ -402,7 +402,7 @@ fn e_with_an_editor_opens_the_new_content_and_a_saved_change_approves_it() {
         },
     );
     assert!(cmds.is_empty());
-    assert_eq!(s.approvals.len(), 1);
+    assert_eq!(s.queue.items.len(), 1);
     // an editor that failed: said, nothing decided
     update(
         &mut s,
@@ -412,7 +412,7 @@ fn e_with_an_editor_opens_the_new_content_and_a_saved_change_approves_it() {
         },
     );
     assert!(s.flash.as_ref().unwrap().0.contains("vi exited"));
-    assert_eq!(s.approvals.len(), 1);
+    assert_eq!(s.queue.items.len(), 1);
     // changed: approved with the user's content
     let cmds = update(
         &mut s,
@@ -425,11 +425,11 @@ fn e_with_an_editor_opens_the_new_content_and_a_saved_change_approves_it() {
         cmds,
         vec![decide("c1", Decision::ApproveContent("mine\n".into()))]
     );
-    assert!(s.approvals.is_empty());
+    assert!(s.queue.items.is_empty());
     // without an editor, `e` edits the arguments inline as before
     let mut s = queued(vec![request("c2", "edit_file", "{}", "a.txt")]);
     assert!(update(&mut s, key(KeyCode::Char('e'))).is_empty());
-    assert!(s.approval_input.is_some());
+    assert!(s.queue.input.is_some());
 }
 
 #[test]
@@ -451,10 +451,10 @@ fn slash_diff_asks_the_agent_and_d_shows_a_tool_cards_change() {
             changes: vec![change.clone()],
         }),
     );
-    assert_eq!(s.focus, Focus::Diff);
-    assert!(s.diff_shown.as_ref().unwrap().title.contains("1 file"));
+    assert_eq!(s.view.focus, Focus::Diff);
+    assert!(s.diff.shown.as_ref().unwrap().title.contains("1 file"));
     update(&mut s, key(KeyCode::Esc));
-    assert!(s.diff_shown.is_none());
+    assert!(s.diff.shown.is_none());
 
     // a finished call keeps its change on its card; `d` in the chat shows it
     type_text(&mut s, "edit");
@@ -480,9 +480,9 @@ fn slash_diff_asks_the_agent_and_d_shows_a_tool_cards_change() {
             changes: vec![change],
         }),
     );
-    s.focus = Focus::Chat;
+    s.view.focus = Focus::Chat;
     update(&mut s, key(KeyCode::Char('d')));
-    let shown = s.diff_shown.as_ref().expect("the card's diff");
+    let shown = s.diff.shown.as_ref().expect("the card's diff");
     assert!(shown.title.contains("edit_file a.txt"), "{}", shown.title);
     assert_eq!(shown.files[0].hunks.len(), 1);
 }
@@ -494,8 +494,8 @@ fn approve_all_leaves_dangerous_calls_to_be_decided_one_by_one() {
     let mut s = queued(vec![request("c1", "edit_file", "{}", "a.txt"), danger]);
     let cmds = update(&mut s, key(KeyCode::Char('Y')));
     assert_eq!(cmds, vec![decide("c1", Decision::Approve)]);
-    assert_eq!(s.approvals.len(), 1);
-    assert_eq!(s.approvals[0].request.call_id, "d1");
+    assert_eq!(s.queue.items.len(), 1);
+    assert_eq!(s.queue.items[0].request.call_id, "d1");
     assert!(s.flash.as_ref().unwrap().0.contains("dangerous"));
 }
 
@@ -522,7 +522,7 @@ fn remapped_keys_decide_and_the_defaults_are_free() {
     assert!(cmds.contains(&decide("c1", Decision::Approve)), "{cmds:?}");
     // x opens the reason input like n did; typing there is text, not keys
     update(&mut s, key(KeyCode::Char('x')));
-    assert!(s.approval_input.is_some());
+    assert!(s.queue.input.is_some());
     type_text(&mut s, "ox");
     let cmds = update(&mut s, key(KeyCode::Enter));
     assert!(
@@ -599,7 +599,7 @@ fn an_edited_command_is_what_its_card_shows_marked_as_edited() {
     type_text(&mut s, "rm -rf ./build");
     update(&mut s, key(KeyCode::Enter));
     let card = s
-        .transcript
+        .chat.entries
         .iter()
         .find_map(|e| match &e.kind {
             EntryKind::Assistant(a) => a.tools.first().cloned(),
@@ -633,15 +633,22 @@ fn after_undo_the_pane_no_longer_shows_the_undone_change() {
         }),
     );
     assert!(render_text(&s, 120, 40).contains("a.txt"));
-    s.focus = Focus::Input;
+    s.view.focus = Focus::Input;
     type_text(&mut s, "/undo");
     assert!(update(&mut s, key(KeyCode::Enter)).contains(&Command::Agent(Op::Undo)));
-    assert!(s.diff_shown.is_none() && s.last_changes.is_empty());
+    assert!(s.diff.shown.is_none());
+    update(
+        &mut s,
+        agent(AgentEvent::Undone {
+            restored: vec!["a.txt".into()],
+        }),
+    );
+    assert!(s.chat.last_changes().is_none() && s.chat.changed_files().is_empty());
     // /diff now: nothing differs, and nothing old stays on screen
     type_text(&mut s, "/diff");
     update(&mut s, key(KeyCode::Enter));
     update(&mut s, agent(AgentEvent::SessionDiff { changes: vec![] }));
-    assert!(s.diff_shown.is_none());
+    assert!(s.diff.shown.is_none());
     let screen = render_text(&s, 120, 40);
     assert!(!screen.contains("a.txt"), "{screen}");
 }

@@ -30,7 +30,7 @@ fn ctrl_v_reads_the_clipboard_and_images_go_with_the_message() {
     assert_eq!(update(&mut s, ctrl('v')), vec![Command::ReadClipboard]);
     update(&mut s, Msg::Attached(Ok(image("1920x1080 PNG 412 KB"))));
     update(&mut s, Msg::Attached(Ok(image("800x600 JPEG 90 KB"))));
-    assert_eq!(s.attachments.len(), 2);
+    assert_eq!(s.composer.attachments.len(), 2);
     assert!(
         s.flash
             .as_ref()
@@ -49,8 +49,8 @@ fn ctrl_v_reads_the_clipboard_and_images_go_with_the_message() {
         images[0].data_url,
         "data:image/png;base64,1920x1080 PNG 412 KB"
     );
-    assert!(s.attachments.is_empty(), "sent images leave the composer");
-    let EntryKind::User { images, .. } = &s.transcript[0].kind else {
+    assert!(s.composer.attachments.is_empty(), "sent images leave the composer");
+    let EntryKind::User { images, .. } = &s.chat.entries[0].kind else {
         panic!()
     };
     assert_eq!(images[1].label, "800x600 JPEG 90 KB");
@@ -69,17 +69,17 @@ fn an_image_alone_can_be_sent_and_text_from_the_clipboard_is_pasted() {
     let mut s = state();
     update(&mut s, Msg::ClipboardText("line one\r\nline two".into()));
     assert_eq!(s.composer_text(), "line one\nline two");
-    assert!(s.attachments.is_empty());
+    assert!(s.composer.attachments.is_empty());
 }
 
 #[test]
 fn the_image_limit_is_named_and_errors_are_shown() {
     let mut s = state();
-    s.max_images = 2;
+    s.composer.max_images = 2;
     for l in ["a", "b", "c"] {
         update(&mut s, Msg::Attached(Ok(image(l))));
     }
-    assert_eq!(s.attachments.len(), 2);
+    assert_eq!(s.composer.attachments.len(), 2);
     assert!(
         s.flash.as_ref().unwrap().0.contains("at most 2 images"),
         "{:?}",
@@ -90,7 +90,7 @@ fn the_image_limit_is_named_and_errors_are_shown() {
         Msg::Attached(Err("shot.png: not an image: this looks like text".into())),
     );
     // an error card in the chat, with what to do
-    match &s.transcript.last().unwrap().kind {
+    match &s.chat.entries.last().unwrap().kind {
         EntryKind::Error {
             title,
             message,
@@ -102,7 +102,7 @@ fn the_image_limit_is_named_and_errors_are_shown() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(s.attachments.len(), 2);
+    assert_eq!(s.composer.attachments.len(), 2);
 }
 
 #[test]
@@ -113,13 +113,13 @@ fn backspace_on_an_empty_composer_removes_the_last_image() {
     type_text(&mut s, "x");
     update(&mut s, key(KeyCode::Backspace));
     assert_eq!(
-        s.attachments.len(),
+        s.composer.attachments.len(),
         2,
         "the first Backspace deletes the text"
     );
     update(&mut s, key(KeyCode::Backspace));
-    assert_eq!(s.attachments.len(), 1);
-    assert_eq!(s.attachments[0].label, "a");
+    assert_eq!(s.composer.attachments.len(), 1);
+    assert_eq!(s.composer.attachments[0].label, "a");
 }
 
 #[test]
@@ -131,7 +131,7 @@ fn a_pasted_image_path_is_offered_for_attaching() {
         cmds,
         vec![Command::CheckPaste("'/home/me/shot.png' ".into())]
     );
-    assert!(s.composer.is_empty());
+    assert!(s.composer.area.is_empty());
     update(
         &mut s,
         Msg::PasteChecked {
@@ -139,14 +139,14 @@ fn a_pasted_image_path_is_offered_for_attaching() {
             image: Some(PathBuf::from("/home/me/shot.png")),
         },
     );
-    assert!(s.paste_offer.is_some());
+    assert!(s.composer.paste_offer.is_some());
     // Enter attaches, and does not send
     let cmds = update(&mut s, key(KeyCode::Enter));
     assert_eq!(
         cmds,
         vec![Command::AttachFile(PathBuf::from("/home/me/shot.png"))]
     );
-    assert!(s.paste_offer.is_none() && s.composer.is_empty() && !s.is_running());
+    assert!(s.composer.paste_offer.is_none() && s.composer.area.is_empty() && !s.is_running());
 
     // Esc keeps the path as text, and does not interrupt or leave the input
     let mut s = state();
@@ -193,7 +193,7 @@ fn slash_image_and_screenshot_ask_the_loop() {
     assert!(cmds.contains(&want), "{cmds:?}");
     type_text(&mut s, "/screenshot");
     assert!(update(&mut s, key(KeyCode::Enter)).contains(&Command::Screenshot));
-    assert!(s.transcript.is_empty(), "commands are not messages");
+    assert!(s.chat.entries.is_empty(), "commands are not messages");
 }
 
 #[test]
@@ -219,7 +219,7 @@ fn a_screenshot_says_what_it_waits_for_and_esc_stops_it() {
         &mut s,
         Msg::Screenshot(Err(cove::vision::screenshot::STOPPED.into())),
     );
-    assert!(s.transcript.is_empty() && s.attachments.is_empty());
+    assert!(s.chat.entries.is_empty() && s.composer.attachments.is_empty());
     // a screenshot that fails is an error card with what to do
     type_text(&mut s, "/screenshot");
     update(&mut s, key(KeyCode::Enter));
@@ -228,12 +228,12 @@ fn a_screenshot_says_what_it_waits_for_and_esc_stops_it() {
         Msg::Screenshot(Err("no screenshot tool found".into())),
     );
     assert!(
-        matches!(&s.transcript[0].kind, EntryKind::Error { hint, .. } if hint.contains("screenshot_command"))
+        matches!(&s.chat.entries[0].kind, EntryKind::Error { hint, .. } if hint.contains("screenshot_command"))
     );
     // and one taken is attached
     type_text(&mut s, "/screenshot");
     update(&mut s, key(KeyCode::Enter));
     update(&mut s, Msg::Screenshot(Ok(image("1280x720 PNG 80 KB"))));
-    assert_eq!(s.attachments.len(), 1);
+    assert_eq!(s.composer.attachments.len(), 1);
     assert!(!s.taking_screenshot);
 }

@@ -51,7 +51,7 @@ fn a_message_typed_while_a_reply_streams_is_queued_and_sent_after_it() {
     type_text(&mut s, "and then this");
     let cmds = update(&mut s, key(KeyCode::Enter));
     assert!(sends(&cmds).is_empty(), "not sent into the running turn");
-    assert_eq!(s.queued_message.as_deref(), Some("and then this"));
+    assert_eq!(s.composer.queued.as_deref(), Some("and then this"));
     assert_eq!(s.composer_text(), "", "the composer is free again");
     assert!(render_text(&s, 100, 24).contains("message queued"));
     let cmds = update(
@@ -62,7 +62,7 @@ fn a_message_typed_while_a_reply_streams_is_queued_and_sent_after_it() {
         }),
     );
     assert_eq!(sends(&cmds), ["and then this"]);
-    assert!(s.queued_message.is_none() && s.turn().is_some());
+    assert!(s.composer.queued.is_none() && s.turn().is_some());
 
     // Esc stops the turn and gives the queued words back to the input, unsent
     type_text(&mut s, "never mind");
@@ -88,7 +88,7 @@ fn q_does_not_quit_mid_turn_without_a_second_q() {
     let mut s = state();
     type_text(&mut s, "work");
     update(&mut s, key(KeyCode::Enter));
-    s.focus = Focus::Chat;
+    s.view.focus = Focus::Chat;
     let cmds = update(&mut s, key(KeyCode::Char('q')));
     assert!(!s.should_quit && cmds.is_empty(), "{cmds:?}");
     assert!(s.flash.as_ref().unwrap().0.contains("q again"));
@@ -97,7 +97,7 @@ fn q_does_not_quit_mid_turn_without_a_second_q() {
     assert!(cmds.contains(&Command::Agent(Op::Interrupt)));
     // idle: one q quits, as before
     let mut s = state();
-    s.focus = Focus::Chat;
+    s.view.focus = Focus::Chat;
     update(&mut s, key(KeyCode::Char('q')));
     assert!(s.should_quit);
 }
@@ -105,10 +105,10 @@ fn q_does_not_quit_mid_turn_without_a_second_q() {
 #[test]
 fn the_newline_hint_names_what_this_terminal_sends() {
     let mut s = state();
-    s.shift_enter = true;
+    s.composer.shift_enter = true;
     assert!(render_text(&s, 100, 24).contains("Shift+Enter newline"));
     // without the keyboard enhancement protocol Shift+Enter arrives as Enter
-    s.shift_enter = false;
+    s.composer.shift_enter = false;
     let screen = render_text(&s, 100, 24);
     assert!(
         screen.contains("Ctrl+J newline") && !screen.contains("Shift+Enter"),
@@ -132,12 +132,12 @@ fn one_layer_has_the_keys_and_is_the_one_drawn() {
     assert_eq!(s.layer(), Layer::Popup);
     update(&mut s, key(KeyCode::Esc));
     assert_eq!(s.layer(), Layer::Main, "Esc closed the command list");
-    s.sessions = Some(SessionPicker::loading());
+    s.overlay = cove::app::state::Overlay::Sessions(SessionPicker::loading());
     assert_eq!(s.layer(), Layer::Sessions);
     update(&mut s, key(KeyCode::F(1)));
     // F1 in the picker: the picker has the keys, help does not open under it
     assert_eq!(s.layer(), Layer::Sessions);
-    s.show_help = true;
+    s.overlay = cove::app::state::Overlay::help();
     assert_eq!(s.layer(), Layer::Help);
     let screen = render_text(&s, 100, 30);
     assert!(screen.contains(" help"), "{screen}");
@@ -145,9 +145,7 @@ fn one_layer_has_the_keys_and_is_the_one_drawn() {
         !screen.contains("Enter resume"),
         "only the top layer is drawn: {screen}"
     );
-    // a key closes help; the picker has the keys again and is drawn
+    // one overlay at a time: help replaced the picker, and a key closes it
     update(&mut s, key(KeyCode::Char('x')));
-    assert_eq!(s.layer(), Layer::Sessions);
-    update(&mut s, key(KeyCode::Esc));
     assert_eq!(s.layer(), Layer::Main);
 }

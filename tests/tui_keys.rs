@@ -72,26 +72,28 @@ fn waiting(keymap: KeyMap) -> State {
 /// tab), the diff pane, the "everything" view, the help overlay.
 fn screens(s: &mut State) -> Vec<String> {
     let mut out = vec![render_text(s, 120, 40)];
-    s.focus = Focus::Approvals;
-    s.main_tab = Focus::Approvals;
+    s.view.focus = Focus::Approvals;
+    s.view.main_tab = Focus::Approvals;
     out.push(render_text(s, 80, 24));
-    s.focus = Focus::Diff;
-    s.main_tab = Focus::Diff;
+    s.view.focus = Focus::Diff;
+    s.view.main_tab = Focus::Diff;
     out.push(render_text(s, 120, 40));
     out.push(render_text(s, 80, 24));
-    s.focus = Focus::Approvals;
+    s.view.focus = Focus::Approvals;
     let w = s.keymap.keys(Action::ViewAll);
     let c = w.chars().next().unwrap();
     update(s, key(KeyCode::Char(c)));
-    assert!(s.view_all.is_some(), "{w} opens the view");
+    assert!(s.overlay.view_all().is_some(), "{w} opens the view");
     out.push(render_text(s, 120, 40));
     update(s, key(KeyCode::Esc));
-    s.show_help = true;
+    s.overlay = cove::app::state::Overlay::help();
     for _ in 0..4 {
         out.push(render_text(s, 120, 40));
-        s.help_scroll += 30;
+        if let cove::app::state::Overlay::Help { scroll } = &mut s.overlay {
+            *scroll += 30;
+        }
     }
-    s.show_help = false;
+    s.overlay = cove::app::state::Overlay::None;
     out
 }
 
@@ -156,7 +158,7 @@ fn every_hint_follows_a_rebinding() {
         );
     }
     // and the keys do what the hints say
-    s.focus = Focus::Approvals;
+    s.view.focus = Focus::Approvals;
     let cmds = update(&mut s, key(KeyCode::Char('o')));
     assert_eq!(
         cmds,

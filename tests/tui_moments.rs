@@ -19,7 +19,7 @@ use tui_support::*;
 const SIZES: [(u16, u16); 3] = [(120, 40), (80, 24), (40, 20)];
 
 fn frame(s: &mut State, w: u16, h: u16) -> String {
-    s.size = (w, h);
+    s.view.size = (w, h);
     render_text(s, w, h)
         .lines()
         .map(|l| format!("{}\n", l.trim_end()))
@@ -224,7 +224,7 @@ fn an_image_that_could_not_be_attached() {
 #[test]
 fn below_100_columns_the_approvals_tab_shows_what_y_decides() {
     let mut s = five_waiting();
-    s.main_tab = cove::app::state::Focus::Approvals;
+    s.view.main_tab = cove::app::state::Focus::Approvals;
     // the edit: its diff under the list
     let screen = frame(&mut s, 80, 24);
     assert!(screen.contains("approvals · 5"), "{screen}");
@@ -243,7 +243,7 @@ fn a_zoomed_diff() {
     snap_all("zoomed_diff", || {
         let mut s = five_waiting();
         update(&mut s, key(KeyCode::Char('z')));
-        assert!(s.diff_zoomed);
+        assert!(s.diff.zoomed);
         s
     });
     // z or Esc returns; the queue still has the calls
@@ -255,6 +255,6 @@ fn a_zoomed_diff() {
         "{screen}"
     );
     update(&mut s, key(KeyCode::Esc));
-    assert!(!s.diff_zoomed && s.approvals.len() == 5);
+    assert!(!s.diff.zoomed && s.queue.items.len() == 5);
     assert!(frame(&mut s, 120, 40).contains("approvals · 5"));
 }

@@ -159,9 +159,9 @@ fn the_file_picker_opens_on_at_and_inserts_the_choice() {
     let mut s = state();
     type_text(&mut s, "see @");
     let cmds = update(&mut s, key(KeyCode::Char('m')));
-    assert!(s.file_picker.is_some());
+    assert!(s.composer.file_picker.is_some());
     // the index is asked for once
-    assert!(s.indexing);
+    assert!(s.composer.indexing);
     let _ = cmds;
     update(
         &mut s,
@@ -177,22 +177,22 @@ fn the_file_picker_opens_on_at_and_inserts_the_choice() {
     assert!(!sc.contains("README.md"), "{sc}");
     update(&mut s, key(KeyCode::Enter));
     assert_eq!(s.composer_text(), "see @src/main.rs ");
-    assert!(s.file_picker.is_none());
+    assert!(s.composer.file_picker.is_none());
     // a space ends the word: no picker
     type_text(&mut s, "and");
-    assert!(s.file_picker.is_none());
+    assert!(s.composer.file_picker.is_none());
     // Esc closes it and the text stays
     type_text(&mut s, " @R");
-    assert!(s.file_picker.is_some());
+    assert!(s.composer.file_picker.is_some());
     update(&mut s, key(KeyCode::Esc));
-    assert!(s.file_picker.is_none());
+    assert!(s.composer.file_picker.is_none());
     assert_eq!(s.composer_text(), "see @src/main.rs and @R");
 }
 
 #[test]
 fn the_session_picker_lists_and_resumes() {
     let mut s = state();
-    s.sessions = Some(SessionPicker::loading());
+    s.overlay = cove::app::state::Overlay::Sessions(SessionPicker::loading());
     assert!(screen(&s, 100, 30).contains("listing"));
     let sessions = vec![
         SessionSummary {
@@ -233,7 +233,7 @@ fn the_session_picker_lists_and_resumes() {
         })),
         "{cmds:?}"
     );
-    assert!(s.sessions.is_none());
+    assert!(s.overlay.sessions().is_none());
 }
 
 #[test]
@@ -270,9 +270,9 @@ fn a_loaded_session_replaces_the_transcript() {
         }),
     );
     assert_eq!(s.session_id, "20261129-090000-bbbb");
-    assert_eq!(s.transcript.len(), 3);
+    assert_eq!(s.chat.entries.len(), 3);
     assert!(
-        matches!(&s.transcript[1].kind, EntryKind::Assistant(a) if matches!(&a.tools[0].state, ToolState::Done(x) if x.contains("+3")))
+        matches!(&s.chat.entries[1].kind, EntryKind::Assistant(a) if matches!(&a.tools[0].state, ToolState::Done(x) if x.contains("+3")))
     );
     assert_eq!(s.next_turn, 8);
     let sc = screen(&s, 120, 40);
@@ -322,7 +322,7 @@ fn a_notice_before_the_reply_begins_goes_above_it() {
         }),
     );
     let kinds: Vec<String> = s
-        .transcript
+        .chat.entries
         .iter()
         .map(|e| match &e.kind {
             EntryKind::User { text, .. } => format!("user {text}"),
@@ -392,7 +392,7 @@ fn nothing_is_sent_while_the_agent_compacts_or_switches_sessions() {
 #[test]
 fn a_session_list_that_comes_after_the_picker_closed_does_not_reopen_it() {
     let mut s = state();
-    s.sessions = Some(SessionPicker::loading());
+    s.overlay = cove::app::state::Overlay::Sessions(SessionPicker::loading());
     update(&mut s, key(KeyCode::Esc));
     update(
         &mut s,
@@ -401,7 +401,7 @@ fn a_session_list_that_comes_after_the_picker_closed_does_not_reopen_it() {
             current: "x".into(),
         }),
     );
-    assert!(s.sessions.is_none());
+    assert!(s.overlay.sessions().is_none());
 }
 
 #[test]

@@ -16,7 +16,7 @@ use tui_support::*;
 const SIZES: [(u16, u16); 3] = [(120, 40), (80, 24), (40, 20)];
 
 fn frame(s: &mut State, w: u16, h: u16) -> String {
-    s.size = (w, h);
+    s.view.size = (w, h);
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| cove::ui::render(f, s)).unwrap();
     let buf = t.backend().buffer().clone();

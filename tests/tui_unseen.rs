@@ -99,7 +99,7 @@ fn queued(reqs: Vec<ApprovalRequest>) -> State {
 }
 
 fn draw(s: &mut State, w: u16, h: u16) -> Buffer {
-    s.size = (w, h);
+    s.view.size = (w, h);
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| cove::ui::render(f, s)).unwrap();
     t.backend().buffer().clone()
@@ -261,7 +261,7 @@ fn v_shows_everything_wrapped_and_esc_or_v_closes() {
     for (w, h) in SIZES {
         let mut s = queued(vec![shell("c1", &hidden_payload())]);
         assert!(update(&mut s, key(KeyCode::Char('v'))).is_empty());
-        assert_eq!(s.view_all.as_ref().unwrap().call_id, "c1");
+        assert_eq!(s.overlay.view_all().unwrap().call_id, "c1");
         let buf = draw(&mut s, w, h);
         let screen = joined(&buf);
         assert!(
@@ -282,12 +282,12 @@ fn v_shows_everything_wrapped_and_esc_or_v_closes() {
         // nothing is cut: every row of the overlay fits its frame
         assert!(!screen.contains('›'), "{}", text(&buf));
         update(&mut s, key(KeyCode::Esc));
-        assert!(s.view_all.is_none(), "Esc closes the overlay");
-        assert_eq!(s.approvals.len(), 1, "and decides nothing");
+        assert!(s.overlay.view_all().is_none(), "Esc closes the overlay");
+        assert_eq!(s.queue.items.len(), 1, "and decides nothing");
         assert!(s.turn().is_some(), "and does not stop the turn");
         update(&mut s, key(KeyCode::Char('v')));
         update(&mut s, key(KeyCode::Char('v')));
-        assert!(s.view_all.is_none(), "v closes it too");
+        assert!(s.overlay.view_all().is_none(), "v closes it too");
     }
 }
 
@@ -321,20 +321,20 @@ fn the_overlay_scrolls_and_stays_within_its_text() {
     let buf = draw(&mut s, 80, 24);
     assert!(joined(&buf).contains("echo line 1 "), "{}", text(&buf));
     update(&mut s, key(KeyCode::PageDown));
-    assert!(s.view_all.as_ref().unwrap().scroll > 0);
+    assert!(s.overlay.view_all().unwrap().scroll > 0);
     update(&mut s, key(KeyCode::End));
     let buf = draw(&mut s, 80, 24);
     assert!(joined(&buf).contains("echo line 200"), "{}", text(&buf));
-    let at_end = s.view_all.as_ref().unwrap().scroll;
+    let at_end = s.overlay.view_all().unwrap().scroll;
     update(&mut s, key(KeyCode::Down));
     update(&mut s, key(KeyCode::PageDown));
     assert_eq!(
-        s.view_all.as_ref().unwrap().scroll,
+        s.overlay.view_all().unwrap().scroll,
         at_end,
         "no scrolling past the end"
     );
     update(&mut s, key(KeyCode::Up));
-    assert_eq!(s.view_all.as_ref().unwrap().scroll, at_end - 1);
+    assert_eq!(s.overlay.view_all().unwrap().scroll, at_end - 1);
     update(
         &mut s,
         Msg::Mouse(MouseEvent {
@@ -344,12 +344,12 @@ fn the_overlay_scrolls_and_stays_within_its_text() {
             modifiers: KeyModifiers::NONE,
         }),
     );
-    assert_eq!(s.view_all.as_ref().unwrap().scroll, at_end - 4);
+    assert_eq!(s.overlay.view_all().unwrap().scroll, at_end - 4);
     update(&mut s, key(KeyCode::Home));
-    assert_eq!(s.view_all.as_ref().unwrap().scroll, 0);
+    assert_eq!(s.overlay.view_all().unwrap().scroll, 0);
     // keys that are not the overlay's do nothing to it (and type nothing)
     update(&mut s, key(KeyCode::Char('x')));
-    assert!(s.view_all.is_some());
+    assert!(s.overlay.view_all().is_some());
     assert_eq!(s.composer_text(), "");
 }
 
@@ -365,13 +365,13 @@ fn y_and_n_decide_from_the_overlay() {
     let mut s = queued(vec![shell("c1", "ls"), shell("c2", &hidden_payload())]);
     update(&mut s, key(KeyCode::Char('j')));
     update(&mut s, key(KeyCode::Char('v')));
-    assert_eq!(s.view_all.as_ref().unwrap().call_id, "c2");
+    assert_eq!(s.overlay.view_all().unwrap().call_id, "c2");
     assert_eq!(
         update(&mut s, key(KeyCode::Char('n'))),
         Vec::<Command>::new()
     );
-    assert!(s.view_all.is_none(), "n closes the overlay");
-    let input = s.approval_input.as_ref().expect("the reason input");
+    assert!(s.overlay.view_all().is_none(), "n closes the overlay");
+    let input = s.queue.input.as_ref().expect("the reason input");
     assert_eq!(input.call_id, "c2");
     type_text(&mut s, "hidden curl");
     assert_eq!(
@@ -388,8 +388,8 @@ fn y_and_n_decide_from_the_overlay() {
         update(&mut s, key(KeyCode::Char('y'))),
         vec![decide("c1", Decision::Approve)]
     );
-    assert!(s.view_all.is_none());
-    assert!(s.approvals.is_empty());
+    assert!(s.overlay.view_all().is_none());
+    assert!(s.queue.items.is_empty());
 }
 
 #[test]
@@ -401,7 +401,7 @@ fn the_overlay_closes_when_its_call_leaves_the_queue() {
         update(&mut s, ctrl('c')),
         vec![Command::Agent(Op::Interrupt)]
     );
-    assert!(s.view_all.is_none());
+    assert!(s.overlay.view_all().is_none());
     let mut s = queued(vec![shell("c1", &hidden_payload())]);
     update(&mut s, key(KeyCode::Char('v')));
     update(
@@ -411,7 +411,7 @@ fn the_overlay_closes_when_its_call_leaves_the_queue() {
             call_id: "c1".into(),
         }),
     );
-    assert!(s.view_all.is_none(), "the call ran: nothing left to show");
+    assert!(s.overlay.view_all().is_none(), "the call ran: nothing left to show");
 }
 
 #[test]
@@ -420,10 +420,10 @@ fn v_works_from_the_diff_pane_and_can_be_remapped() {
     update(&mut s, key(KeyCode::Tab)); // approvals -> input
     update(&mut s, key(KeyCode::Tab)); // -> chat
     update(&mut s, key(KeyCode::Tab)); // -> diff
-    assert_eq!(s.focus, Focus::Diff);
+    assert_eq!(s.view.focus, Focus::Diff);
     update(&mut s, key(KeyCode::Char('v')));
     assert!(
-        s.view_all.is_some(),
+        s.overlay.view_all().is_some(),
         "v from the diff pane while calls wait"
     );
     update(&mut s, key(KeyCode::Esc));
@@ -439,12 +439,12 @@ fn v_works_from_the_diff_pane_and_can_be_remapped() {
     )
     .unwrap();
     update(&mut s, key(KeyCode::Char('v')));
-    assert!(s.view_all.is_none(), "v was moved to V");
+    assert!(s.overlay.view_all().is_none(), "v was moved to V");
     update(
         &mut s,
         Msg::Key(KeyEvent::new(KeyCode::Char('V'), KeyModifiers::SHIFT)),
     );
-    assert!(s.view_all.is_some(), "V opens it");
+    assert!(s.overlay.view_all().is_some(), "V opens it");
     // the remapped approve key works from the overlay too
     assert_eq!(
         update(&mut s, key(KeyCode::Char('o'))),

@@ -31,16 +31,16 @@ fn enter_sends_and_the_turn_starts() {
             })
         ]
     );
-    assert!(s.composer.is_empty());
+    assert!(s.composer.area.is_empty());
     assert!(s.is_running());
-    assert!(matches!(&s.transcript[0].kind, EntryKind::User { text: t, .. } if t == "hello there"));
+    assert!(matches!(&s.chat.entries[0].kind, EntryKind::User { text: t, .. } if t == "hello there"));
     assert!(
-        matches!(&s.transcript[1].kind, EntryKind::Assistant(a) if a.status == ReplyStatus::Streaming)
+        matches!(&s.chat.entries[1].kind, EntryKind::Assistant(a) if a.status == ReplyStatus::Streaming)
     );
     // empty input sends nothing
     let mut s = state();
     assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
-    assert!(s.transcript.is_empty());
+    assert!(s.chat.entries.is_empty());
 }
 
 #[test]
@@ -131,7 +131,7 @@ fn esc_and_ctrl_c_interrupt_a_running_turn() {
         }),
     );
     assert!(!s.is_running());
-    match &s.transcript[1].kind {
+    match &s.chat.entries[1].kind {
         EntryKind::Assistant(a) => {
             assert_eq!(a.content, "partial");
             assert_eq!(a.status, ReplyStatus::Interrupted);
@@ -157,7 +157,7 @@ fn ctrl_c_twice_within_two_seconds_quits_an_idle_session() {
     let mut s = state();
     type_text(&mut s, "draft");
     update(&mut s, ctrl('c'));
-    assert!(s.composer.is_empty());
+    assert!(s.composer.area.is_empty());
 }
 
 #[test]
@@ -167,7 +167,7 @@ fn q_types_in_the_composer_and_quits_elsewhere() {
     assert_eq!(s.composer_text(), "q");
     assert!(!s.should_quit);
     update(&mut s, key(KeyCode::Tab)); // focus: chat
-    assert_eq!(s.focus, Focus::Chat);
+    assert_eq!(s.view.focus, Focus::Chat);
     assert_eq!(update(&mut s, key(KeyCode::Char('q'))), vec![Command::Quit]);
 }
 
@@ -177,22 +177,22 @@ fn tab_cycles_focus_and_help_opens_and_closes() {
     let mut seen = vec![];
     for _ in 0..4 {
         update(&mut s, key(KeyCode::Tab));
-        seen.push(s.focus);
+        seen.push(s.view.focus);
     }
     assert_eq!(
         seen,
         [Focus::Chat, Focus::Diff, Focus::Approvals, Focus::Input]
     );
     update(&mut s, key(KeyCode::F(1)));
-    assert!(s.show_help);
+    assert!(s.overlay.is_help());
     update(&mut s, key(KeyCode::Char('x')));
-    assert!(!s.show_help);
+    assert!(!s.overlay.is_help());
     assert!(
-        s.composer.is_empty(),
+        s.composer.area.is_empty(),
         "the key that closes help does nothing else"
     );
     update(&mut s, key(KeyCode::Char('?')));
-    assert!(s.show_help, "? opens help when the input is empty");
+    assert!(s.overlay.is_help(), "? opens help when the input is empty");
     update(&mut s, key(KeyCode::Esc));
     type_text(&mut s, "why");
     update(&mut s, key(KeyCode::Char('?')));
@@ -202,7 +202,7 @@ fn tab_cycles_focus_and_help_opens_and_closes() {
 #[test]
 fn scrolled_up_view_stays_put_and_marks_new_output() {
     let mut s = state();
-    s.size = (80, 24);
+    s.view.size = (80, 24);
     for i in 0..30 {
         send_text(&mut s, &format!("question {i}"));
         update(
@@ -216,15 +216,15 @@ fn scrolled_up_view_stays_put_and_marks_new_output() {
         );
         finish(&mut s, i + 1);
     }
-    assert_eq!(s.scroll, Scroll::Follow);
+    assert_eq!(s.view.scroll, Scroll::Follow);
     update(&mut s, key(KeyCode::PageUp));
-    let anchored = s.scroll;
+    let anchored = s.view.scroll;
     assert!(matches!(anchored, Scroll::Anchored { .. }));
     send_text(&mut s, "more");
     // sending returns to the end...
-    assert_eq!(s.scroll, Scroll::Follow);
+    assert_eq!(s.view.scroll, Scroll::Follow);
     update(&mut s, key(KeyCode::PageUp));
-    let held = s.scroll;
+    let held = s.view.scroll;
     update(
         &mut s,
         agent(AgentEvent::Stream {
@@ -235,26 +235,26 @@ fn scrolled_up_view_stays_put_and_marks_new_output() {
         }),
     );
     assert_eq!(
-        s.scroll, held,
+        s.view.scroll, held,
         "new output does not move a scrolled-up view"
     );
-    assert!(s.unseen_below);
+    assert!(s.view.unseen_below);
     update(
         &mut s,
         Msg::Key(KeyEvent::new(KeyCode::End, KeyModifiers::CONTROL)),
     );
-    assert_eq!(s.scroll, Scroll::Follow);
-    assert!(!s.unseen_below);
+    assert_eq!(s.view.scroll, Scroll::Follow);
+    assert!(!s.view.unseen_below);
     // paging down all the way returns to following
     update(
         &mut s,
         Msg::Key(KeyEvent::new(KeyCode::Home, KeyModifiers::CONTROL)),
     );
-    assert_eq!(s.scroll, Scroll::Anchored { entry: 0, line: 0 });
+    assert_eq!(s.view.scroll, Scroll::Anchored { entry: s.chat.entries[0].id, line: 0 });
     for _ in 0..200 {
         update(&mut s, key(KeyCode::PageDown));
     }
-    assert_eq!(s.scroll, Scroll::Follow);
+    assert_eq!(s.view.scroll, Scroll::Follow);
 }
 
 #[test]
@@ -288,10 +288,10 @@ fn stream_events_build_the_reply_and_errors_become_cards() {
         update(&mut s, agent(AgentEvent::Stream { turn: 1, event: ev }));
     }
     assert!(
-        matches!(&s.transcript[1].kind, EntryKind::Notice(n) if n.contains("trying b")),
+        matches!(&s.chat.entries[1].kind, EntryKind::Notice(n) if n.contains("trying b")),
         "notices go before the reply"
     );
-    let EntryKind::Assistant(a) = &s.transcript[2].kind else {
+    let EntryKind::Assistant(a) = &s.chat.entries[2].kind else {
         panic!()
     };
     assert_eq!(a.reasoning, "thinking");
@@ -309,8 +309,8 @@ fn stream_events_build_the_reply_and_errors_become_cards() {
             },
         }),
     );
-    assert_eq!(s.last.ttft_ms, Some(42.0));
-    assert_eq!(s.context_used, Some(1234));
+    assert_eq!(s.usage.last.ttft_ms, Some(42.0));
+    assert_eq!(s.usage.context_used, Some(1234));
     send_text(&mut s, "again");
     update(
         &mut s,
@@ -322,10 +322,10 @@ fn stream_events_build_the_reply_and_errors_become_cards() {
     );
     assert!(!s.is_running());
     assert!(
-        matches!(&s.transcript.last().unwrap().kind, EntryKind::Error { message, .. } if message.contains("cannot reach"))
+        matches!(&s.chat.entries.last().unwrap().kind, EntryKind::Error { message, .. } if message.contains("cannot reach"))
     );
     assert!(
-        !s.transcript
+        !s.chat.entries
             .iter()
             .any(|e| matches!(&e.kind, EntryKind::Assistant(a) if a.content.is_empty())),
         "an empty reply is removed"
@@ -340,7 +340,7 @@ fn stream_events_build_the_reply_and_errors_become_cards() {
             },
         }),
     );
-    let EntryKind::Assistant(a) = &s.transcript[2].kind else {
+    let EntryKind::Assistant(a) = &s.chat.entries[2].kind else {
         panic!()
     };
     assert_eq!(a.content, "Hello");
@@ -389,31 +389,31 @@ fn the_mouse_wheel_scrolls_and_a_resize_keeps_the_view_whole() {
         })
     };
     let mut s = state();
-    s.size = (80, 24);
+    s.view.size = (80, 24);
     for i in 0..20 {
         send_text(&mut s, &format!("question {i}"));
         finish(&mut s, i + 1);
     }
     update(&mut s, wheel(MouseEventKind::ScrollUp));
     assert!(
-        matches!(s.scroll, Scroll::Anchored { .. }),
+        matches!(s.view.scroll, Scroll::Anchored { .. }),
         "{:?}",
-        s.scroll
+        s.view.scroll
     );
     for _ in 0..100 {
         update(&mut s, wheel(MouseEventKind::ScrollDown));
     }
     assert_eq!(
-        s.scroll,
+        s.view.scroll,
         Scroll::Follow,
         "wheeling down to the end follows again"
     );
     // a click or move is not a scroll and changes nothing
     assert!(update(&mut s, wheel(MouseEventKind::Moved)).is_empty());
-    assert_eq!(s.scroll, Scroll::Follow);
+    assert_eq!(s.view.scroll, Scroll::Follow);
 
     update(&mut s, Msg::Resize(40, 12));
-    assert_eq!(s.size, (40, 12));
+    assert_eq!(s.view.size, (40, 12));
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(40, 12)).unwrap();
     t.draw(|f| cove::ui::render(f, &s)).unwrap();
     let buf = t.backend().buffer().clone();
@@ -434,7 +434,7 @@ fn tab_completes_a_command_and_a_typo_gets_the_closest_match() {
     update(&mut s, key(KeyCode::Tab));
     assert_eq!(s.composer_text(), "/permissions ");
     assert_eq!(
-        s.focus,
+        s.view.focus,
         Focus::Input,
         "Tab completed instead of moving focus"
     );
@@ -458,7 +458,7 @@ fn tab_completes_a_command_and_a_typo_gets_the_closest_match() {
     let mut s = state();
     type_text(&mut s, "hello");
     update(&mut s, key(KeyCode::Tab));
-    assert_ne!(s.focus, Focus::Input);
+    assert_ne!(s.view.focus, Focus::Input);
 }
 
 #[test]
@@ -501,7 +501,7 @@ fn a_streaming_write_is_recomputed_at_most_every_50_ms_and_a_huge_one_is_summari
             fragment: "one\\n".into(),
         }),
     );
-    let shown = |s: &State| match &s.live.as_ref().unwrap().view {
+    let shown = |s: &State| match &s.diff.live.as_ref().unwrap().view {
         LiveView::Hunks { hunks, .. } => hunks.iter().map(|h| h.added()).sum::<usize>(),
         _ => 0,
     };
@@ -529,7 +529,7 @@ fn a_streaming_write_is_recomputed_at_most_every_50_ms_and_a_huge_one_is_summari
             }),
         );
     }
-    match &s.live.as_ref().unwrap().view {
+    match &s.diff.live.as_ref().unwrap().view {
         LiveView::Summary { lines, bytes, .. } => {
             assert!(*bytes > 512 * 1024);
             assert!(*lines > 5_000);

@@ -115,6 +115,9 @@ impl Agent {
             text.push_str(&format!(" Left alone: {}.", refused.join(", ")));
         }
         if !restored.is_empty() {
+            self.send(AgentEvent::Undone {
+                restored: restored.clone(),
+            });
             self.set_note(Some(format!(
                 "(Note from cove: the user undid your last changes to {}; those files are back as they were.)",
                 restored.join(", ")

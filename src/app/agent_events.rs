@@ -32,7 +32,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
         }
         AgentEvent::Sessions { sessions, current } => {
             // the user closed the picker before the list came
-            let Some(picker) = s.sessions.as_mut() else {
+            let Some(picker) = s.overlay.sessions_mut() else {
                 return;
             };
             picker.selected = sessions.iter().position(|x| x.id == current).unwrap_or(0);
@@ -49,25 +49,29 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
                 s.activity = Activity::Idle;
             }
             let status = if ok { "" } else { " (failed)" };
-            s.transcript.push(Entry::new(EntryKind::Notice(format!(
+            s.chat.entries.push(Entry::new(EntryKind::Notice(format!(
                 "$ {command}{status}\n{}",
                 output.trim_end()
             ))));
-            if matches!(s.scroll, Scroll::Anchored { .. }) {
-                s.unseen_below = true;
+            if matches!(s.view.scroll, Scroll::Anchored { .. }) {
+                s.view.unseen_below = true;
             }
         }
         AgentEvent::ContextUsage { tokens, window } => {
-            s.context_used = Some(tokens);
+            s.usage.context_used = Some(tokens);
             if window.is_some() {
                 s.server.context_window = window;
             }
         }
+        AgentEvent::Undone { .. } => {
+            // what the pane showed of the undone changes is no longer true
+            s.diff.shown = None;
+            s.chat.mark_last_turn_undone();
+        }
         AgentEvent::SessionDiff { changes } => {
             if changes.is_empty() {
                 // a diff shown before (undone since) is not left on screen
-                s.diff_shown = None;
-                s.last_changes.clear();
+                s.diff.shown = None;
                 s.flash("cove has changed no files in this session");
             } else {
                 let n = changes.len();
@@ -101,31 +105,25 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
         }
         AgentEvent::Notice { text } => {
             // before a reply that has not begun (files attached, compaction): above it
-            let waiting = s.turn().and_then(|t| t.entry).filter(|&i| {
-                matches!(&s.transcript[i].kind,
-                    EntryKind::Assistant(a) if a.content.is_empty() && a.reasoning.is_empty() && a.tools.is_empty())
+            let waiting = s.turn().and_then(|t| t.entry).filter(|&id| {
+                s.chat.get(id).is_some_and(|e| matches!(&e.kind,
+                    EntryKind::Assistant(a) if a.content.is_empty() && a.reasoning.is_empty() && a.tools.is_empty()))
             });
             match waiting {
-                Some(i) => {
-                    s.transcript.insert(i, Entry::new(EntryKind::Notice(text)));
-                    if let Some(t) = s.turn_mut() {
-                        t.entry = Some(i + 1);
-                    }
-                    if let Scroll::Anchored { entry, .. } = &mut s.scroll
-                        && *entry >= i
-                    {
-                        *entry += 1;
-                    }
+                Some(id) => {
+                    s.chat.insert_before(id, EntryKind::Notice(text));
                 }
-                None => s.transcript.push(Entry::new(EntryKind::Notice(text))),
+                None => {
+                    s.chat.push(EntryKind::Notice(text));
+                }
             }
-            if matches!(s.scroll, Scroll::Anchored { .. }) {
-                s.unseen_below = true;
+            if matches!(s.view.scroll, Scroll::Anchored { .. }) {
+                s.view.unseen_below = true;
             }
         }
         AgentEvent::StepDone { turn, outcome } => {
             if is_current(s, turn) {
-                s.live = None;
+                s.diff.live = None;
                 finish_entry(s, &outcome);
                 if let Some(t) = s.turn_mut() {
                     t.entry = None;
@@ -140,20 +138,20 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             set_card(s, &request.call_id, ToolState::Waiting);
             let (files, declined) = super::diffs::queued(&request);
             let unseen = super::unseen::scan(&request, &files);
-            s.approvals.push(Queued {
+            s.queue.items.push(Queued {
                 turn,
                 request,
                 files,
                 declined,
                 unseen,
             });
-            if s.approvals.len() == 1 {
-                s.approval_selected = 0;
-                s.diff_cursor = 0;
+            if s.queue.items.len() == 1 {
+                s.queue.selected = 0;
+                s.diff.cursor = 0;
             }
             // one keystroke decides: the queue takes focus (the composer keeps its text)
-            s.focus = Focus::Approvals;
-            s.main_tab = Focus::Approvals;
+            s.view.focus = Focus::Approvals;
+            s.view.main_tab = Focus::Approvals;
             s.queue_changed();
         }
         AgentEvent::ToolStarted { turn, call_id } => {
@@ -180,7 +178,6 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             };
             set_card(s, &call_id, state);
             set_card_changes(s, &call_id, &changes);
-            record_changes(s, changes);
         }
         AgentEvent::TurnDone { turn, outcome } => {
             if !is_current(s, turn) {
@@ -188,7 +185,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             }
             finish_entry(s, &outcome);
             if outcome.ttft_ms.is_some() || outcome.tokens_per_s.is_some() {
-                s.last = LastStats {
+                s.usage.last = LastStats {
                     ttft_ms: outcome.ttft_ms,
                     tokens_per_s: outcome.tokens_per_s,
                 };
@@ -227,14 +224,18 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             if !is_current(s, turn) {
                 return;
             }
-            if let Some(i) = s.turn().and_then(|t| t.entry) {
-                let empty = matches!(&s.transcript[i].kind,
+            if let Some(i) = s
+                .turn()
+                .and_then(|t| t.entry)
+                .and_then(|id| s.chat.index_of(id))
+            {
+                let empty = matches!(&s.chat.entries[i].kind,
                     EntryKind::Assistant(a) if a.content.is_empty() && a.reasoning.is_empty() && a.tools.is_empty());
                 if empty {
-                    s.transcript.remove(i);
-                } else if let EntryKind::Assistant(a) = &mut s.transcript[i].kind {
+                    s.chat.entries.remove(i);
+                } else if let EntryKind::Assistant(a) = &mut s.chat.entries[i].kind {
                     a.status = ReplyStatus::CutShort(error.clone());
-                    s.transcript[i].touch();
+                    s.chat.entries[i].touch();
                 }
             }
             // the agent's own stops (max_iterations, a model going round in circles) say
@@ -244,13 +245,13 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             } else {
                 "The request failed"
             };
-            s.transcript.push(Entry::new(EntryKind::Error {
+            s.chat.entries.push(Entry::new(EntryKind::Error {
                 title: title.into(),
                 message: error,
                 hint,
             }));
-            if matches!(s.scroll, Scroll::Anchored { .. }) {
-                s.unseen_below = true;
+            if matches!(s.view.scroll, Scroll::Anchored { .. }) {
+                s.view.unseen_below = true;
             }
             end_turn(s);
         }
@@ -263,7 +264,7 @@ pub(super) fn agent_gone(s: &mut State) {
     if s.turn().is_some() {
         end_turn(s);
     }
-    s.transcript.push(Entry::new(EntryKind::Error {
+    s.chat.entries.push(Entry::new(EntryKind::Error {
         title: "cove's agent stopped".into(),
         message: "An internal error stopped the part of cove that talks to the model and runs tools.                   Everything up to here is in the session journal."
             .into(),
@@ -277,16 +278,15 @@ fn is_current(s: &State, turn: u64) -> bool {
 }
 
 fn current_entry(s: &mut State) -> Option<&mut Entry> {
-    let i = s.turn()?.entry?;
-    s.transcript.get_mut(i)
+    s.current_entry_mut()
 }
 
 fn end_turn(s: &mut State) {
     s.activity = Activity::Idle;
-    s.live = None;
+    s.diff.live = None;
     // the diff tab came forward for a change being written: the reply is what to see now
-    s.approvals.clear();
-    s.approval_input = None;
+    s.queue.items.clear();
+    s.queue.input = None;
     s.queue_changed();
 }
 
@@ -295,26 +295,24 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
         return;
     }
     if let StreamEvent::Notice { message } = &event {
-        let at = s.turn().and_then(|t| t.entry).unwrap_or(s.transcript.len());
-        s.transcript
-            .insert(at, Entry::new(EntryKind::Notice(message.clone())));
-        if let Some(i) = s.turn_mut().and_then(|t| t.entry.as_mut()) {
-            *i += 1;
-        }
+        match s.turn().and_then(|t| t.entry) {
+            Some(id) => s.chat.insert_before(id, EntryKind::Notice(message.clone())),
+            None => s.chat.push(EntryKind::Notice(message.clone())),
+        };
         return;
     }
     if s.turn().is_some_and(|t| t.entry.is_none()) {
         // the next model response of this turn, after its tool calls ran
-        s.transcript
-            .push(Entry::new(EntryKind::Assistant(Assistant::streaming(
+        let id = s
+            .chat
+            .push(EntryKind::Assistant(Assistant::streaming(
                 s.server.model.clone(),
-            ))));
-        let i = s.transcript.len() - 1;
+            )));
         if let Some(t) = s.turn_mut() {
-            t.entry = Some(i);
+            t.entry = Some(id);
         }
     }
-    let anchored = matches!(s.scroll, Scroll::Anchored { .. });
+    let anchored = matches!(s.view.scroll, Scroll::Anchored { .. });
     let Some(entry) = current_entry(s) else {
         return;
     };
@@ -331,6 +329,7 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
             arguments: String::new(),
             mended: None,
             edited: false,
+            undone: false,
             state: ToolState::Streaming,
         }),
         StreamEvent::ToolCallArgs { index, fragment } => {
@@ -342,13 +341,13 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
     }
     entry.touch();
     if anchored {
-        s.unseen_below = true;
+        s.view.unseen_below = true;
     }
 }
 
 fn finish_entry(s: &mut State, o: &TurnOutcome) {
     if o.context_tokens.is_some() {
-        s.context_used = o.context_tokens;
+        s.usage.context_used = o.context_tokens;
     }
     let Some(entry) = current_entry(s) else {
         return;
@@ -378,6 +377,7 @@ fn finish_entry(s: &mut State, o: &TurnOutcome) {
                 arguments: t.arguments.clone(),
                 mended: t.mended.clone(),
                 edited: false,
+                undone: false,
                 state: ToolState::Proposed,
             })
             .collect();
@@ -395,7 +395,7 @@ fn finish_entry(s: &mut State, o: &TurnOutcome) {
 /// The user approved `call_id` with arguments they edited: its card shows what runs (for
 /// `shell` the edited text is the command; for other tools the arguments' JSON).
 pub(super) fn set_card_edited(s: &mut State, call_id: &str, edited: &str) {
-    for entry in s.transcript.iter_mut().rev() {
+    for entry in s.chat.entries.iter_mut().rev() {
         if let EntryKind::Assistant(a) = &mut entry.kind
             && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
         {
@@ -418,7 +418,7 @@ pub(super) fn set_card_edited(s: &mut State, call_id: &str, edited: &str) {
 
 /// Finds the card of `call_id` (newest first) and sets its state.
 pub(super) fn set_card(s: &mut State, call_id: &str, state: ToolState) {
-    for entry in s.transcript.iter_mut().rev() {
+    for entry in s.chat.entries.iter_mut().rev() {
         if let EntryKind::Assistant(a) = &mut entry.kind
             && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
         {
@@ -430,7 +430,7 @@ pub(super) fn set_card(s: &mut State, call_id: &str, state: ToolState) {
 }
 
 fn set_card_changes(s: &mut State, call_id: &str, changes: &[ProposedChange]) {
-    for entry in s.transcript.iter_mut().rev() {
+    for entry in s.chat.entries.iter_mut().rev() {
         if let EntryKind::Assistant(a) = &mut entry.kind
             && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
         {
@@ -441,22 +441,12 @@ fn set_card_changes(s: &mut State, call_id: &str, changes: &[ProposedChange]) {
 }
 
 fn dequeue(s: &mut State, call_id: &str) {
-    s.approvals.retain(|q| q.request.call_id != call_id);
-    if s.approval_input
+    s.queue.items.retain(|q| q.request.call_id != call_id);
+    if s.queue.input
         .as_ref()
         .is_some_and(|i| i.call_id == call_id)
     {
-        s.approval_input = None;
+        s.queue.input = None;
     }
     s.queue_changed();
-}
-
-fn record_changes(s: &mut State, changes: Vec<ProposedChange>) {
-    if changes.is_empty() {
-        return;
-    }
-    for c in &changes {
-        s.changed_files.insert(c.path.clone());
-    }
-    s.last_changes = changes.iter().map(super::diffs::FileDiff::of).collect();
 }

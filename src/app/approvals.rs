@@ -62,12 +62,12 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
         KeyCode::Char('Y') => {
             // a dangerous command is approved on its own, with `y`, never in a batch
             let all: Vec<(String, Decision)> = s
-                .approvals
+                .queue.items
                 .iter()
                 .filter(|q| q.request.danger.is_none())
                 .map(|q| (q.request.call_id.clone(), super::diffs::approval(q)))
                 .collect();
-            let left = s.approvals.len() - all.len();
+            let left = s.queue.items.len() - all.len();
             for (id, decision) in all {
                 decide(s, cmds, &id, decision);
             }
@@ -85,12 +85,12 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
             }
         }
         KeyCode::Char('j') | KeyCode::Down => {
-            s.approval_selected = (s.approval_selected + 1).min(s.approvals.len() - 1);
-            s.diff_cursor = 0;
+            s.queue.selected = (s.queue.selected + 1).min(s.queue.items.len() - 1);
+            s.diff.cursor = 0;
         }
         KeyCode::Char('k') | KeyCode::Up => {
-            s.approval_selected = s.approval_selected.saturating_sub(1);
-            s.diff_cursor = 0;
+            s.queue.selected = s.queue.selected.saturating_sub(1);
+            s.diff.cursor = 0;
         }
         // not a quit key while something waits for a decision
         KeyCode::Char('q') => {
@@ -103,7 +103,7 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
 
 /// Keys while typing a rejection reason or editing arguments.
 pub fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
-    let Some(input) = s.approval_input.as_mut() else {
+    let Some(input) = s.queue.input.as_mut() else {
         return;
     };
     let submit = key.code == KeyCode::Enter
@@ -116,7 +116,7 @@ pub fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
                 || key.modifiers.contains(KeyModifiers::ALT)))
             || (key.code == KeyCode::Char('j') && key.modifiers.contains(KeyModifiers::CONTROL)));
     if key.code == KeyCode::Esc {
-        s.approval_input = None;
+        s.queue.input = None;
         return;
     }
     if newline {
@@ -127,7 +127,7 @@ pub fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         input.text.input(key);
         return;
     }
-    let Some(input) = s.approval_input.take() else {
+    let Some(input) = s.queue.input.take() else {
         return;
     };
     let text = input.text.lines().join("\n");
@@ -162,7 +162,7 @@ fn open_input(s: &mut State, mode: InputMode, call_id: &str, initial: &str) {
         InputMode::Edit => "Enter approves the edited version · Esc cancels",
         InputMode::Prefix => "a command prefix · Enter approves and allows it · Esc cancels",
     });
-    s.approval_input = Some(ApprovalInput {
+    s.queue.input = Some(ApprovalInput {
         mode,
         call_id: call_id.to_owned(),
         text,
@@ -183,7 +183,7 @@ pub fn edited(
     result: Result<String, String>,
     cmds: &mut Vec<Command>,
 ) {
-    let Some(q) = s.approvals.iter().find(|q| q.request.call_id == call_id) else {
+    let Some(q) = s.queue.items.iter().find(|q| q.request.call_id == call_id) else {
         return;
     };
     let proposed = q.request.changes.first().and_then(|c| c.new.clone());
@@ -203,7 +203,7 @@ pub fn edited(
 }
 
 fn ids(s: &State) -> Vec<String> {
-    s.approvals
+    s.queue.items
         .iter()
         .map(|q| q.request.call_id.clone())
         .collect()
@@ -226,7 +226,7 @@ pub(super) fn decide(s: &mut State, cmds: &mut Vec<Command>, call_id: &str, deci
         call_id: call_id.to_owned(),
         decision,
     }));
-    s.approvals.retain(|q| q.request.call_id != call_id);
-    s.diff_cursor = 0;
+    s.queue.items.retain(|q| q.request.call_id != call_id);
+    s.diff.cursor = 0;
     s.queue_changed();
 }

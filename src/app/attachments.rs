@@ -19,21 +19,21 @@ pub struct PasteOffer {
 /// An image is ready (or could not be read).
 pub fn attached(s: &mut State, result: Result<ImageAttachment, String>) {
     match result {
-        Ok(_) if s.attachments.len() >= s.max_images => s.flash(format!(
+        Ok(_) if s.composer.attachments.len() >= s.composer.max_images => s.flash(format!(
             "Not attached: at most {} images go in one message ([vision] max_images)",
-            s.max_images
+            s.composer.max_images
         )),
         Ok(image) => {
             s.flash(format!(
                 "Attached image {}: {} (Backspace on an empty input removes it)",
-                s.attachments.len() + 1,
+                s.composer.attachments.len() + 1,
                 image.label
             ));
-            s.attachments.push(image);
+            s.composer.attachments.push(image);
         }
         Err(e) if e == super::image_jobs::CLIPBOARD_EMPTY => s.flash(e),
         // in the chat, with what to do, not a status-bar message gone in 3 seconds
-        Err(e) => s.transcript.push(Entry::new(EntryKind::Error {
+        Err(e) => s.chat.entries.push(Entry::new(EntryKind::Error {
             title: "Image not attached".into(),
             message: e,
             hint: "Attach a PNG, JPEG, GIF, WebP or BMP: /image PATH, drop the file, or copy the image and press Ctrl+V".into(),
@@ -48,7 +48,7 @@ pub fn screenshot_taken(s: &mut State, result: Result<ImageAttachment, String>) 
     }
     match result {
         Err(e) if e == crate::vision::screenshot::STOPPED => {}
-        Err(e) => s.transcript.push(Entry::new(EntryKind::Error {
+        Err(e) => s.chat.entries.push(Entry::new(EntryKind::Error {
             title: "No screenshot".into(),
             message: e,
             hint: "Install a region screenshot tool (grim + slurp, gnome-screenshot, spectacle, scrot, maim) or set [vision] screenshot_command; /image PATH attaches a file".into(),
@@ -61,8 +61,10 @@ pub fn screenshot_taken(s: &mut State, result: Result<ImageAttachment, String>) 
 /// `file://`, maybe quoted, as terminals paste a dropped file) is checked off the UI thread
 /// first; anything else goes into the composer as it is.
 pub fn pasted(s: &mut State, text: String, cmds: &mut Vec<Command>) {
-    s.show_help = false;
-    s.focus = Focus::Input;
+    if s.overlay.is_help() {
+        s.overlay = Overlay::None;
+    }
+    s.view.focus = Focus::Input;
     if could_be_a_path(&text) {
         cmds.push(Command::CheckPaste(text));
     } else {
@@ -74,10 +76,10 @@ pub fn pasted(s: &mut State, text: String, cmds: &mut Vec<Command>) {
 pub fn paste_checked(s: &mut State, text: String, image: Option<PathBuf>) {
     match image {
         Some(path) => {
-            if let Some(old) = s.paste_offer.take() {
+            if let Some(old) = s.composer.paste_offer.take() {
                 insert(s, &old.text);
             }
-            s.paste_offer = Some(PasteOffer { text, path });
+            s.composer.paste_offer = Some(PasteOffer { text, path });
         }
         None => insert(s, &text),
     }
@@ -86,7 +88,7 @@ pub fn paste_checked(s: &mut State, text: String, image: Option<PathBuf>) {
 /// Keys while a paste offer shows: Enter attaches, Esc keeps the text; any other key keeps the
 /// text and then does what it does. True when the key was used up.
 pub fn offer_key(s: &mut State, key: &KeyEvent, cmds: &mut Vec<Command>) -> bool {
-    let Some(offer) = s.paste_offer.take() else {
+    let Some(offer) = s.composer.paste_offer.take() else {
         return false;
     };
     match key.code {
@@ -108,14 +110,14 @@ pub fn offer_key(s: &mut State, key: &KeyEvent, cmds: &mut Vec<Command>) -> bool
 
 /// Backspace on an empty composer removes the last attachment. True when it did.
 pub fn remove_last(s: &mut State) -> bool {
-    if !s.composer.is_empty() {
+    if !s.composer.area.is_empty() {
         return false;
     }
-    match s.attachments.pop() {
+    match s.composer.attachments.pop() {
         Some(img) => {
             s.flash(format!(
                 "Removed image {}: {}",
-                s.attachments.len() + 1,
+                s.composer.attachments.len() + 1,
                 img.label
             ));
             true
@@ -126,12 +128,12 @@ pub fn remove_last(s: &mut State) -> bool {
 
 /// The clipboard held text: paste it.
 pub fn clipboard_text(s: &mut State, text: &str) {
-    s.focus = Focus::Input;
+    s.view.focus = Focus::Input;
     insert(s, text);
 }
 
 fn insert(s: &mut State, text: &str) {
-    s.composer
+    s.composer.area
         .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
 }
 

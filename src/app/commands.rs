@@ -1,7 +1,7 @@
 //! Slash commands typed in the composer.
 
 use super::msg::Command;
-use super::state::{Activity, AgentWork, State};
+use super::state::{Activity, AgentWork, Overlay, State};
 use crate::protocol::Op;
 
 pub const COMMANDS: &[(&str, &str)] = &[
@@ -80,8 +80,7 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
     match (name, rest.as_slice()) {
         ("/undo", []) => {
             // what the pane showed of the changes being undone is no longer true
-            s.diff_shown = None;
-            s.last_changes.clear();
+            s.diff.shown = None;
             cmds.push(Command::Agent(Op::Undo));
         }
         ("/permissions", []) => cmds.push(Command::Agent(Op::Permissions)),
@@ -118,7 +117,7 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
             message: trimmed["/commit".len()..].trim().to_owned(),
         })),
         ("/sessions", _) => {
-            s.sessions = Some(super::state::SessionPicker::loading());
+            s.overlay = Overlay::Sessions(super::state::SessionPicker::loading());
             cmds.push(Command::Agent(Op::ListSessions));
         }
         ("/export", _) => {
@@ -141,8 +140,7 @@ pub fn run(s: &mut State, text: &str, cmds: &mut Vec<Command>) -> bool {
             cmds.push(Command::Screenshot);
         }
         ("/help", _) => {
-            s.show_help = true;
-            s.help_scroll = 0;
+            s.overlay = Overlay::help();
         }
         ("/quit" | "/exit", _) => {
             s.should_quit = true;

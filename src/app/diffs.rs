@@ -42,37 +42,92 @@ pub struct ShownDiff {
     pub files: Vec<FileDiff>,
 }
 
+/// The diff pane: what it shows and how.
+#[derive(Debug, Default)]
+pub struct DiffPane {
+    /// The file change a streaming tool call is writing.
+    pub live: Option<LiveCall>,
+    /// The hunk under the cursor in the selected call's diff (over all its files).
+    pub cursor: usize,
+    pub side_by_side: bool,
+    /// The pane has the whole screen above the composer (`zoom`, z; z or Esc returns).
+    pub zoomed: bool,
+    /// Enter in the pane: more of the file around each hunk.
+    pub expanded: bool,
+    /// Lines scrolled in a shown diff (PgUp/PgDn with the pane focused).
+    pub scroll: usize,
+    /// A diff the user asked to see (`/diff`, or a tool card's with `d`), until Esc.
+    pub shown: Option<ShownDiff>,
+    /// Which tool card with changes `d` showed last, counted from the newest.
+    pub card_cursor: Option<usize>,
+}
+
+impl DiffPane {
+    /// A pane for another session: the user's way of looking (side by side, expanded)
+    /// stays, everything about the old session goes.
+    pub fn for_new_session(&self) -> DiffPane {
+        DiffPane {
+            side_by_side: self.side_by_side,
+            expanded: self.expanded,
+            ..DiffPane::default()
+        }
+    }
+}
+
+/// What the diff pane shows, decided here once for `update` (which keys act on it) and
+/// the view (what is drawn), highest first: the selected queued call, the change being
+/// written, a diff the user asked for, the last change made.
+pub enum PaneShows<'a> {
+    /// A queued call that changes files: its hunks to take or leave.
+    Change(&'a Queued),
+    /// A queued call that changes no files (a command, an MCP or custom tool).
+    Call(&'a Queued),
+    Live(&'a LiveCall),
+    Shown(&'a ShownDiff),
+    /// The newest change a tool call made.
+    Last(&'a [ProposedChange]),
+    Nothing,
+}
+
+impl State {
+    pub fn pane_shows(&self) -> PaneShows<'_> {
+        match (self.queue.selected(), &self.diff.live) {
+            (Some(q), _) if !q.files.is_empty() => PaneShows::Change(q),
+            (Some(q), _) => PaneShows::Call(q),
+            (None, Some(live)) => PaneShows::Live(live),
+            _ => match (&self.diff.shown, self.chat.last_changes()) {
+                (Some(shown), _) => PaneShows::Shown(shown),
+                (None, Some(last)) => PaneShows::Last(last),
+                (None, None) => PaneShows::Nothing,
+            },
+        }
+    }
+}
+
 /// Shows `changes` in the diff pane (and brings it forward) until Esc.
 pub fn show(s: &mut State, title: String, changes: &[ProposedChange]) {
-    s.diff_shown = Some(ShownDiff {
+    s.diff.shown = Some(ShownDiff {
         title,
         files: changes.iter().map(FileDiff::of).collect(),
     });
-    s.main_tab = Focus::Diff;
-    s.focus = Focus::Diff;
-    s.diff_scroll = 0;
+    s.view.main_tab = Focus::Diff;
+    s.view.focus = Focus::Diff;
+    s.diff.scroll = 0;
 }
 
 /// `d` in the chat: the diff of the newest tool card that changed files, then older ones.
 pub fn next_card(s: &mut State) {
     let cards: Vec<(String, Vec<ProposedChange>)> = s
-        .transcript
-        .iter()
-        .rev()
-        .filter_map(|e| match &e.kind {
-            EntryKind::Assistant(a) => Some(a.tools.iter().rev()),
-            _ => None,
-        })
-        .flatten()
-        .filter(|c| !c.changes.is_empty())
+        .chat
+        .cards_with_changes()
         .map(|c| (c.name.clone(), c.changes.clone()))
         .collect();
     if cards.is_empty() {
         s.flash("No tool call has changed a file yet");
         return;
     }
-    let i = s.card_cursor.map_or(0, |i| (i + 1) % cards.len());
-    s.card_cursor = Some(i);
+    let i = s.diff.card_cursor.map_or(0, |i| (i + 1) % cards.len());
+    s.diff.card_cursor = Some(i);
     let (name, changes) = &cards[i];
     let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
     show(
@@ -150,15 +205,15 @@ pub fn on_stream(s: &mut State, turn: u64, ev: &StreamEvent) {
                 stale: false,
             };
             call.refresh_at(s.now, true);
-            s.live = Some(call);
-            if s.approvals.is_empty() && s.size.0 < WIDE {
+            s.diff.live = Some(call);
+            if s.queue.items.is_empty() && s.view.size.0 < WIDE {
                 // narrow: the diff tab comes forward while the change is written
-                s.main_tab = Focus::Diff;
+                s.view.main_tab = Focus::Diff;
             }
         }
         StreamEvent::ToolCallArgs { index, fragment } => {
             if let Some(call) = s
-                .live
+                .diff.live
                 .as_mut()
                 .filter(|c| c.turn == turn && c.index == *index)
             {
@@ -174,7 +229,7 @@ pub fn on_stream(s: &mut State, turn: u64, ev: &StreamEvent) {
 /// The agent read the file a live call is about.
 pub fn on_base(s: &mut State, turn: u64, index: usize, text: Result<Option<String>, String>) {
     if let Some(call) = s
-        .live
+        .diff.live
         .as_mut()
         .filter(|c| c.turn == turn && c.index == index)
     {
@@ -187,7 +242,7 @@ pub fn on_base(s: &mut State, turn: u64, index: usize, text: Result<Option<Strin
 /// A tick while a turn runs: a live view left stale by throttled fragments catches up.
 pub fn on_tick(s: &mut State) {
     let now = s.now;
-    if let Some(call) = s.live.as_mut().filter(|c| c.stale) {
+    if let Some(call) = s.diff.live.as_mut().filter(|c| c.stale) {
         call.refresh_at(now, true);
     }
 }
@@ -218,22 +273,22 @@ pub fn diff_key(s: &mut State, key: &KeyEvent) -> bool {
     }
     match key.code {
         KeyCode::Enter => {
-            s.diff_expanded = !s.diff_expanded;
-            s.flash(if s.diff_expanded {
+            s.diff.expanded = !s.diff.expanded;
+            s.flash(if s.diff.expanded {
                 "Diff: 15 more lines around each hunk (Enter to collapse)"
             } else {
                 "Diff: 3 lines of context (Enter to expand)"
             });
         }
         KeyCode::Char('z') => {
-            s.diff_zoomed = !s.diff_zoomed;
-            if s.diff_zoomed {
-                s.focus = Focus::Diff;
+            s.diff.zoomed = !s.diff.zoomed;
+            if s.diff.zoomed {
+                s.view.focus = Focus::Diff;
             }
         }
         KeyCode::Char('s') => {
-            s.diff_side_by_side = !s.diff_side_by_side;
-            s.flash(if s.diff_side_by_side {
+            s.diff.side_by_side = !s.diff.side_by_side;
+            s.flash(if s.diff.side_by_side {
                 "Diff: side by side (s for unified)"
             } else {
                 "Diff: unified (s for side by side)"
@@ -244,17 +299,17 @@ pub fn diff_key(s: &mut State, key: &KeyEvent) -> bool {
             if n == 0 {
                 return true;
             }
-            s.diff_scroll = 0;
-            s.diff_cursor = if key.code == KeyCode::Char(']') {
-                (s.diff_cursor + 1).min(n - 1)
+            s.diff.scroll = 0;
+            s.diff.cursor = if key.code == KeyCode::Char(']') {
+                (s.diff.cursor + 1).min(n - 1)
             } else {
-                s.diff_cursor.saturating_sub(1)
+                s.diff.cursor.saturating_sub(1)
             };
         }
         KeyCode::Char(' ') => {
-            let cursor = s.diff_cursor;
-            let i = s.approval_selected;
-            let Some(q) = s.approvals.get_mut(i) else {
+            let cursor = s.diff.cursor;
+            let i = s.queue.selected;
+            let Some(q) = s.queue.items.get_mut(i) else {
                 return true;
             };
             let ids = hunk_ids(q);

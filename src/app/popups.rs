@@ -14,10 +14,10 @@ pub const PICKER_ROWS: usize = 10;
 /// space yet), best first; empty when the popup is not shown.
 pub fn command_matches(s: &State) -> Vec<(&'static str, &'static str)> {
     // walking the input history, Up/Down belong to the history
-    if s.focus != Focus::Input
-        || s.command_popup_closed
-        || s.history.is_walking()
-        || s.composer.lines().len() != 1
+    if s.view.focus != Focus::Input
+        || s.composer.popup_closed
+        || s.composer.history.is_walking()
+        || s.composer.area.lines().len() != 1
     {
         return Vec::new();
     }
@@ -34,25 +34,25 @@ pub fn command_matches(s: &State) -> Vec<(&'static str, &'static str)> {
 
 /// Keys for an open popup; true when the key was used.
 pub fn key(s: &mut State, key: &KeyEvent, cmds: &mut Vec<Command>) -> bool {
-    if s.file_picker.is_some() {
+    if s.composer.file_picker.is_some() {
         return picker_key(s, key, cmds);
     }
     let matches = command_matches(s);
     if matches.is_empty() {
         return false;
     }
-    let sel = s.command_selected.min(matches.len() - 1);
+    let sel = s.composer.command_selected.min(matches.len() - 1);
     match key.code {
-        KeyCode::Up => s.command_selected = sel.saturating_sub(1),
-        KeyCode::Down => s.command_selected = (sel + 1).min(matches.len() - 1),
-        KeyCode::Esc => s.command_popup_closed = true,
+        KeyCode::Up => s.composer.command_selected = sel.saturating_sub(1),
+        KeyCode::Down => s.composer.command_selected = (sel + 1).min(matches.len() - 1),
+        KeyCode::Esc => s.composer.popup_closed = true,
         KeyCode::Tab => {
-            s.composer = new_composer(&format!("{} ", matches[sel].0));
-            s.command_selected = 0;
+            s.composer.area = new_composer(&format!("{} ", matches[sel].0));
+            s.composer.command_selected = 0;
         }
         KeyCode::Enter if key.modifiers.is_empty() => {
-            s.composer = new_composer(matches[sel].0);
-            s.command_selected = 0;
+            s.composer.area = new_composer(matches[sel].0);
+            s.composer.command_selected = 0;
             return false; // the caller sends it
         }
         _ => return false,
@@ -61,7 +61,7 @@ pub fn key(s: &mut State, key: &KeyEvent, cmds: &mut Vec<Command>) -> bool {
 }
 
 fn picker_key(s: &mut State, key: &KeyEvent, _cmds: &mut Vec<Command>) -> bool {
-    let Some(picker) = s.file_picker.as_mut() else {
+    let Some(picker) = s.composer.file_picker.as_mut() else {
         return false;
     };
     match key.code {
@@ -70,29 +70,29 @@ fn picker_key(s: &mut State, key: &KeyEvent, _cmds: &mut Vec<Command>) -> bool {
         KeyCode::PageUp => picker.move_selection(-(PICKER_ROWS as isize)),
         KeyCode::PageDown => picker.move_selection(PICKER_ROWS as isize),
         KeyCode::Esc => {
-            s.file_picker = None;
-            s.command_popup_closed = true; // reused: no popup until the word changes
+            s.composer.file_picker = None;
+            s.composer.popup_closed = true; // reused: no popup until the word changes
         }
         KeyCode::Tab | KeyCode::Enter if !key.modifiers.contains(KeyModifiers::SHIFT) => {
             let chosen = s
-                .file_index
+                .composer.file_index
                 .as_deref()
                 .and_then(|paths| picker.selected_path(paths))
                 .map(str::to_owned);
             let typed_whole = chosen
                 .as_deref()
                 .is_some_and(|p| at_word(s).is_some_and(|w| w[1..] == *p));
-            s.file_picker = None;
+            s.composer.file_picker = None;
             match chosen {
                 Some(path) if !typed_whole => {
                     let typed = at_word(s).map_or(0, |w| w.chars().count());
                     for _ in 0..typed {
-                        s.composer.delete_char();
+                        s.composer.area.delete_char();
                     }
                     if path.contains(char::is_whitespace) {
-                        s.composer.insert_str(format!("@\"{path}\" "));
+                        s.composer.area.insert_str(format!("@\"{path}\" "));
                     } else {
-                        s.composer.insert_str(format!("@{path} "));
+                        s.composer.area.insert_str(format!("@{path} "));
                     }
                 }
                 // nothing to choose, or the path is typed out: Enter sends, Tab does nothing
@@ -106,9 +106,9 @@ fn picker_key(s: &mut State, key: &KeyEvent, _cmds: &mut Vec<Command>) -> bool {
 
 /// The `@word` being typed: from an `@` at the start or after whitespace up to the cursor.
 fn at_word(s: &State) -> Option<String> {
-    let c = s.composer.cursor();
+    let c = s.composer.area.cursor();
     let (row, col) = (c.0, c.1);
-    let line = s.composer.lines().get(row)?;
+    let line = s.composer.area.lines().get(row)?;
     let before: String = line.chars().take(col).collect();
     let start = before
         .char_indices()
@@ -124,29 +124,29 @@ fn at_word(s: &State) -> Option<String> {
 pub fn after_edit(s: &mut State, cmds: &mut Vec<Command>) {
     let text = s.composer_text();
     if !text.starts_with('/') {
-        s.command_selected = 0;
+        s.composer.command_selected = 0;
     }
-    if s.history.is_walking() {
-        s.file_picker = None;
+    if s.composer.history.is_walking() {
+        s.composer.file_picker = None;
         return;
     }
     let word = at_word(s);
     match word {
-        Some(w) if !s.command_popup_closed || s.file_picker.is_some() => {
+        Some(w) if !s.composer.popup_closed || s.composer.file_picker.is_some() => {
             let query = &w[1..];
             // `@path:10-40` is a range being typed: the picker's part is done
             if query.contains(':') {
-                s.file_picker = None;
+                s.composer.file_picker = None;
                 return;
             }
             // listed when the picker opens, so files made since are there; the last list
             // serves until the new one comes
-            if s.file_picker.is_none() && !s.indexing {
-                s.indexing = true;
+            if s.composer.file_picker.is_none() && !s.composer.indexing {
+                s.composer.indexing = true;
                 cmds.push(Command::IndexFiles);
             }
-            let picker = s.file_picker.get_or_insert_with(FilePicker::new);
-            if let Some(paths) = s.file_index.as_deref() {
+            let picker = s.composer.file_picker.get_or_insert_with(FilePicker::new);
+            if let Some(paths) = s.composer.file_index.as_deref() {
                 picker.set_query(query, paths);
             } else {
                 picker.set_query(query, &[]);
@@ -154,9 +154,9 @@ pub fn after_edit(s: &mut State, cmds: &mut Vec<Command>) {
         }
         Some(_) => {}
         None => {
-            s.file_picker = None;
+            s.composer.file_picker = None;
             if !text.starts_with('/') {
-                s.command_popup_closed = false;
+                s.composer.popup_closed = false;
             }
         }
     }
@@ -164,12 +164,12 @@ pub fn after_edit(s: &mut State, cmds: &mut Vec<Command>) {
 
 /// The file index arrived: the open picker matches against it.
 pub fn index_ready(s: &mut State, paths: Vec<String>) {
-    s.indexing = false;
+    s.composer.indexing = false;
     let paths = std::sync::Arc::new(paths);
-    if let Some(p) = s.file_picker.as_mut() {
+    if let Some(p) = s.composer.file_picker.as_mut() {
         let q = p.query().to_owned();
         *p = FilePicker::new();
         p.set_query(&q, &paths);
     }
-    s.file_index = Some(paths);
+    s.composer.file_index = Some(paths);
 }

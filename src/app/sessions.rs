@@ -9,19 +9,19 @@ use crossterm::event::{KeyCode, KeyEvent};
 /// A session was loaded (or a new one begun): its transcript becomes the chat.
 pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u64) {
     s.session_id = id;
-    s.transcript.clear();
+    // everything about the old session goes; the user's way of looking stays
+    s.chat = Conversation::default();
+    s.queue = ApprovalQueue::default();
+    s.diff = s.diff.for_new_session();
+    s.usage = Usage::default();
     s.activity = Activity::Idle;
-    s.approvals.clear();
-    s.live = None;
-    s.diff_shown = None;
-    s.last_changes.clear();
-    s.card_cursor = None;
-    s.changed_files.clear();
-    s.context_used = None;
-    s.last = LastStats::default();
     s.next_turn = s.next_turn.max(turns.saturating_add(1));
-    s.scroll = Scroll::Follow;
-    s.unseen_below = false;
+    s.view.scroll = Scroll::Follow;
+    s.view.unseen_below = false;
+    if matches!(s.overlay, Overlay::ViewAll(_)) {
+        s.overlay = Overlay::None;
+    }
+    s.queue_changed();
     let resumed = !transcript.is_empty();
     for item in transcript {
         let kind = match item {
@@ -64,6 +64,7 @@ pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u
                         },
                         changes: Vec::new(),
                         edited: false,
+                        undone: false,
                     })
                     .collect(),
                 status: ReplyStatus::Done,
@@ -72,7 +73,7 @@ pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u
             }),
             TranscriptItem::Notice(text) => EntryKind::Notice(text),
         };
-        s.transcript.push(Entry::new(kind));
+        s.chat.push(kind);
     }
     if resumed {
         let id = s.session_id.clone();
@@ -82,12 +83,12 @@ pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u
 
 /// Keys while the session picker is open. Enter resumes the selected session, Esc closes.
 pub fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
-    let Some(p) = s.sessions.as_mut() else {
+    let Some(p) = s.overlay.sessions_mut() else {
         return;
     };
     let n = p.sessions.as_ref().map_or(0, Vec::len);
     match key.code {
-        KeyCode::Esc | KeyCode::Char('q') => s.sessions = None,
+        KeyCode::Esc | KeyCode::Char('q') => s.overlay = Overlay::None,
         KeyCode::Up | KeyCode::Char('k') => p.selected = p.selected.saturating_sub(1),
         KeyCode::Down | KeyCode::Char('j') => {
             p.selected = (p.selected + 1).min(n.saturating_sub(1));
@@ -97,7 +98,7 @@ pub fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         KeyCode::Enter => {
             let chosen = p.sessions.as_ref().and_then(|l| l.get(p.selected)).cloned();
             let current = p.current.clone();
-            s.sessions = None;
+            s.overlay = Overlay::None;
             match chosen {
                 Some(c) if c.id == current => s.flash("That is the session you are in"),
                 Some(c) if s.is_running() => s.flash(format!(

@@ -1,16 +1,17 @@
-//! Everything the UI shows, in one place. `update` changes it; `ui::render` draws it.
+//! Everything the UI shows, as sub-states that own their rules: the conversation, the
+//! approval queue, the diff pane, the composer, the viewport, the overlay. `update`
+//! changes it; `ui::render` draws it.
 
-use std::cell::RefCell;
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
-
-use ratatui::text::Line;
-use ratatui_textarea::{TextArea, WrapMode};
 
 use super::history::InputHistory;
 use crate::config::theme::Theme;
-use crate::protocol::{ApprovalRequest, ServerStatus};
+use crate::protocol::ServerStatus;
+
+pub use super::composer::{Composer, new_composer};
+pub use super::conversation::*;
+pub use super::queue::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -55,132 +56,11 @@ pub enum Layer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scroll {
     Follow,
-    /// The top visible line: entry index and line within that entry.
+    /// The top visible line: the entry and the line within it.
     Anchored {
-        entry: usize,
+        entry: EntryId,
         line: usize,
     },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ReplyStatus {
-    Streaming,
-    Done,
-    Interrupted,
-    /// Ended early or with a server error mid-stream.
-    CutShort(String),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ToolState {
-    /// Arguments still streaming.
-    Streaming,
-    /// Complete; the agent has not decided what to do with it yet.
-    Proposed,
-    /// In the approval queue.
-    Waiting,
-    /// Approved by the user; runs once every call of the reply is decided.
-    Approved,
-    Running,
-    Done(String),
-    Failed(String),
-    Rejected(String),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ToolCard {
-    pub id: String,
-    pub name: String,
-    pub arguments: String,
-    /// "recovered from text", "repaired JSON: …" (see `ToolCall::mended`).
-    pub mended: Option<String>,
-    pub state: ToolState,
-    /// The files the call changed (`d` in the chat shows them in the diff pane).
-    pub changes: Vec<crate::protocol::ProposedChange>,
-    /// The user edited the arguments (`e`) before approving: `arguments` holds what ran.
-    pub edited: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Assistant {
-    pub model: String,
-    pub content: String,
-    pub reasoning: String,
-    pub tools: Vec<ToolCard>,
-    pub status: ReplyStatus,
-    pub ttft_ms: Option<f64>,
-    pub tokens_per_s: Option<f64>,
-}
-
-impl Assistant {
-    /// A reply about to stream from `model`.
-    pub fn streaming(model: String) -> Self {
-        Assistant {
-            model,
-            content: String::new(),
-            reasoning: String::new(),
-            tools: Vec::new(),
-            status: ReplyStatus::Streaming,
-            ttft_ms: None,
-            tokens_per_s: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum EntryKind {
-    User {
-        text: String,
-        images: Vec<SentImage>,
-    },
-    Assistant(Assistant),
-    Error {
-        title: String,
-        message: String,
-        hint: String,
-    },
-    Notice(String),
-}
-
-/// An image sent with a user message: its label and thumbnail (the data itself went to the
-/// agent).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SentImage {
-    pub label: String,
-    pub preview: Option<crate::protocol::Thumbnail>,
-}
-
-/// Cached layout of an entry for one width.
-#[derive(Debug, Clone)]
-pub struct LaidOut {
-    pub width: u16,
-    pub version: u64,
-    pub reasoning_expanded: bool,
-    /// Tool cards with their raw arguments (`details`).
-    pub details: bool,
-    pub lines: Rc<Vec<Line<'static>>>,
-}
-
-#[derive(Debug)]
-pub struct Entry {
-    pub kind: EntryKind,
-    /// Bumped on every change, so cached layouts know they are stale.
-    pub version: u64,
-    pub cache: RefCell<Option<LaidOut>>,
-}
-
-impl Entry {
-    pub fn new(kind: EntryKind) -> Self {
-        Entry {
-            kind,
-            version: 0,
-            cache: RefCell::new(None),
-        }
-    }
-
-    pub fn touch(&mut self) {
-        self.version += 1;
-    }
 }
 
 /// What cove is doing for the user; one thing at a time, so "busy" has one answer.
@@ -230,9 +110,9 @@ impl AgentWork {
 pub struct RunningTurn {
     pub id: u64,
     pub started: Instant,
-    /// Index of the assistant entry the current model response streams into; `None`
-    /// between responses (while tools run), until the next response starts.
-    pub entry: Option<usize>,
+    /// The assistant entry the current model response streams into; `None` between
+    /// responses (while tools run), until the next response starts.
+    pub entry: Option<EntryId>,
     /// Model responses finished so far in this turn.
     pub steps: u32,
     /// Time spent waiting for the user's decisions (not cove's time).
@@ -252,40 +132,105 @@ impl RunningTurn {
     }
 }
 
-/// A tool call in the approval queue.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Queued {
-    pub turn: u64,
-    pub request: ApprovalRequest,
-    /// The change per file, with hunks as the diff pane numbers them.
-    pub files: Vec<super::diffs::FileDiff>,
-    /// Per file, per hunk: left out by the user (Space in the diff pane).
-    pub declined: Vec<Vec<bool>>,
-    /// What the queue, the card and the diff pane cannot show of it (`v` shows all).
-    pub unseen: super::unseen::Unseen,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputMode {
-    /// Typing the optional reason for a rejection.
-    Reason,
-    /// Editing the arguments (or the command) before approving.
-    Edit,
-    /// Confirming (or narrowing) the command prefix that `a` allows for the session.
-    Prefix,
-}
-
-/// A one-off input in the approvals pane.
-pub struct ApprovalInput {
-    pub mode: InputMode,
-    pub call_id: String,
-    pub text: TextArea<'static>,
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct LastStats {
     pub ttft_ms: Option<f64>,
     pub tokens_per_s: Option<f64>,
+}
+
+/// Figures of the session in use (reset when another is loaded).
+#[derive(Debug, Clone, Default)]
+pub struct Usage {
+    pub last: LastStats,
+    pub context_used: Option<u64>,
+}
+
+/// Where the user looks: which pane has the keys, which tab is shown, where the chat is
+/// scrolled, the terminal's size, and what the chat unfolds.
+pub struct Viewport {
+    pub focus: Focus,
+    /// The pane shown in the main area when the layout has tabs.
+    pub main_tab: Focus,
+    pub scroll: Scroll,
+    /// Output arrived below the view while the user was scrolled up.
+    pub unseen_below: bool,
+    pub size: (u16, u16),
+    pub reasoning_expanded: bool,
+    /// Tool cards show the raw arguments the model sent and all the output kept
+    /// (`details`, Ctrl+O).
+    pub details_expanded: bool,
+    pub mouse_capture: bool,
+}
+
+impl Default for Viewport {
+    fn default() -> Self {
+        Viewport {
+            focus: Focus::Input,
+            main_tab: Focus::Chat,
+            scroll: Scroll::Follow,
+            unseen_below: false,
+            size: (80, 24),
+            reasoning_expanded: false,
+            details_expanded: false,
+            mouse_capture: true,
+        }
+    }
+}
+
+/// A full-screen layer over the panes, at most one at a time.
+#[derive(Default)]
+pub enum Overlay {
+    #[default]
+    None,
+    Help {
+        scroll: u16,
+    },
+    /// The session picker (`/sessions`, `cove --resume`).
+    Sessions(SessionPicker),
+    /// Everything a queued call will run or write, wrapped (`v`).
+    ViewAll(super::view_all::ViewAll),
+}
+
+impl Overlay {
+    pub fn help() -> Overlay {
+        Overlay::Help { scroll: 0 }
+    }
+
+    pub fn is_help(&self) -> bool {
+        matches!(self, Overlay::Help { .. })
+    }
+
+    pub fn sessions(&self) -> Option<&SessionPicker> {
+        match self {
+            Overlay::Sessions(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn sessions_mut(&mut self) -> Option<&mut SessionPicker> {
+        match self {
+            Overlay::Sessions(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn view_all(&self) -> Option<&super::view_all::ViewAll> {
+        match self {
+            Overlay::ViewAll(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn view_all_mut(&mut self) -> Option<&mut super::view_all::ViewAll> {
+        match self {
+            Overlay::ViewAll(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        !matches!(self, Overlay::None)
+    }
 }
 
 pub struct State {
@@ -299,91 +244,37 @@ pub struct State {
     /// What the status bar says about the sandbox: `None` while the model's commands run
     /// confined; else why they do not ("unsandboxed", or refused where it is unavailable).
     pub sandbox_warning: Option<String>,
-    pub transcript: Vec<Entry>,
+    /// The chat's entries.
+    pub chat: Conversation,
     /// What runs now: a turn, a `!command`, the agent's own work, or nothing.
     pub activity: Activity,
     pub next_turn: u64,
-    pub last: LastStats,
-    pub context_used: Option<u64>,
+    pub usage: Usage,
     /// `tools.max_iterations`: model requests per turn.
     pub max_steps: u32,
-    /// Images attached to the next message (shown as chips above the composer).
-    pub attachments: Vec<crate::protocol::ImageAttachment>,
-    /// `[vision] max_images`.
-    pub max_images: usize,
-    /// A pasted image path, offered for attaching.
-    pub paste_offer: Option<super::attachments::PasteOffer>,
-    /// Tool calls waiting for the user, oldest first.
-    pub approvals: Vec<Queued>,
-    pub approval_selected: usize,
-    pub approval_input: Option<ApprovalInput>,
-    /// The changes of the last tool call that changed files (for the diff pane).
-    pub last_changes: Vec<super::diffs::FileDiff>,
-    /// The file change a streaming tool call is writing.
-    pub live: Option<super::diffs::LiveCall>,
-    /// The hunk under the cursor in the selected call's diff (over all its files).
-    pub diff_cursor: usize,
-    pub diff_side_by_side: bool,
-    /// The diff pane has the whole screen above the composer (`zoom`, z; z or Esc returns).
-    pub diff_zoomed: bool,
-    /// Enter in the diff pane: more of the file around each hunk.
-    pub diff_expanded: bool,
-    /// Lines scrolled in a shown diff (PgUp/PgDn with the diff pane focused).
-    pub diff_scroll: usize,
-    /// A diff the user asked to see (`/diff`, or a tool card's with `d`), until Esc.
-    pub diff_shown: Option<super::diffs::ShownDiff>,
-    /// Which tool card with changes `d` showed last, counted from the newest.
-    pub card_cursor: Option<usize>,
-    /// Every file cove changed in this session.
-    pub changed_files: std::collections::BTreeSet<String>,
-    pub composer: TextArea<'static>,
-    pub history: InputHistory,
-    pub focus: Focus,
-    /// The pane shown in the main area when the layout has tabs.
-    pub main_tab: Focus,
-    pub scroll: Scroll,
-    /// Output arrived below the view while the user was scrolled up.
-    pub unseen_below: bool,
-    pub show_help: bool,
-    pub help_scroll: u16,
-    /// Everything a queued call will run or write, wrapped (`v`), while open.
-    pub view_all: Option<super::view_all::ViewAll>,
-    pub reasoning_expanded: bool,
-    /// The terminal tells Shift+Enter from Enter (keyboard enhancement protocol): the
-    /// newline hint names it, else Ctrl+J.
-    pub shift_enter: bool,
-    /// A message sent while a reply streams: sent when the turn ends.
-    pub queued_message: Option<String>,
-    /// Tool cards show the raw arguments the model sent (`details`, Ctrl+O).
-    pub details_expanded: bool,
-    pub mouse_capture: bool,
+    /// Tool calls waiting for the user.
+    pub queue: ApprovalQueue,
+    /// What the diff pane shows and how.
+    pub diff: super::diffs::DiffPane,
+    pub composer: Composer,
+    pub view: Viewport,
+    pub overlay: Overlay,
     /// `$VISUAL`/`$EDITOR` is set: `e` on a file change opens it there.
     pub editor: bool,
     pub quit_armed_at: Option<Instant>,
     pub flash: Option<(String, Instant)>,
-    pub size: (u16, u16),
     /// The clock as of the message being handled (set by the loop; tests set it).
     pub now: Instant,
     pub should_quit: bool,
     /// The terminal went away (SIGHUP, the pty closed): quit without a word to it.
     pub hung_up: bool,
     pub dirty: bool,
-    /// The session picker (`/sessions`, `cove --resume`), while open.
-    pub sessions: Option<SessionPicker>,
-    /// The selected row of the command popup (shown while the input is a partial `/command`).
-    pub command_selected: usize,
-    /// Esc closed the command popup for the input as it is.
-    pub command_popup_closed: bool,
-    /// The `@` file picker, while open.
-    pub file_picker: Option<super::file_picker::FilePicker>,
-    /// The workspace's files for the picker (`None` until indexed).
-    pub file_index: Option<std::sync::Arc<Vec<String>>>,
-    /// The file index is being built.
-    pub indexing: bool,
     /// The user's key bindings (`[keys]`).
     pub keymap: super::keymap::KeyMap,
     /// A screenshot is being taken (a region tool may be waiting for a selection): Esc stops it.
     pub taking_screenshot: bool,
+    /// How tall things are once drawn (the view layer's answer; `app` does not draw).
+    pub measure: std::rc::Rc<dyn super::measure::Measure>,
 }
 
 /// The list of this workspace's sessions, to resume one.
@@ -413,6 +304,7 @@ impl State {
         session_id: String,
         theme: Theme,
         history: InputHistory,
+        measure: std::rc::Rc<dyn super::measure::Measure>,
     ) -> Self {
         State {
             workspace,
@@ -422,58 +314,26 @@ impl State {
             server: ServerStatus::default(),
             probing: true,
             sandbox_warning: None,
-            transcript: Vec::new(),
+            chat: Conversation::default(),
             activity: Activity::Idle,
             next_turn: 1,
-            last: LastStats::default(),
-            context_used: None,
+            usage: Usage::default(),
             max_steps: 25,
-            attachments: Vec::new(),
-            max_images: 8,
-            paste_offer: None,
-            approvals: Vec::new(),
-            approval_selected: 0,
-            approval_input: None,
-            last_changes: Vec::new(),
-            live: None,
-            diff_cursor: 0,
-            diff_side_by_side: false,
-            diff_zoomed: false,
-            diff_expanded: false,
-            diff_scroll: 0,
-            diff_shown: None,
-            card_cursor: None,
-            changed_files: Default::default(),
-            composer: new_composer(""),
-            history,
-            focus: Focus::Input,
-            main_tab: Focus::Chat,
-            scroll: Scroll::Follow,
-            unseen_below: false,
-            show_help: false,
-            help_scroll: 0,
-            view_all: None,
-            reasoning_expanded: false,
-            shift_enter: true,
-            queued_message: None,
-            details_expanded: false,
-            mouse_capture: true,
+            queue: ApprovalQueue::default(),
+            diff: Default::default(),
+            composer: Composer::new(history),
+            view: Viewport::default(),
+            overlay: Overlay::None,
             editor: false,
             quit_armed_at: None,
             flash: None,
-            size: (80, 24),
             now: Instant::now(),
             should_quit: false,
             hung_up: false,
             dirty: true,
-            sessions: None,
-            command_selected: 0,
-            command_popup_closed: false,
-            file_picker: None,
-            file_index: None,
-            indexing: false,
             keymap: Default::default(),
             taking_screenshot: false,
+            measure,
         }
     }
 
@@ -482,7 +342,7 @@ impl State {
         use super::keymap::Action;
         let newline = if self.keymap.is_bound(Action::Newline) {
             self.keymap.keys(Action::Newline)
-        } else if self.shift_enter {
+        } else if self.composer.shift_enter {
             "Shift+Enter".into()
         } else {
             "Ctrl+J".into()
@@ -495,24 +355,20 @@ impl State {
     }
 
     pub fn composer_text(&self) -> String {
-        self.composer.lines().join("\n")
+        self.composer.text()
     }
 
     pub fn flash(&mut self, text: impl Into<String>) {
         self.flash = Some((text.into(), self.now));
     }
 
-    /// Something Esc / Ctrl+C can stop: a reply, a `!command`, a compaction (starting or
-    /// resuming a session cannot be stopped and takes a moment).
     /// After calls left the queue: the selection stays on a call, and once none is left
     /// the keys go back to the input and the main area to the chat (unless a diff the user
     /// asked for is open). The one place this rule lives.
     pub fn queue_changed(&mut self) {
-        self.approval_selected = self
-            .approval_selected
-            .min(self.approvals.len().saturating_sub(1));
+        self.queue.clamp();
         let now = self.now;
-        let waiting = !self.approvals.is_empty();
+        let waiting = !self.queue.is_empty();
         if let Some(t) = self.turn_mut() {
             match (waiting, t.waiting_since) {
                 (true, None) => t.waiting_since = Some(now),
@@ -528,34 +384,38 @@ impl State {
         }
         let queue_pane =
             |f: Focus, shown: bool| f == Focus::Approvals || (f == Focus::Diff && !shown);
-        let shown = self.diff_shown.is_some();
-        if queue_pane(self.focus, shown) {
-            self.focus = Focus::Input;
+        let shown = self.diff.shown.is_some();
+        if queue_pane(self.view.focus, shown) {
+            self.view.focus = Focus::Input;
         }
-        if queue_pane(self.main_tab, shown) {
-            self.main_tab = Focus::Chat;
+        if queue_pane(self.view.main_tab, shown) {
+            self.view.main_tab = Focus::Chat;
         }
     }
 
     /// The top layer now (see [`Layer`]).
     pub fn layer(&self) -> Layer {
-        if self.show_help {
-            Layer::Help
-        } else if self.sessions.is_some() {
-            Layer::Sessions
-        } else if self.view_all.is_some() {
-            Layer::ViewAll
-        } else if self.approval_input.is_some() {
+        match self.overlay {
+            Overlay::Help { .. } => return Layer::Help,
+            Overlay::Sessions(_) => return Layer::Sessions,
+            Overlay::ViewAll(_) => return Layer::ViewAll,
+            Overlay::None => {}
+        }
+        if self.queue.input.is_some() {
             Layer::ApprovalInput
-        } else if self.paste_offer.is_some() {
+        } else if self.composer.paste_offer.is_some() {
             Layer::PasteOffer
-        } else if self.file_picker.is_some() || !super::popups::command_matches(self).is_empty() {
+        } else if self.composer.file_picker.is_some()
+            || !super::popups::command_matches(self).is_empty()
+        {
             Layer::Popup
         } else {
             Layer::Main
         }
     }
 
+    /// Something Esc / Ctrl+C can stop: a reply, a `!command`, a compaction (starting or
+    /// resuming a session cannot be stopped and takes a moment).
     pub fn can_interrupt(&self) -> bool {
         match &self.activity {
             Activity::Idle => false,
@@ -584,22 +444,17 @@ impl State {
     }
 
     pub fn selected_approval(&self) -> Option<&Queued> {
-        self.approvals.get(
-            self.approval_selected
-                .min(self.approvals.len().saturating_sub(1)),
-        )
+        self.queue.selected()
+    }
+
+    /// The entry the current model response streams into.
+    pub fn current_entry(&self) -> Option<&Entry> {
+        self.chat.get(self.turn()?.entry?)
+    }
+
+    pub fn current_entry_mut(&mut self) -> Option<&mut Entry> {
+        let id = self.turn()?.entry?;
+        self.chat.get_mut(id)
     }
 }
 
-/// A composer holding `text`, cursor at the end.
-pub fn new_composer(text: &str) -> TextArea<'static> {
-    let mut t = if text.is_empty() {
-        TextArea::default()
-    } else {
-        TextArea::new(text.split('\n').map(str::to_owned).collect())
-    };
-    t.set_wrap_mode(WrapMode::WordOrGlyph);
-    t.move_cursor(ratatui_textarea::CursorMove::Bottom);
-    t.move_cursor(ratatui_textarea::CursorMove::End);
-    t
-}

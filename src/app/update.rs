@@ -17,19 +17,22 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
     match msg {
         Msg::Key(key) if key.kind != KeyEventKind::Release => {
             // Esc always closes the "everything" view, wherever interrupt is bound
-            if s.view_all.is_some() && key.code == KeyCode::Esc && key.modifiers.is_empty() {
-                s.view_all = None;
+            if s.overlay.view_all().is_some()
+                && key.code == KeyCode::Esc
+                && key.modifiers.is_empty()
+            {
+                s.overlay = Overlay::None;
                 s.dirty = true;
                 return cmds;
             }
             let cx = super::keymap::KeyContext {
-                typing: s.focus == Focus::Input && s.view_all.is_none(),
+                typing: s.view.focus == Focus::Input && s.overlay.view_all().is_none(),
                 // the "everything" view is not modal: the queue's keys decide from it
                 modal: !matches!(s.layer(), Layer::Main | Layer::ViewAll),
-                queue: (s.focus == Focus::Approvals || s.view_all.is_some())
-                    && !s.approvals.is_empty(),
-                diff: s.focus == Focus::Diff,
-                pending: !s.approvals.is_empty(),
+                queue: (s.view.focus == Focus::Approvals || s.overlay.view_all().is_some())
+                    && !s.queue.items.is_empty(),
+                diff: s.view.focus == Focus::Diff,
+                pending: !s.queue.items.is_empty(),
             };
             match s.keymap.translate(key, cx) {
                 Some(key) => on_key(s, key, &mut cmds),
@@ -41,18 +44,18 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
         Msg::Paste(text) => attachments::pasted(s, text, &mut cmds),
         Msg::PasteChecked { text, image } => attachments::paste_checked(s, text, image),
         Msg::Mouse(m) => match m.kind {
-            MouseEventKind::ScrollUp if s.view_all.is_some() => super::view_all::scroll(s, -3),
-            MouseEventKind::ScrollDown if s.view_all.is_some() => super::view_all::scroll(s, 3),
+            MouseEventKind::ScrollUp if s.overlay.view_all().is_some() => super::view_all::scroll(s, -3),
+            MouseEventKind::ScrollDown if s.overlay.view_all().is_some() => super::view_all::scroll(s, 3),
             MouseEventKind::ScrollUp => scroll::up(s, 3),
             MouseEventKind::ScrollDown => scroll::down(s, 3),
             _ => return cmds,
         },
-        Msg::Resize(w, h) => s.size = (w, h),
+        Msg::Resize(w, h) => s.view.size = (w, h),
         Msg::Agent(ev) => {
             super::agent_events::on_agent(s, ev);
             // the turn ended: the message queued meanwhile goes now
             if s.activity == Activity::Idle
-                && let Some(text) = s.queued_message.take()
+                && let Some(text) = s.composer.queued.take()
             {
                 start_turn(s, text, None, &mut cmds);
             }
@@ -103,7 +106,7 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         Layer::ViewAll if !ctrl(&key, 'c') => super::view_all::key(s, key, cmds),
         Layer::ViewAll => {
             // Ctrl+C closes it and does what it does everywhere
-            s.view_all = None;
+            s.overlay = Overlay::None;
             main_key(s, key, cmds);
         }
         Layer::ApprovalInput => super::approvals::input_key(s, key, cmds),
@@ -113,23 +116,26 @@ fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
 }
 
 fn help_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
+    let Overlay::Help { scroll } = &mut s.overlay else {
+        return;
+    };
     match key.code {
-        KeyCode::Up | KeyCode::Char('k') => s.help_scroll = s.help_scroll.saturating_sub(1),
-        KeyCode::Down | KeyCode::Char('j') => s.help_scroll = s.help_scroll.saturating_add(1),
-        KeyCode::PageUp => s.help_scroll = s.help_scroll.saturating_sub(10),
-        KeyCode::PageDown => s.help_scroll = s.help_scroll.saturating_add(10),
+        KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
+        KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
+        KeyCode::PageDown => *scroll = scroll.saturating_add(10),
         _ if ctrl(&key, 'c') => {
-            s.show_help = false;
+            s.overlay = Overlay::None;
             on_key(s, key, cmds);
         }
-        _ => s.show_help = false,
+        _ => s.overlay = Overlay::None,
     }
 }
 
 /// Keys for the panes, the composer and its popups.
 fn main_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
-    if s.focus == Focus::Approvals
-        && !s.approvals.is_empty()
+    if s.view.focus == Focus::Approvals
+        && !s.queue.items.is_empty()
         && super::approvals::queue_key(s, key, cmds)
     {
         return;
@@ -143,7 +149,7 @@ fn main_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         {
             quit(s, cmds);
         } else {
-            if !s.composer.is_empty() {
+            if !s.composer.area.is_empty() {
                 clear_composer(s);
             }
             s.quit_armed_at = Some(s.now);
@@ -156,12 +162,12 @@ fn main_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         .quit_armed_at
         .take()
         .is_some_and(|at| s.now.duration_since(at) < QUIT_WINDOW);
-    if s.focus == Focus::Input && super::popups::key(s, &key, cmds) {
+    if s.view.focus == Focus::Input && super::popups::key(s, &key, cmds) {
         return;
     }
     match key.code {
-        KeyCode::Esc if s.diff_zoomed => {
-            s.diff_zoomed = false;
+        KeyCode::Esc if s.diff.zoomed => {
+            s.diff.zoomed = false;
             return;
         }
         KeyCode::Esc => {
@@ -171,29 +177,27 @@ fn main_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
                 s.flash("Screenshot cancelled");
             } else if s.can_interrupt() {
                 interrupt(s, cmds);
-            } else if s.diff_shown.take().is_some() {
-                s.card_cursor = None;
-                s.main_tab = Focus::Chat;
-                s.focus = Focus::Input;
+            } else if s.diff.shown.take().is_some() {
+                s.diff.card_cursor = None;
+                s.view.main_tab = Focus::Chat;
+                s.view.focus = Focus::Input;
             } else {
-                s.focus = Focus::Input;
+                s.view.focus = Focus::Input;
             }
             return;
         }
         KeyCode::F(1) => {
-            s.show_help = true;
-            s.help_scroll = 0;
+            s.overlay = Overlay::help();
             return;
         }
-        KeyCode::Char('?') if s.focus != Focus::Input || s.composer.is_empty() => {
-            s.show_help = true;
-            s.help_scroll = 0;
+        KeyCode::Char('?') if s.view.focus != Focus::Input || s.composer.area.is_empty() => {
+            s.overlay = Overlay::help();
             return;
         }
         KeyCode::F(2) => {
-            s.mouse_capture = !s.mouse_capture;
-            cmds.push(Command::SetMouseCapture(s.mouse_capture));
-            s.flash(if s.mouse_capture {
+            s.view.mouse_capture = !s.view.mouse_capture;
+            cmds.push(Command::SetMouseCapture(s.view.mouse_capture));
+            s.flash(if s.view.mouse_capture {
                 "Mouse capture on: wheel scrolls (F2 to select text with the mouse)"
             } else {
                 "Mouse capture off: select text with the mouse (F2 to scroll with the wheel again)"
@@ -201,45 +205,45 @@ fn main_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             return;
         }
         KeyCode::Tab => {
-            s.focus = s.focus.next();
-            if s.focus != Focus::Input {
-                s.main_tab = s.focus;
+            s.view.focus = s.view.focus.next();
+            if s.view.focus != Focus::Input {
+                s.view.main_tab = s.view.focus;
             }
             return;
         }
         KeyCode::BackTab => {
-            s.focus = s.focus.next().next().next();
-            if s.focus != Focus::Input {
-                s.main_tab = s.focus;
+            s.view.focus = s.view.focus.next().next().next();
+            if s.view.focus != Focus::Input {
+                s.view.main_tab = s.view.focus;
             }
             return;
         }
-        KeyCode::PageUp if s.focus == Focus::Diff => {
-            s.diff_scroll = s.diff_scroll.saturating_sub(10);
+        KeyCode::PageUp if s.view.focus == Focus::Diff => {
+            s.diff.scroll = s.diff.scroll.saturating_sub(10);
             return;
         }
-        KeyCode::PageDown if s.focus == Focus::Diff => {
-            s.diff_scroll = s.diff_scroll.saturating_add(10);
+        KeyCode::PageDown if s.view.focus == Focus::Diff => {
+            s.diff.scroll = s.diff.scroll.saturating_add(10);
             return;
         }
         KeyCode::PageUp => return scroll::up(s, scroll::page(s)),
         KeyCode::PageDown => return scroll::down(s, scroll::page(s)),
         KeyCode::Home
-            if key.modifiers.contains(KeyModifiers::CONTROL) || s.focus == Focus::Chat =>
+            if key.modifiers.contains(KeyModifiers::CONTROL) || s.view.focus == Focus::Chat =>
         {
             return scroll::top(s);
         }
-        KeyCode::End if key.modifiers.contains(KeyModifiers::CONTROL) || s.focus == Focus::Chat => {
+        KeyCode::End if key.modifiers.contains(KeyModifiers::CONTROL) || s.view.focus == Focus::Chat => {
             return scroll::bottom(s);
         }
         _ => {}
     }
     if ctrl(&key, 't') {
-        s.reasoning_expanded = !s.reasoning_expanded;
+        s.view.reasoning_expanded = !s.view.reasoning_expanded;
         return;
     }
     if ctrl(&key, 'o') {
-        s.details_expanded = !s.details_expanded;
+        s.view.details_expanded = !s.view.details_expanded;
         return;
     }
     if ctrl(&key, 'y') {
@@ -262,24 +266,24 @@ fn main_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         }
         return;
     }
-    if s.focus == Focus::Diff && key.modifiers.is_empty() {
+    if s.view.focus == Focus::Diff && key.modifiers.is_empty() {
         if super::diffs::diff_key(s, &key) {
             return;
         }
         match key.code {
-            KeyCode::Char('y') if !s.approvals.is_empty() => {
+            KeyCode::Char('y') if !s.queue.items.is_empty() => {
                 return super::diffs::approve_selected(s, cmds);
             }
-            KeyCode::Char('n') if !s.approvals.is_empty() => {
+            KeyCode::Char('n') if !s.queue.items.is_empty() => {
                 return super::diffs::reject_selected(s, cmds);
             }
-            KeyCode::Char('v') if !s.approvals.is_empty() => {
+            KeyCode::Char('v') if !s.queue.items.is_empty() => {
                 return super::view_all::open(s);
             }
             _ => {}
         }
     }
-    match s.focus {
+    match s.view.focus {
         Focus::Input => input_key(s, key, cmds),
         Focus::Chat | Focus::Diff | Focus::Approvals => match key.code {
             KeyCode::Char('q') if key.modifiers.is_empty() => {
@@ -290,16 +294,16 @@ fn main_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
                     quit(s, cmds);
                 }
             }
-            KeyCode::Up | KeyCode::Char('k') if s.focus == Focus::Chat => scroll::up(s, 1),
-            KeyCode::Char('d') if s.focus != Focus::Approvals => super::diffs::next_card(s),
-            KeyCode::Down | KeyCode::Char('j') if s.focus == Focus::Chat => scroll::down(s, 1),
-            KeyCode::Enter | KeyCode::Char('i') => s.focus = Focus::Input,
+            KeyCode::Up | KeyCode::Char('k') if s.view.focus == Focus::Chat => scroll::up(s, 1),
+            KeyCode::Char('d') if s.view.focus != Focus::Approvals => super::diffs::next_card(s),
+            KeyCode::Down | KeyCode::Char('j') if s.view.focus == Focus::Chat => scroll::down(s, 1),
+            KeyCode::Enter | KeyCode::Char('i') => s.view.focus = Focus::Input,
             KeyCode::Char(c)
                 if !key.modifiers.contains(KeyModifiers::CONTROL)
                     && !key.modifiers.contains(KeyModifiers::ALT) =>
             {
-                s.focus = Focus::Input;
-                s.composer.insert_char(c);
+                s.view.focus = Focus::Input;
+                s.composer.area.insert_char(c);
             }
             _ => {}
         },
@@ -312,22 +316,22 @@ fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             || key.modifiers.contains(KeyModifiers::ALT)))
         || ctrl(&key, 'j');
     if newline {
-        s.composer.insert_newline();
+        s.composer.area.insert_newline();
         return;
     }
     // as in a shell: Ctrl+U to the start of the line, Ctrl+W a word back, Ctrl+A / Ctrl+E
     // start / end, Ctrl+K to the end
     if key.modifiers == KeyModifiers::CONTROL {
         let done = match key.code {
-            KeyCode::Char('u') => s.composer.delete_line_by_head(),
-            KeyCode::Char('w') => s.composer.delete_word(),
-            KeyCode::Char('k') => s.composer.delete_line_by_end(),
+            KeyCode::Char('u') => s.composer.area.delete_line_by_head(),
+            KeyCode::Char('w') => s.composer.area.delete_word(),
+            KeyCode::Char('k') => s.composer.area.delete_line_by_end(),
             KeyCode::Char('a') => {
-                s.composer.move_cursor(CursorMove::Head);
+                s.composer.area.move_cursor(CursorMove::Head);
                 true
             }
             KeyCode::Char('e') => {
-                s.composer.move_cursor(CursorMove::End);
+                s.composer.area.move_cursor(CursorMove::End);
                 true
             }
             _ => false,
@@ -346,54 +350,50 @@ fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
     }
     match key.code {
         KeyCode::Enter => send(s, cmds),
-        KeyCode::Up if s.composer.cursor().0 == 0 => {
+        KeyCode::Up if s.composer.area.cursor().0 == 0 => {
             let current = s.composer_text();
-            if let Some(text) = s.history.older(&current) {
+            if let Some(text) = s.composer.history.older(&current) {
                 set_composer(s, &text, false);
             }
         }
         KeyCode::Down
-            if s.composer.cursor().0 + 1 >= s.composer.lines().len() && s.history.is_walking() =>
+            if s.composer.area.cursor().0 + 1 >= s.composer.area.lines().len() && s.composer.history.is_walking() =>
         {
-            if let Some(text) = s.history.newer() {
+            if let Some(text) = s.composer.history.newer() {
                 set_composer(s, &text, true);
             }
         }
         _ => {
-            s.composer.input(key);
+            s.composer.area.input(key);
         }
     }
     super::popups::after_edit(s, cmds);
 }
 
 fn clear_composer(s: &mut State) {
-    s.composer = new_composer("");
+    s.composer.clear();
 }
 
 fn set_composer(s: &mut State, text: &str, cursor_at_end: bool) {
-    s.composer = new_composer(text);
-    if !cursor_at_end {
-        s.composer.move_cursor(CursorMove::Top);
-        s.composer.move_cursor(CursorMove::End);
-    }
+    s.composer.set(text, cursor_at_end);
 }
 
 fn send(s: &mut State, cmds: &mut Vec<Command>) {
     let text = s.composer_text();
-    if text.trim().is_empty() && s.attachments.is_empty() {
+    if text.trim().is_empty() && s.composer.attachments.is_empty() {
         return;
     }
     if super::commands::run(s, &text, cmds) {
-        s.history.push(&text);
+        s.composer.history.push(&text);
         cmds.insert(0, Command::SaveHistory(text.clone()));
         clear_composer(s);
         return;
     }
     // typed while a reply streams: sent when the turn ends (Esc puts it back)
-    if s.turn().is_some() && s.attachments.is_empty() && !text.trim_start().starts_with('!') {
-        s.history.push(&text);
+    if s.turn().is_some() && s.composer.attachments.is_empty() && !text.trim_start().starts_with('!') {
+        s.composer.history.push(&text);
         cmds.push(Command::SaveHistory(text.clone()));
-        s.queued_message = Some(match s.queued_message.take() {
+        s.composer.queued = Some(match s.composer.queued.take() {
             Some(earlier) => format!("{earlier}\n\n{text}"),
             None => text,
         });
@@ -408,9 +408,9 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
     // `!command` runs in the workspace as the user typed it
     if let Some(command) = text.trim_start().strip_prefix('!')
         && !command.trim().is_empty()
-        && s.attachments.is_empty()
+        && s.composer.attachments.is_empty()
     {
-        s.history.push(&text);
+        s.composer.history.push(&text);
         cmds.push(Command::SaveHistory(text.clone()));
         let id = s.next_turn;
         s.next_turn += 1;
@@ -421,7 +421,7 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
             command: command.trim().to_owned(),
         }));
         clear_composer(s);
-        s.scroll = Scroll::Follow;
+        s.view.scroll = Scroll::Follow;
         return;
     }
     // `//text` sends `/text`
@@ -430,7 +430,7 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
     } else {
         text
     };
-    s.history.push(&text);
+    s.composer.history.push(&text);
     cmds.push(Command::SaveHistory(text.clone()));
     start_turn(s, text, None, cmds);
 }
@@ -442,6 +442,7 @@ pub fn start_turn(s: &mut State, text: String, shown: Option<String>, cmds: &mut
         return;
     }
     let images = s
+        .composer
         .attachments
         .iter()
         .map(|a| SentImage {
@@ -449,33 +450,34 @@ pub fn start_turn(s: &mut State, text: String, shown: Option<String>, cmds: &mut
             preview: a.preview.clone(),
         })
         .collect();
-    s.transcript.push(Entry::new(EntryKind::User {
+    s.chat.push(EntryKind::User {
         text: shown.unwrap_or_else(|| text.clone()),
         images,
-    }));
-    s.transcript
-        .push(Entry::new(EntryKind::Assistant(Assistant::streaming(
+    });
+    let reply = s
+        .chat
+        .push(EntryKind::Assistant(Assistant::streaming(
             s.server.model.clone(),
-        ))));
+        )));
     let id = s.next_turn;
     s.next_turn += 1;
     s.activity = Activity::Turn(RunningTurn {
         id,
         started: s.now,
-        entry: Some(s.transcript.len() - 1),
+        entry: Some(reply),
         steps: 0,
         waited: Duration::ZERO,
         waiting_since: None,
     });
     clear_composer(s);
-    s.diff_shown = None;
-    s.card_cursor = None;
-    s.scroll = Scroll::Follow;
-    s.unseen_below = false;
+    s.diff.shown = None;
+    s.diff.card_cursor = None;
+    s.view.scroll = Scroll::Follow;
+    s.view.unseen_below = false;
     cmds.push(Command::Agent(Op::UserTurn {
         turn: id,
         text,
-        images: std::mem::take(&mut s.attachments),
+        images: std::mem::take(&mut s.composer.attachments),
     }));
 }
 
@@ -483,7 +485,7 @@ fn interrupt(s: &mut State, cmds: &mut Vec<Command>) {
     cmds.push(Command::Agent(Op::Interrupt));
     s.flash("Interrupting…");
     // a message queued for after the reply is not sent into a stopped turn: back to the input
-    if let Some(queued) = s.queued_message.take() {
+    if let Some(queued) = s.composer.queued.take() {
         let typed = s.composer_text();
         let text = if typed.trim().is_empty() {
             queued
@@ -495,10 +497,7 @@ fn interrupt(s: &mut State, cmds: &mut Vec<Command>) {
 }
 
 fn last_reply(s: &State) -> Option<String> {
-    s.transcript.iter().rev().find_map(|e| match &e.kind {
-        EntryKind::Assistant(a) if !a.content.is_empty() => Some(a.content.clone()),
-        _ => None,
-    })
+    s.chat.last_reply().map(str::to_owned)
 }
 
 /// The body of the last fenced code block in markdown text.

@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::layout::Rect;
 use ratatui::text::Line;
 
 use super::msg::Command;
@@ -26,7 +25,7 @@ pub struct ViewAll {
 /// Opens the overlay on the selected queued call.
 pub fn open(s: &mut State) {
     if let Some(q) = s.selected_approval() {
-        s.view_all = Some(ViewAll {
+        s.overlay = Overlay::ViewAll(ViewAll {
             call_id: q.request.call_id.clone(),
             scroll: 0,
             cache: RefCell::new(None),
@@ -36,24 +35,23 @@ pub fn open(s: &mut State) {
 
 /// The overlay's call left the queue (decided, started, the turn stopped): it closes.
 pub fn close_if_gone(s: &mut State) {
-    if s.view_all
-        .as_ref()
-        .is_some_and(|v| !s.approvals.iter().any(|q| q.request.call_id == v.call_id))
+    if s.overlay
+        .view_all()
+        .is_some_and(|v| s.queue.get(&v.call_id).is_none())
     {
-        s.view_all = None;
+        s.overlay = Overlay::None;
     }
 }
 
 /// Rows of text the overlay shows at the current size.
 fn page(s: &State) -> usize {
-    let (w, h) = s.size;
-    crate::ui::view_all::body(Rect::new(0, 0, w, h)).height as usize
+    s.measure.view_all_rows(s)
 }
 
 /// Moves the view by `by` lines (negative: up), kept within the text as last laid out.
 pub fn scroll(s: &mut State, by: isize) {
     let page = page(s);
-    let Some(v) = s.view_all.as_mut() else {
+    let Some(v) = s.overlay.view_all_mut() else {
         return;
     };
     let total = v.cache.borrow().as_ref().map(|(_, l)| l.len());
@@ -67,7 +65,7 @@ pub fn key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         && !key.modifiers.contains(KeyModifiers::ALT);
     let page = page(s).max(1) as isize;
     match key.code {
-        KeyCode::Esc | KeyCode::Char('v') if plain => s.view_all = None,
+        KeyCode::Esc | KeyCode::Char('v') if plain => s.overlay = Overlay::None,
         KeyCode::Up | KeyCode::Char('k') if plain => scroll(s, -1),
         KeyCode::Down | KeyCode::Char('j') if plain => scroll(s, 1),
         KeyCode::PageUp => scroll(s, -page),
@@ -76,15 +74,15 @@ pub fn key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         KeyCode::End | KeyCode::Char('G') => scroll(s, isize::MAX),
         KeyCode::Char('y' | 'n' | 'a' | 'e' | 'Y' | 'N') if plain => {
             // decide from here: the call shown is the one decided
-            if let Some(v) = s.view_all.take()
+            if let Overlay::ViewAll(v) = std::mem::take(&mut s.overlay)
                 && let Some(i) = s
-                    .approvals
+                    .queue.items
                     .iter()
                     .position(|q| q.request.call_id == v.call_id)
             {
-                if i != s.approval_selected {
-                    s.approval_selected = i;
-                    s.diff_cursor = 0;
+                if i != s.queue.selected {
+                    s.queue.selected = i;
+                    s.diff.cursor = 0;
                 }
                 super::approvals::queue_key(s, key, cmds);
             }

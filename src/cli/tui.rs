@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use cove::agent::{self, AgentSettings};
-use cove::app::event_loop::{self, Channels};
+use cove::event_loop::{self, Channels};
 use cove::app::history::{self, InputHistory};
 use cove::app::image_jobs::ImageSettings;
 use cove::app::state::State;
@@ -113,15 +113,22 @@ pub fn run(
             return 2;
         }
     };
-    let mut state = State::new(workspace.clone(), String::new(), theme, history);
+    let mut state = State::new(
+        workspace.clone(),
+        String::new(),
+        theme,
+        history,
+        cove::ui::measurer(),
+    );
     state.keymap = keymap;
     if let Some(u) = &loaded.untrusted {
-        state.transcript.push(cove::app::state::Entry::new(
-            cove::app::state::EntryKind::Notice(u.notice()),
-        ));
+        state
+            .chat
+            .push(cove::app::state::EntryKind::Notice(u.notice()));
     }
     if start == Start::Pick {
-        state.sessions = Some(cove::app::state::SessionPicker::loading());
+        state.overlay =
+            cove::app::state::Overlay::Sessions(cove::app::state::SessionPicker::loading());
     }
     if resume.is_some() {
         // the agent answers `Ready` once the journal is loaded
@@ -129,7 +136,7 @@ pub fn run(
             "the session".into(),
         ));
     }
-    state.max_images = loaded.config.vision.max_images.max(1) as usize;
+    state.composer.max_images = loaded.config.vision.max_images.max(1) as usize;
     state.editor = cove::term::editor_command().is_some();
     state.max_steps = loaded.config.tools.max_iterations.unwrap_or(25).max(1);
     state.profile = profile
@@ -220,18 +227,19 @@ pub fn run(
         Err(_) if cove::term::terminal_gone() => 129,
         Ok(state) => {
             let turns = state
-                .transcript
+                .chat.entries
                 .iter()
                 .filter(|e| matches!(e.kind, cove::app::state::EntryKind::User { .. }))
                 .count();
             let session_id = &state.session_id;
+            let changed = state.chat.changed_files().len();
             // (not eprintln!: it panics when stderr is gone)
             let _ = writeln!(
                 std::io::stderr(),
                 "cove: session {session_id} ended · {turns} turn{} · {} file{} changed{}",
                 if turns == 1 { "" } else { "s" },
-                state.changed_files.len(),
-                if state.changed_files.len() == 1 {
+                changed,
+                if changed == 1 {
                     ""
                 } else {
                     "s"

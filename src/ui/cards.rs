@@ -88,7 +88,7 @@ pub fn tool_card(card: &ToolCard, w: usize, s: &State) -> Vec<Line<'static>> {
             Span::styled(cut(&neutralize_controls(text), w.saturating_sub(4)), style),
         ]));
     }
-    let details = s.details_expanded;
+    let details = s.view.details_expanded;
     if sum.more > 0 {
         let plural = if sum.more == 1 { "" } else { "s" };
         let more = sum.more;
@@ -377,6 +377,7 @@ mod tests {
             state: ToolState::Proposed,
             changes: Vec::new(),
             edited: false,
+            undone: false,
         }
     }
 

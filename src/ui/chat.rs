@@ -17,12 +17,12 @@ use crate::domain::text::neutralize_controls;
 
 /// The lines of an entry at `width`, from the cache when it is current.
 pub fn entry_lines(entry: &Entry, width: u16, s: &State) -> Rc<Vec<Line<'static>>> {
-    let expanded = s.reasoning_expanded;
+    let expanded = s.view.reasoning_expanded;
     if let Some(c) = entry.cache.borrow().as_ref()
         && c.width == width
         && c.version == entry.version
         && c.reasoning_expanded == expanded
-        && c.details == s.details_expanded
+        && c.details == s.view.details_expanded
     {
         return Rc::clone(&c.lines);
     }
@@ -31,7 +31,7 @@ pub fn entry_lines(entry: &Entry, width: u16, s: &State) -> Rc<Vec<Line<'static>
         width,
         version: entry.version,
         reasoning_expanded: expanded,
-        details: s.details_expanded,
+        details: s.view.details_expanded,
         lines: Rc::clone(&lines),
     });
     lines
@@ -67,14 +67,14 @@ fn human_size(bytes: usize) -> String {
 }
 
 pub fn entry_height(s: &State, index: usize, width: u16) -> usize {
-    s.transcript
+    s.chat.entries
         .get(index)
         .map(|e| entry_lines(e, width, s).len())
         .unwrap_or(0)
 }
 
 fn lay_out(kind: &EntryKind, width: u16, s: &State) -> Vec<Line<'static>> {
-    let (theme, expanded) = (&s.theme, s.reasoning_expanded);
+    let (theme, expanded) = (&s.theme, s.view.reasoning_expanded);
     let c = &theme.colors;
     let w = width as usize;
     let mut out = Vec::new();
@@ -289,7 +289,7 @@ pub fn wrap_plain(text: &str, width: usize, style: Style, prefix: &str) -> Vec<L
 
 pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let c = &s.theme.colors;
-    let focused = s.focus == Focus::Chat;
+    let focused = s.view.focus == Focus::Chat;
     let border = if focused { c.border_focused } else { c.border };
     let mut block = Block::default()
         .borders(Borders::ALL)
@@ -302,7 +302,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
                 s.theme.style(c.dim)
             },
         ));
-    if s.unseen_below {
+    if s.view.unseen_below {
         block = block.title_bottom(
             Line::from(Span::styled(
                 " ↓ new output below · End ",
@@ -310,7 +310,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
             ))
             .right_aligned(),
         );
-    } else if matches!(s.scroll, Scroll::Anchored { .. }) {
+    } else if matches!(s.view.scroll, Scroll::Anchored { .. }) {
         block = block.title_bottom(
             Line::from(Span::styled(
                 " scrolled · End follows ",
@@ -321,7 +321,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     }
     let inner = block.inner(area);
     f.render_widget(block, area);
-    if s.transcript.is_empty() {
+    if s.chat.entries.is_empty() {
         let hello = vec![
             Line::from(Span::styled(
                 "cove",
@@ -346,12 +346,12 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
 
 /// The lines that fill a viewport of `height` rows.
 pub fn visible_lines(s: &State, width: u16, height: usize) -> Vec<Line<'static>> {
-    let lines_of = |i: usize| entry_lines(&s.transcript[i], width, s);
-    match s.scroll {
-        Scroll::Follow => {
+    let lines_of = |i: usize| entry_lines(&s.chat.entries[i], width, s);
+    match crate::app::scroll::anchor_index(s) {
+        None => {
             let mut chunks = Vec::new();
             let mut have = 0;
-            for i in (0..s.transcript.len()).rev() {
+            for i in (0..s.chat.entries.len()).rev() {
                 let l = lines_of(i);
                 have += l.len();
                 chunks.push(l);
@@ -369,10 +369,10 @@ pub fn visible_lines(s: &State, width: u16, height: usize) -> Vec<Line<'static>>
             }
             out
         }
-        Scroll::Anchored { entry, line } => {
+        Some((entry, line)) => {
             let mut out = Vec::with_capacity(height);
             let mut skip = line;
-            for i in entry.min(s.transcript.len())..s.transcript.len() {
+            for i in entry.min(s.chat.entries.len())..s.chat.entries.len() {
                 let l = lines_of(i);
                 out.extend(l.iter().skip(skip).take(height - out.len()).cloned());
                 skip = 0;

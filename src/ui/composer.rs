@@ -12,7 +12,7 @@ use crate::domain::text::neutralize_controls;
 
 pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let c = &s.theme.colors;
-    let focused = s.focus == Focus::Input;
+    let focused = s.view.focus == Focus::Input;
     let title = if s.taking_screenshot {
         " taking a screenshot: select a region on your screen · Esc cancels ".to_owned()
     } else if let Activity::Agent(work) = &s.activity {
@@ -21,7 +21,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
         " command running · Esc stops it ".to_owned()
     } else if let Some(n) = waiting_for_you(s) {
         format!(" waiting for you ({n}) · decide in the queue ")
-    } else if s.queued_message.is_some() {
+    } else if s.composer.queued.is_some() {
         format!(
             " message queued: sent when the reply ends · {} interrupts ",
             s.keymap.keys(crate::app::keymap::Action::Interrupt)
@@ -38,7 +38,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let mut inner = block.inner(area);
     f.render_widget(block, area);
     if chip_line(s) && inner.height > 1 {
-        let line = match &s.paste_offer {
+        let line = match &s.composer.paste_offer {
             Some(offer) => offer_line(s, offer),
             None => chips(s),
         };
@@ -50,7 +50,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
         };
     }
     // The textarea's look is set here, on a clone, so `update` owns only its content.
-    let mut ta = s.composer.clone();
+    let mut ta = s.composer.area.clone();
     ta.set_style(s.theme.style(c.fg));
     ta.set_cursor_line_style(Style::default());
     ta.set_placeholder_style(s.theme.style(c.dim));
@@ -65,19 +65,19 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
 
 /// Calls waiting for the user's decision, when there are any.
 fn waiting_for_you(s: &State) -> Option<usize> {
-    (!s.approvals.is_empty()).then_some(s.approvals.len())
+    (!s.queue.items.is_empty()).then_some(s.queue.items.len())
 }
 
 /// Whether the composer has a line above the text: attachments or a paste offer.
 pub fn chip_line(s: &State) -> bool {
-    !s.attachments.is_empty() || s.paste_offer.is_some()
+    !s.composer.attachments.is_empty() || s.composer.paste_offer.is_some()
 }
 
 /// `[image 1: 1920x1080 PNG 412 KB] [image 2: …]  Backspace removes`
 fn chips(s: &State) -> Line<'static> {
     let c = &s.theme.colors;
     let mut spans = Vec::new();
-    for (i, a) in s.attachments.iter().enumerate() {
+    for (i, a) in s.composer.attachments.iter().enumerate() {
         spans.push(Span::styled(
             format!("[image {}: {}]", i + 1, a.label),
             s.theme.style(c.accent).add_modifier(Modifier::BOLD),

@@ -10,25 +10,24 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::chat::wrap_plain;
 use super::diff_view::{self, Look};
 use super::panes::pane_block;
-use crate::app::diffs::{FileDiff, LiveCall, hunk_ids};
+use crate::app::diffs::{FileDiff, LiveCall, PaneShows, hunk_ids};
 use crate::app::state::{Focus, Queued, State};
 use crate::domain::live_edit::LiveView;
 
 pub fn render(f: &mut Frame, area: Rect, s: &State) {
-    let focused = s.focus == Focus::Diff;
+    let focused = s.view.focus == Focus::Diff;
     let width = area.width.saturating_sub(2) as usize;
     let height = area.height.saturating_sub(2) as usize;
-    let (title, lines, top) = match (s.selected_approval(), &s.live) {
-        (Some(q), _) if !q.files.is_empty() => queued(s, q, width, height),
-        (Some(q), _) => call(s, q, width, height),
-        (_, Some(live)) => live_lines(s, live, width, height),
-        _ if s.diff_shown.is_some() => {
-            let shown = s.diff_shown.as_ref().expect("checked");
+    let (title, lines, top) = match s.pane_shows() {
+        PaneShows::Change(q) => queued(s, q, width, height),
+        PaneShows::Call(q) => call(s, q, width, height),
+        PaneShows::Live(live) => live_lines(s, live, width, height),
+        PaneShows::Shown(shown) => {
             let above = usize::from(shown.files.len() > 1);
             let total = layout(s, &shown.files, width).map(|(_, t)| t);
             let top = match total {
-                Some(t) => s.diff_scroll.min((t + above).saturating_sub(height)),
-                None => s.diff_scroll,
+                Some(t) => s.diff.scroll.min((t + above).saturating_sub(height)),
+                None => s.diff.scroll,
             };
             let window = total.map(|_| (top.saturating_sub(above), height));
             let (mut lines, _) = files(s, &shown.files, None, width, window);
@@ -38,12 +37,13 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
             let top = top.min(lines.len().saturating_sub(height));
             (format!(" diff · {} · Esc closes ", shown.title), lines, top)
         }
-        _ if !s.last_changes.is_empty() => {
-            let window = layout(s, &s.last_changes, width).map(|_| (0, height));
-            let (lines, _) = files(s, &s.last_changes, None, width, window);
+        PaneShows::Last(changes) => {
+            let last: Vec<FileDiff> = changes.iter().map(FileDiff::of).collect();
+            let window = layout(s, &last, width).map(|_| (0, height));
+            let (lines, _) = files(s, &last, None, width, window);
             (" diff · last change ".to_owned(), lines, 0)
         }
-        _ => {
+        PaneShows::Nothing => {
             let c = &s.theme.colors;
             let text: Vec<Line<'static>> = [
                 "No changes yet.",
@@ -92,7 +92,7 @@ fn call(s: &State, q: &Queued, width: usize, height: usize) -> (String, Vec<Line
         None => text,
     };
     let lines = wrap_plain(&text, width, s.theme.style(c.fg), "");
-    let top = s.diff_scroll.min(lines.len().saturating_sub(height));
+    let top = s.diff.scroll.min(lines.len().saturating_sub(height));
     (format!(" call · {} ", q.request.tool), lines, top)
 }
 
@@ -101,7 +101,7 @@ fn call(s: &State, q: &Queued, width: usize, height: usize) -> (String, Vec<Line
 /// Where each hunk's header falls (counting each file's header line) and how many rows all
 /// files take, without drawing anything. `None` with extra context (rows differ then).
 fn layout(s: &State, files: &[FileDiff], width: usize) -> Option<(Vec<usize>, usize)> {
-    if s.diff_expanded {
+    if s.diff.expanded {
         return None;
     }
     let mut rows = Vec::new();
@@ -110,7 +110,7 @@ fn layout(s: &State, files: &[FileDiff], width: usize) -> Option<(Vec<usize>, us
         row += 1;
         for h in &d.hunks {
             rows.push(row);
-            row += 1 + diff_view::body_rows(h, s.diff_side_by_side, width);
+            row += 1 + diff_view::body_rows(h, s.diff.side_by_side, width);
         }
     }
     Some((rows, row))
@@ -161,10 +161,10 @@ fn files(
             (a, b - a)
         });
         let look = Look {
-            side_by_side: s.diff_side_by_side,
+            side_by_side: s.diff.side_by_side,
             cursor,
             declined,
-            expand: if s.diff_expanded { 15 } else { 0 },
+            expand: if s.diff.expanded { 15 } else { 0 },
             window,
         };
         let drawn = diff_view::draw(&d.path, d.old.as_deref(), &d.hunks, look, width, &s.theme);
@@ -212,13 +212,13 @@ fn queued(
 ) -> (String, Vec<Line<'static>>, usize) {
     let c = &s.theme.colors;
     let total = hunk_ids(q).len();
-    let cursor = s.diff_cursor.min(total.saturating_sub(1));
+    let cursor = s.diff.cursor.min(total.saturating_sub(1));
     let above = if q.files.len() > 1 { 2 } else { 1 };
     // the rows to draw: from the cursor's hunk when it would be below the fold
     let window = layout(s, &q.files, width).map(|(rows, total_rows)| {
         let row = rows.get(cursor).map_or(0, |r| r + above);
         let top = scrolled(
-            cursor_top(row, height) + s.diff_scroll,
+            cursor_top(row, height) + s.diff.scroll,
             total_rows + above,
             height,
         );
@@ -234,7 +234,7 @@ fn queued(
     let code_w = q
         .files
         .iter()
-        .map(|d| diff_view::code_width(&d.hunks, s.diff_side_by_side, width))
+        .map(|d| diff_view::code_width(&d.hunks, s.diff.side_by_side, width))
         .min()
         .unwrap_or(width);
     let hint = if q.unseen.reasons(code_w).is_empty() {
@@ -257,7 +257,7 @@ fn queued(
     }
     // keep the cursor's hunk in view
     let row = rows.get(cursor).map_or(0, |r| r + above);
-    let top = scrolled(cursor_top(row, height) + s.diff_scroll, lines.len(), height);
+    let top = scrolled(cursor_top(row, height) + s.diff.scroll, lines.len(), height);
     let title = format!(
         " diff · hunk {}/{total} · {taken} taken · {} ",
         cursor + 1,

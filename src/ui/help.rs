@@ -184,7 +184,11 @@ pub fn render(f: &mut Frame, screen: Rect, s: &State) {
     let c = &s.theme.colors;
     let inner_h = h.saturating_sub(2);
     let max_scroll = (lines.len() as u16).saturating_sub(inner_h);
-    let scroll = s.help_scroll.min(max_scroll);
+    let scroll = match s.overlay {
+        crate::app::state::Overlay::Help { scroll } => scroll,
+        _ => 0,
+    }
+    .min(max_scroll);
     let title = if max_scroll == 0 {
         " help · any key closes ".to_owned()
     } else if scroll < max_scroll {

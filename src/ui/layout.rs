@@ -21,12 +21,12 @@ enum Moment {
 }
 
 fn moment(s: &State) -> Moment {
-    let change = s.live.is_some() || s.selected_approval().is_some_and(|q| !q.files.is_empty());
+    let change = s.diff.live.is_some() || s.selected_approval().is_some_and(|q| !q.files.is_empty());
     if change {
         Moment::Change
-    } else if s.approvals.is_empty()
-        && s.diff_shown.is_none()
-        && !matches!(s.focus, Focus::Diff | Focus::Approvals)
+    } else if s.queue.items.is_empty()
+        && s.diff.shown.is_none()
+        && !matches!(s.view.focus, Focus::Diff | Focus::Approvals)
     {
         Moment::Chat
     } else {
@@ -48,7 +48,7 @@ pub struct Areas {
 
 pub fn areas(size: Rect, s: &State) -> Areas {
     let chips = u16::from(super::composer::chip_line(s));
-    let composer_lines = (s.composer.lines().len() as u16).clamp(1, 8) + chips;
+    let composer_lines = (s.composer.area.lines().len() as u16).clamp(1, 8) + chips;
     let composer_h = (composer_lines + 2)
         .min(size.height.saturating_sub(2) / 2)
         .max(3.min(size.height));
@@ -58,7 +58,7 @@ pub fn areas(size: Rect, s: &State) -> Areas {
         Constraint::Length(1),
     ])
     .areas(size);
-    if s.diff_zoomed {
+    if s.diff.zoomed {
         // the diff alone, whatever the width; the chat's slot stays for scrolling maths
         return Areas {
             tabs: None,
@@ -86,8 +86,8 @@ pub fn areas(size: Rect, s: &State) -> Areas {
                 let [work, chat] = change_columns(main);
                 // the queue as a compact list sized to its entries, under the diff
                 // (an entry can take a second row for its warning; the hint takes two)
-                let rows = (s.approvals.len() as u16 * 2 + 5).min(work.height * 2 / 5);
-                let rows = if s.approvals.is_empty() { 0 } else { rows };
+                let rows = (s.queue.items.len() as u16 * 2 + 5).min(work.height * 2 / 5);
+                let rows = if s.queue.items.is_empty() { 0 } else { rows };
                 let [diff, approvals] =
                     Layout::vertical([Constraint::Min(0), Constraint::Length(rows)]).areas(work);
                 return Areas {
@@ -121,12 +121,12 @@ pub fn areas(size: Rect, s: &State) -> Areas {
         status,
         chat_slot: body,
     };
-    match s.main_tab {
+    match s.view.main_tab {
         Focus::Diff => a.diff = Some(body),
         // the queue and, under it, what its selected call does: a key decides only what
         // is on screen
-        Focus::Approvals if !s.approvals.is_empty() && body.height >= 10 => {
-            let rows = (s.approvals.len() as u16 * 2 + 5).min(body.height / 2);
+        Focus::Approvals if !s.queue.items.is_empty() && body.height >= 10 => {
+            let rows = (s.queue.items.len() as u16 * 2 + 5).min(body.height / 2);
             let [list, detail] =
                 Layout::vertical([Constraint::Length(rows), Constraint::Min(0)]).areas(body);
             a.approvals = Some(list);
@@ -152,7 +152,7 @@ fn change_columns(main: Rect) -> [Rect; 2] {
 /// left column while a change is written or waits, beside the chat otherwise, a tab below
 /// the wide width).
 pub fn diff_inner_width(screen: Rect, s: &State) -> usize {
-    let pane = if screen.width < WIDE || s.diff_zoomed {
+    let pane = if screen.width < WIDE || s.diff.zoomed {
         screen.width
     } else if moment(s) == Moment::Change {
         change_columns(screen)[0].width
@@ -164,7 +164,7 @@ pub fn diff_inner_width(screen: Rect, s: &State) -> usize {
 
 /// The chat's text area inside its border.
 pub fn chat_inner(s: &State) -> Rect {
-    let (w, h) = s.size;
+    let (w, h) = s.view.size;
     let slot = areas(Rect::new(0, 0, w, h), s).chat_slot;
     Rect::new(
         slot.x + 1,

@@ -48,3 +48,27 @@ pub fn render(f: &mut Frame, s: &State) {
         Layer::ApprovalInput | Layer::PasteOffer | Layer::Main => {}
     }
 }
+
+/// The view's answer to "how tall is it once drawn", for scrolling in `app`.
+pub struct Measurer;
+
+impl crate::app::measure::Measure for Measurer {
+    fn chat_viewport(&self, s: &State) -> (u16, usize) {
+        let r = layout::chat_inner(s);
+        (r.width, r.height as usize)
+    }
+
+    fn entry_height(&self, s: &State, index: usize, width: u16) -> usize {
+        chat::entry_height(s, index, width)
+    }
+
+    fn view_all_rows(&self, s: &State) -> usize {
+        let (w, h) = s.view.size;
+        view_all::body(ratatui::layout::Rect::new(0, 0, w, h)).height as usize
+    }
+}
+
+/// A measurer for `State::new`.
+pub fn measurer() -> std::rc::Rc<dyn crate::app::measure::Measure> {
+    std::rc::Rc::new(Measurer)
+}

@@ -41,9 +41,9 @@ fn dim_lines(s: &State, text: &[&str]) -> Vec<Line<'static>> {
 
 pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {
     let c = &s.theme.colors;
-    let focused = s.focus == Focus::Approvals;
-    let block = pane_block(format!(" approvals · {} ", s.approvals.len()), focused, s);
-    if s.approvals.is_empty() {
+    let focused = s.view.focus == Focus::Approvals;
+    let block = pane_block(format!(" approvals · {} ", s.queue.items.len()), focused, s);
+    if s.queue.items.is_empty() {
         let how = s.keymap.expand(
             "Edits, shell commands and commits the model asks for queue here: {approve} approve · {reject} reject · {allow_session} allow for the session.",
         );
@@ -56,7 +56,7 @@ pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {
     }
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let input_h = if s.approval_input.is_some() {
+    let input_h = if s.queue.input.is_some() {
         5.min(inner.height / 2).max(3)
     } else {
         0
@@ -66,9 +66,9 @@ pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {
     let width = list_area.width as usize;
     let mut lines = Vec::new();
     let mut selected_rows = 0..0;
-    for (i, q) in s.approvals.iter().enumerate() {
+    for (i, q) in s.queue.items.iter().enumerate() {
         let first_row = lines.len();
-        let selected = i == s.approval_selected.min(s.approvals.len() - 1);
+        let selected = i == s.queue.selected.min(s.queue.items.len() - 1);
         let marker = if selected { "▶ " } else { "  " };
         let style = if selected {
             s.theme.style(c.fg).add_modifier(Modifier::BOLD)
@@ -130,7 +130,7 @@ pub fn render_approvals(f: &mut Frame, area: Rect, s: &State) {
     };
     let visible: Vec<Line<'static>> = lines.into_iter().skip(top).collect();
     f.render_widget(Paragraph::new(visible), list_area);
-    if let Some(input) = &s.approval_input {
+    if let Some(input) = &s.queue.input {
         let title = match input.mode {
             InputMode::Reason => " reason (Enter rejects · Esc cancels) ",
             InputMode::Edit => " edit (Enter approves · Esc cancels) ",
@@ -160,7 +160,7 @@ pub(super) fn unseen(q: &Queued, screen: Rect, s: &State) -> (Vec<String>, bool)
     let code = q
         .files
         .iter()
-        .map(|d| super::diff_view::code_width(&d.hunks, s.diff_side_by_side, pane))
+        .map(|d| super::diff_view::code_width(&d.hunks, s.diff.side_by_side, pane))
         .min()
         .unwrap_or(pane);
     (q.unseen.reasons(code), q.unseen.serious(code))
@@ -184,7 +184,7 @@ pub(super) fn warning_style(s: &State, serious: bool) -> Style {
 pub fn render_tabs(f: &mut Frame, area: Rect, s: &State) {
     let c = &s.theme.colors;
     let tab = |name: &str, which: Focus| {
-        let active = s.main_tab == which || (which == Focus::Chat && s.main_tab == Focus::Input);
+        let active = s.view.main_tab == which || (which == Focus::Chat && s.view.main_tab == Focus::Input);
         if active {
             Span::styled(
                 format!(" {name} "),
@@ -196,7 +196,7 @@ pub fn render_tabs(f: &mut Frame, area: Rect, s: &State) {
             Span::styled(format!(" {name} "), s.theme.style(c.dim))
         }
     };
-    let approvals = format!("approvals {}", s.approvals.len());
+    let approvals = format!("approvals {}", s.queue.items.len());
     let mut spans = vec![
         tab("chat", Focus::Chat),
         Span::raw("│"),

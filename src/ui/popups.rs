@@ -12,11 +12,11 @@ use crate::app::state::State;
 
 /// Draws whichever composer popup is open, just above `composer`.
 pub fn render(f: &mut Frame, screen: Rect, composer: Rect, s: &State) {
-    if let Some(picker) = &s.file_picker {
-        let paths: &[String] = s.file_index.as_deref().map_or(&[], |v| v.as_slice());
+    if let Some(picker) = &s.composer.file_picker {
+        let paths: &[String] = s.composer.file_index.as_deref().map_or(&[], |v| v.as_slice());
         let rows = picker.total_matches().clamp(1, PICKER_ROWS) as u16;
         let area = above(screen, composer, rows + 2, 90);
-        super::file_picker::render(f, area, picker, paths, &s.theme, s.indexing);
+        super::file_picker::render(f, area, picker, paths, &s.theme, s.composer.indexing);
         return;
     }
     let matches = command_matches(s);
@@ -24,7 +24,7 @@ pub fn render(f: &mut Frame, screen: Rect, composer: Rect, s: &State) {
         return;
     }
     let c = &s.theme.colors;
-    let sel = s.command_selected.min(matches.len() - 1);
+    let sel = s.composer.command_selected.min(matches.len() - 1);
     let name_w = matches.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     let area = above(screen, composer, matches.len() as u16 + 2, 100);
     let text_w = (area.width as usize).saturating_sub(name_w + 5);
@@ -62,7 +62,7 @@ fn above(screen: Rect, composer: Rect, height: u16, max_w: u16) -> Rect {
 
 /// The session picker, centred.
 pub fn render_sessions(f: &mut Frame, screen: Rect, s: &State) {
-    let Some(p) = &s.sessions else {
+    let Some(p) = s.overlay.sessions() else {
         return;
     };
     let c = &s.theme.colors;

@@ -65,7 +65,7 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let mut items: Vec<(u8, String)> = Vec::new();
     if let Some(t) = s.turn() {
         let working = t.working(s.now);
-        if s.approvals.is_empty() {
+        if s.queue.items.is_empty() {
             let frame = (working.as_millis() / 100) as usize % SPINNER.len();
             items.push((
                 9,
@@ -79,13 +79,13 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
     } else if let Some((text, _)) = &s.flash {
         items.push((9, text.clone()));
     }
-    if let Some(t) = s.last.ttft_ms {
+    if let Some(t) = s.usage.last.ttft_ms {
         items.push((1, format!("ttft {t:.0}ms")));
     }
-    if let Some(r) = s.last.tokens_per_s {
+    if let Some(r) = s.usage.last.tokens_per_s {
         items.push((2, format!("{r:.0} tok/s")));
     }
-    match (s.context_used, s.server.context_window) {
+    match (s.usage.context_used, s.server.context_window) {
         (Some(u), Some(w)) => items.push((
             4,
             format!(
@@ -100,8 +100,8 @@ pub fn render(f: &mut Frame, area: Rect, s: &State) {
         (None, None) => {}
     }
     // waiting approvals are what the user must not miss
-    let pending = if s.approvals.is_empty() { 0 } else { 8 };
-    items.push((pending, format!("{} pending", s.approvals.len())));
+    let pending = if s.queue.items.is_empty() { 0 } else { 8 };
+    items.push((pending, format!("{} pending", s.queue.items.len())));
     if s.turn().is_some()
         && let Some((text, _)) = &s.flash
     {

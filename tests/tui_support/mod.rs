@@ -20,6 +20,7 @@ pub fn state_with(theme: Theme) -> State {
         "20261121-140000-abcd".into(),
         theme,
         InputHistory::default(),
+        cove::ui::measurer(),
     );
     s.server = ServerStatus {
         reachable: true,

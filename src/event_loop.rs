@@ -15,10 +15,10 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::sleep_until;
 
-use super::image_jobs;
-use super::msg::{Command, Msg};
-use super::state::State;
-use super::update::update;
+use crate::app::image_jobs;
+use crate::app::msg::{Command, Msg};
+use crate::app::state::State;
+use crate::app::update::update;
 use crate::protocol::Op;
 use crate::term::TerminalGuard;
 use crate::ui;
@@ -49,13 +49,13 @@ pub async fn run(
     let (mut jobs, mut job_results) = image_jobs::Jobs::new(images);
     // set by Esc while a screenshot is taken (a fresh one per screenshot)
     let mut screenshot_stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let mut guard = TerminalGuard::enter(state.mouse_capture)?;
+    let mut guard = TerminalGuard::enter(state.view.mouse_capture)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     // without the keyboard protocol Shift+Enter arrives as Enter: the hint says Ctrl+J
-    state.shift_enter = crate::term::keyboard_enhanced();
+    state.composer.shift_enter = crate::term::keyboard_enhanced();
     terminal.clear()?;
     let size = terminal.size()?;
-    state.size = (size.width, size.height);
+    state.view.size = (size.width, size.height);
     let mut events = EventStream::new();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
@@ -136,7 +136,7 @@ pub async fn run(
                     Command::SaveHistory(text) => {
                         if let Some(path) = history_file.clone() {
                             tokio::task::spawn_blocking(move || {
-                                if let Err(e) = super::history::append(&path, &text) {
+                                if let Err(e) = crate::app::history::append(&path, &text) {
                                     tracing::warn!(
                                         "cannot save input history to {}: {e}",
                                         path.display()
@@ -243,7 +243,7 @@ fn draw(
 ) -> io::Result<()> {
     crossterm::queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
     let size = terminal.size()?;
-    state.size = (size.width, size.height);
+    state.view.size = (size.width, size.height);
     terminal.draw(|f| ui::render(f, state))?;
     crossterm::execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
     state.dirty = false;
