@@ -121,7 +121,12 @@ fn main() {
             }),
         );
         // the agent reads the file as soon as the path is whole
-        if !base_sent && s.diff.live.as_ref().is_some_and(|l| l.args.complete("path")) {
+        if !base_sent
+            && s.diff
+                .live
+                .as_ref()
+                .is_some_and(|l| l.args.complete("path"))
+        {
             base_sent = true;
             step(
                 &mut s,
@@ -144,14 +149,16 @@ fn main() {
             worst_render = worst_render.max(r.elapsed());
             if std::env::var("COVE_BENCH_TRACE").is_ok() {
                 let kind = s
-                    .diff.live
+                    .diff
+                    .live
                     .as_ref()
                     .map(|l| format!("{:?}", std::mem::discriminant(&l.view)))
                     .unwrap_or_default();
                 eprintln!(
                     "render {:.1} ms {kind} args {}",
                     r.elapsed().as_secs_f64() * 1000.0,
-                    s.diff.live
+                    s.diff
+                        .live
                         .as_ref()
                         .map_or(0, |l| l.args.get("content").map_or(0, str::len))
                 );

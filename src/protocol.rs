@@ -564,7 +564,7 @@ pub enum TranscriptItem {
 }
 
 /// A tool call of a past reply.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PastTool {
     pub id: String,
     pub name: String,
@@ -573,7 +573,16 @@ pub struct PastTool {
     pub mended: Option<String>,
     /// `None`: the session ended before it finished.
     pub result: Option<(ToolResultKind, String)>,
+    /// The files it changed (text files up to `PAST_CHANGE_MAX` bytes a side; others are
+    /// named in the result only).
+    pub changes: Vec<ProposedChange>,
+    /// `/undo` took its changes back.
+    pub undone: bool,
 }
+
+/// The largest side of a past change the transcript carries (bigger ones stay in the
+/// journal, for undo, and are not shown again).
+pub const PAST_CHANGE_MAX: usize = 4 << 20;
 
 /// One session of the workspace, as `cove sessions` and the picker show it.
 #[derive(Debug, Clone, PartialEq)]

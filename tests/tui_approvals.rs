@@ -271,7 +271,8 @@ fn results_update_the_cards_and_count_changed_files() {
         }),
     );
     let card = s
-        .chat.entries
+        .chat
+        .entries
         .iter()
         .find_map(|e| match &e.kind {
             EntryKind::Assistant(a) => a.tools.first().cloned(),
@@ -292,7 +293,8 @@ fn results_update_the_cards_and_count_changed_files() {
         }),
     );
     let replies = s
-        .chat.entries
+        .chat
+        .entries
         .iter()
         .filter(|e| matches!(e.kind, EntryKind::Assistant(_)))
         .count();
@@ -599,7 +601,8 @@ fn an_edited_command_is_what_its_card_shows_marked_as_edited() {
     type_text(&mut s, "rm -rf ./build");
     update(&mut s, key(KeyCode::Enter));
     let card = s
-        .chat.entries
+        .chat
+        .entries
         .iter()
         .find_map(|e| match &e.kind {
             EntryKind::Assistant(a) => a.tools.first().cloned(),

@@ -49,7 +49,10 @@ fn ctrl_v_reads_the_clipboard_and_images_go_with_the_message() {
         images[0].data_url,
         "data:image/png;base64,1920x1080 PNG 412 KB"
     );
-    assert!(s.composer.attachments.is_empty(), "sent images leave the composer");
+    assert!(
+        s.composer.attachments.is_empty(),
+        "sent images leave the composer"
+    );
     let EntryKind::User { images, .. } = &s.chat.entries[0].kind else {
         panic!()
     };

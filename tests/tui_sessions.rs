@@ -262,6 +262,12 @@ fn a_loaded_session_replaces_the_transcript() {
                         arguments: "{\"path\":\"src/cli.rs\"}".into(),
                         mended: None,
                         result: Some((ToolResultKind::Done, "edited src/cli.rs (+3 -0)".into())),
+                        changes: vec![cove::protocol::ProposedChange {
+                            path: "src/cli.rs".into(),
+                            old: Some("fn main() {}\n".into()),
+                            new: Some("fn main() {\n    json();\n}\n".into()),
+                        }],
+                        undone: false,
                     }],
                 },
                 TranscriptItem::Notice("Compacted the conversation: …".into()),
@@ -281,6 +287,26 @@ fn a_loaded_session_replaces_the_transcript() {
         "{sc}"
     );
     assert!(!sc.contains("old message"));
+    // what cove changed is derived from the loaded transcript: the file count, the diff
+    // pane's last change and `d` all know the resumed session's changes
+    assert_eq!(
+        s.chat.changed_files().into_iter().collect::<Vec<_>>(),
+        vec!["src/cli.rs"]
+    );
+    s.view.focus = cove::app::state::Focus::Chat;
+    update(&mut s, key(KeyCode::Char('d')));
+    let sc = screen(&s, 120, 40);
+    assert!(sc.contains("json();"), "{sc}");
+    // loading another session forgets them
+    update(
+        &mut s,
+        agent(AgentEvent::SessionLoaded {
+            id: "20261129-100000-cccc".into(),
+            transcript: vec![],
+            turns: 0,
+        }),
+    );
+    assert!(s.chat.changed_files().is_empty() && s.diff.shown.is_none());
 }
 
 #[test]
@@ -322,7 +348,8 @@ fn a_notice_before_the_reply_begins_goes_above_it() {
         }),
     );
     let kinds: Vec<String> = s
-        .chat.entries
+        .chat
+        .entries
         .iter()
         .map(|e| match &e.kind {
             EntryKind::User { text, .. } => format!("user {text}"),

@@ -411,7 +411,10 @@ fn the_overlay_closes_when_its_call_leaves_the_queue() {
             call_id: "c1".into(),
         }),
     );
-    assert!(s.overlay.view_all().is_none(), "the call ran: nothing left to show");
+    assert!(
+        s.overlay.view_all().is_none(),
+        "the call ran: nothing left to show"
+    );
 }
 
 #[test]

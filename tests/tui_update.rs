@@ -33,7 +33,9 @@ fn enter_sends_and_the_turn_starts() {
     );
     assert!(s.composer.area.is_empty());
     assert!(s.is_running());
-    assert!(matches!(&s.chat.entries[0].kind, EntryKind::User { text: t, .. } if t == "hello there"));
+    assert!(
+        matches!(&s.chat.entries[0].kind, EntryKind::User { text: t, .. } if t == "hello there")
+    );
     assert!(
         matches!(&s.chat.entries[1].kind, EntryKind::Assistant(a) if a.status == ReplyStatus::Streaming)
     );
@@ -250,7 +252,13 @@ fn scrolled_up_view_stays_put_and_marks_new_output() {
         &mut s,
         Msg::Key(KeyEvent::new(KeyCode::Home, KeyModifiers::CONTROL)),
     );
-    assert_eq!(s.view.scroll, Scroll::Anchored { entry: s.chat.entries[0].id, line: 0 });
+    assert_eq!(
+        s.view.scroll,
+        Scroll::Anchored {
+            entry: s.chat.entries[0].id,
+            line: 0
+        }
+    );
     for _ in 0..200 {
         update(&mut s, key(KeyCode::PageDown));
     }
@@ -325,7 +333,8 @@ fn stream_events_build_the_reply_and_errors_become_cards() {
         matches!(&s.chat.entries.last().unwrap().kind, EntryKind::Error { message, .. } if message.contains("cannot reach"))
     );
     assert!(
-        !s.chat.entries
+        !s.chat
+            .entries
             .iter()
             .any(|e| matches!(&e.kind, EntryKind::Assistant(a) if a.content.is_empty())),
         "an empty reply is removed"
@@ -536,4 +545,64 @@ fn a_streaming_write_is_recomputed_at_most_every_50_ms_and_a_huge_one_is_summari
         }
         other => panic!("not summarised: {other:?}"),
     }
+}
+
+#[test]
+fn a_notice_inserted_above_the_reply_keeps_the_view_and_the_stream_in_place() {
+    let mut s = state();
+    s.view.size = (80, 24);
+    for i in 0..20 {
+        send_text(&mut s, &format!("question {i}"));
+        update(
+            &mut s,
+            agent(AgentEvent::Stream {
+                turn: i + 1,
+                event: StreamEvent::Content {
+                    text: format!("answer {i}\n\nsecond paragraph"),
+                },
+            }),
+        );
+        finish(&mut s, i + 1);
+    }
+    send_text(&mut s, "one more");
+    update(&mut s, key(KeyCode::PageUp));
+    update(&mut s, key(KeyCode::PageUp));
+    let held = s.view.scroll;
+    let before = render_text(&s, 80, 24);
+    // the agent attaches files: a notice goes above the reply that has not begun
+    update(
+        &mut s,
+        agent(AgentEvent::Notice {
+            text: "attached src/main.rs".into(),
+        }),
+    );
+    assert_eq!(
+        s.view.scroll, held,
+        "the anchor names an entry, not a position"
+    );
+    let text = |screen: &str| screen.lines().take(19).collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        text(&render_text(&s, 80, 24)),
+        text(&before),
+        "the view did not move"
+    );
+    assert!(
+        s.view.unseen_below,
+        "the notice is new output below the view"
+    );
+    update(
+        &mut s,
+        agent(AgentEvent::Stream {
+            turn: 21,
+            event: StreamEvent::Content {
+                text: "the streamed reply".into(),
+            },
+        }),
+    );
+    let n = s.chat.entries.len();
+    assert!(matches!(&s.chat.entries[n - 2].kind, EntryKind::Notice(t) if t.contains("attached")));
+    assert!(
+        matches!(&s.chat.entries[n - 1].kind, EntryKind::Assistant(a) if a.content == "the streamed reply"),
+        "the reply streams into its own entry, below the notice"
+    );
 }

@@ -85,15 +85,14 @@ mod tests {
                         id: "c1".into(),
                         name: "write_file".into(),
                         arguments: r#"{"path":"a.txt","content":"x"}"#.into(),
-                        mended: None,
                         result: Some((ToolResultKind::Done, "wrote a.txt".into())),
+                        ..PastTool::default()
                     },
                     PastTool {
                         id: "c2".into(),
                         name: "shell".into(),
                         arguments: "not json".into(),
-                        mended: None,
-                        result: None,
+                        ..PastTool::default()
                     },
                 ],
             },

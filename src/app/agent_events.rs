@@ -303,11 +303,9 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
     }
     if s.turn().is_some_and(|t| t.entry.is_none()) {
         // the next model response of this turn, after its tool calls ran
-        let id = s
-            .chat
-            .push(EntryKind::Assistant(Assistant::streaming(
-                s.server.model.clone(),
-            )));
+        let id = s.chat.push(EntryKind::Assistant(Assistant::streaming(
+            s.server.model.clone(),
+        )));
         if let Some(t) = s.turn_mut() {
             t.entry = Some(id);
         }
@@ -442,10 +440,7 @@ fn set_card_changes(s: &mut State, call_id: &str, changes: &[ProposedChange]) {
 
 fn dequeue(s: &mut State, call_id: &str) {
     s.queue.items.retain(|q| q.request.call_id != call_id);
-    if s.queue.input
-        .as_ref()
-        .is_some_and(|i| i.call_id == call_id)
-    {
+    if s.queue.input.as_ref().is_some_and(|i| i.call_id == call_id) {
         s.queue.input = None;
     }
     s.queue_changed();

@@ -62,7 +62,8 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
         KeyCode::Char('Y') => {
             // a dangerous command is approved on its own, with `y`, never in a batch
             let all: Vec<(String, Decision)> = s
-                .queue.items
+                .queue
+                .items
                 .iter()
                 .filter(|q| q.request.danger.is_none())
                 .map(|q| (q.request.call_id.clone(), super::diffs::approval(q)))
@@ -203,7 +204,8 @@ pub fn edited(
 }
 
 fn ids(s: &State) -> Vec<String> {
-    s.queue.items
+    s.queue
+        .items
         .iter()
         .map(|q| q.request.call_id.clone())
         .collect()

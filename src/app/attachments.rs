@@ -133,7 +133,8 @@ pub fn clipboard_text(s: &mut State, text: &str) {
 }
 
 fn insert(s: &mut State, text: &str) {
-    s.composer.area
+    s.composer
+        .area
         .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
 }
 

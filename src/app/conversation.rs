@@ -150,7 +150,6 @@ impl Entry {
     }
 }
 
-
 /// The chat's entries, oldest first.
 #[derive(Debug, Default)]
 pub struct Conversation {
@@ -243,7 +242,9 @@ impl Conversation {
 
     /// The newest change a tool call made.
     pub fn last_changes(&self) -> Option<&[ProposedChange]> {
-        self.cards_with_changes().next().map(|c| c.changes.as_slice())
+        self.cards_with_changes()
+            .next()
+            .map(|c| c.changes.as_slice())
     }
 
     /// The text of the newest reply that has any.

@@ -213,7 +213,8 @@ pub fn on_stream(s: &mut State, turn: u64, ev: &StreamEvent) {
         }
         StreamEvent::ToolCallArgs { index, fragment } => {
             if let Some(call) = s
-                .diff.live
+                .diff
+                .live
                 .as_mut()
                 .filter(|c| c.turn == turn && c.index == *index)
             {
@@ -229,7 +230,8 @@ pub fn on_stream(s: &mut State, turn: u64, ev: &StreamEvent) {
 /// The agent read the file a live call is about.
 pub fn on_base(s: &mut State, turn: u64, index: usize, text: Result<Option<String>, String>) {
     if let Some(call) = s
-        .diff.live
+        .diff
+        .live
         .as_mut()
         .filter(|c| c.turn == turn && c.index == index)
     {

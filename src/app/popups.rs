@@ -75,7 +75,8 @@ fn picker_key(s: &mut State, key: &KeyEvent, _cmds: &mut Vec<Command>) -> bool {
         }
         KeyCode::Tab | KeyCode::Enter if !key.modifiers.contains(KeyModifiers::SHIFT) => {
             let chosen = s
-                .composer.file_index
+                .composer
+                .file_index
                 .as_deref()
                 .and_then(|paths| picker.selected_path(paths))
                 .map(str::to_owned);

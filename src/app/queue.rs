@@ -35,7 +35,6 @@ pub struct ApprovalInput {
     pub text: TextArea<'static>,
 }
 
-
 /// Calls waiting for the user, oldest first.
 #[derive(Default)]
 pub struct ApprovalQueue {

@@ -62,9 +62,9 @@ pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u
                             Some((ToolResultKind::Rejected, sum)) => ToolState::Rejected(sum),
                             None => ToolState::Failed("did not finish (the session ended)".into()),
                         },
-                        changes: Vec::new(),
+                        changes: t.changes,
                         edited: false,
-                        undone: false,
+                        undone: t.undone,
                     })
                     .collect(),
                 status: ReplyStatus::Done,

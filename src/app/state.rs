@@ -457,4 +457,3 @@ impl State {
         self.chat.get_mut(id)
     }
 }
-

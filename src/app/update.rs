@@ -44,8 +44,12 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
         Msg::Paste(text) => attachments::pasted(s, text, &mut cmds),
         Msg::PasteChecked { text, image } => attachments::paste_checked(s, text, image),
         Msg::Mouse(m) => match m.kind {
-            MouseEventKind::ScrollUp if s.overlay.view_all().is_some() => super::view_all::scroll(s, -3),
-            MouseEventKind::ScrollDown if s.overlay.view_all().is_some() => super::view_all::scroll(s, 3),
+            MouseEventKind::ScrollUp if s.overlay.view_all().is_some() => {
+                super::view_all::scroll(s, -3)
+            }
+            MouseEventKind::ScrollDown if s.overlay.view_all().is_some() => {
+                super::view_all::scroll(s, 3)
+            }
             MouseEventKind::ScrollUp => scroll::up(s, 3),
             MouseEventKind::ScrollDown => scroll::down(s, 3),
             _ => return cmds,
@@ -233,7 +237,9 @@ fn main_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
         {
             return scroll::top(s);
         }
-        KeyCode::End if key.modifiers.contains(KeyModifiers::CONTROL) || s.view.focus == Focus::Chat => {
+        KeyCode::End
+            if key.modifiers.contains(KeyModifiers::CONTROL) || s.view.focus == Focus::Chat =>
+        {
             return scroll::bottom(s);
         }
         _ => {}
@@ -357,7 +363,8 @@ fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             }
         }
         KeyCode::Down
-            if s.composer.area.cursor().0 + 1 >= s.composer.area.lines().len() && s.composer.history.is_walking() =>
+            if s.composer.area.cursor().0 + 1 >= s.composer.area.lines().len()
+                && s.composer.history.is_walking() =>
         {
             if let Some(text) = s.composer.history.newer() {
                 set_composer(s, &text, true);
@@ -390,7 +397,10 @@ fn send(s: &mut State, cmds: &mut Vec<Command>) {
         return;
     }
     // typed while a reply streams: sent when the turn ends (Esc puts it back)
-    if s.turn().is_some() && s.composer.attachments.is_empty() && !text.trim_start().starts_with('!') {
+    if s.turn().is_some()
+        && s.composer.attachments.is_empty()
+        && !text.trim_start().starts_with('!')
+    {
         s.composer.history.push(&text);
         cmds.push(Command::SaveHistory(text.clone()));
         s.composer.queued = Some(match s.composer.queued.take() {
@@ -454,11 +464,9 @@ pub fn start_turn(s: &mut State, text: String, shown: Option<String>, cmds: &mut
         text: shown.unwrap_or_else(|| text.clone()),
         images,
     });
-    let reply = s
-        .chat
-        .push(EntryKind::Assistant(Assistant::streaming(
-            s.server.model.clone(),
-        )));
+    let reply = s.chat.push(EntryKind::Assistant(Assistant::streaming(
+        s.server.model.clone(),
+    )));
     let id = s.next_turn;
     s.next_turn += 1;
     s.activity = Activity::Turn(RunningTurn {

@@ -76,7 +76,8 @@ pub fn key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             // decide from here: the call shown is the one decided
             if let Overlay::ViewAll(v) = std::mem::take(&mut s.overlay)
                 && let Some(i) = s
-                    .queue.items
+                    .queue
+                    .items
                     .iter()
                     .position(|q| q.request.call_id == v.call_id)
             {

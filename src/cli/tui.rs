@@ -4,12 +4,12 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use cove::agent::{self, AgentSettings};
-use cove::event_loop::{self, Channels};
 use cove::app::history::{self, InputHistory};
 use cove::app::image_jobs::ImageSettings;
 use cove::app::state::State;
 use cove::config::Loaded;
 use cove::config::theme::{load_theme, user_theme_dir};
+use cove::event_loop::{self, Channels};
 use cove::protocol::ServerStatus;
 use cove::vision::encode::ImageLimits;
 
@@ -227,7 +227,8 @@ pub fn run(
         Err(_) if cove::term::terminal_gone() => 129,
         Ok(state) => {
             let turns = state
-                .chat.entries
+                .chat
+                .entries
                 .iter()
                 .filter(|e| matches!(e.kind, cove::app::state::EntryKind::User { .. }))
                 .count();
@@ -239,11 +240,7 @@ pub fn run(
                 "cove: session {session_id} ended · {turns} turn{} · {} file{} changed{}",
                 if turns == 1 { "" } else { "s" },
                 changed,
-                if changed == 1 {
-                    ""
-                } else {
-                    "s"
-                },
+                if changed == 1 { "" } else { "s" },
                 if turns > 0 {
                     " · `cove --continue` resumes it"
                 } else {

@@ -68,6 +68,11 @@ pub fn replay(
         ..Resumed::default()
     };
     let mut open: Vec<Change> = Vec::new();
+    // the changes of the call running now (journaled before its result), and the calls
+    // with changes of the open undo step, and of each step
+    let mut call_changes: Vec<Change> = Vec::new();
+    let mut step_calls: Vec<String> = Vec::new();
+    let mut undo_calls: Vec<Vec<String>> = Vec::new();
     for r in it {
         match r {
             Record::Start { .. } => s.warnings.push("a second start record was ignored".into()),
@@ -118,7 +123,7 @@ pub fn replay(
                                 name: c.name.clone(),
                                 arguments: c.arguments.clone(),
                                 mended: c.mended(),
-                                result: None,
+                                ..PastTool::default()
                             })
                             .collect(),
                     }),
@@ -139,14 +144,17 @@ pub fn replay(
                     "rejected" => ToolResultKind::Rejected,
                     _ => ToolResultKind::Failed,
                 };
-                let card = s.transcript.iter_mut().rev().find_map(|t| match t {
-                    TranscriptItem::Assistant { tools, .. } => {
-                        tools.iter_mut().find(|c| c.id == call_id)
-                    }
-                    _ => None,
-                });
+                let card = past_tool(&mut s.transcript, &call_id);
+                let changes = shown_changes(&call_changes);
+                call_changes.clear();
+                if !changes.is_empty() {
+                    step_calls.push(call_id.clone());
+                }
                 match card {
-                    Some(c) => c.result = Some((kind, summary)),
+                    Some(c) => {
+                        c.result = Some((kind, summary));
+                        c.changes = changes;
+                    }
                     // a call refused before it reached the conversation
                     None => s.transcript.push(TranscriptItem::Assistant {
                         model: String::new(),
@@ -156,8 +164,9 @@ pub fn replay(
                             id: call_id,
                             name,
                             arguments,
-                            mended: None,
                             result: Some((kind, summary)),
+                            changes,
+                            ..PastTool::default()
                         }],
                     }),
                 }
@@ -168,15 +177,26 @@ pub fn replay(
                 if !s.base.iter().any(|(p, _)| *p == path) {
                     s.base.push((path.clone(), old.clone()));
                 }
+                call_changes.push(Change {
+                    path: path.clone(),
+                    old: old.clone(),
+                    new: new.clone(),
+                });
                 open.push(Change { path, old, new });
             }
             Record::TurnEnd { .. } => {
                 if !open.is_empty() {
                     s.undo.push(std::mem::take(&mut open));
+                    undo_calls.push(std::mem::take(&mut step_calls));
                 }
             }
             Record::Undo => {
                 s.undo.pop();
+                for id in undo_calls.pop().unwrap_or_default() {
+                    if let Some(c) = past_tool(&mut s.transcript, &id) {
+                        c.undone = true;
+                    }
+                }
             }
             Record::Note { text } => s.note = (!text.is_empty()).then_some(text),
             Record::Git { summary } => s.git = summary,
@@ -218,6 +238,38 @@ pub fn replay(
     answer_dangling_calls(&mut s.messages);
     answer_dangling_users(&mut s.messages);
     Ok(s)
+}
+
+/// The past call `id`, newest first.
+fn past_tool<'a>(transcript: &'a mut [TranscriptItem], id: &str) -> Option<&'a mut PastTool> {
+    transcript.iter_mut().rev().find_map(|t| match t {
+        TranscriptItem::Assistant { tools, .. } => tools.iter_mut().find(|c| c.id == id),
+        _ => None,
+    })
+}
+
+/// A call's changes as the transcript shows them: text files up to `PAST_CHANGE_MAX` a
+/// side (a binary or huge file stays in the journal only).
+fn shown_changes(changes: &[Change]) -> Vec<crate::protocol::ProposedChange> {
+    let text = |b: &Option<std::sync::Arc<[u8]>>| -> Option<Option<std::sync::Arc<str>>> {
+        match b {
+            None => Some(None),
+            Some(bytes) if bytes.len() <= crate::protocol::PAST_CHANGE_MAX => {
+                std::str::from_utf8(bytes).ok().map(|t| Some(t.into()))
+            }
+            Some(_) => None,
+        }
+    };
+    changes
+        .iter()
+        .filter_map(|c| {
+            Some(crate::protocol::ProposedChange {
+                path: c.path.clone(),
+                old: text(&c.old)?,
+                new: text(&c.new)?,
+            })
+        })
+        .collect()
 }
 
 /// A crash between a tool call and its result leaves a call without an answer, which
@@ -334,5 +386,73 @@ mod tests {
         assert_eq!(r.turns, 3);
         // the transcript shows what happened: no placeholders there
         assert_eq!(r.transcript.len(), 4);
+    }
+
+    #[test]
+    fn past_calls_carry_their_changes_and_undo_marks_them() {
+        let call = |id: &str| ToolCall {
+            id: id.into(),
+            name: "write_file".into(),
+            arguments: "{}".into(),
+            ..ToolCall::default()
+        };
+        let change = |path: &str, new: &[u8]| Record::Change {
+            turn: 1,
+            path: path.into(),
+            old: None,
+            new: Some(Blob::of(&std::sync::Arc::from(new))),
+        };
+        let tool = |id: &str| Record::Tool {
+            turn: 1,
+            call_id: id.into(),
+            name: "write_file".into(),
+            arguments: "{}".into(),
+            kind: "done".into(),
+            summary: "wrote".into(),
+        };
+        let records = vec![
+            Record::Start {
+                version: 1,
+                id: "s".into(),
+                workspace: "/w".into(),
+                started: 0,
+                system_prompt: "sys".into(),
+                git: None,
+            },
+            msg(1, Message::user("one")),
+            msg(1, Message::assistant("", vec![call("c1"), call("c2")])),
+            change("a.txt", b"hello\n"),
+            tool("c1"),
+            // binary: in the journal for undo, not shown again
+            change("b.bin", &[0xff, 0xfe, 0]),
+            tool("c2"),
+            Record::TurnEnd { turn: 1 },
+            msg(2, Message::user("two")),
+            msg(2, Message::assistant("", vec![call("c3")])),
+            change("c.txt", b"c\n"),
+            tool("c3"),
+            Record::TurnEnd { turn: 2 },
+            Record::Undo,
+        ];
+        let r = replay(records, "/s.jsonl".into(), vec![]).unwrap();
+        let tools: Vec<&PastTool> = r
+            .transcript
+            .iter()
+            .filter_map(|t| match t {
+                TranscriptItem::Assistant { tools, .. } => Some(tools.iter()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(tools.len(), 3);
+        assert_eq!(tools[0].changes.len(), 1);
+        assert_eq!(tools[0].changes[0].path, "a.txt");
+        assert_eq!(tools[0].changes[0].new.as_deref(), Some("hello\n"));
+        assert!(tools[0].changes[0].old.is_none());
+        assert!(tools[1].changes.is_empty(), "binary changes are not shown");
+        assert!(!tools[0].undone && !tools[1].undone);
+        assert_eq!(tools[2].changes[0].path, "c.txt");
+        assert!(tools[2].undone, "the undone step's call is marked");
+        assert_eq!(r.undo.len(), 1);
     }
 }

@@ -67,7 +67,8 @@ fn human_size(bytes: usize) -> String {
 }
 
 pub fn entry_height(s: &State, index: usize, width: u16) -> usize {
-    s.chat.entries
+    s.chat
+        .entries
         .get(index)
         .map(|e| entry_lines(e, width, s).len())
         .unwrap_or(0)

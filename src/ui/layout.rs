@@ -21,7 +21,8 @@ enum Moment {
 }
 
 fn moment(s: &State) -> Moment {
-    let change = s.diff.live.is_some() || s.selected_approval().is_some_and(|q| !q.files.is_empty());
+    let change =
+        s.diff.live.is_some() || s.selected_approval().is_some_and(|q| !q.files.is_empty());
     if change {
         Moment::Change
     } else if s.queue.items.is_empty()

@@ -184,7 +184,8 @@ pub(super) fn warning_style(s: &State, serious: bool) -> Style {
 pub fn render_tabs(f: &mut Frame, area: Rect, s: &State) {
     let c = &s.theme.colors;
     let tab = |name: &str, which: Focus| {
-        let active = s.view.main_tab == which || (which == Focus::Chat && s.view.main_tab == Focus::Input);
+        let active =
+            s.view.main_tab == which || (which == Focus::Chat && s.view.main_tab == Focus::Input);
         if active {
             Span::styled(
                 format!(" {name} "),

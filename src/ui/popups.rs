@@ -13,7 +13,11 @@ use crate::app::state::State;
 /// Draws whichever composer popup is open, just above `composer`.
 pub fn render(f: &mut Frame, screen: Rect, composer: Rect, s: &State) {
     if let Some(picker) = &s.composer.file_picker {
-        let paths: &[String] = s.composer.file_index.as_deref().map_or(&[], |v| v.as_slice());
+        let paths: &[String] = s
+            .composer
+            .file_index
+            .as_deref()
+            .map_or(&[], |v| v.as_slice());
         let rows = picker.total_matches().clamp(1, PICKER_ROWS) as u16;
         let area = above(screen, composer, rows + 2, 90);
         super::file_picker::render(f, area, picker, paths, &s.theme, s.composer.indexing);

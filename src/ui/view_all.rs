@@ -39,7 +39,12 @@ pub fn render(f: &mut Frame, screen: Rect, s: &State) {
     let Some(v) = s.overlay.view_all() else {
         return;
     };
-    let Some(q) = s.queue.items.iter().find(|q| q.request.call_id == v.call_id) else {
+    let Some(q) = s
+        .queue
+        .items
+        .iter()
+        .find(|q| q.request.call_id == v.call_id)
+    else {
         return;
     };
     let c = &s.theme.colors;
