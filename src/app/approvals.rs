@@ -3,24 +3,25 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::{CursorMove, TextArea};
 
+use super::keymap::Action;
 use super::msg::Command;
 use super::state::*;
 use crate::protocol::{ApprovalKind, Decision, Op};
 
-/// Handles a key while the queue has focus; false when the key is not the queue's.
-pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool {
-    if key.modifiers.contains(KeyModifiers::CONTROL) || key.modifiers.contains(KeyModifiers::ALT) {
-        return false;
-    }
+/// A decision key on the queue (or on the diff pane, or the "everything" view, while
+/// calls wait): it decides the selected call, the one on screen.
+pub fn queue_action(s: &mut State, action: Action, cmds: &mut Vec<Command>) {
     let Some(selected) = s.selected_approval().cloned() else {
-        return false;
+        return;
     };
-    match key.code {
-        KeyCode::Char('y') => super::diffs::approve_selected(s, cmds),
-        KeyCode::Char(' ' | ']' | '[' | 's' | 'z') => {
-            super::diffs::diff_key(s, &key);
-        }
-        KeyCode::Char('a') => match &selected.request.session_prefix {
+    let from_diff = s.view.focus == Focus::Diff && s.overlay.view_all().is_none();
+    match action {
+        Action::Approve => super::diffs::approve_selected(s, cmds),
+        // the diff pane rejects at once; the queue asks for an optional reason
+        Action::Reject if from_diff => super::diffs::reject_selected(s, cmds),
+        Action::Reject => open_input(s, InputMode::Reason, &selected.request.call_id, ""),
+        Action::ViewAll => super::view_all::open(s),
+        Action::AllowSession => match &selected.request.session_prefix {
             // a command: the user sees, and may narrow, the prefix that will stop asking
             Some(p) if matches!(selected.request.kind, ApprovalKind::Command(_)) => {
                 open_input(s, InputMode::Prefix, &selected.request.call_id, p);
@@ -38,9 +39,7 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
                 ));
             }
         },
-        KeyCode::Char('n') => open_input(s, InputMode::Reason, &selected.request.call_id, ""),
-        KeyCode::Char('v') => super::view_all::open(s),
-        KeyCode::Char('e') if s.editor && editable_in_editor(&selected) => {
+        Action::Edit if s.editor && editable_in_editor(&selected) => {
             let change = &selected.request.changes[0];
             let name = change
                 .path
@@ -54,12 +53,12 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
                 content: change.new.as_deref().unwrap_or_default().to_owned(),
             });
         }
-        KeyCode::Char('e') => {
+        Action::Edit => {
             // the command line of a command, else the arguments (the agent prepared both)
             let initial = selected.request.edit_text.clone();
             open_input(s, InputMode::Edit, &selected.request.call_id, &initial);
         }
-        KeyCode::Char('Y') => {
+        Action::ApproveAll => {
             // a dangerous command is approved on its own, with `y`, never in a batch
             let all: Vec<(String, Decision)> = s
                 .queue
@@ -73,33 +72,31 @@ pub fn queue_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) -> bool 
                 decide(s, cmds, &id, decision);
             }
             if left > 0 {
-                s.flash(format!(
-                    "{left} dangerous call{} left: decide {} one by one (y / n)",
+                let text = s.keymap.expand(&format!(
+                    "{left} dangerous call{} left: decide {} one by one ({{approve}} / {{reject}})",
                     if left == 1 { "" } else { "s" },
                     if left == 1 { "it" } else { "them" }
                 ));
+                s.flash(text);
             }
         }
-        KeyCode::Char('N') => {
+        Action::RejectAll => {
             for id in ids(s) {
                 decide(s, cmds, &id, Decision::Reject { reason: None });
             }
         }
-        KeyCode::Char('j') | KeyCode::Down => {
-            s.queue.selected = (s.queue.selected + 1).min(s.queue.items.len() - 1);
-            s.diff.cursor = 0;
-        }
-        KeyCode::Char('k') | KeyCode::Up => {
-            s.queue.selected = s.queue.selected.saturating_sub(1);
-            s.diff.cursor = 0;
-        }
-        // not a quit key while something waits for a decision
-        KeyCode::Char('q') => {
-            s.flash("Decide the queued calls first (y/n), or Esc to stop the turn")
-        }
-        _ => return false,
+        _ => {}
     }
-    true
+}
+
+/// Up / Down on the queue: the selection moves, the diff starts at its first hunk.
+pub fn move_selection(s: &mut State, down: bool) {
+    s.queue.selected = if down {
+        (s.queue.selected + 1).min(s.queue.items.len().saturating_sub(1))
+    } else {
+        s.queue.selected.saturating_sub(1)
+    };
+    s.diff.cursor = 0;
 }
 
 /// Keys while typing a rejection reason or editing arguments.

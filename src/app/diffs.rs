@@ -2,8 +2,7 @@
 //! hunks of each queued call with the user's hunk choices, the last change made, and the
 //! keys that move between hunks and take or leave them.
 
-use crossterm::event::{KeyCode, KeyEvent};
-
+use super::keymap::Action;
 use super::msg::Command;
 use super::state::*;
 use crate::domain::live_edit::{LiveView, previews, view};
@@ -265,16 +264,11 @@ pub fn hunk_ids(q: &Queued) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Diff keys (in the diff pane, and in the queue): Space takes/leaves the hunk under the
-/// cursor, `]`/`[` move between hunks, `s` switches unified / side by side. False when the
-/// key is not one of them.
-pub fn diff_key(s: &mut State, key: &KeyEvent) -> bool {
-    if !key.modifiers.is_empty() && key.code != KeyCode::Char(']') && key.code != KeyCode::Char('[')
-    {
-        return false;
-    }
-    match key.code {
-        KeyCode::Enter => {
+/// Diff actions (in the diff pane, and in the queue): take or leave the hunk under the
+/// cursor, move between hunks, unified / side by side, zoom, more context.
+pub fn diff_action(s: &mut State, action: Action) {
+    match action {
+        Action::ExpandDiff => {
             s.diff.expanded = !s.diff.expanded;
             s.flash(if s.diff.expanded {
                 "Diff: 15 more lines around each hunk (Enter to collapse)"
@@ -282,55 +276,56 @@ pub fn diff_key(s: &mut State, key: &KeyEvent) -> bool {
                 "Diff: 3 lines of context (Enter to expand)"
             });
         }
-        KeyCode::Char('z') => {
+        Action::Zoom => {
             s.diff.zoomed = !s.diff.zoomed;
             if s.diff.zoomed {
                 s.view.focus = Focus::Diff;
             }
         }
-        KeyCode::Char('s') => {
+        Action::SideBySide => {
             s.diff.side_by_side = !s.diff.side_by_side;
-            s.flash(if s.diff.side_by_side {
-                "Diff: side by side (s for unified)"
+            let text = s.keymap.expand(if s.diff.side_by_side {
+                "Diff: side by side ({side_by_side} for unified)"
             } else {
-                "Diff: unified (s for side by side)"
+                "Diff: unified ({side_by_side} for side by side)"
             });
+            s.flash(text);
         }
-        KeyCode::Char(']') | KeyCode::Char('[') => {
+        Action::NextHunk | Action::PrevHunk => {
             let n = s.selected_approval().map_or(0, |q| hunk_ids(q).len());
             if n == 0 {
-                return true;
+                return;
             }
             s.diff.scroll = 0;
-            s.diff.cursor = if key.code == KeyCode::Char(']') {
+            s.diff.cursor = if action == Action::NextHunk {
                 (s.diff.cursor + 1).min(n - 1)
             } else {
                 s.diff.cursor.saturating_sub(1)
             };
         }
-        KeyCode::Char(' ') => {
+        Action::ToggleHunk => {
             let cursor = s.diff.cursor;
             let i = s.queue.selected;
             let Some(q) = s.queue.items.get_mut(i) else {
-                return true;
+                return;
             };
             let ids = hunk_ids(q);
             let Some(&(f, h)) = ids.get(cursor) else {
-                return true;
+                return;
             };
             if let Some(d) = q.declined.get_mut(f).and_then(|v| v.get_mut(h)) {
                 *d = !*d;
             }
             let left = q.declined.iter().flatten().filter(|d| **d).count();
             let total = ids.len();
-            s.flash(format!(
-                "{} of {total} hunks taken · y applies them · Space toggles · ]/[ move",
+            let text = s.keymap.expand(&format!(
+                "{} of {total} hunks taken · {{approve}} applies them · {{toggle_hunk}} toggles · {{next_hunk}}/{{prev_hunk}} move",
                 total - left
             ));
+            s.flash(text);
         }
-        _ => return false,
+        _ => {}
     }
-    true
 }
 
 /// `y` on a call: the hunks the user left out, if any, go with the approval.

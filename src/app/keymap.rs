@@ -1,8 +1,9 @@
-//! Remappable keys (`[keys]` in the config): a user's binding for an action is turned
-//! into the action's default key before `update` handles it, so the handlers keep one
-//! set of keys. A default key whose action was bound elsewhere does nothing. Plain
-//! characters are only translated where they act (the approval queue, the diff pane),
-//! never while text is typed.
+//! Keys are actions. `KeyMap::resolve` turns a key, where it arrives, into an [`Action`]
+//! (the user's `[keys]` bindings first, then the defaults); `update` matches actions, and
+//! only text entry (the composer, a reason, edited arguments, the overlays' lists) sees
+//! raw keys. A default key whose action the user moved elsewhere does nothing. Every
+//! hint, the help overlay and the status lines name keys through [`KeyMap::expand`] from
+//! the same table, so a rebinding shows everywhere and a new action touches one place.
 
 use std::collections::BTreeMap;
 
@@ -11,8 +12,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 /// Where an action's keys work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scope {
-    /// Everywhere (keys with modifiers, function keys, Enter, Esc).
+    /// Everywhere on the panes and the composer; while text is typed, keys that edit text
+    /// (characters, arrows, Home/End, Backspace, Delete) are the text's, not actions.
     Global,
+    /// The diff pane has focus.
+    DiffPane,
     /// The approval queue has focus and holds calls.
     Queue,
     /// The queue or the diff pane has focus while calls wait (y / n decide from both).
@@ -48,10 +52,26 @@ pub enum Action {
     PrevHunk,
     SideBySide,
     Zoom,
+    /// More of the file around each hunk (the diff pane).
+    ExpandDiff,
+    FocusNext,
+    FocusPrev,
+    /// A line up: the chat scrolls, the queue's selection moves.
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// `d`: the change of a tool card, newest first.
+    NextCard,
+    /// Back to the composer from a pane.
+    ToInput,
+    /// `q` on a pane.
+    QuitPane,
 }
 
-/// One remappable action: its config name, where it works, its default keys (the first
-/// is what a binding becomes).
+/// One action: its config name, where it works, its default keys.
 struct ActionDef {
     action: Action,
     name: &'static str,
@@ -73,8 +93,16 @@ const fn def(
     }
 }
 
-/// Every remappable action, once: the keymap, the help overlay and every hint read this.
+/// Every action, once: the keymap, the help overlay and every hint read this. Narrower
+/// scopes come first, so a key means what the focused pane makes of it (Enter in the diff
+/// pane shows more context; elsewhere it sends or returns to the composer).
 const ACTIONS: &[ActionDef] = &[
+    def(
+        Action::ExpandDiff,
+        "expand_diff",
+        Scope::DiffPane,
+        &["enter"],
+    ),
     def(Action::Send, "send", Scope::Global, &["enter"]),
     def(
         Action::Newline,
@@ -108,6 +136,39 @@ const ACTIONS: &[ActionDef] = &[
     def(Action::PrevHunk, "prev_hunk", Scope::Diff, &["["]),
     def(Action::SideBySide, "side_by_side", Scope::Diff, &["s"]),
     def(Action::Zoom, "zoom", Scope::Diff, &["z"]),
+    def(Action::FocusNext, "focus_next", Scope::Global, &["tab"]),
+    def(
+        Action::FocusPrev,
+        "focus_prev",
+        Scope::Global,
+        &["shift+tab"],
+    ),
+    def(Action::Up, "up", Scope::Global, &["up", "k"]),
+    def(Action::Down, "down", Scope::Global, &["down", "j"]),
+    def(Action::PageUp, "page_up", Scope::Global, &["pageup"]),
+    def(Action::PageDown, "page_down", Scope::Global, &["pagedown"]),
+    def(Action::Top, "top", Scope::Global, &["ctrl+home", "home"]),
+    def(
+        Action::Bottom,
+        "bottom",
+        Scope::Global,
+        &["ctrl+end", "end"],
+    ),
+    def(Action::NextCard, "next_change", Scope::Global, &["d"]),
+    def(Action::ToInput, "to_input", Scope::Global, &["i"]),
+    def(Action::QuitPane, "quit_pane", Scope::Global, &["q"]),
+];
+
+/// Global actions that only act on a pane (never while typing): a plain character may
+/// be bound to them.
+const PANE_ONLY: &[Action] = &[
+    Action::Up,
+    Action::Down,
+    Action::Top,
+    Action::Bottom,
+    Action::NextCard,
+    Action::ToInput,
+    Action::QuitPane,
 ];
 
 fn def_of(action: Action) -> &'static ActionDef {
@@ -250,30 +311,6 @@ impl KeySpec {
         }
     }
 
-    fn event(&self) -> KeyEvent {
-        let mut m = KeyModifiers::NONE;
-        if self.ctrl {
-            m |= KeyModifiers::CONTROL;
-        }
-        if self.alt {
-            m |= KeyModifiers::ALT;
-        }
-        let code = match self.code {
-            // a plain shifted letter is reported upper-case
-            KeyCode::Char(c) if self.shift && !self.ctrl && !self.alt => {
-                KeyCode::Char(c.to_ascii_uppercase())
-            }
-            c => c,
-        };
-        if self.shift || matches!(code, KeyCode::Char(c) if c.is_ascii_uppercase()) {
-            m |= KeyModifiers::SHIFT;
-        }
-        if code == KeyCode::BackTab {
-            m |= KeyModifiers::SHIFT;
-        }
-        KeyEvent::new(code, m)
-    }
-
     /// How a hint names the key: `y`, `Y`, `Space`, `Ctrl+Y`, `Shift+Enter`, `F1`.
     pub fn label(&self) -> String {
         let mut out = String::new();
@@ -316,17 +353,46 @@ impl KeySpec {
     fn is_text(&self) -> bool {
         matches!(self.code, KeyCode::Char(_)) && !self.ctrl && !self.alt
     }
+
+    /// A key that edits or moves in text (a character, an arrow, Home/End, Backspace,
+    /// Delete, without ctrl/alt): while text is typed it is the text's.
+    fn edits_text(&self) -> bool {
+        !self.ctrl
+            && !self.alt
+            && matches!(
+                self.code,
+                KeyCode::Char(_)
+                    | KeyCode::Up
+                    | KeyCode::Down
+                    | KeyCode::Left
+                    | KeyCode::Right
+                    | KeyCode::Home
+                    | KeyCode::End
+                    | KeyCode::Backspace
+                    | KeyCode::Delete
+            )
+    }
 }
 
-/// The user's bindings, ready to translate keys.
+/// The user's bindings, ready to resolve keys.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KeyMap {
-    /// (scope, the user's key, the action's default key)
-    bound: Vec<(Scope, KeySpec, KeySpec)>,
+    /// The keys the user gave each rebound action.
+    bound: Vec<(Action, Vec<KeySpec>)>,
     /// Default keys of actions the user moved elsewhere: they do nothing now.
     freed: Vec<(Scope, KeySpec)>,
     /// The keys the user gave each rebound action, as hints name them.
     labels: Vec<(Action, Vec<String>)>,
+}
+
+/// What a key is, where it arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolved {
+    Action(Action),
+    /// The default key of an action the user moved elsewhere: nothing.
+    Freed,
+    /// No action: text entry, or nothing.
+    Raw,
 }
 
 /// Where the key arrives.
@@ -344,6 +410,23 @@ pub struct KeyContext {
     pub diff: bool,
     /// Calls wait for a decision.
     pub pending: bool,
+}
+
+impl KeyContext {
+    fn applies(&self, scope: Scope) -> bool {
+        match scope {
+            Scope::Global => true,
+            Scope::DiffPane => self.diff && !self.typing,
+            Scope::Queue => self.queue && !self.typing,
+            Scope::Decide => (self.queue || (self.diff && self.pending)) && !self.typing,
+            Scope::Diff => (self.diff || self.queue) && !self.typing,
+        }
+    }
+
+    /// `spec` can act here (while typing, text keys are the text's).
+    fn allows(&self, spec: &KeySpec) -> bool {
+        !(self.typing && spec.edits_text())
+    }
 }
 
 impl KeyMap {
@@ -364,12 +447,10 @@ impl KeyMap {
                     action_names().join(", ")
                 ));
             };
-            let default =
-                KeySpec::parse(defaults[0]).map_err(|e| format!("[keys] {action}: {e}"))?;
             let mut user = Vec::new();
             for spec in specs {
                 let k = KeySpec::parse(spec).map_err(|e| format!("[keys] {action}: {e}"))?;
-                if *scope == Scope::Global && k.is_text() {
+                if *scope == Scope::Global && k.is_text() && !PANE_ONLY.contains(which) {
                     return Err(format!(
                         "[keys] {action}: `{spec}` is a plain character, which would be typed into the input; use a key with ctrl or alt, or a function key"
                     ));
@@ -384,8 +465,7 @@ impl KeyMap {
             }
             map.labels
                 .push((*which, user.iter().map(KeySpec::label).collect()));
-            map.bound
-                .extend(user.into_iter().map(|u| (*scope, u, default)));
+            map.bound.push((*which, user));
         }
         Ok(map)
     }
@@ -439,36 +519,41 @@ impl KeyMap {
         out
     }
 
-    /// The key `update` should handle for `key`: itself, an action's default key, or
-    /// `None` when the key was freed (its action lives elsewhere now).
-    pub fn translate(&self, key: KeyEvent, cx: KeyContext) -> Option<KeyEvent> {
-        if self.bound.is_empty() && self.freed.is_empty() {
-            return Some(key);
-        }
+    /// What `key` means where it arrived: the user's bindings first (over every scope
+    /// that applies), then the defaults of actions the user did not rebind, narrow scopes
+    /// first. Modal layers (help, the session list, a reason being typed) take raw keys.
+    pub fn resolve(&self, key: &KeyEvent, cx: KeyContext) -> Resolved {
         if cx.modal {
-            return Some(key);
+            return Resolved::Raw;
         }
-        let applies = |scope: Scope, spec: &KeySpec| match scope {
-            Scope::Global => !(cx.typing && spec.is_text()),
-            Scope::Queue => cx.queue && !cx.typing,
-            Scope::Decide => (cx.queue || (cx.diff && cx.pending)) && !cx.typing,
-            Scope::Diff => (cx.diff || cx.queue) && !cx.typing,
-        };
-        if let Some((_, _, default)) = self
-            .bound
-            .iter()
-            .find(|(scope, user, _)| applies(*scope, user) && user.matches(&key))
-        {
-            return Some(default.event());
+        for d in ACTIONS.iter().filter(|d| cx.applies(d.scope)) {
+            if let Some((_, user)) = self.bound.iter().find(|(a, _)| *a == d.action)
+                && user.iter().any(|u| cx.allows(u) && u.matches(key))
+            {
+                return Resolved::Action(d.action);
+            }
+        }
+        for d in ACTIONS.iter().filter(|d| cx.applies(d.scope)) {
+            if self.is_bound(d.action) {
+                continue;
+            }
+            let hit = d
+                .keys
+                .iter()
+                .filter_map(|k| KeySpec::parse(k).ok())
+                .any(|k| cx.allows(&k) && k.matches(key));
+            if hit {
+                return Resolved::Action(d.action);
+            }
         }
         if self
             .freed
             .iter()
-            .any(|(scope, d)| applies(*scope, d) && d.matches(&key))
+            .any(|(scope, d)| cx.applies(*scope) && cx.allows(d) && d.matches(key))
         {
-            return None;
+            return Resolved::Freed;
         }
-        Some(key)
+        Resolved::Raw
     }
 }
 
@@ -530,18 +615,85 @@ mod tests {
         modal: false,
     };
 
+    const DIFF: KeyContext = KeyContext {
+        typing: false,
+        queue: false,
+        pending: false,
+        diff: true,
+        modal: false,
+    };
+    const CHAT: KeyContext = KeyContext {
+        typing: false,
+        queue: false,
+        pending: false,
+        diff: false,
+        modal: false,
+    };
+
     #[test]
-    fn a_binding_becomes_the_default_key_and_the_old_one_is_freed() {
+    fn a_binding_resolves_to_its_action_and_the_old_key_is_freed() {
+        use Resolved::*;
         let m = map(&[("copy_reply", &["ctrl+k"]), ("approve", &["o"])]).unwrap();
         let ctrl = |c| k(KeyCode::Char(c), KeyModifiers::CONTROL);
-        assert_eq!(m.translate(ctrl('k'), TYPING), Some(ctrl('y')));
-        assert_eq!(m.translate(ctrl('y'), TYPING), None);
+        assert_eq!(
+            m.resolve(&ctrl('k'), TYPING),
+            Action(super::Action::CopyReply)
+        );
+        assert_eq!(m.resolve(&ctrl('y'), TYPING), Freed);
         let plain = |c| k(KeyCode::Char(c), KeyModifiers::NONE);
-        assert_eq!(m.translate(plain('o'), QUEUE), Some(plain('y')));
-        assert_eq!(m.translate(plain('y'), QUEUE), None);
-        // typing is never translated
-        assert_eq!(m.translate(plain('o'), TYPING), Some(plain('o')));
-        assert_eq!(m.translate(plain('y'), TYPING), Some(plain('y')));
+        assert_eq!(
+            m.resolve(&plain('o'), QUEUE),
+            Action(super::Action::Approve)
+        );
+        assert_eq!(m.resolve(&plain('y'), QUEUE), Freed);
+        // typed text is the text's
+        assert_eq!(m.resolve(&plain('o'), TYPING), Raw);
+        assert_eq!(m.resolve(&plain('y'), TYPING), Raw);
+        assert_eq!(m.resolve(&plain('k'), TYPING), Raw);
+        assert_eq!(m.resolve(&k(KeyCode::Up, KeyModifiers::NONE), TYPING), Raw);
+        // a modal layer takes raw keys
+        let modal = KeyContext {
+            modal: true,
+            ..QUEUE
+        };
+        assert_eq!(m.resolve(&plain('o'), modal), Raw);
+    }
+
+    #[test]
+    fn a_key_means_what_the_focused_pane_makes_of_it() {
+        use Resolved::*;
+        let m = KeyMap::default();
+        let enter = k(KeyCode::Enter, KeyModifiers::NONE);
+        assert_eq!(m.resolve(&enter, DIFF), Action(super::Action::ExpandDiff));
+        assert_eq!(m.resolve(&enter, TYPING), Action(super::Action::Send));
+        assert_eq!(m.resolve(&enter, CHAT), Action(super::Action::Send));
+        let plain = |c| k(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(
+            m.resolve(&plain('y'), CHAT),
+            Raw,
+            "nothing waits: y is nothing"
+        );
+        assert_eq!(
+            m.resolve(&plain('y'), QUEUE),
+            Action(super::Action::Approve)
+        );
+        assert_eq!(m.resolve(&plain('k'), CHAT), Action(super::Action::Up));
+        assert_eq!(m.resolve(&plain('z'), DIFF), Action(super::Action::Zoom));
+        assert_eq!(m.resolve(&plain('z'), CHAT), Raw);
+        let pg = k(KeyCode::PageUp, KeyModifiers::NONE);
+        assert_eq!(m.resolve(&pg, TYPING), Action(super::Action::PageUp));
+        // a user's key wins over another action's default
+        let m = map(&[("approve", &["d"])]).unwrap();
+        assert_eq!(
+            m.resolve(&plain('d'), QUEUE),
+            Action(super::Action::Approve)
+        );
+        assert_eq!(
+            m.resolve(&plain('d'), CHAT),
+            Action(super::Action::NextCard)
+        );
+        // pane-only actions take plain characters; the others refuse them
+        assert!(map(&[("up", &["w"])]).is_ok());
     }
 
     #[test]
@@ -575,8 +727,14 @@ mod tests {
     fn swapped_keys_and_errors() {
         let m = map(&[("approve", &["n"]), ("reject", &["y"])]).unwrap();
         let plain = |c| k(KeyCode::Char(c), KeyModifiers::NONE);
-        assert_eq!(m.translate(plain('n'), QUEUE), Some(plain('y')));
-        assert_eq!(m.translate(plain('y'), QUEUE), Some(plain('n')));
+        assert_eq!(
+            m.resolve(&plain('n'), QUEUE),
+            Resolved::Action(Action::Approve)
+        );
+        assert_eq!(
+            m.resolve(&plain('y'), QUEUE),
+            Resolved::Action(Action::Reject)
+        );
         let e = map(&[("aprove", &["o"])]).unwrap_err();
         assert!(
             e.contains("unknown action `aprove`") && e.contains("approve"),

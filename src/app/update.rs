@@ -7,6 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 use ratatui_textarea::CursorMove;
 
 use super::attachments;
+use super::keymap::{Action, KeyContext, Resolved};
 use super::msg::{Command, Msg};
 use super::scroll;
 use super::state::*;
@@ -15,31 +16,7 @@ use crate::protocol::Op;
 pub fn update(s: &mut State, msg: Msg) -> Vec<Command> {
     let mut cmds = Vec::new();
     match msg {
-        Msg::Key(key) if key.kind != KeyEventKind::Release => {
-            // Esc always closes the "everything" view, wherever interrupt is bound
-            if s.overlay.view_all().is_some()
-                && key.code == KeyCode::Esc
-                && key.modifiers.is_empty()
-            {
-                s.overlay = Overlay::None;
-                s.dirty = true;
-                return cmds;
-            }
-            let cx = super::keymap::KeyContext {
-                typing: s.view.focus == Focus::Input && s.overlay.view_all().is_none(),
-                // the "everything" view is not modal: the queue's keys decide from it
-                modal: !matches!(s.layer(), Layer::Main | Layer::ViewAll),
-                queue: (s.view.focus == Focus::Approvals || s.overlay.view_all().is_some())
-                    && !s.queue.items.is_empty(),
-                diff: s.view.focus == Focus::Diff,
-                pending: !s.queue.items.is_empty(),
-            };
-            match s.keymap.translate(key, cx) {
-                Some(key) => on_key(s, key, &mut cmds),
-                // the key's action was bound to another key
-                None => return cmds,
-            }
-        }
+        Msg::Key(key) if key.kind != KeyEventKind::Release => on_key(s, key, &mut cmds),
         Msg::Key(_) => return cmds,
         Msg::Paste(text) => attachments::pasted(s, text, &mut cmds),
         Msg::PasteChecked { text, image } => attachments::paste_checked(s, text, image),
@@ -103,19 +80,42 @@ fn ctrl(key: &KeyEvent, c: char) -> bool {
     key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(c)
 }
 
+/// Where a key arrives, for the keymap.
+fn key_context(s: &State) -> KeyContext {
+    let layer = s.layer();
+    KeyContext {
+        typing: s.view.focus == Focus::Input && layer != Layer::ViewAll,
+        // the "everything" view, the popups and a paste offer are not modal: the actions
+        // work from them (the popups and the offer see raw keys first)
+        modal: matches!(layer, Layer::Help | Layer::Sessions | Layer::ApprovalInput),
+        queue: (s.view.focus == Focus::Approvals || layer == Layer::ViewAll) && !s.queue.is_empty(),
+        diff: s.view.focus == Focus::Diff && layer != Layer::ViewAll,
+        pending: !s.queue.is_empty(),
+    }
+}
+
 fn on_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
+    let resolved = s.keymap.resolve(&key, key_context(s));
     match s.layer() {
         Layer::Help => help_key(s, key, cmds),
         Layer::Sessions => super::sessions::on_key(s, key, cmds),
-        Layer::ViewAll if !ctrl(&key, 'c') => super::view_all::key(s, key, cmds),
-        Layer::ViewAll => {
-            // Ctrl+C closes it and does what it does everywhere
-            s.overlay = Overlay::None;
-            main_key(s, key, cmds);
-        }
         Layer::ApprovalInput => super::approvals::input_key(s, key, cmds),
+        // Esc always closes the "everything" view, wherever interrupt is bound
+        Layer::ViewAll if key.code == KeyCode::Esc && key.modifiers.is_empty() => {
+            s.overlay = Overlay::None;
+        }
+        Layer::ViewAll => match resolved {
+            Resolved::Action(Action::Quit) => {
+                // Ctrl+C closes it and does what it does everywhere
+                s.overlay = Overlay::None;
+                main_key(s, key, resolved, cmds);
+            }
+            Resolved::Action(a) => super::view_all::action(s, a, cmds),
+            Resolved::Freed => {}
+            Resolved::Raw => super::view_all::raw_key(s, key),
+        },
         Layer::PasteOffer if attachments::offer_key(s, &key, cmds) => {}
-        Layer::PasteOffer | Layer::Popup | Layer::Main => main_key(s, key, cmds),
+        Layer::PasteOffer | Layer::Popup | Layer::Main => main_key(s, key, resolved, cmds),
     }
 }
 
@@ -137,45 +137,46 @@ fn help_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
 }
 
 /// Keys for the panes, the composer and its popups.
-fn main_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
-    if s.view.focus == Focus::Approvals
-        && !s.queue.items.is_empty()
-        && super::approvals::queue_key(s, key, cmds)
-    {
+fn main_key(s: &mut State, key: KeyEvent, resolved: Resolved, cmds: &mut Vec<Command>) {
+    // an open popup sees raw keys first (its list, Tab, Enter, Esc)
+    if s.view.focus == Focus::Input && super::popups::key(s, &key, cmds) {
         return;
     }
-    if ctrl(&key, 'c') {
-        if s.can_interrupt() {
-            interrupt(s, cmds);
-        } else if s
-            .quit_armed_at
-            .is_some_and(|at| s.now.duration_since(at) < QUIT_WINDOW)
-        {
-            quit(s, cmds);
-        } else {
-            if !s.composer.area.is_empty() {
-                clear_composer(s);
-            }
-            s.quit_armed_at = Some(s.now);
-            s.flash("Press Ctrl+C again to quit");
-        }
-        return;
+    match resolved {
+        Resolved::Action(a) => on_action(s, a, cmds),
+        Resolved::Freed => {}
+        Resolved::Raw => raw_key(s, key, cmds),
     }
+}
+
+/// What an action does on the panes and the composer. The one place each action's rule
+/// lives; the keys that lead here are the keymap's business.
+fn on_action(s: &mut State, action: Action, cmds: &mut Vec<Command>) {
     // `q` twice within the window quits while something runs (one `q` could be a slip)
     let q_armed = s
         .quit_armed_at
         .take()
         .is_some_and(|at| s.now.duration_since(at) < QUIT_WINDOW);
-    if s.view.focus == Focus::Input && super::popups::key(s, &key, cmds) {
-        return;
-    }
-    match key.code {
-        KeyCode::Esc if s.diff.zoomed => {
-            s.diff.zoomed = false;
-            return;
+    let pane = s.view.focus != Focus::Input;
+    let waiting = !s.queue.is_empty();
+    match action {
+        Action::Quit => {
+            if s.can_interrupt() {
+                interrupt(s, cmds);
+            } else if q_armed {
+                quit(s, cmds);
+            } else {
+                if !s.composer.area.is_empty() {
+                    clear_composer(s);
+                }
+                s.quit_armed_at = Some(s.now);
+                s.flash("Press Ctrl+C again to quit");
+            }
         }
-        KeyCode::Esc => {
-            if s.taking_screenshot {
+        Action::Interrupt => {
+            if s.diff.zoomed {
+                s.diff.zoomed = false;
+            } else if s.taking_screenshot {
                 s.taking_screenshot = false;
                 cmds.push(Command::StopScreenshot);
                 s.flash("Screenshot cancelled");
@@ -188,17 +189,9 @@ fn main_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             } else {
                 s.view.focus = Focus::Input;
             }
-            return;
         }
-        KeyCode::F(1) => {
-            s.overlay = Overlay::help();
-            return;
-        }
-        KeyCode::Char('?') if s.view.focus != Focus::Input || s.composer.area.is_empty() => {
-            s.overlay = Overlay::help();
-            return;
-        }
-        KeyCode::F(2) => {
+        Action::Help => s.overlay = Overlay::help(),
+        Action::MouseCapture => {
             s.view.mouse_capture = !s.view.mouse_capture;
             cmds.push(Command::SetMouseCapture(s.view.mouse_capture));
             s.flash(if s.view.mouse_capture {
@@ -206,125 +199,118 @@ fn main_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             } else {
                 "Mouse capture off: select text with the mouse (F2 to scroll with the wheel again)"
             });
-            return;
         }
-        KeyCode::Tab => {
-            s.view.focus = s.view.focus.next();
+        Action::FocusNext | Action::FocusPrev => {
+            s.view.focus = if action == Action::FocusNext {
+                s.view.focus.next()
+            } else {
+                s.view.focus.next().next().next()
+            };
             if s.view.focus != Focus::Input {
                 s.view.main_tab = s.view.focus;
             }
-            return;
         }
-        KeyCode::BackTab => {
-            s.view.focus = s.view.focus.next().next().next();
-            if s.view.focus != Focus::Input {
-                s.view.main_tab = s.view.focus;
-            }
-            return;
-        }
-        KeyCode::PageUp if s.view.focus == Focus::Diff => {
+        Action::PageUp if s.view.focus == Focus::Diff => {
             s.diff.scroll = s.diff.scroll.saturating_sub(10);
-            return;
         }
-        KeyCode::PageDown if s.view.focus == Focus::Diff => {
+        Action::PageDown if s.view.focus == Focus::Diff => {
             s.diff.scroll = s.diff.scroll.saturating_add(10);
-            return;
         }
-        KeyCode::PageUp => return scroll::up(s, scroll::page(s)),
-        KeyCode::PageDown => return scroll::down(s, scroll::page(s)),
-        KeyCode::Home
-            if key.modifiers.contains(KeyModifiers::CONTROL) || s.view.focus == Focus::Chat =>
-        {
-            return scroll::top(s);
+        Action::PageUp => scroll::up(s, scroll::page(s)),
+        Action::PageDown => scroll::down(s, scroll::page(s)),
+        Action::Top => scroll::top(s),
+        Action::Bottom => scroll::bottom(s),
+        Action::Up | Action::Down if s.view.focus == Focus::Approvals && waiting => {
+            super::approvals::move_selection(s, action == Action::Down);
         }
-        KeyCode::End
-            if key.modifiers.contains(KeyModifiers::CONTROL) || s.view.focus == Focus::Chat =>
-        {
-            return scroll::bottom(s);
+        Action::Up if s.view.focus == Focus::Diff => {
+            s.diff.scroll = s.diff.scroll.saturating_sub(1);
         }
-        _ => {}
-    }
-    if ctrl(&key, 't') {
-        s.view.reasoning_expanded = !s.view.reasoning_expanded;
-        return;
-    }
-    if ctrl(&key, 'o') {
-        s.view.details_expanded = !s.view.details_expanded;
-        return;
-    }
-    if ctrl(&key, 'y') {
-        match last_reply(s) {
+        Action::Down if s.view.focus == Focus::Diff => {
+            s.diff.scroll = s.diff.scroll.saturating_add(1);
+        }
+        Action::Up => scroll::up(s, 1),
+        Action::Down => scroll::down(s, 1),
+        Action::Reasoning => s.view.reasoning_expanded = !s.view.reasoning_expanded,
+        Action::Details => s.view.details_expanded = !s.view.details_expanded,
+        Action::CopyReply => match last_reply(s) {
             Some(text) => {
                 cmds.push(Command::Copy(text));
                 s.flash("Copied the last reply");
             }
             None => s.flash("No reply to copy yet"),
-        }
-        return;
-    }
-    if key.modifiers.contains(KeyModifiers::ALT) && key.code == KeyCode::Char('y') {
-        match last_reply(s).and_then(|t| last_code_block(&t)) {
+        },
+        Action::CopyCode => match last_reply(s).and_then(|t| last_code_block(&t)) {
             Some(code) => {
                 cmds.push(Command::Copy(code));
                 s.flash("Copied the last code block");
             }
             None => s.flash("No code block in the last reply"),
+        },
+        Action::Paste => cmds.push(Command::ReadClipboard),
+        Action::Send if pane => s.view.focus = Focus::Input,
+        Action::Send => send(s, cmds),
+        Action::Newline if !pane => {
+            s.composer.area.insert_newline();
         }
+        Action::Newline => {}
+        Action::ToInput => s.view.focus = Focus::Input,
+        Action::NextCard if matches!(s.view.focus, Focus::Chat | Focus::Diff) => {
+            super::diffs::next_card(s)
+        }
+        Action::NextCard => {}
+        Action::QuitPane if s.view.focus == Focus::Approvals && waiting => {
+            // not a quit key while something waits for a decision
+            s.flash("Decide the queued calls first (y/n), or Esc to stop the turn")
+        }
+        Action::QuitPane => {
+            if s.is_running() && !q_armed {
+                s.quit_armed_at = Some(s.now);
+                s.flash("Still working: q again stops it and quits");
+            } else {
+                quit(s, cmds);
+            }
+        }
+        Action::Approve
+        | Action::Reject
+        | Action::AllowSession
+        | Action::Edit
+        | Action::ApproveAll
+        | Action::RejectAll
+        | Action::ViewAll => super::approvals::queue_action(s, action, cmds),
+        Action::ToggleHunk
+        | Action::NextHunk
+        | Action::PrevHunk
+        | Action::SideBySide
+        | Action::Zoom
+        | Action::ExpandDiff => super::diffs::diff_action(s, action),
+    }
+}
+
+/// A key no action claims: text for the composer; on a pane, a character starts typing.
+fn raw_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
+    // `?` on an empty input (or a pane) is help, as in most terminal tools
+    if key.code == KeyCode::Char('?')
+        && key.modifiers.difference(KeyModifiers::SHIFT).is_empty()
+        && (s.view.focus != Focus::Input || s.composer.area.is_empty())
+    {
+        s.overlay = Overlay::help();
         return;
     }
-    if s.view.focus == Focus::Diff && key.modifiers.is_empty() {
-        if super::diffs::diff_key(s, &key) {
-            return;
-        }
-        match key.code {
-            KeyCode::Char('y') if !s.queue.items.is_empty() => {
-                return super::diffs::approve_selected(s, cmds);
-            }
-            KeyCode::Char('n') if !s.queue.items.is_empty() => {
-                return super::diffs::reject_selected(s, cmds);
-            }
-            KeyCode::Char('v') if !s.queue.items.is_empty() => {
-                return super::view_all::open(s);
-            }
-            _ => {}
-        }
+    if s.view.focus == Focus::Input {
+        return input_key(s, key, cmds);
     }
-    match s.view.focus {
-        Focus::Input => input_key(s, key, cmds),
-        Focus::Chat | Focus::Diff | Focus::Approvals => match key.code {
-            KeyCode::Char('q') if key.modifiers.is_empty() => {
-                if s.is_running() && !q_armed {
-                    s.quit_armed_at = Some(s.now);
-                    s.flash("Still working: q again stops it and quits");
-                } else {
-                    quit(s, cmds);
-                }
-            }
-            KeyCode::Up | KeyCode::Char('k') if s.view.focus == Focus::Chat => scroll::up(s, 1),
-            KeyCode::Char('d') if s.view.focus != Focus::Approvals => super::diffs::next_card(s),
-            KeyCode::Down | KeyCode::Char('j') if s.view.focus == Focus::Chat => scroll::down(s, 1),
-            KeyCode::Enter | KeyCode::Char('i') => s.view.focus = Focus::Input,
-            KeyCode::Char(c)
-                if !key.modifiers.contains(KeyModifiers::CONTROL)
-                    && !key.modifiers.contains(KeyModifiers::ALT) =>
-            {
-                s.view.focus = Focus::Input;
-                s.composer.area.insert_char(c);
-            }
-            _ => {}
-        },
+    if let KeyCode::Char(c) = key.code
+        && !key.modifiers.contains(KeyModifiers::CONTROL)
+        && !key.modifiers.contains(KeyModifiers::ALT)
+    {
+        s.view.focus = Focus::Input;
+        s.composer.area.insert_char(c);
+        super::popups::after_edit(s, cmds);
     }
 }
 
 fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
-    let newline = (key.code == KeyCode::Enter
-        && (key.modifiers.contains(KeyModifiers::SHIFT)
-            || key.modifiers.contains(KeyModifiers::ALT)))
-        || ctrl(&key, 'j');
-    if newline {
-        s.composer.area.insert_newline();
-        return;
-    }
     // as in a shell: Ctrl+U to the start of the line, Ctrl+W a word back, Ctrl+A / Ctrl+E
     // start / end, Ctrl+K to the end
     if key.modifiers == KeyModifiers::CONTROL {
@@ -347,15 +333,10 @@ fn input_key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
             return;
         }
     }
-    if ctrl(&key, 'v') {
-        cmds.push(Command::ReadClipboard);
-        return;
-    }
     if key.code == KeyCode::Backspace && attachments::remove_last(s) {
         return;
     }
     match key.code {
-        KeyCode::Enter => send(s, cmds),
         KeyCode::Up if s.composer.area.cursor().0 == 0 => {
             let current = s.composer_text();
             if let Some(text) = s.composer.history.older(&current) {

@@ -5,9 +5,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::text::Line;
 
+use super::keymap::Action;
 use super::msg::Command;
 use super::state::*;
 
@@ -59,20 +60,23 @@ pub fn scroll(s: &mut State, by: isize) {
     v.scroll = v.scroll.saturating_add_signed(by).min(max);
 }
 
-/// A key while the overlay is open.
-pub fn key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
-    let plain = !key.modifiers.contains(KeyModifiers::CONTROL)
-        && !key.modifiers.contains(KeyModifiers::ALT);
+/// An action while the overlay is open: it scrolls, closes, or decides the call shown.
+pub fn action(s: &mut State, action: Action, cmds: &mut Vec<Command>) {
     let page = page(s).max(1) as isize;
-    match key.code {
-        KeyCode::Esc | KeyCode::Char('v') if plain => s.overlay = Overlay::None,
-        KeyCode::Up | KeyCode::Char('k') if plain => scroll(s, -1),
-        KeyCode::Down | KeyCode::Char('j') if plain => scroll(s, 1),
-        KeyCode::PageUp => scroll(s, -page),
-        KeyCode::PageDown => scroll(s, page),
-        KeyCode::Home | KeyCode::Char('g') => scroll(s, isize::MIN),
-        KeyCode::End | KeyCode::Char('G') => scroll(s, isize::MAX),
-        KeyCode::Char('y' | 'n' | 'a' | 'e' | 'Y' | 'N') if plain => {
+    match action {
+        Action::Interrupt | Action::ViewAll => s.overlay = Overlay::None,
+        Action::Up => scroll(s, -1),
+        Action::Down => scroll(s, 1),
+        Action::PageUp => scroll(s, -page),
+        Action::PageDown => scroll(s, page),
+        Action::Top => scroll(s, isize::MIN),
+        Action::Bottom => scroll(s, isize::MAX),
+        Action::Approve
+        | Action::Reject
+        | Action::AllowSession
+        | Action::Edit
+        | Action::ApproveAll
+        | Action::RejectAll => {
             // decide from here: the call shown is the one decided
             if let Overlay::ViewAll(v) = std::mem::take(&mut s.overlay)
                 && let Some(i) = s
@@ -85,9 +89,18 @@ pub fn key(s: &mut State, key: KeyEvent, cmds: &mut Vec<Command>) {
                     s.queue.selected = i;
                     s.diff.cursor = 0;
                 }
-                super::approvals::queue_key(s, key, cmds);
+                super::approvals::queue_action(s, action, cmds);
             }
         }
+        _ => {}
+    }
+}
+
+/// Keys no action claims: `g` / `G` as in a pager.
+pub fn raw_key(s: &mut State, key: KeyEvent) {
+    match key.code {
+        KeyCode::Char('g') => scroll(s, isize::MIN),
+        KeyCode::Char('G') => scroll(s, isize::MAX),
         _ => {}
     }
 }

@@ -6,6 +6,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
+use crate::app::diffs::PaneShows;
 pub use crate::app::state::WIDE;
 use crate::app::state::{Focus, State};
 
@@ -21,8 +22,8 @@ enum Moment {
 }
 
 fn moment(s: &State) -> Moment {
-    let change =
-        s.diff.live.is_some() || s.selected_approval().is_some_and(|q| !q.files.is_empty());
+    // what the diff pane shows decides: a change being written or waiting comes first
+    let change = matches!(s.pane_shows(), PaneShows::Change(_) | PaneShows::Live(_));
     if change {
         Moment::Change
     } else if s.queue.items.is_empty()
