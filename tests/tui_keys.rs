@@ -27,6 +27,9 @@ fn rebound() -> KeyMap {
         ("prev_hunk", "<"),
         ("side_by_side", "S"),
         ("copy_reply", "ctrl+k"),
+        ("next_change", "D"),
+        ("focus_next", "f6"),
+        ("quit_pane", "ctrl+q"),
     ];
     let keys: BTreeMap<String, Vec<String>> = pairs
         .iter()
@@ -149,6 +152,9 @@ fn every_hint_follows_a_rebinding() {
         ("x", "reject it"),
         ("Ctrl+K", "copy the last reply"),
         ("t", "take / leave the hunk"),
+        ("F6 / Shift+Tab", "cycle focus"),
+        ("D (chat)", "the change of a tool call"),
+        ("Ctrl+Q", "quit (when the input is not focused)"),
     ] {
         assert!(
             // the key column starts right after the overlay's border
@@ -167,4 +173,13 @@ fn every_hint_follows_a_rebinding() {
             decision: Decision::Approve
         })]
     );
+    // navigation is in the table too: the rebound key acts, the default does nothing
+    let before = s.view.focus;
+    update(&mut s, key(KeyCode::Tab));
+    assert_eq!(s.view.focus, before, "Tab was moved to F6");
+    update(&mut s, key(KeyCode::F(6)));
+    assert_ne!(s.view.focus, before, "F6 cycles focus");
+    s.view.focus = Focus::Chat;
+    update(&mut s, key(KeyCode::Char('q')));
+    assert!(!s.should_quit, "q was moved to Ctrl+Q");
 }

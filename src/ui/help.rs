@@ -22,7 +22,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "interrupt; on an idle session clear the input, twice within 2 s quit",
     ),
     (
-        "Tab / Shift+Tab",
+        "{focus_next} / {focus_prev}",
         "cycle focus: chat, diff, approvals, input",
     ),
     (
@@ -37,12 +37,12 @@ pub const KEYS: &[(&str, &str)] = &[
         "!command",
         "run a shell command yourself; the output goes to the model with your next message",
     ),
-    ("PgUp / PgDn", "scroll the chat by a page"),
+    ("{page_up} / {page_down}", "scroll the chat by a page"),
     (
-        "Home / End",
-        "top / bottom of the chat (chat focused, or with Ctrl)",
+        "{top} / {bottom}",
+        "top / bottom of the chat (Home / End on a pane)",
     ),
-    ("Up / Down · j / k", "scroll by a line (chat focused)"),
+    ("{up} / {down}", "scroll by a line (chat focused)"),
     ("mouse wheel", "scroll the chat"),
     (
         "{mouse_capture}",
@@ -58,7 +58,8 @@ pub const KEYS: &[(&str, &str)] = &[
         "{details}",
         "show / hide tool calls' raw arguments, as the model sent them",
     ),
-    ("q", "quit (when the input is not focused)"),
+    ("{to_input}", "back to the input from a pane"),
+    ("{quit_pane}", "quit (when the input is not focused)"),
     (
         "? · {help}",
         "this help (? when the input is empty); j/k/PgUp/PgDn scroll, any other key closes it",
@@ -88,7 +89,7 @@ pub const APPROVAL_KEYS: &[(&str, &str)] = &[
         "{view_all}",
         "everything the selected call will run or write, wrapped, blanks and invisible characters shown (the queue warns when some of it is off screen); ↑↓ PgUp/PgDn scroll, {approve}/{reject} decide, Esc or {view_all} closes",
     ),
-    ("j / k", "select the next / previous call"),
+    ("{down} / {up}", "select the next / previous call"),
 ];
 
 /// Keys of the diff pane (hunk keys also work in the approval queue).
@@ -101,7 +102,7 @@ pub const DIFF_KEYS: &[(&str, &str)] = &[
     ),
     ("{reject}", "reject the change"),
     (
-        "e",
+        "{edit}",
         "open the proposed file in $VISUAL / $EDITOR; what you save is written",
     ),
     ("{side_by_side}", "unified / side by side"),
@@ -109,10 +110,13 @@ pub const DIFF_KEYS: &[(&str, &str)] = &[
         "{zoom}",
         "the diff alone over the whole screen; {zoom} or Esc returns",
     ),
-    ("Enter", "more of the file around each hunk"),
-    ("PgUp / PgDn", "scroll a shown diff"),
+    ("{expand_diff}", "more of the file around each hunk"),
     (
-        "d (chat)",
+        "{page_up} / {page_down} · {up} / {down}",
+        "scroll a shown diff",
+    ),
+    (
+        "{next_change} (chat)",
         "the change of a tool call, newest first; Esc closes",
     ),
 ];
