@@ -121,7 +121,7 @@ fn text(buf: &Buffer) -> String {
 fn joined(buf: &Buffer) -> String {
     text(buf)
         .lines()
-        .map(|l| l.trim_matches(|c| c == ' ' || c == '│'))
+        .map(|l| l.trim_matches(|c| c == ' ' || c == '│' || c == '┃'))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -130,7 +130,7 @@ fn joined(buf: &Buffer) -> String {
 fn squeezed(buf: &Buffer) -> String {
     text(buf)
         .chars()
-        .filter(|c| !matches!(c, ' ' | '\n' | '·' | '│' | '┆'))
+        .filter(|c| !matches!(c, ' ' | '\n' | '·' | '│' | '┃' | '┆'))
         .collect()
 }
 

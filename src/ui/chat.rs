@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthChar;
 
 use super::markdown::render_markdown;
@@ -291,18 +291,7 @@ pub fn wrap_plain(text: &str, width: usize, style: Style, prefix: &str) -> Vec<L
 pub fn render(f: &mut Frame, area: Rect, s: &State) {
     let c = &s.theme.colors;
     let focused = s.view.focus == Focus::Chat;
-    let border = if focused { c.border_focused } else { c.border };
-    let mut block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(s.theme.style(border))
-        .title(Span::styled(
-            " chat ",
-            if focused {
-                s.theme.style(c.accent).add_modifier(Modifier::BOLD)
-            } else {
-                s.theme.style(c.dim)
-            },
-        ));
+    let mut block = super::panes::pane_block(" chat ".to_owned(), focused, s);
     if s.view.unseen_below {
         block = block.title_bottom(
             Line::from(Span::styled(

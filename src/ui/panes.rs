@@ -4,16 +4,22 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
 use super::chat::wrap_plain;
 use crate::app::state::{Focus, InputMode, Queued, State};
 
-/// A bordered pane whose border and title show whether it has focus.
+/// A bordered pane whose border and title show whether it has focus: a heavy border
+/// (visible in every theme, `NO_COLOR` included) and the focus colours.
 pub(super) fn pane_block<'a>(title: String, focused: bool, s: &State) -> Block<'a> {
     let c = &s.theme.colors;
     Block::default()
         .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
         .border_style(
             s.theme
                 .style(if focused { c.border_focused } else { c.border }),
