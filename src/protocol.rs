@@ -393,12 +393,14 @@ pub enum AgentEvent {
     /// The agent was busy with other work (a turn, a command, compaction) and did not do
     /// `op` (`Op::name`); `turn` is the op's own turn id, when it has one.
     Busy { op: String, turn: Option<u64> },
-    /// A tool call ended: its one-line result and the changes it made.
+    /// A tool call ended: its one-line result, what it gave the model (bounded for
+    /// display and safe for a terminal: `domain::output::bounded`) and the changes it made.
     ToolFinished {
         turn: u64,
         call_id: String,
         kind: ToolResultKind,
         summary: String,
+        output: String,
         changes: Vec<ProposedChange>,
     },
 }
@@ -562,15 +564,20 @@ pub enum TranscriptItem {
 }
 
 /// A tool call of a past reply.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PastTool {
     pub id: String,
     pub name: String,
+    /// The arguments that ran: the user's when they edited the call (`edited`).
     pub arguments: String,
+    /// The user edited the arguments before approving.
+    pub edited: bool,
     /// "recovered from text", "repaired JSON: …" (see `ToolCall::mended`).
     pub mended: Option<String>,
     /// `None`: the session ended before it finished.
     pub result: Option<(ToolResultKind, String)>,
+    /// What the call gave the model, bounded as `AgentEvent::ToolFinished::output`.
+    pub output: String,
 }
 
 /// One session of the workspace, as `cove sessions` and the picker show it.

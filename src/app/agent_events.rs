@@ -167,6 +167,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             call_id,
             kind,
             summary,
+            output,
             changes,
         } => {
             if !is_current(s, turn) {
@@ -180,6 +181,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             };
             set_card(s, &call_id, state);
             set_card_changes(s, &call_id, &changes);
+            set_card_output(s, &call_id, output);
             record_changes(s, changes);
         }
         AgentEvent::TurnDone { turn, outcome } => {
@@ -331,6 +333,7 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
             arguments: String::new(),
             mended: None,
             edited: false,
+            output: String::new(),
             state: ToolState::Streaming,
         }),
         StreamEvent::ToolCallArgs { index, fragment } => {
@@ -378,6 +381,7 @@ fn finish_entry(s: &mut State, o: &TurnOutcome) {
                 arguments: t.arguments.clone(),
                 mended: t.mended.clone(),
                 edited: false,
+                output: String::new(),
                 state: ToolState::Proposed,
             })
             .collect();
@@ -435,6 +439,18 @@ fn set_card_changes(s: &mut State, call_id: &str, changes: &[ProposedChange]) {
             && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
         {
             card.changes = changes.to_vec();
+            return;
+        }
+    }
+}
+
+fn set_card_output(s: &mut State, call_id: &str, output: String) {
+    for entry in s.transcript.iter_mut().rev() {
+        if let EntryKind::Assistant(a) = &mut entry.kind
+            && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
+        {
+            card.output = output;
+            entry.touch();
             return;
         }
     }

@@ -63,7 +63,8 @@ pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u
                             None => ToolState::Failed("did not finish (the session ended)".into()),
                         },
                         changes: Vec::new(),
-                        edited: false,
+                        edited: t.edited,
+                        output: t.output,
                     })
                     .collect(),
                 status: ReplyStatus::Done,

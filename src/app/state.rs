@@ -99,6 +99,8 @@ pub struct ToolCard {
     pub changes: Vec<crate::protocol::ProposedChange>,
     /// The user edited the arguments (`e`) before approving: `arguments` holds what ran.
     pub edited: bool,
+    /// What the call gave the model, bounded and safe to show (`ToolFinished::output`).
+    pub output: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -68,6 +68,8 @@ pub fn replay(
         ..Resumed::default()
     };
     let mut open: Vec<Change> = Vec::new();
+    // tool results not yet matched with their call's `tool` record (id, text)
+    let mut results: Vec<(String, String)> = Vec::new();
     for r in it {
         match r {
             Record::Start { .. } => s.warnings.push("a second start record was ignored".into()),
@@ -118,11 +120,17 @@ pub fn replay(
                                 name: c.name.clone(),
                                 arguments: c.arguments.clone(),
                                 mended: c.mended(),
-                                result: None,
+                                ..PastTool::default()
                             })
                             .collect(),
                     }),
-                    Role::Tool | Role::System => {}
+                    Role::Tool => {
+                        // for the card, when the call's `tool` record comes
+                        if let Some(id) = &message.tool_call_id {
+                            results.push((id.clone(), message.text_content()));
+                        }
+                    }
+                    Role::System => {}
                 }
                 s.messages.push(message);
             }
@@ -130,10 +138,27 @@ pub fn replay(
                 call_id,
                 name,
                 arguments,
+                edited,
                 kind,
                 summary,
                 ..
             } => {
+                let output = match results.iter().rposition(|(id, _)| *id == call_id) {
+                    Some(i) => crate::domain::output::tool_output(&results.swap_remove(i).1),
+                    None => String::new(),
+                };
+                if edited {
+                    // the model's message with the call holds what ran (as it did live)
+                    let call = s
+                        .messages
+                        .iter_mut()
+                        .rev()
+                        .filter(|m| m.role == Role::Assistant)
+                        .find_map(|m| m.tool_calls.iter_mut().find(|c| c.id == call_id));
+                    if let Some(c) = call {
+                        c.arguments = arguments.clone();
+                    }
+                }
                 let kind = match kind.as_str() {
                     "done" => ToolResultKind::Done,
                     "rejected" => ToolResultKind::Rejected,
@@ -146,7 +171,14 @@ pub fn replay(
                     _ => None,
                 });
                 match card {
-                    Some(c) => c.result = Some((kind, summary)),
+                    Some(c) => {
+                        c.result = Some((kind, summary));
+                        c.output = output;
+                        if edited {
+                            c.arguments = arguments;
+                            c.edited = true;
+                        }
+                    }
                     // a call refused before it reached the conversation
                     None => s.transcript.push(TranscriptItem::Assistant {
                         model: String::new(),
@@ -156,8 +188,10 @@ pub fn replay(
                             id: call_id,
                             name,
                             arguments,
+                            edited,
                             mended: None,
                             result: Some((kind, summary)),
+                            output,
                         }],
                     }),
                 }
@@ -171,6 +205,7 @@ pub fn replay(
                 open.push(Change { path, old, new });
             }
             Record::TurnEnd { .. } => {
+                results.clear();
                 if !open.is_empty() {
                     s.undo.push(std::mem::take(&mut open));
                 }
