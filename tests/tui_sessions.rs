@@ -262,6 +262,7 @@ fn a_loaded_session_replaces_the_transcript() {
                         arguments: "{\"path\":\"src/cli.rs\"}".into(),
                         mended: None,
                         result: Some((ToolResultKind::Done, "edited src/cli.rs (+3 -0)".into())),
+                        ..PastTool::default()
                     }],
                 },
                 TranscriptItem::Notice("Compacted the conversation: …".into()),

@@ -326,6 +326,54 @@ mod tests {
     }
 
     #[test]
+    fn a_journal_of_an_earlier_version_without_edit_marks_still_loads() {
+        // lines as version 1 wrote them: a `tool` record without `edited`
+        let journal = [
+            r#"{"type":"start","version":1,"id":"s","workspace":"/w","started":0,"system_prompt":"sys"}"#,
+            r#"{"type":"message","turn":1,"message":{"role":"user","content":{"text":"go"}}}"#,
+            r#"{"type":"message","turn":1,"message":{"role":"assistant","content":{"text":""},"tool_calls":[{"id":"c1","name":"shell","arguments":"{\"command\":\"ls\"}"}]}}"#,
+            r#"{"type":"message","turn":1,"message":{"role":"tool","content":{"text":"a.txt\nexit code 0"},"tool_call_id":"c1"}}"#,
+            r#"{"type":"tool","turn":1,"call_id":"c1","name":"shell","arguments":"{\"command\":\"ls\"}","kind":"done","summary":"a.txt"}"#,
+        ];
+        let records: Vec<Record> = journal
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let r = replay(records, "/s.jsonl".into(), vec![]).unwrap();
+        let TranscriptItem::Assistant { tools, .. } = &r.transcript[1] else {
+            panic!("{:?}", r.transcript)
+        };
+        assert!(!tools[0].edited);
+        assert_eq!(tools[0].arguments, r#"{"command":"ls"}"#);
+        assert_eq!(tools[0].output, "a.txt\nexit code 0");
+        // and an edited call's record is written so that it reads back the same
+        let edited = Record::Tool {
+            turn: 1,
+            call_id: "c1".into(),
+            name: "shell".into(),
+            arguments: r#"{"command":"ls -a"}"#.into(),
+            edited: true,
+            kind: "done".into(),
+            summary: ".".into(),
+        };
+        let line = serde_json::to_string(&edited).unwrap();
+        assert!(line.contains(r#""edited":true"#), "{line}");
+        assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), edited);
+        let mut records: Vec<Record> = journal[..4]
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        records.push(edited);
+        let r = replay(records, "/s.jsonl".into(), vec![]).unwrap();
+        let TranscriptItem::Assistant { tools, .. } = &r.transcript[1] else {
+            panic!("{:?}", r.transcript)
+        };
+        assert!(tools[0].edited);
+        assert_eq!(tools[0].arguments, r#"{"command":"ls -a"}"#);
+        assert_eq!(r.messages[2].tool_calls[0].arguments, r#"{"command":"ls -a"}"#);
+    }
+
+    #[test]
     fn a_crash_mid_turn_leaves_a_conversation_strict_templates_accept() {
         let call = ToolCall {
             id: "c1".into(),
