@@ -683,7 +683,10 @@ async fn an_edited_command_runs_and_the_model_is_told_exactly_what_ran() {
     let args: serde_json::Value =
         serde_json::from_str(calls[0]["function"]["arguments"].as_str().unwrap()).unwrap();
     assert_eq!(args, json!({"command": "echo edited-by-user"}));
-    assert!(!body["messages"].to_string().contains("echo proposed"), "{body}");
+    assert!(
+        !body["messages"].to_string().contains("echo proposed"),
+        "{body}"
+    );
     let results = tool_results(&server);
     assert_eq!(results.len(), 1, "{results:?}");
     assert!(

@@ -72,11 +72,7 @@ async fn a_command_card_shows_the_head_and_tail_of_its_output() {
     assert_eq!(at("1"), Some(title + 1), "{text}");
     assert_eq!(at("2"), Some(title + 2), "{text}");
     assert_eq!(at("3"), Some(title + 3), "{text}");
-    assert_eq!(
-        at("… 45 more lines (Ctrl+O)"),
-        Some(title + 4),
-        "{text}"
-    );
+    assert_eq!(at("… 45 more lines (Ctrl+O)"), Some(title + 4), "{text}");
     assert_eq!(at("49"), Some(title + 5), "{text}");
     assert_eq!(at("50"), Some(title + 6), "{text}");
     assert_eq!(at("exit code 0"), Some(title + 7), "{text}");

@@ -135,6 +135,9 @@ mod tests {
         assert_eq!(u[4]["rawInput"], Value::Null);
         // what ran (the user's edit), and the output the call gave
         assert_eq!(u[5]["rawInput"]["command"], "rm -rf build");
-        assert_eq!(u[5]["content"][0]["content"]["text"], "removed\nexit code 0");
+        assert_eq!(
+            u[5]["content"][0]["content"]["text"],
+            "removed\nexit code 0"
+        );
     }
 }

@@ -86,7 +86,8 @@ pub const EDITED_NOTE: &str = "(The user edited your ";
 /// [`tool_output`] finds where the note ends.
 pub fn edited_note(what: &str, ran: &str) -> String {
     let ran = ran.trim();
-    let head = format!("{EDITED_NOTE}{what} before approving; this ran instead of what you proposed:");
+    let head =
+        format!("{EDITED_NOTE}{what} before approving; this ran instead of what you proposed:");
     if ran.contains('\n') {
         let fence = super::text::code_fence(ran);
         format!("{head})\n{fence}\n{ran}\n{fence}\n")
@@ -225,7 +226,11 @@ mod tests {
         // wide lines in bulk: the byte budget holds
         let text = format!("{}\n", "界".repeat(5000)).repeat(500);
         let out = bounded(&text);
-        assert!(out.len() <= MAX_BYTES + 2 * 4 * MAX_LINE_CHARS, "{}", out.len());
+        assert!(
+            out.len() <= MAX_BYTES + 2 * 4 * MAX_LINE_CHARS,
+            "{}",
+            out.len()
+        );
         let last = out.lines().last().unwrap_or_default();
         assert!(last.starts_with('界'));
         let n: usize = out.lines().filter_map(left_out).sum();
@@ -237,7 +242,10 @@ mod tests {
         let text = "\u{1b}[31mred\u{1b}[0m\n\u{1b}]52;c;aGk=\u{7}clip\n\u{1b}]0;title\u{1b}\\t\nbell\u{7}\u{8}\u{0}\n\u{9b}2Jc1\nrtl \u{202e}txt";
         let out = bounded(text);
         assert_eq!(out, "red\nclip\nt\nbell\n2Jc1\nrtl <U+202E>txt");
-        assert!(!out.chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+        assert!(
+            !out.chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t')
+        );
     }
 
     #[test]

@@ -162,7 +162,6 @@ mod tests {
         );
     }
 
-
     #[test]
     fn paths_show_controls_and_lookalikes() {
         assert_eq!(shown_path("src/main.rs"), "src/main.rs");

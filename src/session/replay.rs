@@ -370,7 +370,10 @@ mod tests {
         };
         assert!(tools[0].edited);
         assert_eq!(tools[0].arguments, r#"{"command":"ls -a"}"#);
-        assert_eq!(r.messages[2].tool_calls[0].arguments, r#"{"command":"ls -a"}"#);
+        assert_eq!(
+            r.messages[2].tool_calls[0].arguments,
+            r#"{"command":"ls -a"}"#
+        );
     }
 
     #[test]

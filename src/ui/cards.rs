@@ -98,7 +98,13 @@ pub fn tool_card(card: &ToolCard, w: usize, s: &State) -> Vec<Line<'static>> {
     let command_output = card.name == "shell" && finished && !card.output.is_empty();
     let output_lines = |out: &mut Vec<Line<'static>>| {
         let hint = s.keymap.keys(Action::Details);
-        out.extend(output_body(&card.output, w, details, &hint, theme.style(c.dim)));
+        out.extend(output_body(
+            &card.output,
+            w,
+            details,
+            &hint,
+            theme.style(c.dim),
+        ));
     };
     if sum.more > 0 {
         let plural = if sum.more == 1 { "" } else { "s" };
@@ -152,7 +158,13 @@ pub fn tool_card(card: &ToolCard, w: usize, s: &State) -> Vec<Line<'static>> {
 /// A call's output (already bounded and free of controls: `domain::output`), dimmed and
 /// indented, each line cut to the width (never wrapped into a wall): all of it with
 /// `details`, else its first and last lines with how many are between.
-fn output_body(output: &str, w: usize, details: bool, hint: &str, style: Style) -> Vec<Line<'static>> {
+fn output_body(
+    output: &str,
+    w: usize,
+    details: bool,
+    hint: &str,
+    style: Style,
+) -> Vec<Line<'static>> {
     use crate::domain::output::left_out;
     let lines: Vec<&str> = output.lines().collect();
     let row = |l: &str| {
@@ -527,7 +539,10 @@ mod tests {
         let output: String = (1..=1000).map(|i| format!("line {i}\n")).collect();
         let c = finished("shell", r#"{"command":"seq"}"#, &output);
         let lines = rendered(&c, 60, false);
-        assert!(lines.contains(&"    … 994 more lines (Ctrl+O)".to_string()), "{lines:?}");
+        assert!(
+            lines.contains(&"    … 994 more lines (Ctrl+O)".to_string()),
+            "{lines:?}"
+        );
         let lines = rendered(&c, 60, true);
         assert!(lines.contains(&"    [… 800 lines left out …]".to_string()));
     }
@@ -544,7 +559,10 @@ mod tests {
     #[test]
     fn other_tools_show_output_only_with_details() {
         let c = finished("read_file", r#"{"path":"a.rs"}"#, "fn main() {}\n// end");
-        assert_eq!(rendered(&c, 60, false), ["⚙ Read a.rs · done", "  → fn main() {}"]);
+        assert_eq!(
+            rendered(&c, 60, false),
+            ["⚙ Read a.rs · done", "  → fn main() {}"]
+        );
         let lines = rendered(&c, 60, true);
         assert!(lines.contains(&"    // end".to_string()), "{lines:?}");
         // a declined command: its reason, no output block
@@ -555,7 +573,10 @@ mod tests {
         };
         assert_eq!(
             rendered(&c, 60, false),
-            ["⚙ $ rm -rf / · declined", "  → The user declined this call."]
+            [
+                "⚙ $ rm -rf / · declined",
+                "  → The user declined this call."
+            ]
         );
     }
 

@@ -312,7 +312,25 @@ pub fn wrap_chars(
 /// Whether a line of code may break after `c`: after blanks, and after punctuation that
 /// ends or opens a part of an expression (`f(a, b)` breaks after `(` or `,`).
 fn code_break_after(c: char) -> bool {
-    c == ' ' || matches!(c, ',' | ';' | '(' | '[' | '{' | ')' | ']' | '}' | '.' | ':' | '=' | '|' | '&' | '+' | '-' | '>')
+    c == ' '
+        || matches!(
+            c,
+            ',' | ';'
+                | '('
+                | '['
+                | '{'
+                | ')'
+                | ']'
+                | '}'
+                | '.'
+                | ':'
+                | '='
+                | '|'
+                | '&'
+                | '+'
+                | '-'
+                | '>'
+        )
 }
 
 /// Wraps code at `width` columns, one source line per `\n`: a line that does not fit
@@ -589,7 +607,11 @@ mod tests {
         // the break keeps to the last third of the row: no break there, a cut
         assert_eq!(
             code("f(a, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 20),
-            ["f(a, bbbbbbbbbbbbbbb", "↪ bbbbbbbbbbbbbbbbbb", "↪ bbbbbbbbbbbbbbbb"]
+            [
+                "f(a, bbbbbbbbbbbbbbb",
+                "↪ bbbbbbbbbbbbbbbbbb",
+                "↪ bbbbbbbbbbbbbbbb"
+            ]
         );
     }
 
@@ -617,18 +639,24 @@ mod tests {
         let line = "let 名前 = 日本語のテキストを表示する関数(引数一, 引数二);";
         for width in [7, 10, 16, 23, 40] {
             let lines = code(line, width);
-            assert!(lines.iter().all(|l| l.width() <= width), "{width}: {lines:?}");
+            assert!(
+                lines.iter().all(|l| l.width() <= width),
+                "{width}: {lines:?}"
+            );
             let joined: String = lines
                 .iter()
                 .enumerate()
-                .map(|(i, l)| if i == 0 { l.as_str() } else { l.trim_start_matches("↪ ") })
+                .map(|(i, l)| {
+                    if i == 0 {
+                        l.as_str()
+                    } else {
+                        l.trim_start_matches("↪ ")
+                    }
+                })
                 .collect();
             assert_eq!(joined.replace(' ', ""), line.replace(' ', ""), "{width}");
         }
-        assert_eq!(
-            code("f(日本語, 漢字)", 12),
-            ["f(日本語, ", "↪ 漢字)"]
-        );
+        assert_eq!(code("f(日本語, 漢字)", 12), ["f(日本語, ", "↪ 漢字)"]);
     }
 
     #[test]
@@ -636,7 +664,14 @@ mod tests {
         let kw = Style::default().fg(ratatui::style::Color::Magenta);
         let fill = Style::default().bg(ratatui::style::Color::Blue);
         let pieces = vec![Span::styled("return", kw), Span::raw(" foo(alpha, beta)")];
-        let lines = wrap_code(&pieces, 16, &plain("│"), &plain("│"), &plain("↪ "), Some(fill));
+        let lines = wrap_code(
+            &pieces,
+            16,
+            &plain("│"),
+            &plain("│"),
+            &plain("↪ "),
+            Some(fill),
+        );
         assert_eq!(texts(&lines), ["│return foo(    ", "│↪ alpha, beta) "]);
         assert_eq!(lines[0].spans[1].style, kw);
         assert!(lines.iter().all(|l| l.width() == 16));
@@ -649,7 +684,11 @@ mod tests {
             let t = std::time::Instant::now();
             let lines = code(&line, 80);
             assert!(lines.len() > 20_000);
-            assert!(t.elapsed() < std::time::Duration::from_secs(2), "{:?}", t.elapsed());
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(2),
+                "{:?}",
+                t.elapsed()
+            );
         }
     }
 }

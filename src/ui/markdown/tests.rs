@@ -213,10 +213,7 @@ fn code_wraps_marked_and_indented_code_works() {
     let out = render("```\nabcdefghijklmnopqrstuvwxyz\n```", 10);
     assert_eq!(out, ["abcdefghij", "↪ klmnopqr", "↪ stuvwxyz"]);
     // a call breaks after a comma, and goes on at its own indentation
-    let out = render(
-        "```\n    call(first_argument, second_argument);\n```",
-        34,
-    );
+    let out = render("```\n    call(first_argument, second_argument);\n```", 34);
     let out: Vec<&str> = out.iter().map(|l| l.trim_end()).collect();
     assert_eq!(
         out,
