@@ -629,7 +629,7 @@ mod tests {
     #[test]
     fn a_line_exactly_the_width_does_not_wrap() {
         let line = "a".repeat(30);
-        assert_eq!(code(&line, 30), [line.clone()]);
+        assert_eq!(code(&line, 30), std::slice::from_ref(&line));
         assert_eq!(code("", 30), [""]);
         assert_eq!(code(&format!("{line},b"), 30).len(), 2);
     }
