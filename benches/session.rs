@@ -62,6 +62,7 @@ fn turn(t: u64) -> Vec<Record> {
             call_id: call.id,
             name: "edit_file".into(),
             arguments: "{}".into(),
+            edited: false,
             kind: "done".into(),
             summary: "edited src/lib.rs".into(),
         },

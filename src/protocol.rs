@@ -395,12 +395,14 @@ pub enum AgentEvent {
     Busy { op: String, turn: Option<u64> },
     /// `/undo` reverted the last turn that changed files: the files put back.
     Undone { restored: Vec<String> },
-    /// A tool call ended: its one-line result and the changes it made.
+    /// A tool call ended: its one-line result, what it gave the model (bounded for
+    /// display and safe for a terminal: `domain::output::bounded`) and the changes it made.
     ToolFinished {
         turn: u64,
         call_id: String,
         kind: ToolResultKind,
         summary: String,
+        output: String,
         changes: Vec<ProposedChange>,
     },
 }
@@ -568,7 +570,10 @@ pub enum TranscriptItem {
 pub struct PastTool {
     pub id: String,
     pub name: String,
+    /// The arguments that ran: the user's when they edited the call (`edited`).
     pub arguments: String,
+    /// The user edited the arguments before approving.
+    pub edited: bool,
     /// "recovered from text", "repaired JSON: …" (see `ToolCall::mended`).
     pub mended: Option<String>,
     /// `None`: the session ended before it finished.
@@ -578,6 +583,8 @@ pub struct PastTool {
     pub changes: Vec<ProposedChange>,
     /// `/undo` took its changes back.
     pub undone: bool,
+    /// What the call gave the model, bounded as `AgentEvent::ToolFinished::output`.
+    pub output: String,
 }
 
 /// The largest side of a past change the transcript carries (bigger ones stay in the

@@ -659,7 +659,34 @@ async fn an_edited_command_runs_and_the_model_is_told_exactly_what_ran() {
             decision: Decision::ApproveEdited("echo edited-by-user".into()),
         })
         .unwrap();
+    // the card hears what ran: the command's output, without cove's note to the model
+    let AgentEvent::ToolFinished { output, .. } = h
+        .until(|e| matches!(e, AgentEvent::ToolFinished { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert!(output.starts_with("edited-by-user"), "{output}");
+    assert!(!output.contains("The user edited"), "{output}");
     h.until(|e| matches!(e, AgentEvent::TurnDone { .. })).await;
+    // the model's own message in the history holds the command that ran, not its proposal
+    let body = server.posts().last().unwrap().json();
+    let calls: Vec<&serde_json::Value> = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "assistant")
+        .flat_map(|m| m["tool_calls"].as_array().into_iter().flatten())
+        .collect();
+    assert_eq!(calls.len(), 1, "{body}");
+    assert_eq!(calls[0]["id"], "e1");
+    let args: serde_json::Value =
+        serde_json::from_str(calls[0]["function"]["arguments"].as_str().unwrap()).unwrap();
+    assert_eq!(args, json!({"command": "echo edited-by-user"}));
+    assert!(
+        !body["messages"].to_string().contains("echo proposed"),
+        "{body}"
+    );
     let results = tool_results(&server);
     assert_eq!(results.len(), 1, "{results:?}");
     assert!(

@@ -154,6 +154,57 @@ async fn a_resumed_session_has_its_transcript_context_and_undo_history() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_call_is_journaled_as_it_ran_and_resumes_so() {
+    let server = FakeServer::start(vec![
+        tool_call_reply(&[("e1", "shell", json!({"command":"echo proposed"}))]),
+        answer("ok"),
+    ]);
+    let sessions = tempfile::tempdir().unwrap();
+    let sdir = sessions.path().to_owned();
+    let mut h = start_with(&server.base_url(), "", |s, _| {
+        s.sessions_dir = Some(sdir.clone());
+    })
+    .await;
+    h.say(1, "go");
+    h.until(|e| matches!(e, AgentEvent::ApprovalNeeded { .. }))
+        .await;
+    h.ops
+        .send(Op::Decide {
+            call_id: "e1".into(),
+            decision: Decision::ApproveEdited("echo edited-by-user".into()),
+        })
+        .unwrap();
+    turn_done(&mut h).await;
+    h.ops.send(Op::Shutdown).unwrap();
+    while tokio::time::timeout(std::time::Duration::from_secs(10), h.events.recv())
+        .await
+        .unwrap()
+        .is_some()
+    {}
+    let list = cove::session::store::list(&sdir);
+    let loaded = cove::session::journal::load(&list[0].path).unwrap();
+    let resumed =
+        cove::session::replay::replay(loaded.records, list[0].path.clone(), vec![]).unwrap();
+    // the card: marked, with the command that ran and its output
+    let tool = resumed
+        .transcript
+        .iter()
+        .find_map(|t| match t {
+            TranscriptItem::Assistant { tools, .. } => tools.first().cloned(),
+            _ => None,
+        })
+        .expect("the call's card");
+    assert!(tool.edited, "{tool:?}");
+    let args: serde_json::Value = serde_json::from_str(&tool.arguments).unwrap();
+    assert_eq!(args["command"], "echo edited-by-user");
+    assert!(tool.output.starts_with("edited-by-user"), "{tool:?}");
+    // the conversation to go on with: the model's message holds what ran
+    let text = format!("{:?}", resumed.messages);
+    assert!(text.contains("echo edited-by-user"), "{text}");
+    assert!(!text.contains("echo proposed"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crossing_the_threshold_compacts_older_turns_into_a_summary() {
     // window 4000, compaction at 75% = 3000; the server's count for the third reply says 3100
     let server = FakeServer::start(vec![

@@ -263,6 +263,7 @@ fn results_update_the_cards_and_count_changed_files() {
             call_id: "c1".into(),
             kind: ToolResultKind::Done,
             summary: "edited a.txt (+1 -1)".into(),
+            output: String::new(),
             changes: vec![ProposedChange {
                 path: "a.txt".into(),
                 old: Some("one\n".into()),
@@ -479,6 +480,7 @@ fn slash_diff_asks_the_agent_and_d_shows_a_tool_cards_change() {
             call_id: "c1".into(),
             kind: ToolResultKind::Done,
             summary: "ok".into(),
+            output: String::new(),
             changes: vec![change],
         }),
     );

@@ -199,6 +199,7 @@ fn five_calls_decided_and_run() {
                     call_id: id.into(),
                     kind: ToolResultKind::Done,
                     summary: summary.into(),
+                    output: String::new(),
                     changes: vec![],
                 }),
             );

@@ -267,7 +267,7 @@ fn a_loaded_session_replaces_the_transcript() {
                             old: Some("fn main() {}\n".into()),
                             new: Some("fn main() {\n    json();\n}\n".into()),
                         }],
-                        undone: false,
+                        ..PastTool::default()
                     }],
                 },
                 TranscriptItem::Notice("Compacted the conversation: …".into()),

@@ -52,11 +52,14 @@ impl Server {
                 call_id,
                 kind,
                 summary,
+                output,
                 changes,
                 ..
             } => {
+                // the editor shows what the call gave the model (bounded), else its summary
+                let text = if output.is_empty() { summary } else { output };
                 let mut content =
-                    vec![json!({"type": "content", "content": {"type": "text", "text": summary}})];
+                    vec![json!({"type": "content", "content": {"type": "text", "text": text}})];
                 let mut locations = Vec::new();
                 if let Some(s) = self.sessions.get(key) {
                     content.extend(diff_content(&s.root, &changes));

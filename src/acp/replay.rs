@@ -42,6 +42,11 @@ pub(super) fn transcript_updates(items: &[TranscriptItem]) -> Vec<Value> {
                         Some((_, r)) => ("failed", r.as_str()),
                         None => ("failed", "the session ended before this call finished"),
                     };
+                    // as the call showed live: its output (bounded), else its summary
+                    let result = match tool.result {
+                        Some(_) if !tool.output.is_empty() => tool.output.as_str(),
+                        _ => result,
+                    };
                     let raw_input =
                         serde_json::from_str::<Value>(&tool.arguments).unwrap_or(Value::Null);
                     out.push(json!({
@@ -94,6 +99,15 @@ mod tests {
                         arguments: "not json".into(),
                         ..PastTool::default()
                     },
+                    PastTool {
+                        id: "c3".into(),
+                        name: "shell".into(),
+                        arguments: r#"{"command":"rm -rf build"}"#.into(),
+                        edited: true,
+                        result: Some((ToolResultKind::Done, "removed".into())),
+                        output: "removed\nexit code 0".into(),
+                        ..PastTool::default()
+                    },
                 ],
             },
         ];
@@ -109,6 +123,7 @@ mod tests {
                 "agent_thought_chunk",
                 "agent_message_chunk",
                 "tool_call",
+                "tool_call",
                 "tool_call"
             ]
         );
@@ -118,5 +133,11 @@ mod tests {
         assert_eq!(u[3]["rawInput"]["path"], "a.txt");
         assert_eq!(u[4]["status"], "failed");
         assert_eq!(u[4]["rawInput"], Value::Null);
+        // what ran (the user's edit), and the output the call gave
+        assert_eq!(u[5]["rawInput"]["command"], "rm -rf build");
+        assert_eq!(
+            u[5]["content"][0]["content"]["text"],
+            "removed\nexit code 0"
+        );
     }
 }

@@ -371,22 +371,21 @@ impl Agent {
             Err(why) => return (CallOutcome::failed(why), RunStop::default()),
         };
         let mut edited_note = String::new();
+        let mut ran = None;
         match &decision {
             Decision::ApproveForSession => self.allow_for_session(call, &parsed),
             Decision::AllowPrefix(p) => self.allow_prefix(p),
             Decision::ApproveEdited(new) => match parsed.edited(new) {
                 Ok(p) => {
                     parsed = p;
+                    ran = Some(ran_arguments(call, new));
                     // the model is told exactly what ran, not left believing its own proposal did
                     let what = if call.name == "shell" {
                         "command"
                     } else {
                         "arguments"
                     };
-                    edited_note = format!(
-                        "(The user edited your {what} before approving; this ran instead of what you proposed: {})\n",
-                        new.trim()
-                    );
+                    edited_note = crate::domain::output::edited_note(what, new);
                 }
                 Err(e) => {
                     return (
@@ -440,6 +439,7 @@ impl Agent {
             .run_tool(turn, ctx, call, &parsed, previewed, changed)
             .await;
         outcome.text = format!("{edited_note}{}", outcome.text);
+        outcome.ran = ran;
         (outcome, stop)
     }
 
@@ -493,7 +493,12 @@ impl Agent {
             kind,
             summary,
             changes,
+            ran,
         } = outcome;
+        let output = crate::domain::output::tool_output(&text);
+        if let Some(ran) = &ran {
+            self.ran_instead(&call.id, ran);
+        }
         let message = Message::tool_result(call.id.clone(), text);
         self.conversation.push(message.clone());
         self.log(Record::Message {
@@ -507,7 +512,8 @@ impl Agent {
             turn,
             call_id: call.id.clone(),
             name: call.name.clone(),
-            arguments: call.arguments.clone(),
+            arguments: ran.clone().unwrap_or_else(|| call.arguments.clone()),
+            edited: ran.is_some(),
             kind: match kind {
                 ToolResultKind::Done => "done",
                 ToolResultKind::Failed => "failed",
@@ -521,8 +527,25 @@ impl Agent {
             call_id: call.id.clone(),
             kind,
             summary,
+            output,
             changes,
         });
+    }
+
+    /// The user edited call `id` before it ran: the model's own message in the history
+    /// now holds the arguments that ran (its result also says so), so the model never
+    /// goes on believing that what it proposed ran. The journal's `tool` record has them
+    /// too, and a resumed session puts them back the same way (`session::replay`).
+    fn ran_instead(&mut self, id: &str, ran: &str) {
+        let call = self
+            .conversation
+            .iter_mut()
+            .rev()
+            .filter(|m| m.role == crate::domain::conversation::Role::Assistant)
+            .find_map(|m| m.tool_calls.iter_mut().find(|c| c.id == id));
+        if let Some(c) = call {
+            c.arguments = ran.to_owned();
+        }
     }
 
     /// Runs every read-only call that needs no decision, all at once on blocking threads
@@ -676,6 +699,7 @@ impl Agent {
             kind,
             summary,
             changes,
+            ran: None,
         }
     }
 
@@ -735,6 +759,25 @@ fn beyond(level: AutoApprove, call: &Call) -> Option<String> {
             needs.as_str()
         )
     })
+}
+
+/// The arguments that ran when the user edited a call, as JSON: a command is the
+/// command line itself (the other arguments as the model sent them), anything else the
+/// JSON the user wrote (which the tool read).
+fn ran_arguments(call: &ToolCall, edited: &str) -> String {
+    use serde_json::Value;
+    if call.name == "shell" {
+        let mut args = serde_json::from_str::<Value>(&call.arguments)
+            .ok()
+            .filter(Value::is_object)
+            .unwrap_or_else(|| Value::Object(Default::default()));
+        args["command"] = Value::String(edited.trim().to_owned());
+        return args.to_string();
+    }
+    match registry::parse_args(edited) {
+        Ok(v) => v.to_string(),
+        Err(_) => edited.trim().to_owned(),
+    }
 }
 
 /// A decision in words, for the journal.

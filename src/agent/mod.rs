@@ -496,6 +496,9 @@ struct CallOutcome {
     kind: ToolResultKind,
     summary: String,
     changes: Vec<crate::protocol::ProposedChange>,
+    /// The arguments that ran, as JSON, when the user edited them (`e`): the model's
+    /// history and the journal hold these instead of the proposed ones.
+    ran: Option<String>,
 }
 
 impl CallOutcome {
@@ -507,6 +510,7 @@ impl CallOutcome {
             text: why,
             kind,
             changes: Vec::new(),
+            ran: None,
         }
     }
 

@@ -159,6 +159,7 @@ impl Agent {
                 call_id: call.id.clone(),
                 kind: crate::protocol::ToolResultKind::Rejected,
                 summary: "not run: the same call again".into(),
+                output: String::new(),
                 changes: Vec::new(),
             });
             self.log(Record::Message {

@@ -213,7 +213,7 @@ pub(super) async fn run(
 /// `TAIL_FOR_MODEL` bytes starting at a line, with a note of what was left out.
 fn render(t: &Tail) -> String {
     let bytes: Vec<u8> = t.kept.iter().copied().collect();
-    let text = strip_controls(&String::from_utf8_lossy(&bytes));
+    let text = crate::domain::text::strip_controls(&String::from_utf8_lossy(&bytes));
     let trimmed = text.trim_end();
     if trimmed.len() <= TAIL_FOR_MODEL && t.total as usize == bytes.len() {
         return trimmed.to_owned();
@@ -233,66 +233,9 @@ fn render(t: &Tail) -> String {
     format!("[… {left_out} earlier bytes left out …]\n{shown}")
 }
 
-/// `text` without ANSI escape sequences (CSI, OSC and two-byte ones) and control
-/// characters other than newline and tab; a carriage return starts the line over, as a
-/// terminal would show it (progress bars).
-pub(super) fn strip_controls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut line_start = 0;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.next() {
-                Some('[') => {
-                    // parameters and intermediates up to a final byte @..~
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                Some(']') => {
-                    // up to BEL or ST (ESC \)
-                    while let Some(c) = chars.next() {
-                        if c == '\u{7}' {
-                            break;
-                        }
-                        if c == '\u{1b}' && chars.peek() == Some(&'\\') {
-                            chars.next();
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            },
-            '\n' => {
-                out.push('\n');
-                line_start = out.len();
-            }
-            '\r' => {
-                if chars.peek() != Some(&'\n') {
-                    out.truncate(line_start);
-                }
-            }
-            '\t' => out.push('\t'),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn controls_are_stripped() {
-        assert_eq!(
-            strip_controls("\u{1b}[31merror\u{1b}[0m: x\r\n 10%\r100%\nok\u{7}\u{1b}]0;title\u{7}"),
-            "error: x\n100%\nok"
-        );
-    }
 
     #[test]
     fn the_tail_is_bounded_and_starts_at_a_line() {

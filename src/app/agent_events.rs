@@ -165,6 +165,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             call_id,
             kind,
             summary,
+            output,
             changes,
         } => {
             if !is_current(s, turn) {
@@ -178,6 +179,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             };
             set_card(s, &call_id, state);
             set_card_changes(s, &call_id, &changes);
+            set_card_output(s, &call_id, output);
         }
         AgentEvent::TurnDone { turn, outcome } => {
             if !is_current(s, turn) {
@@ -328,6 +330,7 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
             mended: None,
             edited: false,
             undone: false,
+            output: String::new(),
             state: ToolState::Streaming,
         }),
         StreamEvent::ToolCallArgs { index, fragment } => {
@@ -376,6 +379,7 @@ fn finish_entry(s: &mut State, o: &TurnOutcome) {
                 mended: t.mended.clone(),
                 edited: false,
                 undone: false,
+                output: String::new(),
                 state: ToolState::Proposed,
             })
             .collect();
@@ -433,6 +437,18 @@ fn set_card_changes(s: &mut State, call_id: &str, changes: &[ProposedChange]) {
             && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
         {
             card.changes = changes.to_vec();
+            return;
+        }
+    }
+}
+
+fn set_card_output(s: &mut State, call_id: &str, output: String) {
+    for entry in s.chat.entries.iter_mut().rev() {
+        if let EntryKind::Assistant(a) = &mut entry.kind
+            && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
+        {
+            card.output = output;
+            entry.touch();
             return;
         }
     }

@@ -62,6 +62,8 @@ pub struct ToolCard {
     pub edited: bool,
     /// `/undo` reverted its changes.
     pub undone: bool,
+    /// What the call gave the model, bounded and safe to show (`ToolFinished::output`).
+    pub output: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -63,8 +63,9 @@ pub fn load(s: &mut State, id: String, transcript: Vec<TranscriptItem>, turns: u
                             None => ToolState::Failed("did not finish (the session ended)".into()),
                         },
                         changes: t.changes,
-                        edited: false,
+                        edited: t.edited,
                         undone: t.undone,
+                        output: t.output,
                     })
                     .collect(),
                 status: ReplyStatus::Done,

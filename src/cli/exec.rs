@@ -418,6 +418,7 @@ impl Printer {
                 kind,
                 summary,
                 changes,
+                ..
             } => {
                 let name = self.names.get(&call_id).cloned().unwrap_or_default();
                 let status = match kind {

@@ -3,6 +3,7 @@
 
 pub mod conversation;
 pub mod live_edit;
+pub mod output;
 pub mod partial_json;
 pub mod patch;
 pub mod paths;

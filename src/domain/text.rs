@@ -28,6 +28,55 @@ pub fn neutralize_controls(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` without ANSI escape sequences (CSI, OSC and two-byte ones) and control
+/// characters other than newline and tab; a carriage return starts the line over, as a
+/// terminal would show it (progress bars).
+pub fn strip_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut line_start = 0;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                Some('[') => {
+                    // parameters and intermediates up to a final byte @..~
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    // up to BEL or ST (ESC \)
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' && chars.peek() == Some(&'\\') {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\n' => {
+                out.push('\n');
+                line_start = out.len();
+            }
+            '\r' => {
+                if chars.peek() != Some(&'\n') {
+                    out.truncate(line_start);
+                }
+            }
+            '\t' => out.push('\t'),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `~/x` → `$HOME/x`; anything else as given.
 pub fn expand_home(path: &str) -> std::path::PathBuf {
     match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
@@ -104,6 +153,14 @@ pub fn code_fence(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn controls_are_stripped() {
+        assert_eq!(
+            strip_controls("\u{1b}[31merror\u{1b}[0m: x\r\n 10%\r100%\nok\u{7}\u{1b}]0;title\u{7}"),
+            "error: x\n100%\nok"
+        );
+    }
 
     #[test]
     fn paths_show_controls_and_lookalikes() {

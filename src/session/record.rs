@@ -64,7 +64,13 @@ pub enum Record {
         turn: u64,
         call_id: String,
         name: String,
+        /// The arguments that ran (the user's, when `edited`).
         arguments: String,
+        /// The user edited the arguments before approving: the model's message with the
+        /// call (journaled before) is to hold `arguments` instead of what it proposed.
+        /// Absent in journals of earlier versions.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        edited: bool,
         /// `done`, `failed` or `rejected`.
         kind: String,
         summary: String,

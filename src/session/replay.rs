@@ -73,6 +73,8 @@ pub fn replay(
     let mut call_changes: Vec<Change> = Vec::new();
     let mut step_calls: Vec<String> = Vec::new();
     let mut undo_calls: Vec<Vec<String>> = Vec::new();
+    // tool results not yet matched with their call's `tool` record (id, text)
+    let mut results: Vec<(String, String)> = Vec::new();
     for r in it {
         match r {
             Record::Start { .. } => s.warnings.push("a second start record was ignored".into()),
@@ -127,7 +129,13 @@ pub fn replay(
                             })
                             .collect(),
                     }),
-                    Role::Tool | Role::System => {}
+                    Role::Tool => {
+                        // for the card, when the call's `tool` record comes
+                        if let Some(id) = &message.tool_call_id {
+                            results.push((id.clone(), message.text_content()));
+                        }
+                    }
+                    Role::System => {}
                 }
                 s.messages.push(message);
             }
@@ -135,10 +143,27 @@ pub fn replay(
                 call_id,
                 name,
                 arguments,
+                edited,
                 kind,
                 summary,
                 ..
             } => {
+                let output = match results.iter().rposition(|(id, _)| *id == call_id) {
+                    Some(i) => crate::domain::output::tool_output(&results.swap_remove(i).1),
+                    None => String::new(),
+                };
+                if edited {
+                    // the model's message with the call holds what ran (as it did live)
+                    let call = s
+                        .messages
+                        .iter_mut()
+                        .rev()
+                        .filter(|m| m.role == Role::Assistant)
+                        .find_map(|m| m.tool_calls.iter_mut().find(|c| c.id == call_id));
+                    if let Some(c) = call {
+                        c.arguments = arguments.clone();
+                    }
+                }
                 let kind = match kind.as_str() {
                     "done" => ToolResultKind::Done,
                     "rejected" => ToolResultKind::Rejected,
@@ -154,6 +179,11 @@ pub fn replay(
                     Some(c) => {
                         c.result = Some((kind, summary));
                         c.changes = changes;
+                        c.output = output;
+                        if edited {
+                            c.arguments = arguments;
+                            c.edited = true;
+                        }
                     }
                     // a call refused before it reached the conversation
                     None => s.transcript.push(TranscriptItem::Assistant {
@@ -164,7 +194,9 @@ pub fn replay(
                             id: call_id,
                             name,
                             arguments,
+                            edited,
                             result: Some((kind, summary)),
+                            output,
                             changes,
                             ..PastTool::default()
                         }],
@@ -185,6 +217,7 @@ pub fn replay(
                 open.push(Change { path, old, new });
             }
             Record::TurnEnd { .. } => {
+                results.clear();
                 if !open.is_empty() {
                     s.undo.push(std::mem::take(&mut open));
                     undo_calls.push(std::mem::take(&mut step_calls));
@@ -343,6 +376,57 @@ mod tests {
     }
 
     #[test]
+    fn a_journal_of_an_earlier_version_without_edit_marks_still_loads() {
+        // lines as version 1 wrote them: a `tool` record without `edited`
+        let journal = [
+            r#"{"type":"start","version":1,"id":"s","workspace":"/w","started":0,"system_prompt":"sys"}"#,
+            r#"{"type":"message","turn":1,"message":{"role":"user","content":{"text":"go"}}}"#,
+            r#"{"type":"message","turn":1,"message":{"role":"assistant","content":{"text":""},"tool_calls":[{"id":"c1","name":"shell","arguments":"{\"command\":\"ls\"}"}]}}"#,
+            r#"{"type":"message","turn":1,"message":{"role":"tool","content":{"text":"a.txt\nexit code 0"},"tool_call_id":"c1"}}"#,
+            r#"{"type":"tool","turn":1,"call_id":"c1","name":"shell","arguments":"{\"command\":\"ls\"}","kind":"done","summary":"a.txt"}"#,
+        ];
+        let records: Vec<Record> = journal
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let r = replay(records, "/s.jsonl".into(), vec![]).unwrap();
+        let TranscriptItem::Assistant { tools, .. } = &r.transcript[1] else {
+            panic!("{:?}", r.transcript)
+        };
+        assert!(!tools[0].edited);
+        assert_eq!(tools[0].arguments, r#"{"command":"ls"}"#);
+        assert_eq!(tools[0].output, "a.txt\nexit code 0");
+        // and an edited call's record is written so that it reads back the same
+        let edited = Record::Tool {
+            turn: 1,
+            call_id: "c1".into(),
+            name: "shell".into(),
+            arguments: r#"{"command":"ls -a"}"#.into(),
+            edited: true,
+            kind: "done".into(),
+            summary: ".".into(),
+        };
+        let line = serde_json::to_string(&edited).unwrap();
+        assert!(line.contains(r#""edited":true"#), "{line}");
+        assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), edited);
+        let mut records: Vec<Record> = journal[..4]
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        records.push(edited);
+        let r = replay(records, "/s.jsonl".into(), vec![]).unwrap();
+        let TranscriptItem::Assistant { tools, .. } = &r.transcript[1] else {
+            panic!("{:?}", r.transcript)
+        };
+        assert!(tools[0].edited);
+        assert_eq!(tools[0].arguments, r#"{"command":"ls -a"}"#);
+        assert_eq!(
+            r.messages[2].tool_calls[0].arguments,
+            r#"{"command":"ls -a"}"#
+        );
+    }
+
+    #[test]
     fn a_crash_mid_turn_leaves_a_conversation_strict_templates_accept() {
         let call = ToolCall {
             id: "c1".into(),
@@ -409,6 +493,7 @@ mod tests {
             arguments: "{}".into(),
             kind: "done".into(),
             summary: "wrote".into(),
+            edited: false,
         };
         let records = vec![
             Record::Start {

@@ -19,6 +19,9 @@ const RAW_LINES: usize = 200;
 /// How much of the arguments is read for the summary: a 10 MB argument streaming in is
 /// summarised from its start, not re-read whole on every frame.
 const READ_UP_TO: usize = 64 * 1024;
+/// Lines of a command's output shown from its start and from its end (the rest with
+/// `details`).
+const OUTPUT_ENDS: usize = 3;
 /// Old and new strings up to this size are diffed for the card's lines and counts.
 const DIFF_UP_TO: usize = 16 * 1024;
 
@@ -89,6 +92,20 @@ pub fn tool_card(card: &ToolCard, w: usize, s: &State) -> Vec<Line<'static>> {
         ]));
     }
     let details = s.view.details_expanded;
+    // a command's output under it (its ends; all that was kept with `details`); other
+    // tools' output (reads, searches: long) only with `details`, after their result
+    let finished = matches!(card.state, ToolState::Done(_) | ToolState::Failed(_));
+    let command_output = card.name == "shell" && finished && !card.output.is_empty();
+    let output_lines = |out: &mut Vec<Line<'static>>| {
+        let hint = s.keymap.keys(Action::Details);
+        out.extend(output_body(
+            &card.output,
+            w,
+            details,
+            &hint,
+            theme.style(c.dim),
+        ));
+    };
     if sum.more > 0 {
         let plural = if sum.more == 1 { "" } else { "s" };
         let more = sum.more;
@@ -112,6 +129,9 @@ pub fn tool_card(card: &ToolCard, w: usize, s: &State) -> Vec<Line<'static>> {
             )
         });
     }
+    if command_output {
+        output_lines(&mut out);
+    }
     if details {
         // the call as the model sent it
         let text = card.arguments.as_str();
@@ -126,9 +146,53 @@ pub fn tool_card(card: &ToolCard, w: usize, s: &State) -> Vec<Line<'static>> {
             )));
         }
     }
-    if let Some(r) = result.filter(|r| !r.is_empty()) {
+    if let Some(r) = result.filter(|r| !r.is_empty() && !command_output) {
         out.extend(wrap_plain(&format!("→ {r}"), w, theme.style(c.fg), "  "));
+        if details && !command_output && !card.output.is_empty() && card.output != *r {
+            output_lines(&mut out);
+        }
     }
+    out
+}
+
+/// A call's output (already bounded and free of controls: `domain::output`), dimmed and
+/// indented, each line cut to the width (never wrapped into a wall): all of it with
+/// `details`, else its first and last lines with how many are between.
+fn output_body(
+    output: &str,
+    w: usize,
+    details: bool,
+    hint: &str,
+    style: Style,
+) -> Vec<Line<'static>> {
+    use crate::domain::output::left_out;
+    let lines: Vec<&str> = output.lines().collect();
+    let row = |l: &str| {
+        Line::from(vec![
+            Span::styled("    ", style),
+            Span::styled(cut(&neutralize_controls(l), w.saturating_sub(4)), style),
+        ])
+    };
+    // one line saying "1 more line" would hide nothing
+    if details || lines.len() <= 2 * OUTPUT_ENDS + 1 {
+        return lines.into_iter().map(row).collect();
+    }
+    let (head, rest) = lines.split_at(OUTPUT_ENDS);
+    let (hidden, tail) = rest.split_at(rest.len() - OUTPUT_ENDS);
+    // the lines left out when the output was bounded count too
+    let more: usize = hidden.iter().map(|l| left_out(l).unwrap_or(1)).sum();
+    let mut out: Vec<Line<'static>> = head.iter().copied().map(row).collect();
+    let plural = if more == 1 { "" } else { "s" };
+    let hint = if hint.is_empty() {
+        String::new()
+    } else {
+        format!(" ({hint})")
+    };
+    out.push(Line::from(Span::styled(
+        cut(&format!("    … {more} more line{plural}{hint}"), w),
+        style,
+    )));
+    out.extend(tail.iter().copied().map(row));
     out
 }
 
@@ -378,6 +442,7 @@ mod tests {
             changes: Vec::new(),
             edited: false,
             undone: false,
+            output: String::new(),
         }
     }
 
@@ -407,6 +472,114 @@ mod tests {
         let s = summarise(&card("my_server__lookup", r#"{"query":"rust tui"}"#));
         assert_eq!(s.title, "my_server__lookup");
         assert!(matches!(&s.body[0], BodyLine::Plain(t) if t == "query: rust tui"));
+    }
+
+    fn plain(lines: &[Line<'_>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    fn rendered(card: &ToolCard, w: usize, details: bool) -> Vec<String> {
+        let theme = crate::config::theme::Theme::builtin("dark").expect("built-in theme");
+        let mut s = State::new(
+            "/w".into(),
+            "s".into(),
+            theme,
+            crate::app::history::InputHistory::default(),
+            crate::ui::measurer(),
+        );
+        s.view.details_expanded = details;
+        plain(&tool_card(card, w, &s))
+    }
+
+    fn finished(name: &str, args: &str, output: &str) -> ToolCard {
+        ToolCard {
+            state: ToolState::Done(output.lines().next().unwrap_or("").into()),
+            output: crate::domain::output::bounded(output),
+            ..card(name, args)
+        }
+    }
+
+    #[test]
+    fn a_command_shows_the_head_and_tail_of_its_output() {
+        let output: String = (1..=50).map(|i| format!("line {i}\n")).collect();
+        let c = finished("shell", r#"{"command":"cargo test"}"#, &output);
+        let lines = rendered(&c, 60, false);
+        assert_eq!(
+            lines,
+            [
+                "⚙ $ cargo test · done",
+                "    line 1",
+                "    line 2",
+                "    line 3",
+                "    … 44 more lines (Ctrl+O)",
+                "    line 48",
+                "    line 49",
+                "    line 50",
+            ]
+        );
+        // short output: all of it, and no `→` line repeating its first line
+        let c = finished("shell", r#"{"command":"ls"}"#, "a\nb\nexit code 0");
+        assert_eq!(
+            rendered(&c, 60, false),
+            ["⚙ $ ls · done", "    a", "    b", "    exit code 0"]
+        );
+    }
+
+    #[test]
+    fn details_show_all_the_output_that_was_kept() {
+        let output: String = (1..=50).map(|i| format!("line {i}\n")).collect();
+        let c = finished("shell", r#"{"command":"cargo test"}"#, &output);
+        let lines = rendered(&c, 60, true);
+        for i in 1..=50 {
+            assert!(lines.contains(&format!("    line {i}")), "{lines:?}");
+        }
+        assert!(!lines.iter().any(|l| l.contains("more line")));
+        // output bounded when it came: the count says what it left out
+        let output: String = (1..=1000).map(|i| format!("line {i}\n")).collect();
+        let c = finished("shell", r#"{"command":"seq"}"#, &output);
+        let lines = rendered(&c, 60, false);
+        assert!(
+            lines.contains(&"    … 994 more lines (Ctrl+O)".to_string()),
+            "{lines:?}"
+        );
+        let lines = rendered(&c, 60, true);
+        assert!(lines.contains(&"    [… 800 lines left out …]".to_string()));
+    }
+
+    #[test]
+    fn long_output_lines_are_cut_not_wrapped() {
+        let c = finished("shell", r#"{"command":"cat min.js"}"#, &"x".repeat(5000));
+        let lines = rendered(&c, 40, false);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[1].ends_with('…'));
+        assert!(lines[1].chars().count() <= 40);
+    }
+
+    #[test]
+    fn other_tools_show_output_only_with_details() {
+        let c = finished("read_file", r#"{"path":"a.rs"}"#, "fn main() {}\n// end");
+        assert_eq!(
+            rendered(&c, 60, false),
+            ["⚙ Read a.rs · done", "  → fn main() {}"]
+        );
+        let lines = rendered(&c, 60, true);
+        assert!(lines.contains(&"    // end".to_string()), "{lines:?}");
+        // a declined command: its reason, no output block
+        let c = ToolCard {
+            state: ToolState::Rejected("The user declined this call.".into()),
+            output: "The user declined this call.".into(),
+            ..card("shell", r#"{"command":"rm -rf /"}"#)
+        };
+        assert_eq!(
+            rendered(&c, 60, false),
+            [
+                "⚙ $ rm -rf / · declined",
+                "  → The user declined this call."
+            ]
+        );
     }
 
     #[test]

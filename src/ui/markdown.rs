@@ -18,7 +18,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::highlight;
-use super::wrap::{content_width, text_width, wrap_chars, wrap_words};
+use super::wrap::{content_width, text_width, wrap_chars, wrap_code, wrap_words};
 use crate::config::theme::Theme;
 use crate::domain::text::neutralize_controls;
 
@@ -493,6 +493,11 @@ impl<'t> Renderer<'t> {
         if lines.is_empty() {
             lines.push(Line::default());
         }
+        // a long line goes on under itself, marked, at its own indentation
+        let cont = [Span::styled(
+            "↪ ",
+            theme.with_bg(self.dim(), theme.colors.code_bg),
+        )];
         let mut out = Vec::with_capacity(lines.len());
         for (i, line) in lines.into_iter().enumerate() {
             let spans: Vec<Span<'static>> = line
@@ -504,7 +509,7 @@ impl<'t> Renderer<'t> {
                 })
                 .collect();
             let p = if i == 0 { &first } else { &rest };
-            out.extend(wrap_chars(&spans, self.width, p, &rest, fill));
+            out.extend(wrap_code(&spans, self.width, p, &rest, &cont, fill));
         }
         self.emit(out);
     }

@@ -309,6 +309,130 @@ pub fn wrap_chars(
     out.finish()
 }
 
+/// Whether a line of code may break after `c`: after blanks, and after punctuation that
+/// ends or opens a part of an expression (`f(a, b)` breaks after `(` or `,`).
+fn code_break_after(c: char) -> bool {
+    c == ' '
+        || matches!(
+            c,
+            ',' | ';'
+                | '('
+                | '['
+                | '{'
+                | ')'
+                | ']'
+                | '}'
+                | '.'
+                | ':'
+                | '='
+                | '|'
+                | '&'
+                | '+'
+                | '-'
+                | '>'
+        )
+}
+
+/// Wraps code at `width` columns, one source line per `\n`: a line that does not fit
+/// breaks after a blank or punctuation in the last third of the row when there is one
+/// (else it is cut at the width), and each continuation row starts with `rest`, then the
+/// line's own indentation and `cont` (a marker), so it reads as the same line. Styles go
+/// across a break unchanged; widths are display widths (wide chars count 2, and never
+/// split). With `fill` every row is padded to the width in that style. Linear in the
+/// length of the text. Always at least one line.
+pub fn wrap_code(
+    pieces: &[Span<'_>],
+    width: usize,
+    first: &[Span<'static>],
+    rest: &[Span<'static>],
+    cont: &[Span<'static>],
+    fill: Option<Style>,
+) -> Vec<Line<'static>> {
+    let all = cells(pieces);
+    let cont = cells(cont);
+    let cont_w: usize = cont.iter().map(|c| c.w).sum();
+    let mut out = Out::new(width, first, rest, fill);
+    let mut start = 0;
+    let mut first_line = true;
+    while start <= all.len() {
+        let end = all[start..]
+            .iter()
+            .position(|c| c.ch == '\n')
+            .map_or(all.len(), |i| start + i);
+        if !first_line {
+            out.end_line();
+        }
+        first_line = false;
+        code_line(&mut out, &all[start..end], &cont, cont_w);
+        start = end + 1;
+    }
+    out.finish()
+}
+
+/// One source line of [`wrap_code`], from the start of a row of `out`.
+fn code_line(out: &mut Out, line: &[Cell], cont: &[Cell], cont_w: usize) {
+    let fresh = out.avail_fresh();
+    // the continuation's lead: the line's indentation and the marker, when they leave at
+    // least half a row; else the marker alone; else nothing
+    let indent = line.iter().take_while(|c| c.ch == ' ').count();
+    let lead: Vec<Cell> = if indent + cont_w <= fresh / 2 {
+        line[..indent].iter().chain(cont).copied().collect()
+    } else if cont_w <= fresh / 2 {
+        cont.to_vec()
+    } else {
+        Vec::new()
+    };
+    let mut pos = 0;
+    let mut first_row = true;
+    while first_row || pos < line.len() {
+        if !first_row {
+            out.end_line();
+            out.push_all(&lead);
+            // a continuation does not start with blanks (the lead indents it)
+            while pos < line.len() && line[pos].ch == ' ' {
+                pos += 1;
+            }
+            if pos == line.len() {
+                break;
+            }
+        }
+        first_row = false;
+        let avail = out.width.saturating_sub(out.w);
+        // the cells that fit
+        let (mut cut, mut used) = (pos, 0);
+        while cut < line.len() && used + line[cut].w <= avail {
+            used += line[cut].w;
+            cut += 1;
+        }
+        if cut == line.len() {
+            out.push_all(&line[pos..]);
+            return;
+        }
+        // the last place to break in the row's last third
+        let mut at = cut;
+        let mut w_at = used;
+        let mut brk = None;
+        while at > pos && w_at * 3 >= avail * 2 {
+            if code_break_after(line[at - 1].ch) && line[at].w > 0 {
+                brk = Some(at);
+                break;
+            }
+            at -= 1;
+            w_at -= line[at].w;
+        }
+        let mut end = brk.unwrap_or(cut);
+        if end == pos {
+            // not even one char fits (a wide char in one column): `Out` shows `…`
+            end = pos + 1;
+            while end < line.len() && line[end].w == 0 {
+                end += 1;
+            }
+        }
+        out.push_all(&line[pos..end]);
+        pos = end;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,5 +588,107 @@ mod tests {
         assert_eq!(lines[0].spans.len(), 3);
         assert_eq!(lines[0].spans[1].content, "bold");
         assert_eq!(lines[0].spans[1].style, bold);
+    }
+
+    fn code(s: &str, width: usize) -> Vec<String> {
+        texts(&wrap_code(&plain(s), width, &[], &[], &plain("↪ "), None))
+    }
+
+    #[test]
+    fn code_wraps_after_a_comma_at_its_indentation() {
+        let line = "    let total = compute_everything(first_argument, second_argument, third);";
+        assert_eq!(
+            code(line, 60),
+            [
+                "    let total = compute_everything(first_argument, ",
+                "    ↪ second_argument, third);",
+            ]
+        );
+        // the break keeps to the last third of the row: no break there, a cut
+        assert_eq!(
+            code("f(a, bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 20),
+            [
+                "f(a, bbbbbbbbbbbbbbb",
+                "↪ bbbbbbbbbbbbbbbbbb",
+                "↪ bbbbbbbbbbbbbbbb"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_token_longer_than_the_width_is_cut_at_the_width() {
+        let token = "x".repeat(500);
+        let lines = code(&token, 40);
+        assert_eq!(lines[0], "x".repeat(40));
+        assert!(lines[1..].iter().all(|l| l.starts_with("↪ ")));
+        assert!(lines.iter().all(|l| l.width() <= 40));
+        let kept: usize = lines.iter().map(|l| l.matches('x').count()).sum();
+        assert_eq!(kept, 500);
+    }
+
+    #[test]
+    fn a_line_exactly_the_width_does_not_wrap() {
+        let line = "a".repeat(30);
+        assert_eq!(code(&line, 30), std::slice::from_ref(&line));
+        assert_eq!(code("", 30), [""]);
+        assert_eq!(code(&format!("{line},b"), 30).len(), 2);
+    }
+
+    #[test]
+    fn wide_characters_count_two_and_are_never_split() {
+        let line = "let 名前 = 日本語のテキストを表示する関数(引数一, 引数二);";
+        for width in [7, 10, 16, 23, 40] {
+            let lines = code(line, width);
+            assert!(
+                lines.iter().all(|l| l.width() <= width),
+                "{width}: {lines:?}"
+            );
+            let joined: String = lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    if i == 0 {
+                        l.as_str()
+                    } else {
+                        l.trim_start_matches("↪ ")
+                    }
+                })
+                .collect();
+            assert_eq!(joined.replace(' ', ""), line.replace(' ', ""), "{width}");
+        }
+        assert_eq!(code("f(日本語, 漢字)", 12), ["f(日本語, ", "↪ 漢字)"]);
+    }
+
+    #[test]
+    fn code_keeps_styles_across_a_break_and_fills_rows() {
+        let kw = Style::default().fg(ratatui::style::Color::Magenta);
+        let fill = Style::default().bg(ratatui::style::Color::Blue);
+        let pieces = vec![Span::styled("return", kw), Span::raw(" foo(alpha, beta)")];
+        let lines = wrap_code(
+            &pieces,
+            16,
+            &plain("│"),
+            &plain("│"),
+            &plain("↪ "),
+            Some(fill),
+        );
+        assert_eq!(texts(&lines), ["│return foo(    ", "│↪ alpha, beta) "]);
+        assert_eq!(lines[0].spans[1].style, kw);
+        assert!(lines.iter().all(|l| l.width() == 16));
+    }
+
+    #[test]
+    fn code_wrap_is_linear() {
+        // a 2 MB line of commas and a 2 MB line without a break: both quick
+        for line in [", ".repeat(1 << 20), "y".repeat(2 << 20)] {
+            let t = std::time::Instant::now();
+            let lines = code(&line, 80);
+            assert!(lines.len() > 20_000);
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(2),
+                "{:?}",
+                t.elapsed()
+            );
+        }
     }
 }

@@ -208,9 +208,17 @@ fn code_blocks_are_highlighted_on_a_background() {
 }
 
 #[test]
-fn code_wraps_hard_and_indented_code_works() {
+fn code_wraps_marked_and_indented_code_works() {
+    // no place to break: cut at the width, the rest marked as the same line
     let out = render("```\nabcdefghijklmnopqrstuvwxyz\n```", 10);
-    assert_eq!(out, ["abcdefghij", "klmnopqrst", "uvwxyz    "]);
+    assert_eq!(out, ["abcdefghij", "↪ klmnopqr", "↪ stuvwxyz"]);
+    // a call breaks after a comma, and goes on at its own indentation
+    let out = render("```\n    call(first_argument, second_argument);\n```", 34);
+    let out: Vec<&str> = out.iter().map(|l| l.trim_end()).collect();
+    assert_eq!(
+        out,
+        ["     call(first_argument,", "     ↪ second_argument);"]
+    );
     let out = render("para\n\n    indented code\n", 40);
     assert_eq!(out[0], "para");
     assert_eq!(out[2].trim_end(), " indented code");
