@@ -283,6 +283,26 @@ fn results_update_the_cards_and_count_changed_files() {
     assert_eq!(card.state, ToolState::Done("edited a.txt (+1 -1)".into()));
     assert_eq!(s.chat.changed_files().len(), 1);
     assert_eq!(s.chat.last_changes().unwrap()[0].path, "a.txt");
+    // `/undo` takes it back: the card says so and nothing derived keeps the change
+    {
+        let mut undone = tui_support::state();
+        std::mem::swap(&mut undone.chat, &mut s.chat);
+        update(
+            &mut undone,
+            agent(AgentEvent::Undone {
+                restored: vec!["a.txt".into()],
+            }),
+        );
+        let screen = render_text(&undone, 120, 40);
+        assert!(screen.contains("undone (/undo)"), "{screen}");
+        assert!(undone.chat.changed_files().is_empty());
+        std::mem::swap(&mut undone.chat, &mut s.chat);
+        for e in &mut s.chat.entries {
+            if let EntryKind::Assistant(a) = &mut e.kind {
+                a.tools.iter_mut().for_each(|c| c.undone = false);
+            }
+        }
+    }
     // the next model response of the same turn gets its own entry
     update(
         &mut s,

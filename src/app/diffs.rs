@@ -122,7 +122,7 @@ pub fn next_card(s: &mut State) {
         .map(|c| (c.name.clone(), c.changes.clone()))
         .collect();
     if cards.is_empty() {
-        s.flash("No tool call has changed a file yet");
+        s.flash("No change to show: no tool call has changed a file, or /undo took it back");
         return;
     }
     let i = s.diff.card_cursor.map_or(0, |i| (i + 1) % cards.len());

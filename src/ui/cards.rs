@@ -67,6 +67,9 @@ pub fn tool_card(card: &ToolCard, w: usize, s: &State) -> Vec<Line<'static>> {
     if card.edited {
         head.push_str(" · edited by you");
     }
+    if card.undone {
+        head.push_str(" · undone (/undo)");
+    }
     let mut out = wrap_plain(
         &head,
         w,
