@@ -259,3 +259,27 @@ fn a_zoomed_diff() {
     assert!(!s.diff.zoomed && s.queue.items.len() == 5);
     assert!(frame(&mut s, 120, 40).contains("approvals · 5"));
 }
+
+#[test]
+fn the_focused_pane_shows_without_colour() {
+    // NO_COLOR: no colours at all, so focus must show in the border's shape
+    let mut s = state_with(Theme::monochrome());
+    s.view.size = (120, 40);
+    let top_left = |screen: &str, title: &str| {
+        screen
+            .lines()
+            .find_map(|l| {
+                l.find(title)
+                    .and_then(|i| l[..i].chars().last())
+                    .filter(|c| matches!(c, '┏' | '┌'))
+            })
+            .unwrap_or_else(|| panic!("no {title:?} pane:\n{screen}"))
+    };
+    let screen = render_text(&s, 120, 40);
+    assert_eq!(top_left(&screen, " chat "), '┌');
+    assert_eq!(top_left(&screen, " message "), '┏', "the input has focus");
+    update(&mut s, key(KeyCode::Tab));
+    let screen = render_text(&s, 120, 40);
+    assert_eq!(top_left(&screen, " chat "), '┏', "Tab: the chat has focus");
+    assert_eq!(top_left(&screen, " message "), '┌');
+}

@@ -29,7 +29,7 @@ fn calls_reply(calls: &[(&str, &str, serde_json::Value)]) -> Reply {
 fn squeezed(screen: &str) -> String {
     screen
         .chars()
-        .filter(|c| !matches!(c, ' ' | '\n' | '·' | '│' | '┆'))
+        .filter(|c| !matches!(c, ' ' | '\n' | '·' | '│' | '┃' | '┆'))
         .collect()
 }
 
@@ -37,7 +37,7 @@ fn squeezed(screen: &str) -> String {
 fn words(screen: &str) -> String {
     screen
         .split_whitespace()
-        .filter(|w| *w != "│")
+        .filter(|w| !matches!(*w, "│" | "┃"))
         .collect::<Vec<_>>()
         .join(" ")
 }
