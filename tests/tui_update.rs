@@ -16,6 +16,21 @@ fn send_text(s: &mut State, text: &str) -> Vec<Command> {
     update(s, key(KeyCode::Enter))
 }
 
+/// `n` finished turns: a question each, answered with `answer(i)`.
+fn answered_turns(s: &mut State, n: u64, answer: impl Fn(u64) -> String) {
+    for i in 0..n {
+        send_text(s, &format!("question {i}"));
+        update(
+            s,
+            agent(AgentEvent::Stream {
+                turn: i + 1,
+                event: StreamEvent::Content { text: answer(i) },
+            }),
+        );
+        finish(s, i + 1);
+    }
+}
+
 #[test]
 fn enter_sends_and_the_turn_starts() {
     let mut s = state();
@@ -205,19 +220,7 @@ fn tab_cycles_focus_and_help_opens_and_closes() {
 fn scrolled_up_view_stays_put_and_marks_new_output() {
     let mut s = state();
     s.view.size = (80, 24);
-    for i in 0..30 {
-        send_text(&mut s, &format!("question {i}"));
-        update(
-            &mut s,
-            agent(AgentEvent::Stream {
-                turn: i + 1,
-                event: StreamEvent::Content {
-                    text: "an answer\n\nwith two paragraphs".into(),
-                },
-            }),
-        );
-        finish(&mut s, i + 1);
-    }
+    answered_turns(&mut s, 30, |_| "an answer\n\nwith two paragraphs".into());
     assert_eq!(s.view.scroll, Scroll::Follow);
     update(&mut s, key(KeyCode::PageUp));
     let anchored = s.view.scroll;
@@ -551,19 +554,7 @@ fn a_streaming_write_is_recomputed_at_most_every_50_ms_and_a_huge_one_is_summari
 fn a_notice_inserted_above_the_reply_keeps_the_view_and_the_stream_in_place() {
     let mut s = state();
     s.view.size = (80, 24);
-    for i in 0..20 {
-        send_text(&mut s, &format!("question {i}"));
-        update(
-            &mut s,
-            agent(AgentEvent::Stream {
-                turn: i + 1,
-                event: StreamEvent::Content {
-                    text: format!("answer {i}\n\nsecond paragraph"),
-                },
-            }),
-        );
-        finish(&mut s, i + 1);
-    }
+    answered_turns(&mut s, 20, |i| format!("answer {i}\n\nsecond paragraph"));
     send_text(&mut s, "one more");
     update(&mut s, key(KeyCode::PageUp));
     update(&mut s, key(KeyCode::PageUp));

@@ -2,7 +2,7 @@
 //! results, the approval queue, the end of a turn.
 
 use super::state::*;
-use crate::protocol::{AgentEvent, ProposedChange, StreamEvent, ToolResultKind, TurnOutcome};
+use crate::protocol::{AgentEvent, StreamEvent, ToolResultKind, TurnOutcome};
 
 pub fn on_agent(s: &mut State, ev: AgentEvent) {
     match ev {
@@ -13,7 +13,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
             if let Some(Entry {
                 kind: EntryKind::Assistant(a),
                 ..
-            }) = current_entry(s)
+            }) = s.current_entry_mut()
                 && a.model.is_empty()
             {
                 a.model = model;
@@ -96,7 +96,7 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
         } => super::diffs::on_base(s, turn, index, text),
         AgentEvent::Responder { turn, model } => {
             if is_current(s, turn)
-                && let Some(entry) = current_entry(s)
+                && let Some(entry) = s.current_entry_mut()
                 && let EntryKind::Assistant(a) = &mut entry.kind
             {
                 a.model = model;
@@ -177,9 +177,11 @@ pub fn on_agent(s: &mut State, ev: AgentEvent) {
                 ToolResultKind::Failed => ToolState::Failed(summary),
                 ToolResultKind::Rejected => ToolState::Rejected(summary),
             };
-            set_card(s, &call_id, state);
-            set_card_changes(s, &call_id, &changes);
-            set_card_output(s, &call_id, output);
+            s.chat.update_card(&call_id, |card| {
+                card.state = state;
+                card.changes = changes;
+                card.output = output;
+            });
         }
         AgentEvent::TurnDone { turn, outcome } => {
             if !is_current(s, turn) {
@@ -279,10 +281,6 @@ fn is_current(s: &State, turn: u64) -> bool {
     s.turn().is_some_and(|t| t.id == turn)
 }
 
-fn current_entry(s: &mut State) -> Option<&mut Entry> {
-    s.current_entry_mut()
-}
-
 fn end_turn(s: &mut State) {
     s.activity = Activity::Idle;
     s.diff.live = None;
@@ -313,7 +311,7 @@ fn on_stream(s: &mut State, turn: u64, event: StreamEvent) {
         }
     }
     let anchored = matches!(s.view.scroll, Scroll::Anchored { .. });
-    let Some(entry) = current_entry(s) else {
+    let Some(entry) = s.current_entry_mut() else {
         return;
     };
     let EntryKind::Assistant(a) = &mut entry.kind else {
@@ -350,7 +348,7 @@ fn finish_entry(s: &mut State, o: &TurnOutcome) {
     if o.context_tokens.is_some() {
         s.usage.context_used = o.context_tokens;
     }
-    let Some(entry) = current_entry(s) else {
+    let Some(entry) = s.current_entry_mut() else {
         return;
     };
     let EntryKind::Assistant(a) = &mut entry.kind else {
@@ -397,67 +395,27 @@ fn finish_entry(s: &mut State, o: &TurnOutcome) {
 /// The user approved `call_id` with arguments they edited: its card shows what runs (for
 /// `shell` the edited text is the command; for other tools the arguments' JSON).
 pub(super) fn set_card_edited(s: &mut State, call_id: &str, edited: &str) {
-    for entry in s.chat.entries.iter_mut().rev() {
-        if let EntryKind::Assistant(a) = &mut entry.kind
-            && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
-        {
-            card.arguments = if card.name == "shell" {
-                let mut args = serde_json::from_str::<serde_json::Value>(&card.arguments)
-                    .ok()
-                    .filter(serde_json::Value::is_object)
-                    .unwrap_or_else(|| serde_json::json!({}));
-                args["command"] = serde_json::Value::String(edited.trim().to_owned());
-                args.to_string()
-            } else {
-                edited.to_owned()
-            };
-            card.edited = true;
-            entry.touch();
-            return;
-        }
-    }
+    s.chat.update_card(call_id, |card| {
+        card.arguments = if card.name == "shell" {
+            let mut args = serde_json::from_str::<serde_json::Value>(&card.arguments)
+                .ok()
+                .filter(serde_json::Value::is_object)
+                .unwrap_or_else(|| serde_json::json!({}));
+            args["command"] = serde_json::Value::String(edited.trim().to_owned());
+            args.to_string()
+        } else {
+            edited.to_owned()
+        };
+        card.edited = true;
+    });
 }
 
 /// Finds the card of `call_id` (newest first) and sets its state.
 pub(super) fn set_card(s: &mut State, call_id: &str, state: ToolState) {
-    for entry in s.chat.entries.iter_mut().rev() {
-        if let EntryKind::Assistant(a) = &mut entry.kind
-            && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
-        {
-            card.state = state;
-            entry.touch();
-            return;
-        }
-    }
-}
-
-fn set_card_changes(s: &mut State, call_id: &str, changes: &[ProposedChange]) {
-    for entry in s.chat.entries.iter_mut().rev() {
-        if let EntryKind::Assistant(a) = &mut entry.kind
-            && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
-        {
-            card.changes = changes.to_vec();
-            return;
-        }
-    }
-}
-
-fn set_card_output(s: &mut State, call_id: &str, output: String) {
-    for entry in s.chat.entries.iter_mut().rev() {
-        if let EntryKind::Assistant(a) = &mut entry.kind
-            && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
-        {
-            card.output = output;
-            entry.touch();
-            return;
-        }
-    }
+    s.chat.update_card(call_id, |card| card.state = state);
 }
 
 fn dequeue(s: &mut State, call_id: &str) {
-    s.queue.items.retain(|q| q.request.call_id != call_id);
-    if s.queue.input.as_ref().is_some_and(|i| i.call_id == call_id) {
-        s.queue.input = None;
-    }
+    s.queue.remove(call_id);
     s.queue_changed();
 }

@@ -198,6 +198,21 @@ impl Conversation {
         self.entries.is_empty()
     }
 
+    /// Changes the card of `call_id` (newest first) and marks its entry for a new layout;
+    /// false when no card has that id.
+    pub fn update_card(&mut self, call_id: &str, change: impl FnOnce(&mut ToolCard)) -> bool {
+        for entry in self.entries.iter_mut().rev() {
+            if let EntryKind::Assistant(a) = &mut entry.kind
+                && let Some(card) = a.tools.iter_mut().find(|c| c.id == call_id)
+            {
+                change(card);
+                entry.touch();
+                return true;
+            }
+        }
+        false
+    }
+
     /// Tool cards that changed files, newest first.
     pub fn cards_with_changes(&self) -> impl Iterator<Item = &ToolCard> {
         self.entries

@@ -2,7 +2,7 @@
 //! (by its id, so entries inserted above keep it in place); moving it measures only the
 //! entries it passes, so cost does not grow with the transcript.
 
-use super::state::{EntryId, Scroll, State};
+use super::state::{Scroll, State};
 
 fn viewport(s: &State) -> (u16, usize) {
     s.measure.chat_viewport(s)
@@ -90,11 +90,6 @@ pub fn top(s: &mut State) {
 pub fn bottom(s: &mut State) {
     s.view.scroll = Scroll::Follow;
     s.view.unseen_below = false;
-}
-
-/// Anchored at the first line of `id`.
-pub fn at(id: EntryId) -> Scroll {
-    Scroll::Anchored { entry: id, line: 0 }
 }
 
 /// The (entry, line) that is `n` lines above the end, or `None` past the top.

@@ -448,10 +448,6 @@ impl State {
     }
 
     /// The entry the current model response streams into.
-    pub fn current_entry(&self) -> Option<&Entry> {
-        self.chat.get(self.turn()?.entry?)
-    }
-
     pub fn current_entry_mut(&mut self) -> Option<&mut Entry> {
         let id = self.turn()?.entry?;
         self.chat.get_mut(id)

@@ -365,6 +365,17 @@ mod tests {
     use super::*;
     use crate::domain::conversation::ToolCall;
 
+    fn start() -> Record {
+        Record::Start {
+            version: 1,
+            id: "s".into(),
+            workspace: "/w".into(),
+            started: 0,
+            system_prompt: "sys".into(),
+            git: None,
+        }
+    }
+
     fn msg(turn: u64, message: Message) -> Record {
         Record::Message {
             turn,
@@ -435,14 +446,7 @@ mod tests {
             ..ToolCall::default()
         };
         let records = vec![
-            Record::Start {
-                version: 1,
-                id: "s".into(),
-                workspace: "/w".into(),
-                started: 0,
-                system_prompt: "sys".into(),
-                git: None,
-            },
+            start(),
             msg(1, Message::user("one")),
             // crashed while the model answered
             msg(2, Message::user("two")),
@@ -496,14 +500,7 @@ mod tests {
             edited: false,
         };
         let records = vec![
-            Record::Start {
-                version: 1,
-                id: "s".into(),
-                workspace: "/w".into(),
-                started: 0,
-                system_prompt: "sys".into(),
-                git: None,
-            },
+            start(),
             msg(1, Message::user("one")),
             msg(1, Message::assistant("", vec![call("c1"), call("c2")])),
             change("a.txt", b"hello\n"),
